@@ -106,9 +106,15 @@ def normalize_panel(frame: pl.DataFrame, *, source: str | None = None, sort: boo
 
 
 def panel_fingerprint(panel: pl.DataFrame) -> str:
-    """A stable 16-hex-digit hash of the panel's content (schema and values)."""
+    """A stable 16-hex-digit hash of the panel's content (schema and values), independent of library versions."""
     h = hashlib.sha256()
-    h.update(repr(list(panel.schema.items())).encode())
-    row_hash = panel.hash_rows(seed=0, seed_1=1, seed_2=2, seed_3=3)
-    h.update(row_hash.to_numpy().tobytes())
+    h.update(repr([(n, str(t)) for n, t in panel.schema.items()]).encode())
+    for name in panel.columns:
+        col = panel[name]
+        if col.dtype == pl.Utf8:
+            h.update("\x1f".join(col.fill_null("").to_list()).encode())
+        elif col.dtype.is_temporal():
+            h.update(col.to_physical().fill_null(0).to_numpy().tobytes())
+        else:
+            h.update(col.cast(pl.Float64).fill_null(float("nan")).to_numpy().tobytes())
     return h.hexdigest()[:16]
