@@ -1,0 +1,177 @@
+"""Daily cross-sectional IC (Pearson) and Rank IC (Spearman), and their summary statistics.
+
+For each date the factor and the label are paired by asset; pairs where either side is missing
+(null, NaN, +-inf) are dropped.  A day with fewer than 2 pairs, or where either side is constant,
+has no IC: it is stored as **null** so polars aggregations (``mean``, ``std``) skip it, and it is
+excluded from every summary.  On the same input, the daily values equal qlib's
+``qlib.contrib.eva.alpha.calc_ic`` (which returns NaN on those days) to floating-point rounding.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Literal
+
+import polars as pl
+
+from rdq.signal._frames import LABEL, check_factor_frame, check_label_frame, valid
+from rdq.signal._metric import Metric
+
+__all__ = ["CorrMethod", "ic_series", "ic_frame", "ic_summary", "daily_corr", "pair_frame"]
+
+CorrMethod = Literal["pearson", "spearman"]
+_METHODS: tuple[str, ...] = ("pearson", "spearman")
+
+
+def _corr_expr(x: str, y: str, *, rank: bool, name: str) -> pl.Expr:
+    """Per-group correlation of ``x`` and ``y`` over their valid pairs (an aggregation expression)."""
+    ok = valid(x) & valid(y)
+    xv: pl.Expr = pl.when(ok).then(pl.col(x).cast(pl.Float64))
+    yv: pl.Expr = pl.when(ok).then(pl.col(y).cast(pl.Float64))
+    if rank:
+        xv = xv.rank("average").cast(pl.Float64)
+        yv = yv.rank("average").cast(pl.Float64)
+    dx = xv - xv.mean()
+    dy = yv - yv.mean()
+    r = (dx * dy).sum() / ((dx * dx).sum() * (dy * dy).sum()).sqrt()
+    defined = (ok.sum() >= 2) & (xv.max() > xv.min()) & (yv.max() > yv.min())
+    return pl.when(defined).then(r.clip(-1.0, 1.0)).otherwise(None).cast(pl.Float64).alias(name)
+
+
+def daily_corr(
+    frame: pl.DataFrame | pl.LazyFrame,
+    pairs: Sequence[tuple[str, str, str]],
+    *,
+    method: CorrMethod = "pearson",
+) -> pl.DataFrame:
+    """Daily correlation of many column pairs in one pass.
+
+    Parameters
+    ----------
+    frame:
+        Long frame with ``date`` and the columns named in ``pairs``.
+    pairs:
+        ``(out_name, x_column, y_column)`` triples.
+    method:
+        ``"pearson"`` or ``"spearman"`` (Pearson of within-day average ranks of the valid pairs).
+
+    Returns
+    -------
+    pl.DataFrame
+        ``date`` plus one Float64 column per pair, one row per date (sorted); null where undefined.
+    """
+    _check_method(method)
+    exprs = [_corr_expr(x, y, rank=method == "spearman", name=out) for out, x, y in pairs]
+    return frame.lazy().group_by("date").agg(exprs).sort("date").collect()
+
+
+def pair_frame(factors: pl.DataFrame, label: pl.DataFrame, columns: Sequence[str]) -> pl.DataFrame:
+    """Factors and label side by side on the union of their ``(date, asset)`` keys (like pandas' alignment)."""
+    left = factors.select("date", "asset", *columns)
+    right = label.select("date", "asset", pl.col(LABEL))
+    return left.join(right, on=["date", "asset"], how="full", coalesce=True)
+
+
+def _check_method(method: str) -> None:
+    if method not in _METHODS:
+        from rdq.errors import ConfigError, did_you_mean
+
+        raise ConfigError(
+            f"unknown correlation method {method!r}{did_you_mean(method, _METHODS)}; use one of {_METHODS}"
+        )
+
+
+def ic_frame(
+    factors: pl.DataFrame,
+    label: pl.DataFrame,
+    *,
+    columns: Sequence[str] | None = None,
+    method: CorrMethod = "pearson",
+) -> pl.DataFrame:
+    """Daily IC of several factor columns at once.
+
+    Returns
+    -------
+    pl.DataFrame
+        ``date`` plus one Float64 column per factor, shape ``(n_dates, 1 + n_factors)``.
+    """
+    cols = check_factor_frame(factors, columns=columns)
+    check_label_frame(label)
+    _check_method(method)
+    joined = pair_frame(factors, label, cols)
+    return daily_corr(joined, [(c, c, LABEL) for c in cols], method=method)
+
+
+def ic_series(
+    factors: pl.DataFrame,
+    label: pl.DataFrame,
+    *,
+    column: str,
+    method: CorrMethod = "pearson",
+) -> pl.DataFrame:
+    """Daily cross-sectional correlation between one factor column and the label.
+
+    Parameters
+    ----------
+    factors:
+        FactorFrame ``date, asset, <factor columns>``.
+    label:
+        ``date, asset, label`` (e.g. :func:`rdq.signal.default_label`).
+    column:
+        The factor column.
+    method:
+        ``"pearson"`` (IC) or ``"spearman"`` (Rank IC).
+
+    Returns
+    -------
+    pl.DataFrame
+        ``date, ic`` sorted by date, one row per date present in either input; ``ic`` is null on
+        days with fewer than 2 valid pairs or a constant side.
+
+    Examples
+    --------
+    >>> import polars as pl, datetime as dt
+    >>> d = dt.date(2020, 1, 2)
+    >>> f = pl.DataFrame({"date": [d] * 3, "asset": ["A", "B", "C"], "x": [1.0, 2.0, 3.0]})
+    >>> y = pl.DataFrame({"date": [d] * 3, "asset": ["A", "B", "C"], "label": [0.1, 0.3, 0.2]})
+    >>> ic_series(f, y, column="x", method="spearman")["ic"].to_list()
+    [0.5]
+    """
+    return ic_frame(factors, label, columns=[column], method=method).rename({column: "ic"})
+
+
+def ic_summary(ic: pl.Series) -> dict[str, float]:
+    """Summary of a daily IC series (nulls and NaNs skipped).
+
+    Returns
+    -------
+    dict
+        ``mean``, ``std`` (ddof=1), ``ir`` (mean/std), ``tstat`` (ir * sqrt(n)), ``hit_rate`` (share > 0), ``n``.
+        Undefined values are ``nan``.
+    """
+    values = ic.cast(pl.Float64).fill_nan(None).drop_nulls()
+    n = values.len()
+    mean = float(values.mean()) if n >= 1 else math.nan  # type: ignore[arg-type]
+    std = float(values.std(ddof=1)) if n >= 2 else math.nan  # type: ignore[arg-type]
+    ir = mean / std if n >= 2 and std > 0 else math.nan
+    tstat = ir * math.sqrt(n) if not math.isnan(ir) else math.nan
+    hit = float((values > 0).mean()) if n >= 1 else math.nan  # type: ignore[arg-type]
+    return {"mean": mean, "std": std, "ir": ir, "tstat": tstat, "hit_rate": hit, "n": float(n)}
+
+
+def ic_metrics(ic: pl.Series, rank_ic: pl.Series) -> dict[Metric, float]:
+    """The IC-family :class:`Metric` values from daily IC and Rank IC series."""
+    a = ic_summary(ic)
+    b = ic_summary(rank_ic)
+    return {
+        Metric.IC: a["mean"],
+        Metric.RANK_IC: b["mean"],
+        Metric.ICIR: a["ir"],
+        Metric.RANK_ICIR: b["ir"],
+        Metric.IC_TSTAT: a["tstat"],
+        Metric.RANK_IC_TSTAT: b["tstat"],
+        Metric.IC_HIT_RATE: a["hit_rate"],
+        Metric.RANK_IC_HIT_RATE: b["hit_rate"],
+        Metric.N_DAYS: a["n"],
+    }
