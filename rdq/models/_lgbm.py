@@ -1,0 +1,156 @@
+"""LightGBM regressor with qlib's benchmark settings (``LGBModel`` in qlib's Alpha158 workflow)."""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any, Literal, Self
+
+import numpy as np
+import polars as pl
+
+from rdq.errors import ConfigError
+from rdq.models._base import BaseModel, make_scores
+from rdq.models._dataset import LearningDataset
+from rdq.models._segments import SegmentName
+
+__all__ = ["LGBMModel"]
+
+log = logging.getLogger(__name__)
+
+
+class LGBMModel(BaseModel):
+    """Gradient-boosted trees on flat features; defaults are qlib's LightGBM + Alpha158 benchmark.
+
+    Parameters
+    ----------
+    loss:
+        ``"mse"`` (regression) or ``"binary"``.
+    colsample_bytree, learning_rate, subsample, lambda_l1, lambda_l2, max_depth, num_leaves:
+        LightGBM parameters (qlib's benchmark values by default).
+    num_threads:
+        Threads; ``None`` uses every core of the machine (qlib's config says 20).
+    num_boost_round:
+        Maximum boosting rounds.
+    early_stopping_rounds:
+        Stop when the valid loss has not improved for this many rounds (``None``: off).
+    seed:
+        Seed for every LightGBM random draw; with ``deterministic=True`` a fit is repeatable.
+    extra_params:
+        Any other LightGBM parameters, passed through.
+
+    Attributes
+    ----------
+    booster_: lightgbm.Booster
+    best_iteration_: int
+    evals_result_: dict
+        ``{"train": {"l2": [...]}, "valid": {"l2": [...]}}``.
+    """
+
+    def __init__(
+        self,
+        *,
+        loss: Literal["mse", "binary"] = "mse",
+        colsample_bytree: float = 0.8879,
+        learning_rate: float = 0.2,
+        subsample: float = 0.8789,
+        lambda_l1: float = 205.6999,
+        lambda_l2: float = 580.9768,
+        max_depth: int = 8,
+        num_leaves: int = 210,
+        num_threads: int | None = None,
+        num_boost_round: int = 1000,
+        early_stopping_rounds: int | None = 50,
+        seed: int = 0,
+        deterministic: bool = True,
+        extra_params: dict[str, Any] | None = None,
+    ) -> None:
+        self.loss = loss
+        self.colsample_bytree = colsample_bytree
+        self.learning_rate = learning_rate
+        self.subsample = subsample
+        self.lambda_l1 = lambda_l1
+        self.lambda_l2 = lambda_l2
+        self.max_depth = max_depth
+        self.num_leaves = num_leaves
+        self.num_threads = num_threads
+        self.num_boost_round = num_boost_round
+        self.early_stopping_rounds = early_stopping_rounds
+        self.seed = seed
+        self.deterministic = deterministic
+        self.extra_params = extra_params
+
+    def lgb_params(self) -> dict[str, Any]:
+        """The parameter dict passed to ``lightgbm.train``."""
+        if self.loss not in ("mse", "binary"):
+            raise ConfigError(f"LGBMModel: loss must be 'mse' or 'binary', got {self.loss!r}")
+        params: dict[str, Any] = {
+            "objective": self.loss,
+            "verbosity": -1,
+            "colsample_bytree": self.colsample_bytree,
+            "learning_rate": self.learning_rate,
+            "subsample": self.subsample,
+            "lambda_l1": self.lambda_l1,
+            "lambda_l2": self.lambda_l2,
+            "max_depth": self.max_depth,
+            "num_leaves": self.num_leaves,
+            "num_threads": self.num_threads or os.cpu_count() or 1,
+            "seed": self.seed,
+            "deterministic": self.deterministic,
+        }
+        # as in qlib, no ``bagging_freq``: LightGBM then ignores ``subsample`` (kept for parity)
+        params.update(self.extra_params or {})
+        return params
+
+    def fit(self, dataset: LearningDataset) -> Self:
+        """Train on ``dataset``'s train segment, early-stopping on its valid segment.
+
+        Raises
+        ------
+        ConfigError
+            The train segment has no rows with a label.
+        """
+        import lightgbm as lgb
+
+        _, x_train, y_train = dataset.arrays("train", data="learn")
+        keep = ~np.isnan(y_train)
+        x_train, y_train = x_train[keep], y_train[keep]
+        if x_train.shape[0] == 0:
+            raise ConfigError(
+                f"LGBMModel: the train segment {dataset.segments.train} has no rows with a label",
+            )
+        _, x_valid, y_valid = dataset.arrays("valid", data="learn")
+        keep = ~np.isnan(y_valid)
+        x_valid, y_valid = x_valid[keep], y_valid[keep]
+        names = list(dataset.features)
+        dtrain = lgb.Dataset(x_train, label=y_train, feature_name=names, free_raw_data=True)
+        valid_sets, valid_names = [dtrain], ["train"]
+        if x_valid.shape[0]:
+            valid_sets.append(lgb.Dataset(x_valid, label=y_valid, reference=dtrain, free_raw_data=True))
+            valid_names.append("valid")
+        evals: dict[str, Any] = {}
+        callbacks = [lgb.record_evaluation(evals)]
+        if self.early_stopping_rounds and len(valid_sets) > 1:
+            callbacks.append(lgb.early_stopping(self.early_stopping_rounds, verbose=False))
+        self.booster_ = lgb.train(
+            self.lgb_params(),
+            dtrain,
+            num_boost_round=self.num_boost_round,
+            valid_sets=valid_sets,
+            valid_names=valid_names,
+            callbacks=callbacks,
+        )
+        self.best_iteration_ = int(self.booster_.best_iteration or self.booster_.current_iteration())
+        self.evals_result_ = evals
+        log.info("LGBMModel: %d rounds, best %d", self.booster_.current_iteration(), self.best_iteration_)
+        return self
+
+    def predict(self, dataset: LearningDataset, segment: SegmentName = "test") -> pl.DataFrame:
+        """Scores for every row of ``segment`` in the ``infer`` frame (the best iteration's trees)."""
+        if not hasattr(self, "booster_"):
+            raise ConfigError("LGBMModel is not fitted; call fit(dataset) first")
+        keys, x, _ = dataset.arrays(segment, data="infer")
+        if x.shape[0] == 0:
+            return make_scores(keys, np.empty(0))
+        pred = self.booster_.predict(x, num_iteration=self.best_iteration_)
+        return make_scores(keys, np.asarray(pred))
