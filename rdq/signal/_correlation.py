@@ -48,9 +48,14 @@ def _day_corr(x: np.ndarray) -> np.ndarray:
     for a in range(len(members)):
         for b in range(a, len(members)):
             rows = masks[a] & masks[b]
-            cols = members[a] if a == b else np.concatenate([members[a], members[b]])
-            block = _rank_corr_block(x[np.ix_(rows, cols)])
-            out[np.ix_(cols, cols)] = block
+            if a == b:
+                out[np.ix_(members[a], members[a])] = _rank_corr_block(x[np.ix_(rows, members[a])])
+                continue
+            # the two groups re-ranked on their common rows; keep only the cross block
+            cols = np.concatenate([members[a], members[b]])
+            block = _rank_corr_block(x[np.ix_(rows, cols)])[: len(members[a]), len(members[a]) :]
+            out[np.ix_(members[a], members[b])] = block
+            out[np.ix_(members[b], members[a])] = block.T
     return out
 
 

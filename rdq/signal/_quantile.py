@@ -4,12 +4,16 @@ Two selection rules:
 
 * ``quantile_returns`` / ``long_short_series`` (rdq's default): per day, drop the assets whose factor
   or label is missing, rank the rest by factor (average ranks, so tied values share a bucket) and cut
-  them into ``quantiles`` equal-count buckets, ``bucket = floor((rank - 1) * quantiles / n) + 1``
-  (1 = lowest factor values).  The spread is ``top - bottom``.
+  them into ``quantiles`` equal-count buckets, ``bucket = floor((rank - 0.5) / n * quantiles) + 1``
+  (1 = lowest factor values).  Using the centre of each rank's slot makes the buckets symmetric: flipping
+  the factor's sign maps bucket ``k`` to ``quantiles + 1 - k`` (up to an asset sitting exactly on a
+  boundary).  With fewer assets than buckets some buckets stay empty.  The spread is ``top - bottom``.
 * ``qlib_long_short`` mirrors ``qlib.contrib.eva.alpha.calc_long_short_return`` exactly: per day
   ``N = int(n_rows * quantile)`` where ``n_rows`` **counts rows with a missing factor or label**
   (unless ``dropna=True``), the long leg is the ``N`` largest factor values (ties: first in
-  ``(date, asset)`` order, pandas' ``nlargest(keep="first")``), the short leg the ``N`` smallest, each
+  ``(date, asset)`` order, pandas' ``nlargest(keep="first")``; when fewer than ``N`` factor values are
+  present, rows with a missing factor fill the leg in row order, as pandas does), the short leg the
+  ``N`` smallest, each
   leg's mean label skips missing labels, and the spread is **halved**: ``(long - short) / 2``.  The
   second output is the day's mean label over all rows (qlib's ``long_avg_r``).
 """
@@ -47,7 +51,8 @@ def bucket_expr(column: str, quantiles: int, *, mask: pl.Expr | None = None) -> 
     x = pl.when(ok).then(pl.col(column).cast(pl.Float64))
     rank = x.rank("average").over("date")
     n = ok.sum().over("date")
-    return ((rank - 1.0) * quantiles / n).floor().cast(pl.Int32) + 1
+    # centre of each rank's slot, (rank - 0.5) / n, cut into equal parts: symmetric under a sign flip
+    return ((rank - 0.5) * quantiles / n).floor().clip(0, quantiles - 1).cast(pl.Int32) + 1
 
 
 def quantile_buckets(factors: pl.DataFrame, *, column: str, quantiles: int = 5) -> pl.DataFrame:
@@ -172,8 +177,11 @@ def qlib_long_short(
     # pandas' nlargest/nsmallest(keep="first") break ties by position: keep (date, asset) order
     joined = joined.sort("date", "asset")
     n_take = (pl.len().cast(pl.Float64) * quantile).floor().over("date")
-    top = pl.col("_x").rank("ordinal", descending=True).over("date")
-    bottom = pl.col("_x").rank("ordinal").over("date")
+    # missing factor values come after the valid ones, in row order, as in pandas' nlargest/nsmallest
+    n_valid = pl.col("_x").is_not_null().sum().over("date")
+    after = n_valid + pl.col("_x").is_null().cast(pl.UInt32).cum_sum().over("date")
+    top = pl.coalesce(pl.col("_x").rank("ordinal", descending=True).over("date"), after)
+    bottom = pl.coalesce(pl.col("_x").rank("ordinal").over("date"), after)
     joined = joined.with_columns(
         (top <= n_take).fill_null(False).alias("_long"),
         (bottom <= n_take).fill_null(False).alias("_short"),
