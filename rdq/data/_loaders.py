@@ -244,8 +244,10 @@ def _read_duckdb(path: Path, *, table: str | None, query: str | None) -> pl.Data
                 )
             query = f'select * from "{table}"'
         try:
-            result: Any = con.execute(query)
-            frame = result.pl()
+            relation: Any = con.sql(query)
+            if relation is None:
+                raise ConfigError(f"the query returns no rows: {query}")
+            frame = pl.DataFrame(pl.from_arrow(relation.to_arrow_table()))
         except Exception as exc:  # noqa: BLE001 - duckdb's error types
             raise ConfigError(f"the query failed: {str(exc).splitlines()[0]}\n  query: {query}") from None
     finally:
@@ -321,7 +323,7 @@ def read_source(
         raw = raw.select(keep)
     frame, issues, counts = coerce_panel(raw, source=source, files=files)
     parsed = ValidationReport(issues=tuple(issues), counts=counts, null_counts={}, source=source)
-    if "missing_columns" in counts:
+    if "missing_columns" in counts or not frame.schema["date"].is_temporal():
         parsed.raise_if_fatal()
     # select first, then validate the selection: problems outside it do not matter
     frame = _select(frame, lo=lo, hi=hi, universe=None if _is_qlib_dir(p) else universe, source=source)

@@ -337,10 +337,13 @@ def _date_str(value: Any) -> str | None:
 
 
 def _hl_column(o: float | None, h: float | None, lo: float | None, c: float | None) -> str:
-    top = max((x for x in (o, c) if x is not None), default=None)
-    if h is not None and ((top is not None and h < top) or (lo is not None and h < lo)):
+    """Which of high/low is the inconsistent one."""
+    known = [x for x in (o, c) if x is not None]
+    if h is not None and known and h < max(known):
         return "high"
-    return "low"
+    if lo is not None and known and lo > min(known):
+        return "low"
+    return "high"
 
 
 def _with_provenance(frame: pl.DataFrame) -> pl.DataFrame:
@@ -410,7 +413,7 @@ def coerce_panel(
         )
         return frame, out.issues, out.counts
     frame = _with_provenance(frame)
-    bad_rows = pl.Series("bad", [False] * frame.height, dtype=pl.Boolean)
+    bad_rows = pl.repeat(False, frame.height, dtype=pl.Boolean, eager=True)
 
     # date -----------------------------------------------------------------------------------------
     date = frame["date"]
@@ -421,7 +424,13 @@ def coerce_panel(
     elif isinstance(date.dtype, pl.Datetime | pl.Date):
         parsed, failed = date, date.is_null()
     else:
-        parsed, failed = date, pl.Series([True] * frame.height)
+        out.add(
+            IssueKind.BAD_DATE,
+            f"column 'date' has type {date.dtype}, expected dates, timestamps or date strings",
+            column="date",
+            fix="store dates as ISO strings (2018-02-07), dates or timestamps",
+        )
+        return frame, out.issues, out.counts
     if failed.any():
         rows = frame.filter(failed).select(ROW_COL, SRC_COL, pl.col("date").cast(pl.Utf8).alias("raw"))
         for r, s, raw in rows.iter_rows():
@@ -528,7 +537,7 @@ def validate_panel(
     out = _Collector(files, source, max_issues_per_kind)
     out.issues.extend(issues0)
     out.counts.update(counts0)
-    if IssueKind.MISSING_COLUMNS in counts0 or "date" not in panel.columns or panel.schema["date"] == pl.Utf8:
+    if IssueKind.MISSING_COLUMNS in counts0 or not panel.schema["date"].is_temporal():
         return ValidationReport(
             issues=out.sorted_issues(),
             counts=out.counts,
@@ -604,7 +613,8 @@ def _check(p: pl.DataFrame, out: _Collector, *, jump_up: float, jump_down: float
 
     # unsorted input -------------------------------------------------------------------------------
     order = (pl.col(SRC_COL) * 10_000_000_000 + pl.col(ROW_COL)).alias("__ord__")
-    inv = p.with_columns(order).with_columns(
+    inv = p.unique(subset=["asset", "date"], keep="first", maintain_order=True)
+    inv = inv.with_columns(order).with_columns(
         (pl.col("__ord__").diff().over("asset") < 0).fill_null(False).alias("__inv__")
     )
     n_inv = int(inv["__inv__"].sum())
