@@ -1,0 +1,58 @@
+"""``rdq q``: the q console, script runner and one-shot evaluator."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+__all__ = ["register"]
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``q`` command (and the benchmark group when present) to the rdq app."""
+
+    @app.command("q")
+    def q_cmd(
+        file: Annotated[Path | None, typer.Argument(help="q script to run (omit for a REPL)")] = None,
+        expr: Annotated[str | None, typer.Option("-e", "--eval", help="evaluate one expression and print it")] = None,
+    ) -> None:
+        """Run the embedded q interpreter: REPL, ``rdq q FILE.q`` or ``rdq q -e EXPR``."""
+        from rdq.errors import ConfigError
+        from rdq.qlang import QExit, Session
+
+        s = Session()
+        if expr is not None:
+            try:
+                text = s.display(expr)
+            except QExit as e:
+                raise typer.Exit(e.code) from None
+            if text:
+                typer.echo(text)
+            raise typer.Exit(1 if text.startswith("'") else 0)
+        if file is not None:
+            if not file.exists():
+                raise ConfigError(f"q script not found: {file}; pass an existing .q file")
+            res = s.run_script(file.read_text(encoding="utf-8"))
+            sys.stdout.write(res.stdout)
+            sys.stderr.write(res.stderr)
+            raise typer.Exit(res.exit_code)
+        while True:
+            try:
+                line = input("q)")
+            except EOFError:
+                break
+            try:
+                text = s.display(line)
+            except QExit as e:
+                raise typer.Exit(e.code) from None
+            if text:
+                typer.echo(text)
+
+    try:
+        from rdq.qlang.bench import register_bench  # type: ignore[attr-defined]
+    except ImportError:
+        return
+    register_bench(app)

@@ -1,0 +1,315 @@
+"""Console formatting: the text the q console prints for a value (``\\P 7`` precision)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from rdq.qlang._core import count, is_null_atom, item, items
+from rdq.qlang._values import IDENTITY, NULLS, A, D, Fn, L, T, V
+
+__all__ = ["display", "fmt_atom", "inline", "fmt_float", "fmt_plain"]
+
+_EMPTY_NAMES = {
+    1: "boolean",
+    2: "guid",
+    4: "byte",
+    5: "short",
+    6: "int",
+    7: "long",
+    8: "real",
+    9: "float",
+    11: "symbol",
+    12: "timestamp",
+    13: "month",
+    14: "date",
+    15: "datetime",
+    16: "timespan",
+    17: "minute",
+    18: "second",
+    19: "time",
+}
+_SUF = {5: "h", 6: "i", 7: "", 8: "e", 9: "f"}
+_INF = {5: 2**15 - 1, 6: 2**31 - 1, 7: 2**63 - 1}
+
+PRECISION = [7]
+
+
+def fmt_float(v: float, prec: int | None = None) -> str:
+    """A float as q prints it without a type suffix (``0n``, ``0w``, ``2.5``, ``1e+10``)."""
+    if v != v:
+        return "0n"
+    if v == math.inf:
+        return "0w"
+    if v == -math.inf:
+        return "-0w"
+    p = PRECISION[0] if prec is None else prec
+    if p == 0:
+        p = 17
+    s = "%.*g" % (p, v)
+    if "e" in s:
+        mant, ex = s.split("e")
+        sign = ex[0]
+        digits = ex[1:].lstrip("0")
+        if len(digits) < 2:
+            digits = digits.rjust(2, "0")
+        s = f"{mant}e{sign}{digits}"
+    if s == "-0":
+        s = "-0"
+    return s
+
+
+def _is_intlike(s: str) -> bool:
+    return all(c.isdigit() or c == "-" for c in s)
+
+
+def _char_lit(codes: list[int]) -> str:
+    out = []
+    for c in codes:
+        ch = chr(c)
+        if ch == '"':
+            out.append('\\"')
+        elif ch == "\\":
+            out.append("\\\\")
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ch == "\r":
+            out.append("\\r")
+        elif c < 32 or c > 126:
+            out.append("\\%03o" % c)
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
+def _int_elem(t: int, v: int) -> str:
+    if v == NULLS[t]:
+        return "0N"
+    if v == _INF[t]:
+        return "0W"
+    if v == -_INF[t]:
+        return "-0W"
+    return str(v)
+
+
+def fmt_atom(x: A) -> str:
+    t = x.t
+    v = x.v
+    if t == 7:
+        return _int_elem(7, v)
+    if t == 9:
+        s = fmt_float(v)
+        if v == v and not math.isinf(v) and _is_intlike(s):
+            s += "f"
+        return s
+    if t == 1:
+        return f"{v}b"
+    if t in (5, 6):
+        return _int_elem(t, v) + _SUF[t]
+    if t == 8:
+        if v != v:
+            return "0Ne"
+        if math.isinf(v):
+            return ("-" if v < 0 else "") + "0We"
+        return fmt_float(v) + "e"
+    if t == 10:
+        return _char_lit([v])
+    if t == 11:
+        return "`" + v
+    if t == 4:
+        return "0x%02x" % v
+    if t == 2:
+        return str(v)
+    return str(v)
+
+
+def _vec(x: V) -> str:
+    t = x.t
+    a = x.a
+    n = len(a)
+    if n == 0:
+        if t == 10:
+            return '""'
+        return "`" + _EMPTY_NAMES.get(t, "long") + "$()"
+    pre = "," if n == 1 else ""
+    if t == 10:
+        return pre + _char_lit(a.tolist())
+    if t == 11:
+        return pre + "".join("`" + s for s in a.tolist())
+    if t == 1:
+        return pre + "".join("1" if b else "0" for b in a.tolist()) + "b"
+    if t == 4:
+        return pre + "0x" + "".join("%02x" % b for b in a.tolist())
+    if t in (5, 6, 7):
+        body = " ".join(_int_elem(t, v) for v in a.tolist())
+        return pre + body + _SUF[t]
+    if t in (8, 9):
+        parts = [fmt_float(v) for v in a.tolist()]
+        body = " ".join(parts)
+        if t == 8:
+            return pre + body + "e"
+        if all(_is_intlike(p) for p in parts if p not in ("0n", "0w", "-0w")):
+            body += "f"
+        return pre + body
+    if t == 2:
+        return pre + " ".join(a.tolist())
+    return pre + " ".join(str(v) for v in a.tolist())
+
+
+def inline(x: Any) -> str:
+    """The one-line form of a value (as inside a list, or ``-3!``)."""
+    tx = type(x)
+    if tx is A:
+        return fmt_atom(x)
+    if tx is V:
+        return _vec(x)
+    if tx is L:
+        if not x.items:
+            return "()"
+        if len(x.items) == 1:
+            return "," + inline(x.items[0])
+        return "(" + ";".join(inline(a) for a in x.items) + ")"
+    if tx is D:
+        k = inline(x.k)
+        if type(x.k) in (D, T) or (type(x.k) is L and len(x.k.items) > 1) or (type(x.k) is V and False):
+            k = "(" + k + ")"
+        return k + "!" + inline(x.v)
+    if tx is T:
+        return "+" + inline(D(V(11, np.array(x.cols, dtype=object)), L(list(x.data)))).replace("(", "(", 1)
+    if x is IDENTITY:
+        return "::"
+    if isinstance(x, Fn):
+        return x.show()  # type: ignore[attr-defined]
+    return str(x)
+
+
+def fmt_plain(x: Any) -> str:
+    """Cell form used in tables and dictionary columns: no type suffix, symbols bare, strings bare."""
+    tx = type(x)
+    if tx is A:
+        t = x.t
+        if is_null_atom(x) and t not in (1, 4, 10):
+            return ""
+        if t == 11:
+            return x.v
+        if t == 10:
+            return chr(x.v)
+        if t in (8, 9):
+            return fmt_float(x.v)
+        if t in (5, 6, 7):
+            return _int_elem(t, x.v)
+        if t == 1:
+            return f"{x.v}b"
+        return fmt_atom(x)
+    if tx is V and x.t == 10:
+        return bytes(x.a).decode("utf-8", "replace")
+    return inline(x)
+
+
+def _col_cells(c: Any) -> list[str]:
+    if type(c) is V:
+        t = c.t
+        if t == 1:
+            return ["1" if b else "0" for b in c.a.tolist()]
+        if t == 11:
+            return c.a.tolist()
+        if t == 10:
+            return [chr(v) for v in c.a.tolist()]
+        if t in (8, 9):
+            return ["" if v != v else fmt_float(v) for v in c.a.tolist()]
+        if t in (5, 6, 7):
+            nul = NULLS[t]
+            return ["" if v == nul else _int_elem(t, v) for v in c.a.tolist()]
+        if t == 4:
+            return ["%02x" % v for v in c.a.tolist()]
+    out = []
+    for a in items(c):
+        if type(a) is V and a.t == 10:
+            out.append(bytes(a.a).decode("utf-8", "replace"))
+        elif type(a) is A:
+            out.append(fmt_plain(a))
+        else:
+            out.append(inline(a))
+    return out
+
+
+def _table_lines(t: T, key: T | None = None) -> list[str]:
+    cols: list[tuple[str, list[str]]] = []
+    kcols: list[tuple[str, list[str]]] = []
+    if key is not None:
+        for name, c in zip(key.cols, key.data, strict=True):
+            kcols.append((name, _col_cells(c)))
+    for name, c in zip(t.cols, t.data, strict=True):
+        cols.append((name, _col_cells(c)))
+
+    def widths(cs: list[tuple[str, list[str]]]) -> list[int]:
+        return [max([len(n)] + [len(s) for s in cells]) for n, cells in cs]
+
+    kw = widths(kcols)
+    vw = widths(cols)
+    n = count(t)
+
+    def row(parts_k: list[str], parts_v: list[str]) -> str:
+        left = " ".join(p.ljust(w) for p, w in zip(parts_k, kw, strict=True))
+        right = " ".join(p.ljust(w) for p, w in zip(parts_v, vw, strict=True))
+        if kcols:
+            return (left + "| " + right).rstrip()
+        return right.rstrip()
+
+    lines = [row([c[0] for c in kcols], [c[0] for c in cols])]
+    if kcols:
+        lines.append("-" * (sum(kw) + len(kw) - 1) + "| " + "-" * (sum(vw) + len(vw) - 1))
+    else:
+        lines.append("-" * (sum(vw) + len(vw) - 1))
+    for i in range(n):
+        lines.append(row([c[1][i] for c in kcols], [c[1][i] for c in cols]))
+    return lines
+
+
+def _dict_lines(d: D) -> list[str]:
+    if type(d.k) is T and type(d.v) is T:
+        return _table_lines(d.v, d.k)
+    ks = _col_cells(d.k) if type(d.k) is not L else [inline(a) if type(a) is not V or a.t != 10 else inline(a) for a in d.k.items]
+    if type(d.v) is T:
+        vs = [" ".join(fmt_plain(item(c, i)) for c in d.v.data) for i in range(count(d.v))]
+    elif type(d.v) is V:
+        vs = [_dict_val(item(d.v, i)) for i in range(count(d.v))]
+    else:
+        vs = [_dict_val(a) for a in items(d.v)]
+    if not ks:
+        return []
+    w = max(len(k) for k in ks)
+    return [(k.ljust(w) + "| " + v).rstrip() for k, v in zip(ks, vs, strict=False)]
+
+
+def _dict_val(a: Any) -> str:
+    if type(a) is A:
+        return fmt_atom(a)
+    return inline(a)
+
+
+def display(x: Any) -> str:
+    """The full console text for a value (may span lines)."""
+    tx = type(x)
+    if x is IDENTITY:
+        return ""
+    if tx is A or tx is V:
+        return inline(x)
+    if tx is L:
+        if not x.items:
+            return "()"
+        lines = []
+        for a in x.items:
+            lines.append(inline(a))
+        return "\n".join(s.rstrip() for s in lines)
+    if tx is D:
+        if count(x.k) == 0 and type(x.k) is not T:
+            return "()!()" if type(x.k) is L else inline(x)
+        return "\n".join(_dict_lines(x))
+    if tx is T:
+        return "\n".join(_table_lines(x))
+    return inline(x)

@@ -1,0 +1,960 @@
+"""The evaluator: functions, application, adverbs, assignment and amend."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from rdq.qlang._core import (
+    count,
+    enlist,
+    index,
+    item,
+    items,
+    mklist,
+    to_py_bool,
+)
+from rdq.qlang._parser import LambdaDef
+from rdq.qlang._values import IDENTITY, A, D, Fn, L, QError, T, V
+
+__all__ = [
+    "Prim",
+    "Lambda",
+    "Proj",
+    "Derived",
+    "Comp",
+    "Interp",
+    "apply",
+    "call",
+    "valence",
+    "Return",
+    "QExit",
+]
+
+
+class Return(Exception):
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
+class QExit(Exception):
+    """``exit n`` was evaluated."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+class Prim(Fn):
+    """A built-in: glyph or keyword with monadic ``m``, dyadic ``d`` and optional n-ary ``n`` forms."""
+
+    def __init__(
+        self,
+        name: str,
+        m: Callable[[Any], Any] | None = None,
+        d: Callable[[Any, Any], Any] | None = None,
+        n: Callable[[list[Any]], Any] | None = None,
+        *,
+        glyph: bool = False,
+        valence: int | None = None,
+    ) -> None:
+        self.name = name
+        self.m = m
+        self.d = d
+        self.n = n
+        self.glyph = glyph
+        self.t = 102 if glyph else (101 if d is None and n is None else 102)
+        if valence is not None:
+            self.valence = valence
+        else:
+            self.valence = 2 if (d is not None or n is not None) else 1
+
+    def show(self) -> str:
+        return self.name
+
+    def call(self, args: list[Any]) -> Any:
+        k = len(args)
+        if k == 1:
+            if self.m is not None and (self.d is None or not self.glyph):
+                return self.m(args[0])
+            if self.d is not None or self.n is not None:
+                return Proj(self, args)
+            raise QError("rank")
+        if k == 2 and self.d is not None:
+            return self.d(args[0], args[1])
+        if self.n is not None:
+            return self.n(args)
+        if k == 0:
+            return self
+        raise QError("rank")
+
+
+class Lambda(Fn):
+    t = 100
+
+    def __init__(self, d: LambdaDef, interp: Interp) -> None:
+        self.d = d
+        self.interp = interp
+        self.valence = len(d.params)
+        self.params = d.params
+        self.src = d.src
+
+    def show(self) -> str:
+        return self.d.src
+
+    def call(self, args: list[Any]) -> Any:
+        if len(args) != self.valence:
+            if len(args) == 1 and self.valence == 0:
+                args = []
+            elif len(args) < self.valence:
+                return Proj(self, list(args) + [None] * 0)
+            else:
+                raise QError("rank")
+        loc = dict(zip(self.params, args, strict=True))
+        return self.interp.run_body(self.d, loc)
+
+
+class Proj(Fn):
+    t = 104
+
+    def __init__(self, f: Any, args: list[Any]) -> None:
+        self.f = f
+        self.args = args
+        fv = valence(f)
+        nmiss = sum(1 for a in args if a is None)
+        self.valence = nmiss + max(fv - len(args), 0)
+        if self.valence == 0:
+            self.valence = 1
+
+    def show(self) -> str:
+        from rdq.qlang._format import inline
+
+        inner = ";".join("" if a is None else inline(a) for a in self.args)
+        f = self.f
+        if isinstance(f, Prim) and f.glyph and len(self.args) == 1 and self.args[0] is not None:
+            return "(" + inline(self.args[0]) + f.name + ")"
+        return _fn_show(f) + "[" + inner + "]"
+
+    def call(self, args: list[Any]) -> Any:
+        full = []
+        it = iter(args)
+        for a in self.args:
+            if a is None:
+                full.append(next(it, None))
+            else:
+                full.append(a)
+        full.extend(it)
+        if any(a is None for a in full):
+            return Proj(self.f, full)
+        return call(self.f, full)
+
+
+def _fn_show(f: Any) -> str:
+    if hasattr(f, "show"):
+        s = f.show()
+        return str(s)
+    return "?"
+
+
+class Derived(Fn):
+    """A function derived by an adverb."""
+
+    def __init__(self, adv: str, f: Any) -> None:
+        self.adv = adv
+        self.f = f
+        self.t = {"'": 106, "/": 107, "\\": 108, "':": 109, "/:": 110, "\\:": 111}[adv]
+        fv = valence(f) if isinstance(f, Fn) else 1
+        self.fv = fv
+        if adv in ("/", "\\"):
+            self.valence = fv if fv > 1 else 2
+        elif adv == "':":
+            self.valence = 2
+        else:
+            self.valence = fv if fv > 1 else (1 if adv == "'" else 2)
+
+    def show(self) -> str:
+        return _fn_show(self.f) + self.adv
+
+    def call(self, args: list[Any]) -> Any:
+        if any(a is None for a in args):
+            return Proj(self, args)
+        adv = self.adv
+        f = self.f
+        if adv == "'":
+            return each(f, args)
+        if adv == "/":
+            return over(f, args, scan=False)
+        if adv == "\\":
+            return over(f, args, scan=True)
+        if adv == "/:":
+            if len(args) != 2:
+                if len(args) == 1:
+                    return Proj(self, args)
+                raise QError("rank")
+            x, y = args
+            if type(y) is D:
+                return D(y.k, mklist([call(f, [x, b]) for b in items(y.v)]))
+            if type(y) is A:
+                return call(f, [x, y])
+            return mklist([call(f, [x, b]) for b in items(y)])
+        if adv == "\\:":
+            if len(args) != 2:
+                if len(args) == 1:
+                    return Proj(self, args)
+                raise QError("rank")
+            x, y = args
+            if type(x) is D:
+                return D(x.k, mklist([call(f, [a, y]) for a in items(x.v)]))
+            if type(x) is A:
+                return call(f, [x, y])
+            return mklist([call(f, [a, y]) for a in items(x)])
+        if adv == "':":
+            return each_prior(f, args)
+        raise QError("nyi")
+
+
+class Comp(Fn):
+    """Composition ``f g`` of a (possibly projected) function with another: ``'[f;g]``."""
+
+    t = 105
+
+    def __init__(self, fs: list[Any]) -> None:
+        self.fs = fs
+        self.valence = valence(fs[-1])
+
+    def show(self) -> str:
+        return "".join(_fn_show(f) for f in self.fs)
+
+    def call(self, args: list[Any]) -> Any:
+        r = call(self.fs[-1], args)
+        for f in reversed(self.fs[:-1]):
+            r = call(f, [r])
+        return r
+
+
+def valence(f: Any) -> int:
+    if isinstance(f, Fn):
+        return f.valence
+    return 1
+
+
+def call(f: Any, args: list[Any]) -> Any:
+    """Apply f to an argument list (functions or data)."""
+    if isinstance(f, Fn):
+        if f is IDENTITY:
+            if len(args) == 1:
+                return args[0]
+            raise QError("rank")
+        return f.call(args)  # type: ignore[attr-defined]
+    return index_deep(f, args)
+
+
+def apply(f: Any, x: Any) -> Any:
+    """Juxtaposition / one-argument application."""
+    if isinstance(f, Fn):
+        if f is IDENTITY:
+            return x
+        return f.call([x])  # type: ignore[attr-defined]
+    return index(f, x)
+
+
+def index_deep(x: Any, args: list[Any]) -> Any:
+    if not args:
+        return x
+    i = args[0]
+    rest = args[1:]
+    if i is None:
+        i = IDENTITY
+    if not rest:
+        if isinstance(x, Fn):
+            return call(x, [i])
+        return index(x, i)
+    if type(x) is T and (type(i) is A and i.t != 11 or type(i) is V and i.t != 11) and type(rest[0]) in (A, V):
+        # t[rows;cols]
+        r = index(x, i)
+        return index_deep(r, rest)
+    if i is IDENTITY:
+        if type(x) is D:
+            return D(x.k, mklist([index_deep(a, rest) for a in items(x.v)]))
+        if type(x) is T:
+            return index_deep(index(x, rest[0]), [IDENTITY] + rest[1:]) if False else mklist(
+                [index_deep(r, rest) for r in items(x)]
+            )
+        return mklist([index_deep(a, rest) for a in items(x)])
+    r = index(x, i) if not isinstance(x, Fn) else call(x, [i])
+    if type(i) is A:
+        return index_deep(r, rest)
+    # vector index: apply rest to each selected item
+    if type(r) is D:
+        return D(r.k, mklist([index_deep(a, rest) for a in items(r.v)]))
+    return mklist([index_deep(a, rest) for a in items(r)])
+
+
+# -- adverbs ------------------------------------------------------------------
+
+
+def _conform_len(args: list[Any]) -> int:
+    n = -1
+    for a in args:
+        if type(a) in (V, L, T) or (type(a) is D):
+            c = count(a)
+            if n == -1:
+                n = c
+            elif c != n:
+                raise QError("length")
+    return n
+
+
+def each(f: Any, args: list[Any]) -> Any:
+    if len(args) == 1:
+        x = args[0]
+        if type(x) is D:
+            return D(x.k, mklist([call(f, [a]) for a in items(x.v)]))
+        if type(x) is A:
+            return call(f, [x])
+        if type(x) is T:
+            return mklist([call(f, [r]) for r in items(x)])
+        return mklist([call(f, [a]) for a in items(x)])
+    n = _conform_len(args)
+    if n == -1:
+        return call(f, args)
+    cols = [items(a) if type(a) in (V, L, T, D) else None for a in args]
+    out = []
+    for i in range(n):
+        out.append(call(f, [c[i] if c is not None else a for c, a in zip(cols, args, strict=True)]))
+    if any(type(a) is D for a in args):
+        d = next(a for a in args if type(a) is D)
+        return D(d.k, mklist(out))
+    return mklist(out)
+
+
+def over(f: Any, args: list[Any], *, scan: bool) -> Any:
+    fv = valence(f) if isinstance(f, Fn) else 1
+    if not isinstance(f, Fn):
+        # a list/dict used as a function: converge / finite-state machine
+        fv = 1 if len(args) == 1 else 2
+        if len(args) == 2:
+            g = f
+
+            def fn1(a: Any) -> Any:
+                return index(g, a)
+
+            return _converge(fn1, args[1], scan=scan, n=args[0])
+        return _converge(lambda a: index(f, a), args[0], scan=scan)
+    if fv == 1:
+        if len(args) == 1:
+            return _converge(lambda a: call(f, [a]), args[0], scan=scan)
+        if len(args) == 2:
+            return _converge(lambda a: call(f, [a]), args[1], scan=scan, n=args[0])
+        raise QError("rank")
+    if len(args) == 1:
+        x = args[0]
+        if type(x) is D:
+            lst = items(x.v)
+            if not lst:
+                return _empty_fold(f, x)
+            acc = lst[0]
+            res = [acc]
+            for a in lst[1:]:
+                acc = call(f, [acc, a])
+                res.append(acc)
+            return D(x.k, mklist(res)) if scan else acc
+        if type(x) is A:
+            return x
+        lst = items(x)
+        if not lst:
+            return _empty_fold(f, x) if not scan else x
+        acc = lst[0]
+        if not scan:
+            fast = _fast_fold(f, x)
+            if fast is not None:
+                return fast
+            for a in lst[1:]:
+                acc = call(f, [acc, a])
+            return acc
+        res = [acc]
+        for a in lst[1:]:
+            acc = call(f, [acc, a])
+            res.append(acc)
+        return mklist(res)
+    if len(args) == 2 and fv == 2:
+        acc, x = args
+        if type(x) is A:
+            r = call(f, [acc, x])
+            return r if not scan else r
+        lst = items(x)
+        if scan:
+            res = []
+            for a in lst:
+                acc = call(f, [acc, a])
+                res.append(acc)
+            if type(x) is D:
+                return D(x.k, mklist(res))
+            return mklist(res)
+        for a in lst:
+            acc = call(f, [acc, a])
+        return acc
+    # n-ary fold: f/[acc; l1; l2 ...]
+    if len(args) < fv:
+        return Proj(Derived("\\" if scan else "/", f), args)
+    acc = args[0]
+    rest = args[1:]
+    n = _conform_len(rest)
+    if n == -1:
+        return call(f, [acc] + rest)
+    cols = [items(a) if type(a) in (V, L) else None for a in rest]
+    res = []
+    for i in range(n):
+        acc = call(f, [acc] + [c[i] if c is not None else a for c, a in zip(cols, rest, strict=True)])
+        res.append(acc)
+    return mklist(res) if scan else acc
+
+
+def _empty_fold(f: Any, x: Any) -> Any:
+    if isinstance(f, Prim):
+        ident = {"+": A(7, 0), "*": A(7, 1), "|": A(1, 0), "&": A(1, 1), ",": x}.get(f.name)
+        if ident is not None:
+            if f.name in "+*" and type(x) is V and x.t in (8, 9):
+                return A(9, float(ident.v))
+            return ident
+    return IDENTITY
+
+
+def _fast_fold(f: Any, x: Any) -> Any:
+    if isinstance(f, Prim) and type(x) is V and f.name in ("+", "*", "|", "&", "-", ",") and x.t in (1, 4, 5, 6, 7, 8, 9):
+        from rdq.qlang import _verbs
+
+        if f.name == "+":
+            return _verbs.q_sum(x)
+        if f.name == "*":
+            return _verbs.q_prd(x)
+        if f.name == "|":
+            return _verbs.q_max(x)
+        if f.name == "&":
+            return _verbs.q_min(x)
+    return None
+
+
+def _converge(fn: Callable[[Any], Any], x: Any, *, scan: bool, n: Any = None) -> Any:
+    from rdq.qlang._ops import match
+
+    if n is not None:
+        if type(n) is A and n.t in (1, 4, 5, 6, 7):
+            k = n.v
+            res = [x]
+            for _ in range(k):
+                x = fn(x)
+                if scan:
+                    res.append(x)
+            return mklist(res) if scan else x
+        # while condition
+        res = [x]
+        while to_py_bool(call(n, [x])):
+            x = fn(x)
+            if scan:
+                res.append(x)
+        return mklist(res) if scan else x
+    res = [x]
+    first = x
+    prev = x
+    while True:
+        nx = fn(prev)
+        if match(nx, prev) or match(nx, first):
+            break
+        prev = nx
+        if scan:
+            res.append(nx)
+    return mklist(res) if scan else prev
+
+
+def each_prior(f: Any, args: list[Any]) -> Any:
+    if len(args) == 1:
+        x = args[0]
+        lst = items(x)
+        if not lst:
+            return x
+        seed = None
+        if isinstance(f, Prim) and f.name in ("-", "+", "%", "*"):
+            res = [lst[0] if f.name in ("-", "+") else lst[0]]
+            if f.name in ("%",):
+                res = [call(f, [lst[0], A(7, 1)])]
+        else:
+            from rdq.qlang._core import null_atom
+
+            first = lst[0]
+            seed = null_atom(first.t) if type(first) is A else IDENTITY
+            res = [call(f, [lst[0], seed])] if seed is not IDENTITY else [call(f, [lst[0], first])]
+        for i in range(1, len(lst)):
+            res.append(call(f, [lst[i], lst[i - 1]]))
+        out = mklist(res)
+        if type(x) is D:
+            return D(x.k, out)
+        return out
+    if len(args) == 2:
+        seed, x = args
+        lst = items(x)
+        res = []
+        prev = seed
+        for a in lst:
+            res.append(call(f, [a, prev]))
+            prev = a
+        return mklist(res)
+    raise QError("rank")
+
+
+# -- the interpreter ------------------------------------------------------------------
+
+
+class Interp:
+    """Holds globals and evaluates parsed nodes."""
+
+    def __init__(self) -> None:
+        from rdq.qlang import _verbs
+
+        self.g: dict[str, Any] = {}
+        self.builtins: dict[str, Any] = _verbs.builtins(self)
+        self.ops: dict[str, Any] = _verbs.OPS
+        self.out: list[str] = []  # text printed by show / 0N! / -1
+        self.err: list[str] = []
+
+    # -- variables ----------------------------------------------------------
+    def lookup(self, name: str, loc: dict[str, Any] | None) -> Any:
+        if loc is not None:
+            v = loc.get(name, _MISSING)
+            if v is not _MISSING:
+                return v
+        v = self.g.get(name, _MISSING)
+        if v is not _MISSING:
+            return v
+        b = self.builtins.get(name)
+        if b is not None:
+            return b
+        if name.startswith(".q.") and name[3:] in self.builtins:
+            return self.builtins[name[3:]]
+        if "." in name[1:]:
+            # d.key on a dictionary variable
+            head, _, tail = name.rpartition(".")
+            if head:
+                try:
+                    base = self.lookup(head, loc)
+                except QError:
+                    base = None
+                if type(base) is D:
+                    return index(base, A(11, tail))
+        raise QError(name)
+
+    def run_body(self, d: LambdaDef, loc: dict[str, Any]) -> Any:
+        r: Any = IDENTITY
+        ev = self.ev
+        try:
+            for st in d.body:
+                r = IDENTITY if st is None else ev(st, loc)
+        except Return as ret:
+            return ret.value
+        if d.body and d.body[-1] is None:
+            return IDENTITY
+        return r
+
+    # -- evaluation ------------------------------------------------------------------
+    def ev(self, n: Any, loc: dict[str, Any] | None) -> Any:
+        tag = n[0]
+        if tag == "c":
+            v = n[1]
+            if type(v) is tuple:
+                if v[0] == "op":
+                    return self.ops[v[1]]
+                return L([])
+            return v
+        if tag == "v":
+            return self.lookup(n[1], loc)
+        if tag == "d":
+            r = self.ev(n[3], loc)
+            lft = self.ev(n[2], loc)
+            f = self.ev(n[1], loc)
+            return call(f, [lft, r])
+        if tag == "j":
+            x = self.ev(n[2], loc) if n[2] is not None else IDENTITY
+            f = self.ev(n[1], loc)
+            return apply(f, x)
+        if tag == "m":
+            x = self.ev(n[2], loc)
+            f = self.ev(n[1], loc)
+            if isinstance(f, Prim):
+                if f.m is None:
+                    if f.n is not None or f.d is not None:
+                        return Proj(f, [x])
+                    raise QError("rank")
+                return f.m(x)
+            if isinstance(f, Derived):
+                return f.call([x])
+            return apply(f, x)
+        if tag == "ap":
+            args = n[2]
+            vals: list[Any] = [None] * len(args)
+            for k in range(len(args) - 1, -1, -1):
+                a = args[k]
+                vals[k] = None if a is None else self.ev(a, loc)
+            fnode = n[1]
+            f = self.ev(fnode, loc)
+            if len(vals) == 1 and vals[0] is None and not (isinstance(f, Fn) and f.valence == 0):
+                # f[] : call niladic with ::
+                if isinstance(f, Fn):
+                    if isinstance(f, Lambda) and f.valence == 1:
+                        return f.call([IDENTITY])
+                    if isinstance(f, Prim) and f.m is not None:
+                        return f.m(IDENTITY)
+                    return f.call([IDENTITY])  # type: ignore[attr-defined]
+                return f
+            if isinstance(f, Fn):
+                if any(v is None for v in vals):
+                    return Proj(f, vals)
+                if isinstance(f, Prim) and len(vals) == 1 and f.m is not None and (f.glyph and f.d is not None):
+                    return Proj(f, vals)
+                return f.call(vals)  # type: ignore[attr-defined]
+            return index_deep(f, vals)
+        if tag == "asg":
+            return self.assign(n, loc)
+        if tag == "fn":
+            return Lambda(n[1], self)
+        if tag == "lst":
+            its = n[1]
+            out: list[Any] = [None] * len(its)
+            for k in range(len(its) - 1, -1, -1):
+                a = its[k]
+                out[k] = IDENTITY if a is None else self.ev(a, loc)
+            return mklist(out)
+        if tag == "paren":
+            return self.ev(n[1], loc) if n[1] is not None else IDENTITY
+        if tag == "adv":
+            f = self.ev(n[2], loc)
+            return Derived(n[1], f)
+        if tag == "pj":
+            lft = self.ev(n[2], loc)
+            f = self.ev(n[1], loc)
+            return Proj(f, [lft, None])
+        if tag == "cond":
+            return self.cond(n[1], loc)
+        if tag == "if":
+            a = n[1]
+            if to_py_bool(self.ev(a[0], loc)):
+                for st in a[1:]:
+                    if st is not None:
+                        self.ev(st, loc)
+            return IDENTITY
+        if tag == "do":
+            a = n[1]
+            k = self.ev(a[0], loc)
+            for _ in range(int(k.v)):
+                for st in a[1:]:
+                    if st is not None:
+                        self.ev(st, loc)
+            return IDENTITY
+        if tag == "while":
+            a = n[1]
+            while to_py_bool(self.ev(a[0], loc)):
+                for st in a[1:]:
+                    if st is not None:
+                        self.ev(st, loc)
+            return IDENTITY
+        if tag == "ret":
+            v = self.ev(n[1], loc) if n[1] is not None else IDENTITY
+            raise Return(v)
+        if tag == "sig":
+            v = self.ev(n[1], loc)
+            from rdq.qlang._core import qstr
+
+            try:
+                raise QError(qstr(v))
+            except QError as e:
+                if e.name == "type" and not (type(v) is A or type(v) is V):
+                    raise QError("stype") from None
+                raise
+        if tag == "tbl":
+            return self.table_literal(n, loc)
+        if tag == "sql":
+            from rdq.qlang._sql import run_sql
+
+            return run_sql(self, n, loc)
+        if tag == "seq":
+            r: Any = IDENTITY
+            for st in n[1]:
+                r = self.ev(st, loc)
+            return r
+        raise QError("nyi")
+
+    def cond(self, args: list[Any], loc: dict[str, Any] | None) -> Any:
+        k = 0
+        while k + 1 < len(args):
+            c = self.ev(args[k], loc)
+            if to_py_bool(c):
+                return self.ev(args[k + 1], loc)
+            k += 2
+        if k < len(args):
+            return self.ev(args[k], loc) if args[k] is not None else IDENTITY
+        return IDENTITY
+
+    def table_literal(self, n: Any, loc: dict[str, Any] | None) -> Any:
+        def build(specs: list[Any]) -> tuple[list[str], list[Any]]:
+            names: list[str] = []
+            vals: list[Any] = []
+            for name, e in specs:
+                v = self.ev(e, loc)
+                if name is None:
+                    name = _infer_name(e) or "x"
+                names.append(name)
+                vals.append(v)
+            return names, vals
+
+        knames, kvals = build(n[1])
+        vnames, vvals = build(n[2])
+        allv = kvals + vvals
+        ln = max([count(v) for v in allv if type(v) is not A] or [1])
+        allv = [_extend(v, ln) for v in allv]
+        kvals = allv[: len(kvals)]
+        vvals = allv[len(kvals) :]
+        if knames:
+            return D(T(knames, kvals), T(vnames, vvals))
+        return T(vnames, vvals)
+
+    # -- assignment ------------------------------------------------------------------
+    def assign(self, n: Any, loc: dict[str, Any] | None) -> Any:
+        _, name, idx, op, expr, glob = n
+        val = self.ev(expr, loc)
+        if idx is None and op is None:
+            if glob or loc is None:
+                self.g[name] = val
+            else:
+                loc[name] = val
+            return val if loc is not None else val
+        # target value
+        scope_local = loc is not None and not glob and name in loc
+        cur = self.lookup(name, loc) if (scope_local or name in self.g or idx is None) else _MISSING
+        f = self.ev(op, loc) if op is not None else None
+        if idx is None:
+            assert f is not None
+            new = call(f, [cur, val])
+        else:
+            ivals = [IDENTITY if a is None else self.ev(a, loc) for a in idx]
+            if cur is _MISSING:
+                cur = D(L([]), L([]))
+            new = amend_deep(cur, ivals, f, val)
+        if scope_local:
+            assert loc is not None
+            loc[name] = new
+        elif loc is not None and not glob and name not in self.g and idx is None:
+            loc[name] = new
+        else:
+            self.g[name] = new
+        return new if idx is None else val
+
+
+_MISSING = object()
+
+
+def _infer_name(e: Any) -> str | None:
+    if isinstance(e, tuple):
+        if e[0] == "v":
+            return str(e[1]).split(".")[-1]
+        if e[0] in ("j", "m"):
+            return _infer_name(e[2])
+        if e[0] == "d":
+            return _infer_name(e[2])
+        if e[0] == "ap" and e[2]:
+            for a in e[2]:
+                r = _infer_name(a)
+                if r:
+                    return r
+    return None
+
+
+def _extend(v: Any, n: int) -> Any:
+    if type(v) is A:
+        return enlist_n(v, n)
+    return v
+
+
+def enlist_n(a: A, n: int) -> Any:
+    from rdq.qlang._values import DTYPES
+
+    if a.t in (11, 2):
+        return V(a.t, np.array([a.v] * n, dtype=object))
+    return V(a.t, np.full(n, a.v, dtype=DTYPES[a.t]))
+
+
+# -- amend ------------------------------------------------------------------
+
+
+def amend_deep(x: Any, idx: list[Any], f: Any, y: Any) -> Any:
+    """``.[x;idx;f;y]`` (f None means assign y)."""
+    if not idx:
+        if f is None:
+            return y
+        return call(f, [x, y]) if y is not _NOARG else call(f, [x])
+    i = idx[0]
+    rest = idx[1:]
+    if i is IDENTITY or i is None:
+        n = count(x)
+        if type(x) is D:
+            i = x.k
+        elif type(x) is T and rest:
+            # t[;`col] style
+            return amend_deep(x, [rest[0]] + [IDENTITY] + rest[1:], f, y) if False else _amend_table_all(x, rest, f, y)
+        else:
+            i = V(7, np.arange(n, dtype=np.int64))
+    if type(i) is A or (type(x) is D and type(x.k) is T):
+        if rest:
+            cur = index(x, i)
+            new = amend_deep(cur, rest, f, y)
+            return amend_at(x, i, None, new)
+        return amend_at(x, i, f, y)
+    # vector of indices: pair y items (unless atom)
+    iis = items(i)
+    ys = items(y) if (type(y) in (V, L) and not (y is _NOARG)) else None
+    if ys is not None and len(ys) != len(iis):
+        if f is None or True:
+            raise QError("length")
+    for k, ii in enumerate(iis):
+        yy = ys[k] if ys is not None else y
+        x = amend_deep(x, [ii] + rest, f, yy)
+    return x
+
+
+def _amend_table_all(x: T, rest: list[Any], f: Any, y: Any) -> Any:
+    col = rest[0]
+    cols = list(x.cols)
+    data = list(x.data)
+    cn = [col.v] if type(col) is A else list(col.a.tolist())
+    for k, c in enumerate(cn):
+        yy = item(y, k) if type(col) is V and type(y) in (L,) else y
+        j = cols.index(c)
+        data[j] = amend_deep(data[j], [IDENTITY] + rest[1:], f, yy)
+    return T(cols, data)
+
+
+class _NoArg:
+    pass
+
+
+_NOARG: Any = _NoArg()
+
+
+def amend_at(x: Any, i: Any, f: Any, y: Any) -> Any:
+    """Amend x at one atom index i (or keyed-table key) with f (None = assign)."""
+    tx = type(x)
+    if tx is D:
+        if type(x.k) is T:
+            from rdq.qlang._ops import find_rows
+
+            krow = i if type(i) is D else None
+            if krow is None:
+                kt = T(list(x.k.cols), [enlist(i)])
+            else:
+                kt = T(list(x.k.cols), [enlist(a) for a in items(krow.v)])
+            p = int(find_rows(x.k, kt)[0])
+            from rdq.qlang._verbs import join
+
+            if p >= count(x.k):
+                newk = join(x.k, kt)
+                nullrow = _null_row(x.v)
+                newv = join(x.v, enlist(nullrow))
+                x = D(newk, newv)
+            old = item(x.v, p)
+            new = y if f is None else (call(f, [old, y]) if y is not _NOARG else call(f, [old]))
+            return D(x.k, _set_row(x.v, p, new))
+        from rdq.qlang._ops import find
+
+        p = find(x.k, i)
+        n = count(x.k)
+        if p >= n:
+            from rdq.qlang._verbs import join
+
+            k2 = join(x.k, enlist(i)) if count(x.k) else enlist(i)
+            old = _null_like_vals(x.v)
+            new = y if f is None else (call(f, [old, y]) if y is not _NOARG else call(f, [old]))
+            v2 = join(x.v, enlist(new)) if count(x.v) else enlist(new)
+            return D(k2, v2)
+        old = item(x.v, p)
+        new = y if f is None else (call(f, [old, y]) if y is not _NOARG else call(f, [old]))
+        return D(x.k, set_item(x.v, p, new))
+    if tx is T:
+        if type(i) is A and i.t == 11:
+            cols = list(x.cols)
+            data = list(x.data)
+            if i.v in cols:
+                j = cols.index(i.v)
+                old = data[j]
+                new = y if f is None else (call(f, [old, y]) if y is not _NOARG else call(f, [old]))
+                data[j] = new if type(new) is not A else enlist_n(new, count(x))
+            else:
+                cols.append(i.v)
+                data.append(y if type(y) is not A else enlist_n(y, count(x)))
+            return T(cols, data)
+        k = i.v
+        old = item(x, k)
+        new = y if f is None else (call(f, [old, y]) if y is not _NOARG else call(f, [old]))
+        return _set_row(x, k, new)
+    if tx is V or tx is L:
+        k = i.v
+        if type(i) is not A or i.t not in (1, 4, 5, 6, 7):
+            raise QError("type")
+        if k < 0 or k >= count(x):
+            raise QError("index")
+        old = item(x, k)
+        new = y if f is None else (call(f, [old, y]) if y is not _NOARG else call(f, [old]))
+        return set_item(x, k, new)
+    if tx is A:
+        raise QError("type")
+    raise QError("type")
+
+
+def _null_like_vals(v: Any) -> Any:
+    from rdq.qlang._core import null_atom
+
+    if type(v) is V:
+        return null_atom(v.t)
+    if type(v) is L and v.items and type(v.items[0]) is A:
+        return null_atom(v.items[0].t)
+    return A(7, null_atom(7).v)
+
+
+def _null_row(t: T) -> Any:
+    from rdq.qlang._core import null_atom
+
+    vals = [null_atom(c.t) if type(c) is V else L([]) for c in t.data]
+    return D(V(11, np.array(t.cols, dtype=object)), mklist(vals))
+
+
+def _set_row(t: T, k: int, row: Any) -> T:
+    data = list(t.data)
+    vals = items(row.v) if type(row) is D else items(row)
+    for j in range(len(data)):
+        data[j] = set_item(data[j], k, vals[j])
+    return T(list(t.cols), data)
+
+
+def set_item(x: Any, k: int, new: Any) -> Any:
+    if type(x) is V:
+        if type(new) is A and new.t == x.t:
+            a = x.a.copy()
+            a[k] = new.v
+            return V(x.t, a)
+        if type(new) is A and x.t in (5, 6, 7, 8, 9) and new.t in (1, 4, 5, 6, 7, 8, 9) and new.t <= x.t:
+            a = x.a.copy()
+            a[k] = new.v
+            return V(x.t, a)
+        if type(new) is A and x.t in (8, 9) and new.t in (8, 9):
+            a = x.a.copy()
+            a[k] = new.v
+            return V(x.t, a)
+        if type(new) is A:
+            raise QError("type")
+        lst = list(items(x))
+        lst[k] = new
+        return L(lst)
+    if type(x) is L:
+        lst = list(x.items)
+        lst[k] = new
+        return mklist(lst)
+    raise QError("type")

@@ -1,0 +1,509 @@
+"""Atomic (pervasive) operators: arithmetic, comparison, min/max, and find/match/join helpers."""
+
+from __future__ import annotations
+
+import math
+import operator
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from rdq.qlang._core import count, item, items, mklist, null_atom, wrap_int
+from rdq.qlang._values import DTYPES, NULLS, A, D, L, QError, T, V
+
+__all__ = [
+    "pervade1",
+    "pervade2",
+    "arith",
+    "compare",
+    "minmax",
+    "find",
+    "find_rows",
+    "match",
+    "res_type",
+]
+
+_NUM = {1, 4, 5, 6, 7, 8, 9}
+
+
+def res_type(t1: int, t2: int) -> int:
+    if t1 not in _NUM or t2 not in _NUM:
+        raise QError("type")
+    t = t1 if t1 > t2 else t2
+    if t < 5:
+        return 6
+    return t
+
+
+def _np(x: Any, t: int) -> Any:
+    """numpy array (or numpy scalar for atoms) of x cast to q type t's dtype."""
+    dt = DTYPES[t]
+    if type(x) is A:
+        v = x.v
+        if x.t in (8, 9) and t not in (8, 9):
+            return np.array(v).astype(dt)
+        return dt(v) if t != 11 else v
+    a = x.a
+    if a.dtype != dt:
+        if x.t in (5, 6, 7) and t in (8, 9):
+            out = a.astype(dt)
+            nn = a == NULLS[x.t]
+            if nn.any():
+                out[nn] = np.nan
+            return out
+        return a.astype(dt)
+    return a
+
+
+def _fromnp(t: int, r: Any, scalar: bool) -> Any:
+    if scalar:
+        if t in (8, 9):
+            return A(t, float(r))
+        if t == 11:
+            return A(t, r)
+        return A(t, int(r))
+    return V(t, np.asarray(r, dtype=DTYPES[t]))
+
+
+def pervade2(core: Callable[[Any, Any], Any], x: Any, y: Any) -> Any:
+    """Apply an atomic dyadic ``core`` (defined on atoms and simple vectors) through lists, dicts, tables."""
+    tx = type(x)
+    ty = type(y)
+    if (tx is A or tx is V) and (ty is A or ty is V):
+        if tx is V and ty is V and len(x.a) != len(y.a):
+            raise QError("length")
+        return core(x, y)
+    if tx is D or ty is D:
+        if tx is D and ty is D:
+            return _dict_merge(core, x, y)
+        if tx is D:
+            if type(x.k) is T and ty is T:
+                return D(x.k, pervade2(core, x.v, y))
+            return D(x.k, pervade2(core, x.v, y))
+        return D(y.k, pervade2(core, x, y.v))
+    if tx is T or ty is T:
+        if tx is T and ty is T:
+            if x.cols != y.cols:
+                raise QError("mismatch")
+            return T(list(x.cols), [pervade2(core, a, b) for a, b in zip(x.data, y.data, strict=True)])
+        if tx is T:
+            if ty is A:
+                return T(list(x.cols), [pervade2(core, a, y) for a in x.data])
+            return T(list(x.cols), [pervade2(core, a, y) for a in x.data])
+        return T(list(y.cols), [pervade2(core, x, b) for b in y.data])
+    if tx is L or ty is L:
+        if tx is L and ty is L:
+            if len(x.items) != len(y.items):
+                raise QError("length")
+            return mklist([pervade2(core, a, b) for a, b in zip(x.items, y.items, strict=True)])
+        if tx is L:
+            if ty is V:
+                if len(y.a) != len(x.items):
+                    raise QError("length")
+                return mklist([pervade2(core, a, b) for a, b in zip(x.items, items(y), strict=True)])
+            return mklist([pervade2(core, a, y) for a in x.items])
+        if tx is V:
+            if len(x.a) != len(y.items):
+                raise QError("length")
+            return mklist([pervade2(core, a, b) for a, b in zip(items(x), y.items, strict=True)])
+        return mklist([pervade2(core, x, b) for b in y.items])
+    raise QError("type")
+
+
+def _dict_merge(core: Callable[[Any, Any], Any], x: D, y: D) -> Any:
+    from rdq.qlang._verbs import join
+
+    xk = items(x.k)
+    yk = items(y.k)
+    pos = find(x.k, y.k)
+    n = len(xk)
+    vals = list(items(x.v))
+    extra_k = []
+    extra_v = []
+    yv = items(y.v)
+    for j, p in enumerate(pos.tolist() if isinstance(pos, np.ndarray) else [pos]):
+        if p < n:
+            vals[p] = pervade2(core, vals[p], yv[j])
+        else:
+            extra_k.append(yk[j])
+            extra_v.append(yv[j])
+    k = join(x.k, mklist(extra_k)) if extra_k else x.k
+    return D(k, mklist(vals + extra_v))
+
+
+def pervade1(core: Callable[[Any], Any], x: Any) -> Any:
+    tx = type(x)
+    if tx is A or tx is V:
+        return core(x)
+    if tx is L:
+        return mklist([pervade1(core, a) for a in x.items])
+    if tx is D:
+        return D(x.k, pervade1(core, x.v))
+    if tx is T:
+        return T(list(x.cols), [pervade1(core, c) for c in x.data])
+    raise QError("type")
+
+
+# -- arithmetic ---------------------------------------------------------------
+
+_PYOPS: dict[str, Callable[[Any, Any], Any]] = {"+": operator.add, "-": operator.sub, "*": operator.mul}
+_NPOPS: dict[str, Any] = {"+": np.add, "-": np.subtract, "*": np.multiply}
+
+
+def _arith_core(op: str) -> Callable[[Any, Any], Any]:
+    pyop = _PYOPS[op]
+    npop = _NPOPS[op]
+
+    def core(x: Any, y: Any) -> Any:
+        t = res_type(x.t, y.t)
+        if type(x) is A and type(y) is A:
+            if t in (8, 9):
+                xv = x.v
+                yv = y.v
+                if x.t not in (8, 9) and xv == NULLS.get(x.t):
+                    xv = math.nan
+                if y.t not in (8, 9) and yv == NULLS.get(y.t):
+                    yv = math.nan
+                try:
+                    r = pyop(float(xv), float(yv))
+                except OverflowError:
+                    r = math.inf
+                if t == 8:
+                    r = float(np.float32(r))
+                return A(t, r)
+            return A(t, wrap_int(pyop(x.v, y.v), t))
+        with np.errstate(all="ignore"):
+            r = npop(_np(x, t), _np(y, t))
+        return _fromnp(t, r, False)
+
+    return core
+
+
+_ADD = _arith_core("+")
+_SUB = _arith_core("-")
+_MUL = _arith_core("*")
+
+
+def _div_core(x: Any, y: Any) -> Any:
+    t0 = res_type(x.t, y.t)
+    t = 8 if t0 == 8 else 9
+    if type(x) is A and type(y) is A:
+        xv = float(x.v) if not (x.t in (5, 6, 7) and x.v == NULLS[x.t]) else math.nan
+        yv = float(y.v) if not (y.t in (5, 6, 7) and y.v == NULLS[y.t]) else math.nan
+        if yv == 0:
+            if xv != xv:
+                r = math.nan
+            elif xv == 0:
+                r = math.nan
+            else:
+                r = math.copysign(math.inf, xv) * (1 if math.copysign(1, yv) > 0 else -1)
+        else:
+            r = xv / yv
+        return A(t, r)
+    with np.errstate(all="ignore"):
+        r = np.true_divide(_np(x, t), _np(y, t))
+    return _fromnp(t, r, False)
+
+
+def _intdiv_core(x: Any, y: Any) -> Any:
+    t = res_type(x.t, y.t)
+    if type(x) is A and type(y) is A:
+        if t in (8, 9):
+            if y.v == 0:
+                return A(t, math.nan if x.v == 0 else math.copysign(math.inf, x.v))
+            return A(t, float(math.floor(x.v / y.v)))
+        if y.v == 0:
+            return A(t, NULLS[t] if x.v == 0 else (2 ** (63 if t == 7 else 31) - 1) * (1 if x.v > 0 else -1))
+        return A(t, x.v // y.v)
+    with np.errstate(all="ignore"):
+        a = _np(x, t)
+        b = _np(y, t)
+        if t in (8, 9):
+            r = np.floor(np.true_divide(a, b))
+        else:
+            r = np.floor_divide(a, np.where(b == 0, 1, b))
+    return _fromnp(t, r, False)
+
+
+def _mod_core(x: Any, y: Any) -> Any:
+    t = res_type(x.t, y.t)
+    if type(x) is A and type(y) is A:
+        if y.v == 0:
+            return A(t, x.v)
+        if t in (8, 9):
+            return A(t, float(x.v - y.v * math.floor(x.v / y.v)))
+        return A(t, x.v % y.v)
+    with np.errstate(all="ignore"):
+        a = _np(x, t)
+        b = _np(y, t)
+        if t in (8, 9):
+            r = a - b * np.floor(a / b)
+        else:
+            r = np.where(b == 0, a, np.mod(a, np.where(b == 0, 1, b)))
+    return _fromnp(t, r, False)
+
+
+def arith(op: str, x: Any, y: Any) -> Any:
+    if type(x) is A and type(y) is A and x.t == 7 and y.t == 7:
+        # fast path for long atoms
+        if op == "+":
+            return A(7, wrap_int(x.v + y.v, 7))
+        if op == "-":
+            return A(7, wrap_int(x.v - y.v, 7))
+        if op == "*":
+            return A(7, wrap_int(x.v * y.v, 7))
+    core = {"+": _ADD, "-": _SUB, "*": _MUL, "%": _div_core, "div": _intdiv_core, "mod": _mod_core}[op]
+    return pervade2(core, x, y)
+
+
+# -- comparison -----------------------------------------------------------------
+
+_CMP_PY: dict[str, Callable[[Any, Any], bool]] = {
+    "=": operator.eq,
+    "<": operator.lt,
+    ">": operator.gt,
+    "<=": operator.le,
+    ">=": operator.ge,
+    "<>": operator.ne,
+}
+_CMP_NP: dict[str, Any] = {
+    "=": np.equal,
+    "<": np.less,
+    ">": np.greater,
+    "<=": np.less_equal,
+    ">=": np.greater_equal,
+    "<>": np.not_equal,
+}
+
+
+def _cmp_t(t1: int, t2: int) -> int:
+    if t1 == t2:
+        return t1
+    if t1 in _NUM and t2 in _NUM:
+        return 9 if (t1 in (8, 9) or t2 in (8, 9)) else 7
+    if {t1, t2} <= {10, 4, 5, 6, 7, 1} or ({t1, t2} & {10} and ({t1, t2} - {10}) <= _NUM):
+        return 7
+    raise QError("type")
+
+
+def _cmp_val(x: A, t: int) -> Any:
+    v = x.v
+    if t == 9:
+        if x.t in (8, 9):
+            return -math.inf if v != v else v  # nulls sort first
+        if x.t in (5, 6, 7) and v == NULLS[x.t]:
+            return -math.inf
+        return float(v)
+    return v
+
+
+def compare(op: str, x: Any, y: Any) -> Any:
+    pyop = _CMP_PY[op]
+    npop = _CMP_NP[op]
+
+    def core(a: Any, b: Any) -> Any:
+        t = _cmp_t(a.t, b.t)
+        if type(a) is A and type(b) is A:
+            av = a.v
+            bv = b.v
+            if t in (8, 9) or (a.t in (8, 9)) or (b.t in (8, 9)):
+                av = _cmp_val(a, 9)
+                bv = _cmp_val(b, 9)
+                if av == -math.inf and bv == -math.inf and (a.v != a.v or b.v != b.v):
+                    # null vs -inf: null is smaller; null = null
+                    an = a.v != a.v or (a.t in (5, 6, 7) and a.v == NULLS[a.t])
+                    bn = b.v != b.v or (b.t in (5, 6, 7) and b.v == NULLS[b.t])
+                    if an != bn:
+                        av, bv = (0, 1) if an else (1, 0)
+            return A(1, 1 if pyop(av, bv) else 0)
+        if t in (8, 9) or a.t in (8, 9) or b.t in (8, 9):
+            aa = _cmpnp(a)
+            bb = _cmpnp(b)
+            return V(1, np.asarray(npop(aa, bb), dtype=np.bool_)) if not (type(a) is A and type(b) is A) else None
+        aa = a.v if type(a) is A else a.a
+        bb = b.v if type(b) is A else b.a
+        if t == 11 and type(a) is A and type(b) is V:
+            aa = np.array([a.v] * len(b.a), dtype=object)
+        if t == 11 and type(b) is A and type(a) is V:
+            bb = np.array([b.v] * len(a.a), dtype=object)
+        if a.t in (1, 4, 10) or b.t in (1, 4, 10):
+            aa = aa.astype(np.int64) if isinstance(aa, np.ndarray) else int(aa)
+            bb = bb.astype(np.int64) if isinstance(bb, np.ndarray) else int(bb)
+        return V(1, np.asarray(npop(aa, bb), dtype=np.bool_))
+
+    return pervade2(core, x, y)
+
+
+def _cmpnp(a: Any) -> Any:
+    if type(a) is A:
+        return _cmp_val(a, 9)
+    arr = a.a.astype(np.float64)
+    if a.t in (5, 6, 7):
+        arr[a.a == NULLS[a.t]] = -math.inf
+    else:
+        arr = np.where(np.isnan(arr), -math.inf, arr)
+    return arr
+
+
+def minmax(is_max: bool, x: Any, y: Any) -> Any:
+    def core(a: Any, b: Any) -> Any:
+        if a.t == 1 and b.t == 1:
+            t = 1
+        elif a.t == b.t and a.t in (10, 11, 4):
+            t = a.t
+        else:
+            t = res_type(a.t, b.t)
+            if t == 6 and a.t in (1, 4) and b.t in (1, 4):
+                t = max(a.t, b.t)
+        if type(a) is A and type(b) is A:
+            av = _cmp_val(a, 9) if t in (8, 9) else a.v
+            bv = _cmp_val(b, 9) if t in (8, 9) else b.v
+            if t == 11:
+                r = max(a.v, b.v) if is_max else min(a.v, b.v)
+                return A(11, r)
+            pick = a if ((av >= bv) if is_max else (av <= bv)) else b
+            if t in (8, 9):
+                v = pick.v
+                if pick.t not in (8, 9):
+                    v = math.nan if v == NULLS.get(pick.t) else float(v)
+                return A(t, float(v))
+            return A(t, int(pick.v))
+        if t in (8, 9):
+            aa = _np(a, t)
+            bb = _np(b, t)
+            ca = np.where(np.isnan(aa), -np.inf, aa)
+            cb = np.where(np.isnan(bb), -np.inf, bb)
+            r = np.where((ca >= cb) if is_max else (ca <= cb), aa, bb)
+            return _fromnp(t, r, False)
+        if t == 11:
+            aa = _np(a, t) if type(a) is V else a.v
+            bb = _np(b, t) if type(b) is V else b.v
+            n = len(aa) if type(a) is V else len(bb)
+            la = list(aa) if type(a) is V else [aa] * n
+            lb = list(bb) if type(b) is V else [bb] * n
+            return V(11, np.array([max(p, q) if is_max else min(p, q) for p, q in zip(la, lb, strict=True)], dtype=object))
+        r = (np.maximum if is_max else np.minimum)(_np(a, t), _np(b, t))
+        return _fromnp(t, r, False)
+
+    return pervade2(core, x, y)
+
+
+# -- match / find -----------------------------------------------------------------
+
+
+def match(x: Any, y: Any) -> bool:
+    tx = type(x)
+    if tx is not type(y):
+        return False
+    if tx is A:
+        if x.t != y.t:
+            return False
+        if x.t in (8, 9):
+            return x.v == y.v or (x.v != x.v and y.v != y.v)
+        return bool(x.v == y.v)
+    if tx is V:
+        if x.t != y.t or len(x.a) != len(y.a):
+            return False
+        if x.t in (8, 9):
+            return bool(np.array_equal(x.a, y.a, equal_nan=True))
+        return bool((x.a == y.a).all())
+    if tx is L:
+        return len(x.items) == len(y.items) and all(match(a, b) for a, b in zip(x.items, y.items, strict=True))
+    if tx is D:
+        return match(x.k, y.k) and match(x.v, y.v)
+    if tx is T:
+        return x.cols == y.cols and all(match(a, b) for a, b in zip(x.data, y.data, strict=True))
+    return x is y or (hasattr(x, "src") and getattr(x, "src", None) == getattr(y, "src", 1))
+
+
+def _key(x: Any) -> Any:
+    """Hashable key of a q value (for find/distinct/group)."""
+    tx = type(x)
+    if tx is A:
+        v = x.v
+        if x.t in (8, 9) and v != v:
+            return ("n", x.t)
+        return (x.t, v)
+    if tx is V:
+        if x.t in (8, 9):
+            return ("V", x.t, tuple("nan" if v != v else v for v in x.a.tolist()))
+        return ("V", x.t, tuple(x.a.tolist()))
+    if tx is L:
+        return ("L", tuple(_key(a) for a in x.items))
+    if tx is D:
+        return ("D", _key(x.k), _key(x.v))
+    if tx is T:
+        return ("T", tuple(x.cols), tuple(_key(c) for c in x.data))
+    return ("F", id(x))
+
+
+def keys_of(x: Any) -> list[Any]:
+    tx = type(x)
+    if tx is V:
+        t = x.t
+        if t in (8, 9):
+            return [("n", t) if v != v else (t, v) for v in x.a.tolist()]
+        return [(t, v) for v in x.a.tolist()]
+    return [_key(a) for a in items(x)]
+
+
+def find(x: Any, y: Any) -> Any:
+    """Index of each item of y in list x (count x where absent); int for an atom y."""
+    n = count(x)
+    if type(y) is A or (type(x) is L and not _is_list_of_lists(x) and type(y) is not L and type(y) is not V):
+        if type(x) is V and type(y) is A and x.t == y.t and x.t not in (8, 9):
+            hits = np.flatnonzero(x.a == y.v)
+            return int(hits[0]) if len(hits) else n
+        k = _key(y) if type(y) is not A else _norm_key(y, x)
+        for i, kk in enumerate(keys_of(x)):
+            if kk == k:
+                return i
+        return n
+    if type(x) is L and _is_list_of_lists(x) and type(y) is V:
+        # find a list item (row) in a list of lists
+        k = _key(y)
+        for i, kk in enumerate(keys_of(x)):
+            if kk == k:
+                return i
+        return n
+    pos: dict[Any, int] = {}
+    for i, kk in enumerate(keys_of(x)):
+        pos.setdefault(kk, i)
+    if type(y) is V and type(x) is V and x.t != y.t:
+        yk = [_norm_key(a, x) for a in items(y)]
+    else:
+        yk = keys_of(y)
+    return np.array([pos.get(kk, n) for kk in yk], dtype=np.int64)
+
+
+def _is_list_of_lists(x: Any) -> bool:
+    return type(x) is L and bool(x.items) and all(type(a) is V or type(a) is L for a in x.items)
+
+
+def _norm_key(y: A, x: Any) -> Any:
+    if type(x) is V and x.t != y.t and x.t in _NUM and y.t in _NUM:
+        if x.t in (8, 9):
+            return (x.t, float(y.v))
+        return (x.t, y.v)
+    return _key(y)
+
+
+def find_rows(t: T, y: T) -> np.ndarray:
+    """Row index of each row of table y in table t (count t where absent)."""
+    n = count(t)
+    tk = list(zip(*[keys_of(c) for c in t.data], strict=True)) if t.data else []
+    pos: dict[Any, int] = {}
+    for i, k in enumerate(tk):
+        pos.setdefault(k, i)
+    cols = [y.data[y.cols.index(c)] for c in t.cols]
+    yk = list(zip(*[keys_of(c) for c in cols], strict=True))
+    return np.array([pos.get(k, n) for k in yk], dtype=np.int64)
+
+
+def null_of(x: Any) -> Any:
+    return null_atom(x.t if type(x) is A else 7)
+
+
+def _unused(x: Any) -> Any:
+    return item(x, 0)

@@ -1,0 +1,485 @@
+"""Parser: q tokens -> a small tuple AST evaluated right to left by :mod:`rdq.qlang._interp`.
+
+Node kinds (tuples, first item the tag)::
+
+    ("c", value)                     constant
+    ("v", name)                      variable reference
+    ("ap", f, [args])                application (brackets or juxtaposition); None = elided argument
+    ("d", verb, left, right)         infix (dyadic) application
+    ("pj", verb, left)               left section such as ``(2+)``
+    ("asg", name, idx, op, expr, g)  assignment ``a:e``, ``a[i]:e``, ``a+:e``; g for ``::``
+    ("fn", LambdaDef)                lambda
+    ("lst", [nodes])                 ``(a;b;c)``
+    ("adv", adverb, node)            derived function such as ``+/``
+    ("cond"|"if"|"do"|"while", [nodes])
+    ("ret", node) ("sig", node) ("seq", [nodes])
+    ("tbl", [(name,node)], [(name,node)])   table literal
+    ("sql", kind, cols, by, from, where)   qSQL template
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from rdq.qlang._lexer import Tok, tokenize
+from rdq.qlang._values import QError
+
+__all__ = ["LambdaDef", "parse", "INFIX_KEYWORDS"]
+
+INFIX_KEYWORDS = frozenset(
+    """mod div in within like except inter union cross sv vs ss cut sublist rotate xprev each over scan prior
+    mmu lsq bin binr xbar xlog xexp set insert upsert xcol xcols xkey xasc xdesc xgroup ij ijf lj ljf uj pj ej aj aj0
+    wavg wsum cor cov scov msum mavg mmax mmin mcount mdev ema xrank and or fby peach asof dsave like ssr
+    """.split()
+)
+_SQL = {"select", "exec", "update", "delete"}
+
+
+@dataclass
+class LambdaDef:
+    params: list[str]
+    body: list[Any]
+    src: str
+    locals_: set[str] = field(default_factory=set)
+
+
+class _P:
+    def __init__(self, toks: list[Tok], src: str) -> None:
+        self.toks = toks
+        self.src = src
+        self.i = 0
+        self.nl_ok: list[bool] = [False]  # True: newline is whitespace
+
+    # -- token helpers ----------------------------------------------------
+    def peek(self) -> Tok | None:
+        while self.i < len(self.toks):
+            t = self.toks[self.i]
+            if t.kind == "nl" and self.nl_ok[-1]:
+                self.i += 1
+                continue
+            return t
+        return None
+
+    def next(self) -> Tok:
+        t = self.peek()
+        if t is None:
+            raise QError("parse")
+        self.i += 1
+        return t
+
+    def at_end(self) -> bool:
+        t = self.peek()
+        return t is None or t.kind in ("semi", "rp", "rb", "rc", "nl")
+
+    # -- statements ---------------------------------------------------------
+    def block(self, closer: str | None) -> list[Any]:
+        """Statements separated by ``;`` (and newlines) up to ``closer`` (not consumed)."""
+        out: list[Any] = []
+        prev_sep = "start"
+        while True:
+            e = self.expr()
+            t = self.peek()
+            nxt = "end" if t is None or (closer is not None and t.kind == closer) else t.kind
+            if not (e is None and prev_sep in ("start", "nl") and nxt in ("nl", "end")) or (
+                e is None and prev_sep == "start" and nxt == "end"
+            ):
+                if not (e is None and prev_sep == "nl" and nxt == "end" and out):
+                    out.append(e)
+            if t is None:
+                if closer is not None:
+                    raise QError("parse")
+                return out or [None]
+            if t.kind in ("nl", "semi"):
+                self.i += 1
+                prev_sep = t.kind
+                continue
+            if closer is not None and t.kind == closer:
+                return out or [None]
+            raise QError("parse")
+
+    def args(self, closer: str) -> list[Any]:
+        """Bracket or paren items separated by ``;`` up to closer (consumed)."""
+        self.nl_ok.append(True)
+        out: list[Any] = []
+        while True:
+            e = self.expr()
+            out.append(e)
+            t = self.next()
+            if t.kind == "semi":
+                continue
+            if t.kind == closer:
+                break
+            raise QError("parse")
+        self.nl_ok.pop()
+        return out
+
+    # -- expressions --------------------------------------------------------
+    def expr(self) -> Any:
+        t = self.peek()
+        if t is None or t.kind in ("semi", "rp", "rb", "rc", "nl"):
+            return None
+        if t.kind == "op" and t.val == ":" :
+            self.i += 1
+            return ("ret", self.expr())
+        if t.kind == "sig":
+            self.i += 1
+            return ("sig", self.expr())
+        if t.kind == "name" and t.val in _SQL:
+            return self.sql()
+        left, isverb = self.term()
+        if self.at_end():
+            return left
+        if isverb:
+            rhs = self.expr()
+            return ("m", left, rhs)
+        save = self.i
+        t = self.peek()
+        assert t is not None
+        if t.kind == "name" and t.val in INFIX_KEYWORDS and not self._followed_by_bracket():
+            self.i += 1
+            verb: Any = ("v", t.val)
+            verb = self.postfix_adverbs(verb)
+            rhs = self.expr()
+            if rhs is None:
+                return ("pj", verb, left)
+            return ("d", verb, left, rhs)
+        v, vverb = self.term()
+        if vverb:
+            rhs = self.expr()
+            if rhs is None:
+                return ("pj", v, left)
+            return ("d", v, left, rhs)
+        self.i = save
+        rhs = self.expr()
+        return ("j", left, rhs)
+
+    def _followed_by_bracket(self) -> bool:
+        j = self.i + 1
+        return j < len(self.toks) and self.toks[j].kind == "lb" and not self.toks[j].space
+
+    def postfix_adverbs(self, node: Any) -> Any:
+        while True:
+            t = self.peek()
+            if t is not None and t.kind == "adv" and not t.space:
+                self.i += 1
+                node = ("adv", t.val, node)
+                continue
+            return node
+
+    def term(self) -> tuple[Any, bool]:
+        """One noun or verb with its brackets and adverbs; returns (node, is_verb)."""
+        t = self.next()
+        k = t.kind
+        isverb = False
+        node: Any
+        if k in ("num", "sym", "str"):
+            node = ("c", t.val)
+        elif k == "name":
+            name = t.val
+            nt = self.peek()
+            if name in ("if", "do", "while") and nt is not None and nt.kind == "lb":
+                self.i += 1
+                return (name, self.args("rb")), False
+            # assignment forms
+            if nt is not None and nt.kind == "op" and nt.val in (":", "::"):
+                self.i += 1
+                return ("asg", name, None, None, self.expr(), nt.val == "::"), False
+            if nt is not None and nt.kind == "lb" and not nt.space:
+                j = self._match(self.i)
+                after = self.toks[j + 1] if j + 1 < len(self.toks) else None
+                if after is not None and after.kind == "op" and after.val in (":", "::") :
+                    self.i += 1
+                    idx = self.args("rb")
+                    self.i += 1
+                    return ("asg", name, idx, None, self.expr(), after.val == "::"), False
+                if (
+                    after is not None
+                    and after.kind == "op"
+                    and after.val not in (":", "::")
+                    and j + 2 < len(self.toks)
+                    and self.toks[j + 2].kind == "op"
+                    and self.toks[j + 2].val == ":"
+                    and not self.toks[j + 2].space
+                ):
+                    self.i += 1
+                    idx = self.args("rb")
+                    op = self.next().val
+                    self.i += 1
+                    return ("asg", name, idx, ("c", op), self.expr(), False), False
+            if (
+                nt is not None
+                and nt.kind == "op"
+                and self.i + 1 < len(self.toks)
+                and self.toks[self.i + 1].kind == "op"
+                and self.toks[self.i + 1].val == ":"
+                and not self.toks[self.i + 1].space
+                and not nt.space
+            ):
+                op = nt.val
+                self.i += 2
+                return ("asg", name, None, ("c", op), self.expr(), False), False
+            if (
+                nt is not None
+                and nt.kind == "name"
+                and nt.val in INFIX_KEYWORDS
+                and self.i + 1 < len(self.toks)
+                and self.toks[self.i + 1].kind == "op"
+                and self.toks[self.i + 1].val == ":"
+                and not self.toks[self.i + 1].space
+            ):
+                self.i += 2
+                return ("asg", name, None, ("v", nt.val), self.expr(), False), False
+            node = ("v", name)
+        elif k == "op":
+            if t.val == "$":
+                nt = self.peek()
+                if nt is not None and nt.kind == "lb" and not nt.space:
+                    self.i += 1
+                    return ("cond", self.args("rb")), False
+            node = ("c", ("op", t.val))
+            isverb = True
+        elif k == "lp":
+            node = self.paren()
+        elif k == "lc":
+            node = self.lambda_(t)
+        elif k == "adv":
+            # a bare adverb used as a noun-ish function, e.g. (/) is not valid; treat ' as each
+            node = ("c", ("op", t.val))
+            isverb = True
+        else:
+            raise QError("parse")
+        # postfix: brackets and adverbs
+        while True:
+            nt = self.peek()
+            if nt is None:
+                break
+            if nt.kind == "lb" and not nt.space:
+                self.i += 1
+                node = ("ap", node, self.args("rb"))
+                isverb = False
+                continue
+            if nt.kind == "adv" and not nt.space:
+                self.i += 1
+                node = ("adv", nt.val, node)
+                isverb = True
+                continue
+            break
+        return node, isverb
+
+    def _match(self, i: int) -> int:
+        """Index of the bracket closing the one at ``i``."""
+        depth = 0
+        for j in range(i, len(self.toks)):
+            kk = self.toks[j].kind
+            if kk in ("lb", "lp", "lc"):
+                depth += 1
+            elif kk in ("rb", "rp", "rc"):
+                depth -= 1
+                if depth == 0:
+                    return j
+        raise QError("parse")
+
+    def paren(self) -> Any:
+        t = self.peek()
+        if t is not None and t.kind == "rp":
+            self.i += 1
+            return ("c", ("emptylist",))
+        if t is not None and t.kind == "lb":
+            # table literal
+            self.i += 1
+            keys = self.args("rb")
+            self.nl_ok.append(True)
+            vals = self.args("rp")
+            self.nl_ok.pop()
+            return ("tbl", [_colspec(e) for e in keys if e is not None], [_colspec(e) for e in vals if e is not None])
+        items = self.args("rp")
+        if len(items) == 1:
+            return ("paren", items[0])
+        return ("lst", items)
+
+    def lambda_(self, open_tok: Tok) -> Any:
+        params: list[str] | None = None
+        t = self.peek()
+        if t is not None and t.kind == "lb":
+            self.i += 1
+            params = []
+            self.nl_ok.append(True)
+            while True:
+                p = self.next()
+                if p.kind == "rb":
+                    break
+                if p.kind == "name":
+                    params.append(p.val)
+                    nt = self.peek()
+                    if nt is not None and nt.kind == "op" and nt.val == ":":
+                        # typed parameter / filter: skip to ; or ]
+                        self.i += 1
+                        depth = 0
+                        while True:
+                            q = self.peek()
+                            if q is None:
+                                raise QError("parse")
+                            if q.kind in ("lb", "lp", "lc"):
+                                depth += 1
+                            elif q.kind in ("rb", "rp", "rc"):
+                                if depth == 0:
+                                    break
+                                depth -= 1
+                            elif q.kind == "semi" and depth == 0:
+                                break
+                            self.i += 1
+                elif p.kind == "semi":
+                    continue
+                else:
+                    raise QError("parse")
+            self.nl_ok.pop()
+        start_i = self.i
+        self.nl_ok.append(False)
+        body = self.block("rc")
+        self.nl_ok.pop()
+        close = self.next()
+        src = self.src[open_tok.pos : close.end]
+        if params is None:
+            used = _implicit(self.toks[start_i : self.i])
+            params = ["x", "y", "z"][: max(used, 1)]
+        ld = LambdaDef(params, body, src)
+        ld.locals_ = _locals(body)
+        return ("fn", ld)
+
+    # -- qSQL ---------------------------------------------------------------
+    def sql(self) -> Any:
+        kind = self.next().val
+        # gather tokens of this statement up to end at depth 0
+        start = self.i
+        depth = 0
+        j = start
+        while j < len(self.toks):
+            kk = self.toks[j].kind
+            if kk in ("lp", "lb", "lc"):
+                depth += 1
+            elif kk in ("rp", "rb", "rc"):
+                if depth == 0:
+                    break
+                depth -= 1
+            elif kk == "semi" and depth == 0:
+                break
+            elif kk == "nl" and depth == 0 and not self.nl_ok[-1]:
+                break
+            j += 1
+        toks = [t for t in self.toks[start:j] if t.kind != "nl"]
+        self.i = j
+        # split on keywords at depth 0
+        parts: dict[str, list[Tok]] = {"cols": [], "by": [], "from": [], "where": []}
+        cur = "cols"
+        depth = 0
+        for t in toks:
+            if t.kind in ("lp", "lb", "lc"):
+                depth += 1
+            elif t.kind in ("rp", "rb", "rc"):
+                depth -= 1
+            if depth == 0 and t.kind == "name" and t.val in ("by", "from", "where") and (cur != "where"):
+                cur = t.val
+                continue
+            parts[cur].append(t)
+        limit = None
+        if kind == "select" and parts["cols"] and parts["cols"][0].kind == "lb":
+            j2 = _match_in(parts["cols"], 0)
+            sub = _P(parts["cols"][1:j2], self.src)
+            limit = sub.expr()
+            parts["cols"] = parts["cols"][j2 + 1 :]
+        cols = [_colspec(self._sub(ts)) for ts in _split_commas(parts["cols"])]
+        by = [_colspec(self._sub(ts)) for ts in _split_commas(parts["by"])] if parts["by"] else None
+        frm = self._sub(parts["from"])
+        where = [self._sub(ts) for ts in _split_commas(parts["where"])]
+        return ("sql", kind, cols, by, frm, where, limit)
+
+    def _sub(self, toks: list[Tok]) -> Any:
+        p = _P(toks, self.src)
+        p.nl_ok = [True]
+        e = p.expr()
+        if p.peek() is not None:
+            raise QError("parse")
+        return e
+
+
+def _match_in(toks: list[Tok], i: int) -> int:
+    depth = 0
+    for j in range(i, len(toks)):
+        if toks[j].kind in ("lb", "lp", "lc"):
+            depth += 1
+        elif toks[j].kind in ("rb", "rp", "rc"):
+            depth -= 1
+            if depth == 0:
+                return j
+    raise QError("parse")
+
+
+def _split_commas(toks: list[Tok]) -> list[list[Tok]]:
+    if not toks:
+        return []
+    out: list[list[Tok]] = [[]]
+    depth = 0
+    for t in toks:
+        if t.kind in ("lp", "lb", "lc"):
+            depth += 1
+        elif t.kind in ("rp", "rb", "rc"):
+            depth -= 1
+        if depth == 0 and t.kind == "op" and t.val == ",":
+            out.append([])
+            continue
+        out[-1].append(t)
+    return out
+
+
+def _colspec(e: Any) -> tuple[str | None, Any]:
+    """``name:expr`` -> (name, expr); a bare expression -> (None, expr)."""
+    if isinstance(e, tuple) and e and e[0] == "asg" and e[2] is None and e[3] is None:
+        return e[1], e[4]
+    return None, e
+
+
+def _implicit(toks: list[Tok]) -> int:
+    depth = 0
+    used = 0
+    for t in toks:
+        if t.kind == "lc":
+            depth += 1
+        elif t.kind == "rc":
+            depth -= 1
+        elif depth == 0 and t.kind == "name":
+            if t.val == "z":
+                used = 3
+            elif t.val == "y":
+                used = max(used, 2)
+            elif t.val == "x":
+                used = max(used, 1)
+    return used
+
+
+def _locals(body: list[Any]) -> set[str]:
+    out: set[str] = set()
+
+    def walk(n: Any) -> None:
+        if isinstance(n, tuple) and n:
+            tag = n[0]
+            if tag == "fn":
+                return
+            if tag == "asg" and n[2] is None and not n[5]:
+                out.add(n[1])
+            for x in n[1:]:
+                walk(x)
+        elif isinstance(n, list):
+            for x in n:
+                walk(x)
+
+    walk(body)
+    return out
+
+
+def parse(src: str) -> list[Any]:
+    """Parse a chunk of q source into a list of statement nodes."""
+    toks = tokenize(src)
+    p = _P(toks, src)
+    out = p.block(None)
+    return out

@@ -1,0 +1,180 @@
+"""The public entry point: a q :class:`Session` (console display, scripts, eval)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from rdq.qlang._format import PRECISION, display
+from rdq.qlang._interp import Interp, QExit, Return
+from rdq.qlang._parser import parse
+from rdq.qlang._values import IDENTITY, QError
+
+__all__ = ["Session", "ScriptResult", "QExit"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ScriptResult:
+    """What running a script produced: ``stdout`` text, ``stderr`` text and the ``exit_code``."""
+
+    stdout: str
+    stderr: str
+    exit_code: int
+
+
+def _err_text(e: BaseException) -> str:
+    if isinstance(e, QError):
+        return "'" + e.name
+    if isinstance(e, RecursionError):
+        return "'stack"
+    log.debug("internal error", exc_info=e)
+    return "'nyi"
+
+
+class Session:
+    """One q workspace (globals persist between calls).
+
+    Examples
+    --------
+    >>> s = Session()
+    >>> s.display("a:1 2 3")
+    ''
+    >>> s.display("a+1")
+    '2 3 4'
+    """
+
+    def __init__(self) -> None:
+        self.interp = Interp()
+        self.interp.eval_text = self._eval_text  # type: ignore[attr-defined]
+
+    # -- evaluation -----------------------------------------------------------
+    def _eval_text(self, src: str) -> Any:
+        r: Any = IDENTITY
+        src = src.strip()
+        if src.startswith("\\"):
+            self._system(src[1:])
+            return IDENTITY
+        for st in parse(src):
+            if st is None:
+                r = IDENTITY
+                continue
+            r = self.interp.ev(st, None)
+        return r
+
+    def _system(self, cmd: str) -> str:
+        cmd = cmd.strip()
+        if cmd.startswith("P"):
+            arg = cmd[1:].strip()
+            if arg:
+                PRECISION[0] = int(arg)
+                return ""
+            return str(PRECISION[0])
+        if cmd in ("", "\\"):
+            return ""
+        raise QError("nyi")
+
+    def eval(self, src: str) -> Any:
+        """Evaluate q source at top level and return the q value of its last statement (raises QError)."""
+        try:
+            return self._eval_text(src)
+        except Return as r:
+            return r.value
+
+    def display(self, src: str) -> str:
+        """Evaluate one console line; return exactly what the q console would print."""
+        interp = self.interp
+        interp.out = []
+        text = ""
+        try:
+            s = src.strip()
+            if s.startswith("\\"):
+                text = self._system(s[1:])
+            else:
+                stmts = parse(src)
+                r: Any = IDENTITY
+                last_assign = False
+                for st in stmts:
+                    if st is None:
+                        r = IDENTITY
+                        last_assign = False
+                        continue
+                    r = interp.ev(st, None)
+                    last_assign = st[0] == "asg"
+                if not last_assign and r is not IDENTITY:
+                    text = display(r)
+        except QExit:
+            raise
+        except Return as ret:
+            text = display(ret.value) if ret.value is not IDENTITY else ""
+        except Exception as e:  # noqa: BLE001 - every failure is a q error on the console
+            text = _err_text(e)
+        parts = [o for o in interp.out] + ([text] if text != "" else [])
+        out = "\n".join(parts)
+        return "\n".join(line.rstrip() for line in out.split("\n")).rstrip("\n")
+
+    # -- scripts -----------------------------------------------------------------
+    def run_script(self, text: str) -> ScriptResult:
+        """Run a q script as ``q file.q`` would: ``show`` prints, bare values do not, ``exit n`` stops."""
+        out: list[str] = []
+        err: list[str] = []
+        code = 0
+        interp = self.interp
+        for chunk in split_script(text):
+            interp.out = []
+            try:
+                if chunk.startswith("\\"):
+                    self._system(chunk[1:])
+                    continue
+                for st in parse(chunk):
+                    if st is not None:
+                        interp.ev(st, None)
+            except QExit as e:
+                out.extend(interp.out)
+                code = e.code
+                break
+            except Return:
+                pass
+            except Exception as e:  # noqa: BLE001
+                out.extend(interp.out)
+                err.append(_err_text(e))
+                code = 1
+                break
+            out.extend(interp.out)
+        stdout = "".join(o + "\n" for o in out)
+        stderr = "".join(e + "\n" for e in err)
+        return ScriptResult(stdout, stderr, code)
+
+
+def split_script(text: str) -> list[str]:
+    """Top-level chunks of a script: a line plus its indented continuation lines; comments dropped."""
+    chunks: list[str] = []
+    in_block = False
+    for raw in text.split("\n"):
+        line = raw.rstrip("\r")
+        stripped = line.rstrip()
+        if in_block:
+            if stripped == "\\":
+                in_block = False
+            continue
+        if stripped == "/":
+            in_block = True
+            continue
+        if stripped == "\\":
+            break
+        if not stripped:
+            continue
+        if line[0] in " \t":
+            if line.strip().startswith("/"):
+                continue
+            if chunks:
+                chunks[-1] += "\n" + line
+            else:
+                chunks.append(line)
+            continue
+        if line.startswith("/"):
+            continue
+        chunks.append(line)
+    return chunks

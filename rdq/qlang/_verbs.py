@@ -1,0 +1,2417 @@
+"""Primitive verbs (glyphs) and keywords."""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+import numpy as np
+
+from rdq.qlang._core import (
+    EMPTY,
+    count,
+    empty_like,
+    enlist,
+    index,
+    is_null_atom,
+    item,
+    items,
+    mklist,
+    null_atom,
+    qstr,
+    qtype,
+    take_items,
+    to_py_bool,
+)
+from rdq.qlang._interp import (
+    _NOARG,
+    Comp,
+    Derived,
+    Lambda,
+    Prim,
+    Proj,
+    QExit,
+    amend_deep,
+    call,
+    index_deep,
+    valence,
+)
+from rdq.qlang._ops import arith, compare, find, find_rows, keys_of, match, minmax, pervade1, pervade2, res_type
+from rdq.qlang._values import DTYPES, IDENTITY, NULLS, A, D, Fn, L, QError, T, V
+
+__all__ = ["OPS", "builtins", "join", "q_sum", "q_prd", "q_max", "q_min"]
+
+_NUMT = (1, 4, 5, 6, 7, 8, 9)
+
+
+def _long(v: int) -> A:
+    return A(7, v)
+
+
+def _lv(a: Any) -> V:
+    return V(7, np.asarray(a, dtype=np.int64))
+
+
+def _bool(b: bool) -> A:
+    return A(1, 1 if b else 0)
+
+
+def _syms(names: list[str]) -> V:
+    return V(11, np.array(names, dtype=object))
+
+
+# -- structural -----------------------------------------------------------------
+
+
+def join(x: Any, y: Any) -> Any:
+    tx, ty = type(x), type(y)
+    if tx is V and ty is V and x.t == y.t:
+        return V(x.t, np.concatenate([x.a, y.a]))
+    if tx is V and ty is A and x.t == y.t:
+        return V(x.t, np.append(x.a, np.array([y.v], dtype=x.a.dtype)))
+    if tx is A and ty is V and x.t == y.t:
+        return V(x.t, np.insert(y.a, 0, x.v) if x.t != 11 else np.array([x.v] + y.a.tolist(), dtype=object))
+    if tx is A and ty is A and x.t == y.t:
+        return mklist([x, y])
+    if tx is T and ty is T:
+        if x.cols == y.cols:
+            return T(list(x.cols), [join(a, b) for a, b in zip(x.data, y.data, strict=True)])
+        if set(x.cols) == set(y.cols):
+            return T(list(x.cols), [join(a, y.data[y.cols.index(c)]) for c, a in zip(x.cols, x.data, strict=True)])
+        raise QError("mismatch")
+    if tx is D and ty is D:
+        if type(x.k) is T:
+            # keyed table upsert
+            return _kt_upsert(x, y)
+        pos = find(x.k, y.k)
+        n = count(x.k)
+        vals = list(items(x.v))
+        ek = []
+        ev = []
+        yv = items(y.v)
+        yk = items(y.k)
+        for j, p in enumerate(pos.tolist() if isinstance(pos, np.ndarray) else [pos]):
+            if p < n:
+                vals[p] = yv[j]
+            else:
+                ek.append(yk[j])
+                ev.append(yv[j])
+        return D(join(x.k, mklist(ek)) if ek else x.k, mklist(vals + ev))
+    if tx is T and ty is D:
+        return join(x, enlist(y))
+    if tx is T and ty is L:
+        return join(x, T(list(x.cols), [enlist(a) for a in y.items]))
+    lx = items(x) if tx in (V, L) else [x]
+    ly = items(y) if ty in (V, L) else [y]
+    if tx is D or ty is D or tx is T or ty is T:
+        lx = [x] if tx in (D, T) and not (tx is T) else lx
+        ly = [y] if ty in (D, T) and not (ty is T) else ly
+    return mklist(lx + ly) if (lx or ly) else EMPTY
+
+
+def _kt_upsert(x: D, y: D) -> D:
+    kt = x.k
+    pos = find_rows(kt, y.k)
+    n = count(kt)
+    vcols = list(x.v.cols)
+    vdata = [list(items(c)) for c in x.v.data]
+    kdata = [list(items(c)) for c in kt.data]
+    ycols = y.v.cols if type(y.v) is T else []
+    for j, p in enumerate(pos.tolist()):
+        if p < n:
+            for ci, c in enumerate(vcols):
+                if c in ycols:
+                    vdata[ci][p] = item(y.v.data[ycols.index(c)], j)
+        else:
+            for ci, c in enumerate(kt.cols):
+                kdata[ci].append(item(y.k.data[y.k.cols.index(c)], j))
+            for ci, c in enumerate(vcols):
+                vdata[ci].append(item(y.v.data[ycols.index(c)], j) if c in ycols else null_atom(x.v.data[ci].t if type(x.v.data[ci]) is V else 7))
+    return D(T(list(kt.cols), [mklist(c) if c else empty_like(o) for c, o in zip(kdata, kt.data, strict=True)]),
+             T(vcols, [mklist(c) if c else empty_like(o) for c, o in zip(vdata, x.v.data, strict=True)]))
+
+
+def q_til(x: Any) -> Any:
+    if type(x) is not A or x.t not in (1, 4, 5, 6, 7):
+        raise QError("type")
+    if x.v < 0:
+        raise QError("domain")
+    return V(7, np.arange(x.v, dtype=np.int64))
+
+
+def q_count(x: Any) -> Any:
+    return A(7, count(x))
+
+
+def q_first(x: Any) -> Any:
+    tx = type(x)
+    if tx is A or isinstance(x, Fn):
+        return x
+    if tx is D:
+        return q_first(x.v)
+    if tx is T:
+        return item(x, 0) if count(x) else D(_syms(x.cols), mklist([null_atom(c.t) if type(c) is V else EMPTY for c in x.data]))
+    n = count(x)
+    if n == 0:
+        if tx is V:
+            return null_atom(x.t)
+        return EMPTY
+    return item(x, 0)
+
+
+def q_last(x: Any) -> Any:
+    tx = type(x)
+    if tx is A or isinstance(x, Fn):
+        return x
+    if tx is D:
+        return q_last(x.v)
+    n = count(x)
+    if n == 0:
+        if tx is V:
+            return null_atom(x.t)
+        return EMPTY
+    return item(x, n - 1)
+
+
+def q_reverse(x: Any) -> Any:
+    tx = type(x)
+    if tx is V:
+        return V(x.t, x.a[::-1].copy())
+    if tx is L:
+        return L(x.items[::-1])
+    if tx is D:
+        return D(q_reverse(x.k), q_reverse(x.v))
+    if tx is T:
+        return T(list(x.cols), [q_reverse(c) for c in x.data])
+    return x
+
+
+def q_enlist(x: Any) -> Any:
+    return enlist(x)
+
+
+def q_where(x: Any) -> Any:
+    if type(x) is V and x.t in (1, 4, 5, 6, 7):
+        if x.t == 1:
+            return V(7, np.flatnonzero(x.a).astype(np.int64))
+        return V(7, np.repeat(np.arange(len(x.a), dtype=np.int64), x.a.astype(np.int64)))
+    if type(x) is D:
+        w = q_where(x.v)
+        return index(x.k, w)
+    if type(x) is A and x.t in (1, 4, 5, 6, 7):
+        return V(7, np.zeros(x.v, dtype=np.int64))
+    if type(x) is L and not x.items:
+        return V(7, np.array([], dtype=np.int64))
+    raise QError("type")
+
+
+def q_distinct(x: Any) -> Any:
+    if type(x) is V:
+        if x.t in (8, 9):
+            seen: set[Any] = set()
+            keep = []
+            for i, k in enumerate(keys_of(x)):
+                if k not in seen:
+                    seen.add(k)
+                    keep.append(i)
+            return V(x.t, x.a[keep])
+        _, idx = np.unique(x.a, return_index=True)
+        return V(x.t, x.a[np.sort(idx)])
+    if type(x) is T:
+        rows = list(zip(*[keys_of(c) for c in x.data], strict=True))
+        seen2: set[Any] = set()
+        keep2 = []
+        for i, r in enumerate(rows):
+            if r not in seen2:
+                seen2.add(r)
+                keep2.append(i)
+        return take_items(x, np.array(keep2, dtype=np.int64))
+    if type(x) is L:
+        seen3: set[Any] = set()
+        out = []
+        for a, k in zip(x.items, keys_of(x), strict=True):
+            if k not in seen3:
+                seen3.add(k)
+                out.append(a)
+        return mklist(out) if out else EMPTY
+    if type(x) is D:
+        return q_distinct(x.v)
+    if type(x) is A:
+        raise QError("type")
+    raise QError("type")
+
+
+def q_group(x: Any) -> Any:
+    if type(x) is D:
+        g = q_group(x.v)
+        return D(g.k, mklist([index(x.k, v) for v in items(g.v)]))
+    groups: dict[Any, list[int]] = {}
+    firsts: list[Any] = []
+    for i, k in enumerate(keys_of(x)):
+        lst = groups.get(k)
+        if lst is None:
+            groups[k] = lst = []
+            firsts.append(i)
+        lst.append(i)
+    keys = take_items(x, np.array(firsts, dtype=np.int64)) if firsts else empty_like(x)
+    vals = [V(7, np.array(v, dtype=np.int64)) for v in groups.values()]
+    return D(keys, L(vals) if vals else EMPTY)
+
+
+def _sort_keys(x: Any) -> np.ndarray:
+    """Stable ascending order of list x."""
+    if type(x) is V:
+        if x.t in (8, 9):
+            a = np.where(np.isnan(x.a), -np.inf, x.a)
+            # nulls before -inf
+            return np.lexsort((a, ~np.isnan(x.a)))
+        if x.t == 11:
+            return np.array(sorted(range(len(x.a)), key=lambda i: x.a[i]), dtype=np.int64)
+        return np.argsort(x.a, kind="stable")
+    if type(x) is T:
+        keys = [x.data[j] for j in range(len(x.data))]
+        order = np.arange(count(x))
+        for c in reversed(keys):
+            sub = index(c, V(7, order))
+            o = _sort_keys(sub)
+            order = order[o]
+        return order
+    if type(x) is D:
+        return _sort_keys(x.v)
+    lst = items(x)
+    return np.array(sorted(range(len(lst)), key=lambda i: _sortable(lst[i])), dtype=np.int64)
+
+
+def _sortable(a: Any) -> Any:
+    if type(a) is A:
+        if a.t in (8, 9):
+            return (0, -math.inf) if a.v != a.v else (1, a.v)
+        if a.t == 11:
+            return (1, a.v)
+        return (1, a.v)
+    if type(a) is V:
+        return (2, tuple(_sortable(b) for b in items(a)))
+    if type(a) is L:
+        return (2, tuple(_sortable(b) for b in a.items))
+    return (3, 0)
+
+
+def q_iasc(x: Any) -> Any:
+    if type(x) is D:
+        return index(x.k, V(7, _sort_keys(x.v)))
+    if type(x) is A:
+        raise QError("rank")
+    return V(7, _sort_keys(x).astype(np.int64))
+
+
+def q_idesc(x: Any) -> Any:
+    if type(x) is D:
+        return index(x.k, q_idesc(x.v))
+    if type(x) is A:
+        raise QError("rank")
+    o = _sort_keys(x)
+    n = len(o)
+    if n == 0:
+        return V(7, o.astype(np.int64))
+    # stable descending: reverse of ascending on reversed input
+    rx = q_reverse(x)
+    o2 = _sort_keys(rx)
+    return V(7, (n - 1 - o2[::-1]).astype(np.int64))
+
+
+def q_asc(x: Any) -> Any:
+    if type(x) is D:
+        o = V(7, _sort_keys(x.v))
+        return D(index(x.k, o), index(x.v, o))
+    if type(x) is A:
+        return x
+    r = take_items(x, _sort_keys(x))
+    if type(r) is V:
+        r.attr = "s"
+    return r
+
+
+def q_desc(x: Any) -> Any:
+    if type(x) is D:
+        o = q_idesc(x.v)
+        return D(index(x.k, o), index(x.v, o))
+    if type(x) is A:
+        return x
+    return take_items(x, q_idesc(x).a)
+
+
+def q_rank(x: Any) -> Any:
+    o = _sort_keys(x)
+    r = np.empty(len(o), dtype=np.int64)
+    r[o] = np.arange(len(o))
+    return V(7, r)
+
+
+def q_raze(x: Any) -> Any:
+    if type(x) is L:
+        if not x.items:
+            return EMPTY
+        acc = x.items[0]
+        if type(acc) is A:
+            acc = enlist(acc)
+        parts = x.items
+        if all(type(p) is V for p in parts) and len({p.t for p in parts}) == 1:
+            return V(parts[0].t, np.concatenate([p.a for p in parts]))
+        for p in parts[1:]:
+            acc = join(acc, p)
+        return acc
+    if type(x) is D:
+        return q_raze(x.v)
+    if type(x) is A:
+        return enlist(x)
+    return x
+
+
+def q_flip(x: Any) -> Any:
+    if type(x) is D:
+        if type(x.k) is V and x.k.t == 11:
+            n = None
+            cols = []
+            for c in items(x.v):
+                if type(c) is not A:
+                    if n is None:
+                        n = count(c)
+                    elif count(c) != n:
+                        raise QError("length")
+            for c in items(x.v):
+                if type(c) is A:
+                    from rdq.qlang._interp import enlist_n
+
+                    c = enlist_n(c, n or 1)
+                cols.append(c)
+            return T(list(x.k.a.tolist()), cols)
+        raise QError("type")
+    if type(x) is T:
+        return D(_syms(x.cols), L(list(x.data)))
+    if type(x) is L:
+        n = None
+        for c in x.items:
+            if type(c) is not A:
+                if n is None:
+                    n = count(c)
+                elif count(c) != n:
+                    raise QError("length")
+        if n is None:
+            return enlist(x) if False else L([x])
+        rows = []
+        for i in range(n):
+            rows.append(mklist([c if type(c) is A else item(c, i) for c in x.items]))
+        return L(rows) if rows else EMPTY
+    if type(x) is V:
+        raise QError("rank")
+    raise QError("type")
+
+
+def q_key(x: Any) -> Any:
+    if type(x) is D:
+        return x.k
+    if type(x) is T:
+        return _syms([]) if True else x
+    if type(x) is A and x.t in (1, 4, 5, 6, 7):
+        return q_til(x)
+    if type(x) is A and x.t == 11:
+        return x
+    if type(x) is V:
+        return A(11, "")
+    raise QError("type")
+
+
+def q_value(interp: Any, x: Any) -> Any:
+    if type(x) is D:
+        return x.v
+    if type(x) is V and x.t == 10:
+        return interp.eval_text(qstr(x))
+    if type(x) is A and x.t == 10:
+        return interp.eval_text(chr(x.v))
+    if type(x) is A and x.t == 11:
+        return interp.lookup(x.v, None)
+    if type(x) is T:
+        return D(_syms(x.cols), L(list(x.data))).v
+    if isinstance(x, Lambda):
+        return _lambda_value(x)
+    if isinstance(x, Proj):
+        return mklist([x.f] + [IDENTITY if a is None else a for a in x.args])
+    if isinstance(x, Derived):
+        return x.f
+    if isinstance(x, Prim):
+        return A(5, 0)
+    if type(x) is L:
+        if not x.items:
+            return x
+        f = x.items[0]
+        if type(f) is A and f.t == 11:
+            f = interp.lookup(f.v, None)
+        return call(f, list(x.items[1:]))
+    return x
+
+
+def _lambda_value(f: Lambda) -> Any:
+    from rdq.qlang._core import chars
+
+    d = f.d
+    return L(
+        [
+            V(4, np.zeros(0, dtype=np.uint8)),
+            _syms(d.params),
+            _syms(sorted(d.locals_ - set(d.params))),
+            L([A(11, "")]),
+            chars(d.src),
+        ]
+    )
+
+
+def _take(n: Any, x: Any) -> Any:
+    if type(n) is V:
+        # reshape
+        dims = n.a.tolist()
+        lst = items(x) if type(x) in (V, L) else [x]
+        if len(dims) == 2:
+            r, c = dims
+            if r == NULLS[7]:
+                r = -(-len(lst) // c) if c else 0
+                tot = len(lst)
+                rows = [mklist(lst[i * c : min((i + 1) * c, tot)]) for i in range(r)]
+                return L(rows)
+            if c == NULLS[7]:
+                c = len(lst) // r if r else 0
+                rows = [mklist(lst[i * c : (i + 1) * c]) if i < r - 1 else mklist(lst[i * c :]) for i in range(r)]
+                return L(rows)
+            total = r * c
+            flat = _take(A(7, total), x)
+            fl = items(flat)
+            return L([mklist(fl[i * c : (i + 1) * c]) if c else empty_like(x) for i in range(r)])
+        raise QError("nyi")
+    if type(n) is not A or n.t not in (1, 4, 5, 6, 7):
+        if type(n) is A and n.t == 11 and type(x) is D:
+            return _take(enlist(n), x)
+        if type(n) is V and n.t == 11:
+            raise QError("nyi")
+        raise QError("type")
+    k = n.v
+    tx = type(x)
+    if tx is A:
+        from rdq.qlang._interp import enlist_n
+
+        return enlist_n(x, abs(k))
+    if tx is D:
+        if type(x.k) is T:
+            return D(_take(n, x.k), _take(n, x.v))
+        return D(_take(n, x.k), _take(n, x.v))
+    m = count(x)
+    if m == 0:
+        if tx is V:
+            return V(x.t, np.full(abs(k), NULLS[x.t], dtype=x.a.dtype)) if x.t != 11 else V(11, np.full(abs(k), "", dtype=object))
+        return mklist([EMPTY] * abs(k)) if k else x
+    if k >= 0:
+        idx = np.arange(k) % m
+    else:
+        idx = (np.arange(m + k, m) % m + m) % m if -k <= m else (np.arange(-k) + (m - (-k) % m)) % m
+    return take_items(x, idx.astype(np.int64))
+
+
+def _drop(n: Any, x: Any) -> Any:
+    if type(n) is A and n.t in (1, 4, 5, 6, 7) and type(x) is not A:
+        k = n.v
+        tx = type(x)
+        if tx is D:
+            return D(_drop(n, x.k), _drop(n, x.v))
+        m = count(x)
+        idx = np.arange(k, m) if k >= 0 else np.arange(0, max(m + k, 0))
+        return take_items(x, idx.astype(np.int64))
+    if type(n) is V and n.t in (5, 6, 7) and type(x) is not A:
+        # cut
+        pts = n.a.astype(np.int64).tolist()
+        m = count(x)
+        out = []
+        for j, p in enumerate(pts):
+            e = pts[j + 1] if j + 1 < len(pts) else m
+            out.append(take_items(x, np.arange(p, e, dtype=np.int64)))
+        return L(out)
+    if type(x) is A and x.t in (1, 4, 5, 6, 7):
+        # list _ index : remove item
+        lst = n
+        if type(lst) is D:
+            return _dict_drop_keys(lst, enlist(x))
+        k = x.v
+        mm = count(lst)
+        idx = np.array([i for i in range(mm) if i != k], dtype=np.int64)
+        return take_items(lst, idx)
+    if type(n) is D:
+        return _dict_drop_keys(n, x if type(x) is not A else enlist(x))
+    if type(x) is D and type(n) in (A, V):
+        return _dict_drop_keys(x, n if type(n) is not A else enlist(n))
+    if type(x) is T and type(n) in (A, V) and (n.t == 11):
+        drop = set(items_py(n))
+        return T([c for c in x.cols if c not in drop], [d for c, d in zip(x.cols, x.data, strict=True) if c not in drop])
+    if type(x) is A and x.t == 11 and type(n) is T:
+        return T([c for c in n.cols if c != x.v], [d for c, d in zip(n.cols, n.data, strict=True) if c != x.v])
+    raise QError("type")
+
+
+def items_py(x: Any) -> list[Any]:
+    if type(x) is A:
+        return [x.v]
+    return [a.v for a in items(x)]
+
+
+def _dict_drop_keys(d: D, ks: Any) -> Any:
+    if type(d.k) is T:
+        raise QError("nyi")
+    kk = set(keys_of(ks))
+    keep = [i for i, k in enumerate(keys_of(d.k)) if k not in kk]
+    idx = np.array(keep, dtype=np.int64)
+    return D(take_items(d.k, idx), take_items(d.v, idx))
+
+
+# -- aggregates --------------------------------------------------------------------
+
+
+def _nonnull(x: V) -> np.ndarray:
+    a = x.a
+    if x.t in (8, 9):
+        return a[~np.isnan(a)]
+    if x.t in (5, 6, 7):
+        return a[a != NULLS[x.t]]
+    return a
+
+
+def q_sum(x: Any) -> Any:
+    if type(x) is V:
+        t = x.t
+        if t in (1, 4, 5, 6, 7):
+            a = _nonnull(x).astype(np.int64)
+            rt = 7 if t in (1, 4, 7) else (6 if t == 6 else 5)
+            rt = 7 if t == 7 else (6 if t in (6,) else (5 if t == 5 else 6))
+            if t in (1, 4):
+                rt = 6
+            s = int(a.sum())
+            from rdq.qlang._core import wrap_int
+
+            return A(rt, wrap_int(s, rt))
+        if t in (8, 9):
+            return A(t, float(np.nansum(x.a)))
+        raise QError("type")
+    if type(x) is A:
+        return x
+    if type(x) is D:
+        return q_sum(x.v)
+    if type(x) is T:
+        return D(_syms(x.cols), mklist([q_sum(c) for c in x.data]))
+    lst = items(x)
+    if not lst:
+        return A(7, 0)
+    acc = lst[0]
+    for a in lst[1:]:
+        acc = arith("+", acc, a)
+    return acc
+
+
+def q_prd(x: Any) -> Any:
+    if type(x) is V:
+        t = x.t
+        if t in (1, 4, 5, 6, 7):
+            r = 1
+            for v in _nonnull(x).tolist():
+                r *= v
+            rt = 7 if t == 7 else (6 if t in (1, 4, 6) else 5)
+            from rdq.qlang._core import wrap_int
+
+            return A(rt, wrap_int(r, rt))
+        if t in (8, 9):
+            return A(t, float(np.nanprod(x.a)))
+        raise QError("type")
+    if type(x) is A:
+        return x
+    if type(x) is D:
+        return q_prd(x.v)
+    lst = items(x)
+    if not lst:
+        return A(7, 1)
+    acc = lst[0]
+    for a in lst[1:]:
+        acc = arith("*", acc, a)
+    return acc
+
+
+def q_max(x: Any) -> Any:
+    if type(x) is V:
+        t = x.t
+        if len(x.a) == 0:
+            return A(t, -math.inf) if t in (8, 9) else A(t, -(2 ** {5: 15, 6: 31, 7: 63}.get(t, 63)) + 1) if t in (5, 6, 7) else null_atom(t)
+        if t in (8, 9):
+            a = x.a[~np.isnan(x.a)]
+            return A(t, float(a.max())) if len(a) else A(t, -math.inf)
+        if t == 11:
+            return A(t, max(x.a.tolist()))
+        return A(t, int(x.a.max()))
+    if type(x) is A:
+        return x
+    if type(x) is D:
+        return q_max(x.v)
+    if type(x) is T:
+        return D(_syms(x.cols), mklist([q_max(c) for c in x.data]))
+    lst = items(x)
+    if not lst:
+        return A(7, -(2**63) + 1)
+    acc = lst[0]
+    for a in lst[1:]:
+        acc = minmax(True, acc, a)
+    return acc
+
+
+def q_min(x: Any) -> Any:
+    if type(x) is V:
+        t = x.t
+        if len(x.a) == 0:
+            return A(t, math.inf) if t in (8, 9) else A(t, 2 ** {5: 15, 6: 31, 7: 63}.get(t, 63) - 1) if t in (5, 6, 7) else null_atom(t)
+        if t in (8, 9):
+            a = x.a[~np.isnan(x.a)]
+            return A(t, float(a.min())) if len(a) else A(t, math.inf)
+        if t in (5, 6, 7):
+            a = _nonnull(x)
+            return A(t, int(a.min())) if len(a) else A(t, 2 ** {5: 15, 6: 31, 7: 63}[t] - 1)
+        if t == 11:
+            return A(t, min(x.a.tolist()))
+        return A(t, int(x.a.min()))
+    if type(x) is A:
+        return x
+    if type(x) is D:
+        return q_min(x.v)
+    if type(x) is T:
+        return D(_syms(x.cols), mklist([q_min(c) for c in x.data]))
+    lst = items(x)
+    if not lst:
+        return A(7, 2**63 - 1)
+    acc = lst[0]
+    for a in lst[1:]:
+        acc = minmax(False, acc, a)
+    return acc
+
+
+def _float_arr(x: Any) -> np.ndarray:
+    if type(x) is V:
+        a = x.a.astype(np.float64)
+        if x.t in (5, 6, 7):
+            a[x.a == NULLS[x.t]] = np.nan
+        return a
+    if type(x) is A:
+        return _float_arr(enlist(x))
+    return np.array([_float_arr(a)[0] for a in items(x)], dtype=np.float64)
+
+
+def q_avg(x: Any) -> Any:
+    if type(x) is D:
+        return q_avg(x.v)
+    if type(x) is T:
+        return D(_syms(x.cols), mklist([q_avg(c) for c in x.data]))
+    if type(x) is L and x.items and all(type(a) is not A for a in x.items):
+        return arith("%", q_sum(x), A(7, len(x.items)))
+    a = _float_arr(x)
+    a = a[~np.isnan(a)]
+    return A(9, float(a.mean()) if len(a) else math.nan)
+
+
+def q_med(x: Any) -> Any:
+    if type(x) is D:
+        return q_med(x.v)
+    a = _float_arr(x)
+    a = a[~np.isnan(a)]
+    return A(9, float(np.median(a)) if len(a) else math.nan)
+
+
+def q_var(x: Any, ddof: int = 0) -> Any:
+    a = _float_arr(x)
+    a = a[~np.isnan(a)]
+    if len(a) - ddof <= 0:
+        return A(9, math.nan)
+    return A(9, float(np.var(a, ddof=ddof)))
+
+
+def _scan_np(x: Any, fn: Any, name: str) -> Any:
+    if type(x) is V and x.t in _NUMT:
+        t = x.t
+        if name in ("sums", "prds"):
+            if t in (8, 9):
+                a = np.where(np.isnan(x.a), 0 if name == "sums" else 1, x.a)
+                return V(t, fn(a).astype(DTYPES[t]))
+            rt = 7 if t == 7 else (6 if t in (1, 4, 6) else 5)
+            a = x.a.astype(np.int64)
+            if t in (5, 6, 7):
+                a = np.where(x.a == NULLS[t], 0 if name == "sums" else 1, a)
+            with np.errstate(all="ignore"):
+                return V(rt, fn(a).astype(DTYPES[rt]))
+        if t in (8, 9):
+            a = np.where(np.isnan(x.a), -np.inf if name == "maxs" else np.inf, x.a)
+            r = fn(a)
+            if name == "maxs":
+                r = np.where(np.isneginf(r) & np.isnan(x.a), np.nan, r)
+            return V(t, r)
+        if name == "mins" and t in (5, 6, 7):
+            a = np.where(x.a == NULLS[t], np.iinfo(x.a.dtype).max, x.a)
+            r = fn(a)
+            r = np.where(r == np.iinfo(x.a.dtype).max, NULLS[t], r)
+            return V(t, r.astype(x.a.dtype))
+        return V(t, fn(x.a))
+    if type(x) is A:
+        return x
+    if type(x) is D:
+        return D(x.k, _scan_np(x.v, fn, name))
+    op = {"sums": lambda a, b: arith("+", a, b), "prds": lambda a, b: arith("*", a, b),
+          "maxs": lambda a, b: minmax(True, a, b), "mins": lambda a, b: minmax(False, a, b)}[name]
+    lst = items(x)
+    if not lst:
+        return x
+    acc = lst[0]
+    out = [acc]
+    for a in lst[1:]:
+        acc = op(acc, a)
+        out.append(acc)
+    return mklist(out)
+
+
+def q_deltas(x: Any) -> Any:
+    if type(x) is V and x.t in _NUMT:
+        rt = x.t if x.t >= 5 else 6
+        a = x.a.astype(DTYPES[rt])
+        r = a.copy()
+        r[1:] = a[1:] - a[:-1]
+        return V(rt, r)
+    if type(x) is D:
+        return D(x.k, q_deltas(x.v))
+    lst = items(x)
+    out = []
+    for i, a in enumerate(lst):
+        out.append(a if i == 0 else arith("-", a, lst[i - 1]))
+    return mklist(out)
+
+
+def q_ratios(x: Any) -> Any:
+    a = _float_arr(x)
+    r = a.copy()
+    r[1:] = a[1:] / a[:-1]
+    return V(9, r)
+
+
+def q_prev(x: Any) -> Any:
+    return _shift(x, 1)
+
+
+def q_next(x: Any) -> Any:
+    return _shift(x, -1)
+
+
+def _shift(x: Any, k: int) -> Any:
+    if type(x) is D:
+        return D(x.k, _shift(x.v, k))
+    if type(x) is T:
+        return T(list(x.cols), [_shift(c, k) for c in x.data])
+    n = count(x)
+    idx = np.arange(n) - k
+    if type(x) is V:
+        a = np.full(n, NULLS[x.t], dtype=x.a.dtype) if x.t != 11 else np.full(n, "", dtype=object)
+        ok = (idx >= 0) & (idx < n)
+        a[ok] = x.a[idx[ok]]
+        return V(x.t, a)
+    lst = items(x)
+    out = []
+    for i in idx.tolist():
+        if 0 <= i < n:
+            out.append(lst[i])
+        else:
+            f = lst[0] if lst else None
+            out.append(null_atom(f.t) if type(f) is A else (empty_like(f) if f is not None else EMPTY))
+    return mklist(out)
+
+
+def q_xprev(n: Any, x: Any) -> Any:
+    if type(n) is not A:
+        raise QError("type")
+    return _shift(x, n.v)
+
+
+def q_fills(x: Any) -> Any:
+    if type(x) is V:
+        a = x.a.copy()
+        if x.t in (8, 9):
+            mask = np.isnan(a)
+        elif x.t == 11:
+            mask = a == ""
+        elif x.t in NULLS:
+            mask = a == NULLS[x.t]
+        else:
+            return x
+        idx = np.where(~mask, np.arange(len(a)), 0)
+        np.maximum.accumulate(idx, out=idx)
+        r = a[idx]
+        lead = np.cumsum(~mask) == 0
+        r[lead] = a[lead]
+        return V(x.t, r)
+    if type(x) is D:
+        return D(x.k, q_fills(x.v))
+    if type(x) is T:
+        return T(list(x.cols), [q_fills(c) for c in x.data])
+    lst = items(x)
+    out = []
+    prev = None
+    for a in lst:
+        if type(a) is A and is_null_atom(a) and prev is not None:
+            out.append(prev)
+        else:
+            out.append(a)
+            prev = a
+    return mklist(out)
+
+
+def q_null(x: Any) -> Any:
+    def core(a: Any) -> Any:
+        if type(a) is A:
+            return _bool(is_null_atom(a) if a.t not in (1, 4) else False)
+        t = a.t
+        if t in (8, 9):
+            return V(1, np.isnan(a.a))
+        if t == 11:
+            return V(1, a.a == "")
+        if t == 10:
+            return V(1, a.a == 32)
+        if t in (1, 4):
+            return V(1, np.zeros(len(a.a), dtype=np.bool_))
+        return V(1, a.a == NULLS[t])
+
+    return pervade1(core, x)
+
+
+def _math1(fn: Any, name: str) -> Any:
+    def core(a: Any) -> Any:
+        if a.t not in _NUMT:
+            raise QError("type")
+        with np.errstate(all="ignore"):
+            if type(a) is A:
+                v = a.v
+                if a.t not in (8, 9) and v == NULLS.get(a.t):
+                    return A(9, math.nan)
+                r = float(fn(np.float64(v)))
+                return A(9 if a.t != 8 else 8, r) if name != "x" else A(9, r)
+            arr = a.a.astype(np.float64)
+            if a.t in (5, 6, 7):
+                arr[a.a == NULLS[a.t]] = np.nan
+            return V(9 if a.t != 8 else 8, fn(arr).astype(np.float64 if a.t != 8 else np.float32))
+
+    return lambda x: pervade1(core, x)
+
+
+def _floor_ceil(fn: Any) -> Any:
+    def core(a: Any) -> Any:
+        if a.t in (1, 4, 5, 6, 7):
+            return a if a.t >= 5 else (A(7, a.v) if type(a) is A else V(7, a.a.astype(np.int64)))
+        if a.t not in (8, 9):
+            raise QError("type")
+        if type(a) is A:
+            if a.v != a.v:
+                return A(7, NULLS[7])
+            if math.isinf(a.v):
+                return A(7, (2**63 - 1) if a.v > 0 else -(2**63 - 1))
+            return A(7, int(fn(a.v)))
+        arr = a.a.astype(np.float64)
+        bad = np.isnan(arr)
+        r = np.where(bad, 0, fn(np.where(bad, 0, arr))).astype(np.int64)
+        r[bad] = NULLS[7]
+        return V(7, r)
+
+    return lambda x: pervade1(core, x)
+
+
+def q_neg(x: Any) -> Any:
+    def core(a: Any) -> Any:
+        if a.t not in _NUMT:
+            raise QError("type")
+        if type(a) is A:
+            t = a.t if a.t >= 5 else 6
+            if t in (5, 6, 7) and a.v == NULLS[t]:
+                return A(t, a.v)
+            return A(t, -a.v)
+        t = a.t if a.t >= 5 else 6
+        arr = a.a.astype(DTYPES[t])
+        r = -arr
+        if t in (5, 6, 7):
+            r[arr == NULLS[t]] = NULLS[t]
+        return V(t, r)
+
+    return pervade1(core, x)
+
+
+def q_abs(x: Any) -> Any:
+    def core(a: Any) -> Any:
+        if a.t not in _NUMT:
+            raise QError("type")
+        t = a.t if a.t >= 5 else 6
+        if type(a) is A:
+            if t in (5, 6, 7) and a.v == NULLS[t]:
+                return A(t, a.v)
+            return A(t, abs(a.v))
+        arr = a.a.astype(DTYPES[t])
+        r = np.abs(arr)
+        return V(t, r)
+
+    return pervade1(core, x)
+
+
+def q_signum(x: Any) -> Any:
+    def core(a: Any) -> Any:
+        if a.t not in _NUMT:
+            raise QError("type")
+        if type(a) is A:
+            v = a.v
+            if v != v:
+                return A(6, -1)
+            if a.t in (5, 6, 7) and v == NULLS[a.t]:
+                return A(6, -1)
+            return A(6, (v > 0) - (v < 0))
+        arr = a.a.astype(np.float64)
+        if a.t in (5, 6, 7):
+            arr[a.a == NULLS[a.t]] = -1
+        arr = np.where(np.isnan(arr), -1, arr)
+        return V(6, np.sign(arr).astype(np.int32))
+
+    return pervade1(core, x)
+
+
+def q_not(x: Any) -> Any:
+    def core(a: Any) -> Any:
+        if a.t == 11:
+            raise QError("type")
+        if type(a) is A:
+            return _bool(a.v == 0)
+        return V(1, a.a == 0)
+
+    return pervade1(core, x)
+
+
+def q_reciprocal(x: Any) -> Any:
+    return arith("%", A(9, 1.0), x)
+
+
+# -- dyadic keywords -----------------------------------------------------------------
+
+
+def q_in(x: Any, y: Any) -> Any:
+    if type(x) is L and not (type(y) is L and any(type(a) is not A for a in y.items)):
+        return mklist([q_in(a, y) for a in x.items])
+    if type(x) is A:
+        return _bool(find(y if type(y) is not A else enlist(y), x) < count(y))
+    if type(x) is V:
+        yy = y if type(y) is not A else enlist(y)
+        p = find(yy, x)
+        return V(1, np.asarray(p) < count(yy))
+    if type(x) is D:
+        return D(x.k, q_in(x.v, y))
+    if type(x) is T:
+        return q_in(x.data[0] if len(x.data) == 1 else x, y)
+    raise QError("type")
+
+
+def q_within(x: Any, y: Any) -> Any:
+    lo = item(y, 0)
+    hi = item(y, 1)
+    a = compare(">=", x, lo)
+    b = compare("<=", x, hi)
+    return minmax(False, a, b)
+
+
+def q_except(x: Any, y: Any) -> Any:
+    yy = y if type(y) is not A else enlist(y)
+    if type(x) is A:
+        raise QError("type")
+    ks = set(keys_of(yy)) if type(yy) is not T else set()
+    if type(x) is V and type(yy) is V and x.t != yy.t:
+        ks = {(x.t, v) if x.t not in (8, 9) else (x.t, float(v)) for v in items_py(yy)} | ks
+    keep = [i for i, k in enumerate(keys_of(x)) if k not in ks]
+    return take_items(x, np.array(keep, dtype=np.int64))
+
+
+def q_inter(x: Any, y: Any) -> Any:
+    if type(x) is D:
+        x = x.v
+    yy = y if type(y) is not A else enlist(y)
+    if type(yy) is D:
+        yy = yy.v
+    ks = set(keys_of(yy))
+    keep = [i for i, k in enumerate(keys_of(x)) if k in ks]
+    return take_items(x, np.array(keep, dtype=np.int64))
+
+
+def q_union(x: Any, y: Any) -> Any:
+    return q_distinct(join(x if type(x) is not A else enlist(x), y))
+
+
+def q_cross(x: Any, y: Any) -> Any:
+    if type(x) is T and type(y) is T:
+        nx, ny = count(x), count(y)
+        ix = np.repeat(np.arange(nx), ny)
+        iy = np.tile(np.arange(ny), nx)
+        a = take_items(x, ix)
+        b = take_items(y, iy)
+        return T(a.cols + b.cols, a.data + b.data)
+    xs = items(x) if type(x) is not A else [x]
+    ys = items(y) if type(y) is not A else [y]
+    return mklist([join(a, b) for a in xs for b in ys])
+
+
+def q_rotate(n: Any, x: Any) -> Any:
+    if type(x) is A:
+        return x
+    m = count(x)
+    if m == 0:
+        return x
+    k = n.v % m
+    idx = (np.arange(m) + k) % m
+    return take_items(x, idx.astype(np.int64))
+
+
+def q_differ(x: Any) -> Any:
+    lst = keys_of(x)
+    out = [True] + [lst[i] != lst[i - 1] for i in range(1, len(lst))]
+    if not lst:
+        out = []
+    return V(1, np.array(out, dtype=np.bool_))
+
+
+def q_sublist(n: Any, x: Any) -> Any:
+    if type(n) is A:
+        return _take(A(7, min(n.v, count(x)) if n.v >= 0 else max(n.v, -count(x))), x)
+    s, ln = n.a.tolist()
+    m = count(x)
+    e = min(s + ln, m)
+    return take_items(x, np.arange(min(s, m), e, dtype=np.int64))
+
+
+def q_cut(n: Any, x: Any) -> Any:
+    if type(n) is A:
+        k = n.v
+        m = count(x)
+        return L([take_items(x, np.arange(i, min(i + k, m), dtype=np.int64)) for i in range(0, m, k)])
+    return _drop(n, x)
+
+
+def q_string(x: Any) -> Any:
+    from rdq.qlang._core import chars
+    from rdq.qlang._format import fmt_float, inline
+
+    tx = type(x)
+    if tx is A:
+        t = x.t
+        if t == 10:
+            return V(10, np.array([x.v], dtype=np.uint8))
+        if t == 11:
+            return chars(x.v)
+        if t in (8, 9):
+            return chars(fmt_float(x.v))
+        if t in (5, 6, 7):
+            s = inline(x)
+            return chars(s[:-1] if s[-1] in "hi" else s)
+        if t == 1:
+            return chars(str(x.v))
+        if t == 4:
+            return chars("%02x" % x.v)
+        return chars(inline(x))
+    if tx is V:
+        if x.t == 10:
+            return L([V(10, np.array([c], dtype=np.uint8)) for c in x.a.tolist()])
+        return L([q_string(a) for a in items(x)])
+    if tx is L:
+        return L([q_string(a) for a in x.items])
+    if tx is D:
+        return D(x.k, q_string(x.v))
+    if tx is T:
+        return T(list(x.cols), [q_string(c) for c in x.data])
+    if isinstance(x, Fn):
+        return chars(inline(x))
+    raise QError("type")
+
+
+def _as_text(x: Any) -> str:
+    return qstr(x)
+
+
+def q_vs(x: Any, y: Any) -> Any:
+    from rdq.qlang._core import chars
+
+    if (type(x) is V and x.t == 10) or (type(x) is A and x.t == 10):
+        sep = _as_text(x)
+        if type(y) is A and y.t == 10:
+            s = chr(y.v)
+        else:
+            s = _as_text(y)
+        return L([chars(p) for p in s.split(sep)])
+    if type(x) is A and x.t == 11 and x.v == "":
+        if type(y) is A and y.t == 11:
+            return _syms(y.v.split("."))
+    if type(x) is A and x.t in (1, 4, 5, 6, 7):
+        base = x.v
+        if type(y) is A:
+            v = y.v
+            if x.t == 1 and base == 0:
+                raise QError("type")
+            digits = []
+            if v == 0:
+                digits = [0]
+            while v > 0:
+                digits.append(v % base)
+                v //= base
+            return V(7, np.array(digits[::-1], dtype=np.int64))
+        if type(y) is V:
+            vals = y.a.astype(np.int64).tolist()
+            mx = max(vals) if vals else 0
+            nd = 1
+            while base**nd <= mx:
+                nd += 1
+            rows = []
+            for k in range(nd - 1, -1, -1):
+                rows.append(V(7, np.array([(v // base**k) % base for v in vals], dtype=np.int64)))
+            return L(rows)
+    if type(x) is V and x.t in (5, 6, 7):
+        bases = x.a.tolist()
+        if type(y) is A:
+            v = y.v
+            out = []
+            for b in reversed(bases):
+                out.append(v % b)
+                v //= b
+            return V(7, np.array(out[::-1], dtype=np.int64))
+        vals = y.a.astype(np.int64)
+        rows = []
+        for b in reversed(bases):
+            rows.append(V(7, vals % b))
+            vals = vals // b
+        return L(rows[::-1])
+    if type(x) is A and x.t == 1 and False:
+        pass
+    raise QError("type")
+
+
+def q_sv(x: Any, y: Any) -> Any:
+    from rdq.qlang._core import chars
+
+    if (type(x) is V and x.t == 10) or (type(x) is A and x.t == 10):
+        sep = _as_text(x)
+        parts = [_as_text(a) for a in items(y)]
+        return chars(sep.join(parts))
+    if type(x) is A and x.t == 11 and x.v == "":
+        return A(11, ".".join(a.v for a in items(y)))
+    if type(x) is A and x.t in (4, 5, 6, 7):
+        base = x.v
+        if type(y) is V:
+            r = 0
+            for v in y.a.tolist():
+                r = r * base + int(v)
+            return A(7, r)
+        if type(y) is L:
+            acc: Any = A(7, 0)
+            for a in y.items:
+                acc = arith("+", arith("*", acc, x), a)
+            return acc
+    if type(x) is A and x.t == 1 and False:
+        pass
+    if type(x) is V and x.t in (5, 6, 7):
+        r = 0
+        for b, v in zip(x.a.tolist(), y.a.tolist(), strict=True):
+            r = r * b + v
+        return A(7, r)
+    if type(x) is A and x.t == 1:
+        pass
+    raise QError("type")
+
+
+def _like_re(p: str) -> re.Pattern[str]:
+    out = []
+    i = 0
+    while i < len(p):
+        c = p[i]
+        if c == "*":
+            out.append(".*")
+        elif c == "?":
+            out.append(".")
+        elif c == "[":
+            j = p.index("]", i + 1)
+            body = p[i + 1 : j]
+            if body.startswith("^"):
+                body = "^" + re.escape(body[1:]).replace("\\-", "-")
+            else:
+                body = re.escape(body).replace("\\-", "-")
+            out.append("[" + body + "]")
+            i = j
+        else:
+            out.append(re.escape(c))
+        i += 1
+    return re.compile("".join(out) + r"\Z", re.S)
+
+
+def q_like(x: Any, p: Any) -> Any:
+    pat = _like_re(_as_text(p))
+    if type(x) is A and x.t == 11:
+        return _bool(pat.match(x.v) is not None)
+    if (type(x) is V and x.t == 10) or (type(x) is A and x.t == 10):
+        return _bool(pat.match(_as_text(x)) is not None)
+    if type(x) is V and x.t == 11:
+        return V(1, np.array([pat.match(s) is not None for s in x.a.tolist()], dtype=np.bool_))
+    if type(x) is L:
+        return V(1, np.array([to_py_bool(q_like(a, p)) for a in x.items], dtype=np.bool_))
+    if type(x) is D:
+        return D(x.k, q_like(x.v, p))
+    raise QError("type")
+
+
+def q_ss(x: Any, y: Any) -> Any:
+    s = _as_text(x)
+    p = _as_text(y)
+    if any(c in p for c in "*?["):
+        pat = re.compile(_like_re(p).pattern[:-2])
+        return V(7, np.array([m.start() for m in pat.finditer(s)], dtype=np.int64))
+    out = []
+    i = s.find(p)
+    while i >= 0 and p:
+        out.append(i)
+        i = s.find(p, i + len(p))
+    return V(7, np.array(out, dtype=np.int64))
+
+
+def q_ssr(x: Any, y: Any, z: Any) -> Any:
+    from rdq.qlang._core import chars
+
+    s = _as_text(x)
+    p = _as_text(y)
+    if isinstance(z, Fn):
+        pos = q_ss(x, y).a.tolist()
+        out = []
+        last = 0
+        for i in pos:
+            out.append(s[last:i])
+            out.append(_as_text(call(z, [chars(s[i : i + len(p)])])))
+            last = i + len(p)
+        out.append(s[last:])
+        return chars("".join(out))
+    r = _as_text(z)
+    if any(c in p for c in "*?["):
+        pat = re.compile(_like_re(p).pattern[:-2])
+        return chars(pat.sub(lambda m: r, s))
+    return chars(s.replace(p, r))
+
+
+def _strmap(fn: Any) -> Any:
+    from rdq.qlang._core import chars
+
+    def go(x: Any) -> Any:
+        if type(x) is V and x.t == 10:
+            return chars(fn(_as_text(x)))
+        if type(x) is A and x.t == 10:
+            r = fn(chr(x.v))
+            return A(10, ord(r)) if len(r) == 1 else chars(r)
+        if type(x) is A and x.t == 11:
+            return A(11, fn(x.v))
+        if type(x) is V and x.t == 11:
+            return V(11, np.array([fn(s) for s in x.a.tolist()], dtype=object))
+        if type(x) is L:
+            return mklist([go(a) for a in x.items])
+        if type(x) is D:
+            return D(x.k, go(x.v))
+        return x
+
+    return go
+
+
+def _trim(which: str) -> Any:
+    def fn(s: str) -> str:
+        return s.strip(" ") if which == "b" else (s.lstrip(" ") if which == "l" else s.rstrip(" "))
+
+    def go(x: Any) -> Any:
+        if type(x) is A and x.t == 10:
+            return x
+        if type(x) is A and x.t == 11:
+            return x
+        return _strmap(fn)(x)
+
+    return go
+
+
+def q_fill(x: Any, y: Any) -> Any:
+    def core(a: Any, b: Any) -> Any:
+        if type(a) is A and type(b) is A:
+            if is_null_atom(b) and b.t not in (1, 4):
+                t = max(a.t, b.t) if a.t in _NUMT and b.t in _NUMT else b.t
+                v = a.v
+                return A(t, float(v) if t in (8, 9) else v)
+            if a.t in _NUMT and b.t in _NUMT and a.t > b.t:
+                return A(a.t, float(b.v) if a.t in (8, 9) else b.v)
+            return b
+        bn = q_null(b)
+        if type(b) is A:
+            return b if not to_py_bool(bn) else a
+        mask = bn.a
+        t = b.t
+        if a.t in _NUMT and t in _NUMT:
+            t = max(a.t, t) if not (t in (8, 9) and a.t not in (8, 9)) else t
+        out = b.a.astype(DTYPES[t]) if t != 11 else b.a.copy()
+        if type(a) is A:
+            out[mask] = a.v
+        else:
+            out[mask] = a.a.astype(DTYPES[t])[mask] if t != 11 else a.a[mask]
+        return V(t, out)
+
+    if type(x) is A and type(y) is T:
+        return T(list(y.cols), [q_fill(x, c) for c in y.data])
+    if type(x) is D and type(y) is D:
+        from rdq.qlang._ops import pervade2 as pv
+
+        return pv(core, x, y)
+    return pervade2(core, x, y)
+
+
+def q_find(x: Any, y: Any) -> Any:
+    tx = type(x)
+    if tx is D:
+        p = find(x.v, y)
+        if type(y) is A or type(p) is int:
+            return index(x.k, A(7, int(p)))
+        return index(x.k, V(7, p))
+    if tx is T:
+        if type(y) is D:
+            return A(7, int(find_rows(x, enlist(y))[0]))
+        return V(7, find_rows(x, y))
+    if tx is A and x.t in (5, 6, 7) and type(y) in (V, L, A):
+        return _roll(x, y)
+    if tx is A and x.t in (8, 9):
+        return _roll(x, y)
+    if tx is V or tx is L:
+        if type(y) is L and not (tx is L and any(type(a) is not A for a in x.items)):
+            return mklist([q_find(x, a) for a in y.items])
+        p = find(x, y)
+        if isinstance(p, np.ndarray):
+            return V(7, p)
+        return A(7, int(p))
+    raise QError("type")
+
+
+_RNG = [np.random.default_rng(0)]
+
+
+def _roll(n: Any, y: Any) -> Any:
+    rng = _RNG[0]
+    k = n.v
+    if type(y) is A:
+        if y.t in (8, 9):
+            return V(9, rng.random(abs(k)) * y.v)
+        if y.t == 11:
+            raise QError("nyi")
+        if k < 0:
+            return V(7, rng.permutation(y.v)[: -k].astype(np.int64))
+        return V(7 if y.t == 7 else y.t, rng.integers(0, y.v, size=k).astype(DTYPES[y.t if y.t >= 5 else 7]))
+    lst_n = count(y)
+    idx = rng.permutation(lst_n)[: -k] if k < 0 else rng.integers(0, lst_n, size=k)
+    return take_items(y, idx.astype(np.int64))
+
+
+def q_dict(x: Any, y: Any) -> Any:
+    if type(x) is A and x.t in (1, 4, 5, 6, 7) and type(y) is T:
+        k = x.v
+        if k == 0:
+            return y
+        return D(T(y.cols[:k], y.data[:k]), T(y.cols[k:], y.data[k:]))
+    if type(x) is A and x.t in (5, 6, 7) and type(y) is D and type(y.k) is T:
+        return q_dict(x, _unkey(y))
+    if type(x) is A:
+        x2: Any = enlist(x)
+    else:
+        x2 = x
+    y2 = y if type(y) is not A else (_extend_atom(y, count(x2)))
+    if count(x2) != count(y2):
+        raise QError("length")
+    return D(x2, y2)
+
+
+def _extend_atom(y: A, n: int) -> Any:
+    from rdq.qlang._interp import enlist_n
+
+    return enlist_n(y, n)
+
+
+def _unkey(x: D) -> T:
+    return T(list(x.k.cols) + list(x.v.cols), list(x.k.data) + list(x.v.data))
+
+
+def q_take(x: Any, y: Any) -> Any:
+    if type(x) is V and x.t == 11 and type(y) is D:
+        return D(x, index(y, x))
+    if type(x) is V and x.t == 11 and type(y) is T:
+        return T(list(x.a.tolist()), [index(y, a) for a in items(x)])
+    if type(y) is T and type(x) is A:
+        return _take(x, y)
+    if type(x) is T and type(y) is D and type(y.k) is T:
+        return D(x, index(y, x))
+    return _take(x, y)
+
+
+def q_match(x: Any, y: Any) -> Any:
+    return _bool(match(x, y))
+
+
+# -- casting -----------------------------------------------------------------
+
+_CAST_NAMES = {
+    "boolean": 1, "b": 1, "byte": 4, "x": 4, "short": 5, "h": 5, "int": 6, "i": 6, "long": 7, "j": 7,
+    "real": 8, "e": 8, "float": 9, "f": 9, "char": 10, "c": 10, "symbol": 11, "s": 11, "": 11,
+}
+
+
+def _cast_target(x: Any) -> tuple[int, bool]:
+    """(q type, parse-from-string?)"""
+    if type(x) is A and x.t == 11:
+        if x.v in _CAST_NAMES:
+            return _CAST_NAMES[x.v], False
+        raise QError("nyi")
+    if type(x) is A and x.t == 10:
+        c = chr(x.v)
+        if c == "*":
+            return 0, True
+        if c.isupper():
+            t = _CAST_NAMES.get(c.lower())
+            if t is None:
+                raise QError("nyi")
+            return t, True
+        t = _CAST_NAMES.get(c)
+        if t is None:
+            raise QError("nyi")
+        return t, False
+    if type(x) is A and x.t in (5, 6, 7):
+        return abs(x.v), False
+    raise QError("type")
+
+
+def _parse_str(t: int, s: str) -> A:
+    s = s.strip()
+    if t == 11:
+        return A(11, s)
+    if t == 10:
+        return A(10, ord(s[0])) if s else A(10, 32)
+    if t == 1:
+        return A(1, 1 if s[:1] in ("1", "t", "T", "y", "Y") else 0)
+    try:
+        if t in (8, 9):
+            return A(t, float(s)) if s not in ("", "0n", "0N") else null_atom(t)
+        if s in ("", "0N"):
+            return null_atom(t)
+        if t == 4:
+            return A(4, int(s, 16) if s.startswith("0x") else int(s))
+        v = int(float(s)) if ("." in s or "e" in s) else int(s)
+        return A(t, v)
+    except ValueError:
+        return null_atom(t)
+
+
+def q_cast(x: Any, y: Any) -> Any:
+    if type(x) is V and x.t == 10 and type(y) is not A:
+        pass
+    if type(x) in (V, L) and x.t != 10:
+        return mklist([q_cast(a, b) for a, b in zip(items(x), items(y), strict=True)])
+    if type(x) is A and x.t in (5, 6, 7) and x.v < 0:
+        pass
+    if type(x) in (A,) and x.t in (5, 6, 7) and type(y) in (A, V, L) and not (type(x) is A and x.t == 11):
+        # pad ($ with an int left): string pad
+        if type(y) is V and y.t == 10 or (type(y) is A and y.t == 10):
+            s = _as_text(y)
+            n = x.v
+            from rdq.qlang._core import chars
+
+            return chars(s.ljust(n)[:n] if n >= 0 else s.rjust(-n)[-n:])
+    t, parse = _cast_target(x)
+    if parse:
+        return _parse_cast(t, y)
+    return _cast(t, y)
+
+
+def _parse_cast(t: int, y: Any) -> Any:
+    if type(y) is V and y.t == 10:
+        if t == 0:
+            return y
+        return _parse_str(t, _as_text(y))
+    if type(y) is A and y.t == 10:
+        return _parse_str(t, chr(y.v))
+    if type(y) is L:
+        return mklist([_parse_cast(t, a) for a in y.items]) if y.items else V(t, np.array([], dtype=DTYPES[t]))
+    if type(y) is D:
+        return D(y.k, _parse_cast(t, y.v))
+    if type(y) is V and y.t == 11:
+        raise QError("type")
+    raise QError("type")
+
+
+def _cast(t: int, y: Any) -> Any:
+    ty = type(y)
+    if ty is L:
+        return mklist([_cast(t, a) for a in y.items]) if y.items else V(t, np.array([], dtype=DTYPES[t]))
+    if ty is D:
+        return D(y.k, _cast(t, y.v))
+    if ty is T:
+        return T(list(y.cols), [_cast(t, c) for c in y.data])
+    if t == 11:
+        if y.t == 10:
+            return A(11, _as_text(y)) if ty is V or ty is A else None
+        if y.t == 11:
+            return y
+        raise QError("type")
+    if t == 10:
+        if y.t == 10:
+            return y
+        if y.t == 11:
+            raise QError("type")
+        if ty is A:
+            return A(10, int(y.v) % 256)
+        return V(10, (y.a.astype(np.int64) % 256).astype(np.uint8))
+    if y.t == 11:
+        if t in (5, 6, 7) and False:
+            pass
+        raise QError("type")
+    src_t = y.t
+    if ty is A:
+        v = y.v
+        if t in (8, 9):
+            if src_t in (5, 6, 7) and v == NULLS[src_t]:
+                return A(t, math.nan)
+            if src_t in (5, 6, 7) and abs(v) == 2 ** {5: 15, 6: 31, 7: 63}[src_t] - 1:
+                return A(t, math.copysign(math.inf, v))
+            r = float(v)
+            if t == 8:
+                r = float(np.float32(r))
+            return A(t, r)
+        if t == 1:
+            return A(1, 1 if (v != 0) else 0)
+        if src_t in (8, 9):
+            if v != v:
+                return null_atom(t)
+            if math.isinf(v):
+                return A(t, (2 ** {5: 15, 6: 31, 7: 63, 4: 8}.get(t, 63) - 1) * (1 if v > 0 else -1)) if t != 4 else A(4, 0)
+            r2 = int(math.floor(v + 0.5)) if True else int(v)
+            from rdq.qlang._core import wrap_int
+
+            return A(t, wrap_int(r2, t) if t != 4 else r2 % 256)
+        if src_t in (5, 6, 7) and v == NULLS[src_t] and t in (5, 6, 7):
+            return null_atom(t)
+        if t == 4:
+            return A(4, int(v) % 256)
+        from rdq.qlang._core import wrap_int
+
+        return A(t, wrap_int(int(v), t))
+    a = y.a
+    if t in (8, 9):
+        out = a.astype(DTYPES[t])
+        if src_t in (5, 6, 7):
+            out[a == NULLS[src_t]] = np.nan
+        return V(t, out)
+    if t == 1:
+        return V(1, a != 0)
+    if src_t in (8, 9):
+        nan = np.isnan(a)
+        r = np.floor(np.where(nan, 0, a) + 0.5)
+        r = np.clip(r, -(2**62), 2**62)
+        out = r.astype(np.int64)
+        if t in (5, 6, 7):
+            out[nan] = NULLS[t]
+        return V(t, out.astype(DTYPES[t]))
+    if src_t in (5, 6, 7) and t in (5, 6, 7):
+        out = a.astype(DTYPES[t])
+        out[a == NULLS[src_t]] = NULLS[t]
+        return V(t, out)
+    return V(t, a.astype(DTYPES[t]))
+
+
+def q_type(x: Any) -> Any:
+    return A(5, qtype(x))
+
+
+# -- apply / amend verbs ------------------------------------------------------------------
+
+
+def q_at(x: Any, y: Any) -> Any:
+    if isinstance(x, Fn):
+        return call(x, [y])
+    if type(x) is A and x.t == 11:
+        raise QError("type")
+    from rdq.qlang._core import index as idx
+
+    return idx(x, y)
+
+
+def q_dot(x: Any, y: Any) -> Any:
+    args = items(y) if type(y) in (V, L) else [y]
+    if isinstance(x, Fn):
+        if type(y) is A:
+            raise QError("rank") if False else None
+        return call(x, list(args))
+    return index_deep(x, list(args))
+
+
+def _amend_target(interp: Any, x: Any) -> tuple[Any, str | None]:
+    if type(x) is A and x.t == 11:
+        return interp.lookup(x.v, None), x.v
+    return x, None
+
+
+def make_at_n(interp: Any) -> Any:
+    def at_n(args: list[Any]) -> Any:
+        if len(args) == 3:
+            x, i, f = args
+            if isinstance(x, Fn) and not (type(x) is A):
+                # trap
+                try:
+                    return call(x, [i])
+                except QError as e:
+                    from rdq.qlang._core import chars
+
+                    return call(f, [chars(e.name)]) if isinstance(f, Fn) else f
+            return _amend(interp, x, i, f, _NOARG, deep=False)
+        if len(args) == 4:
+            x, i, f, y = args
+            return _amend(interp, x, i, f, y, deep=False)
+        raise QError("rank")
+
+    return at_n
+
+
+def make_dot_n(interp: Any) -> Any:
+    def dot_n(args: list[Any]) -> Any:
+        if len(args) == 3:
+            x, i, f = args
+            if isinstance(x, Fn):
+                try:
+                    return q_dot(x, i)
+                except QError as e:
+                    from rdq.qlang._core import chars
+
+                    return call(f, [chars(e.name)]) if isinstance(f, Fn) else f
+            return _amend(interp, x, i, f, _NOARG, deep=True)
+        if len(args) == 4:
+            x, i, f, y = args
+            return _amend(interp, x, i, f, y, deep=True)
+        raise QError("rank")
+
+    return dot_n
+
+
+def _amend(interp: Any, x: Any, i: Any, f: Any, y: Any, *, deep: bool) -> Any:
+    val, name = _amend_target(interp, x)
+    if f is Prim and False:
+        pass
+    fn = None if (isinstance(f, Prim) and f.name == ":") else f
+    if deep:
+        idx = items(i) if type(i) in (V, L) else [i]
+        if type(i) is L and not i.items:
+            idx = []
+        if fn is None and y is _NOARG:
+            raise QError("rank")
+        new = amend_deep(val, [IDENTITY if a is None else a for a in idx], fn, y)
+    else:
+        if type(i) in (V, L) and not (type(val) is D and type(val.k) is T):
+            iis = items(i)
+            if y is not _NOARG and type(y) in (V, L):
+                ys = items(y)
+                if len(ys) != len(iis):
+                    raise QError("length")
+            else:
+                ys = None
+            new = val
+            for k, ii in enumerate(iis):
+                new = amend_deep(new, [ii], fn, ys[k] if ys is not None else y)
+        else:
+            new = amend_deep(val, [i], fn, y)
+    if name is not None:
+        interp.g[name] = new
+        return x
+    return new
+
+
+# -- misc -----------------------------------------------------------------
+
+
+def q_cols(x: Any) -> Any:
+    if type(x) is T:
+        return _syms(x.cols)
+    if type(x) is D and type(x.k) is T:
+        return _syms(x.k.cols + x.v.cols)
+    raise QError("type")
+
+
+def q_keys(x: Any) -> Any:
+    if type(x) is D and type(x.k) is T:
+        return _syms(x.k.cols)
+    return _syms([])
+
+
+def q_xkey(k: Any, t: Any) -> Any:
+    if type(t) is D and type(t.k) is T:
+        t = _unkey(t)
+    ks = items_py(k)
+    if not ks:
+        return t
+    kc = [t.cols.index(c) for c in ks]
+    rest = [j for j in range(len(t.cols)) if j not in kc]
+    return D(T([t.cols[j] for j in kc], [t.data[j] for j in kc]), T([t.cols[j] for j in rest], [t.data[j] for j in rest]))
+
+
+def q_xcol(names: Any, t: Any) -> Any:
+    if type(t) is D and type(t.k) is T:
+        allc = q_xcol(names, _unkey(t))
+        nk = len(t.k.cols)
+        return D(T(allc.cols[:nk], allc.data[:nk]), T(allc.cols[nk:], allc.data[nk:]))
+    if type(names) is D:
+        m = {a.v: b.v for a, b in zip(items(names.k), items(names.v), strict=True)}
+        return T([m.get(c, c) for c in t.cols], list(t.data))
+    ns = items_py(names)
+    return T(ns + t.cols[len(ns) :], list(t.data))
+
+
+def q_xcols(names: Any, t: Any) -> Any:
+    ns = items_py(names)
+    order = ns + [c for c in t.cols if c not in ns]
+    return T(order, [t.data[t.cols.index(c)] for c in order])
+
+
+def q_xasc(c: Any, t: Any, desc: bool = False) -> Any:
+    keyed = type(t) is D and type(t.k) is T
+    tt = _unkey(t) if keyed else t
+    ns = items_py(c)
+    sub = T(ns, [tt.data[tt.cols.index(n)] for n in ns])
+    o = q_idesc(sub).a if desc else _sort_keys(sub)
+    r = take_items(tt, o)
+    if keyed:
+        return q_xkey(_syms(t.k.cols), r)
+    return r
+
+
+def q_ungroup(t: Any) -> Any:
+    if type(t) is D:
+        t = _unkey(t)
+    n = count(t)
+    rows = []
+    for i in range(n):
+        r = [item(c, i) for c in t.data]
+        lens = [count(v) for v in r if type(v) in (V, L)]
+        m = lens[0] if lens else 1
+        for j in range(m):
+            rows.append([item(v, j) if type(v) in (V, L) else v for v in r])
+    return T(list(t.cols), [mklist([r[k] for r in rows]) for k in range(len(t.cols))])
+
+
+def q_insert(interp: Any, name: Any, rows: Any) -> Any:
+    t = interp.lookup(name.v, None)
+    n0 = count(t)
+    new = _upsert(t, rows, insert=True)
+    interp.g[name.v] = new
+    n1 = count(new)
+    return V(7, np.arange(n0, n1, dtype=np.int64))
+
+
+def _row_table(t: Any, rows: Any) -> T:
+    cols = t.cols if type(t) is T else t.k.cols + t.v.cols
+    if type(rows) is T:
+        return rows
+    if type(rows) is D:
+        return enlist(rows)
+    lst = items(rows)
+    if lst and all(type(a) is A for a in lst):
+        return T(list(cols), [enlist(a) for a in lst])
+    return T(list(cols), [a if type(a) is not A else enlist(a) for a in lst])
+
+
+def _upsert(t: Any, rows: Any, *, insert: bool = False) -> Any:
+    if type(t) is D and type(t.k) is T:
+        rt = _row_table(t, rows)
+        kt = q_xkey(_syms(t.k.cols), rt)
+        if insert:
+            pos = find_rows(t.k, kt.k)
+            if (pos < count(t.k)).any():
+                raise QError("insert")
+        return _kt_upsert(t, kt)
+    if type(t) is T:
+        rt = _row_table(t, rows)
+        if insert:
+            for c, col in zip(t.cols, t.data, strict=True):
+                other = rt.data[rt.cols.index(c)]
+                if type(col) is V and type(other) is V and col.t != other.t and count(t) > 0:
+                    raise QError("type")
+        return join(t, rt)
+    if type(t) is A and t.t == 11:
+        raise QError("type")
+    return join(t, rows)
+
+
+def make_upsert(interp: Any) -> Any:
+    def up(t: Any, rows: Any) -> Any:
+        if type(t) is A and t.t == 11:
+            cur = interp.lookup(t.v, None)
+            interp.g[t.v] = _upsert(cur, rows)
+            return t
+        return _upsert(t, rows)
+
+    return up
+
+
+def q_exit(x: Any) -> Any:
+    raise QExit(int(x.v) if type(x) is A else 0)
+
+
+def q_bin(x: Any, y: Any, right: bool = False) -> Any:
+    a = x.a if type(x) is V else np.array([v.v for v in items(x)])
+    if type(y) is A:
+        p = np.searchsorted(a, y.v, side="right") - 1 if not right else np.searchsorted(a, y.v, side="left")
+        return A(7, int(p))
+    p2 = np.searchsorted(a, y.a, side="right") - 1 if not right else np.searchsorted(a, y.a, side="left")
+    return V(7, p2.astype(np.int64))
+
+
+def q_xbar(x: Any, y: Any) -> Any:
+    return arith("*", x, arith("div", y, x)) if not (type(x) is A and x.t in (8, 9)) else arith(
+        "*", x, _floor_ceil(math.floor)(arith("%", y, x))
+    )
+
+
+def q_xexp(x: Any, y: Any) -> Any:
+    def core(a: Any, b: Any) -> Any:
+        fa = _float_arr(a) if type(a) is V else float(a.v)
+        fb = _float_arr(b) if type(b) is V else float(b.v)
+        with np.errstate(all="ignore"):
+            r = np.power(fa, fb)
+        if type(a) is A and type(b) is A:
+            return A(9, float(r))
+        return V(9, np.asarray(r, dtype=np.float64))
+
+    return pervade2(core, x, y)
+
+
+def q_xlog(x: Any, y: Any) -> Any:
+    return arith("%", _math1(np.log, "log")(y), _math1(np.log, "log")(x))
+
+
+def q_wavg(w: Any, x: Any) -> Any:
+    return arith("%", q_sum(arith("*", w, x)), q_sum(w))
+
+
+def q_wsum(w: Any, x: Any) -> Any:
+    return q_sum(arith("*", w, x))
+
+
+def q_cor(x: Any, y: Any) -> Any:
+    a = _float_arr(x)
+    b = _float_arr(y)
+    ok = ~(np.isnan(a) | np.isnan(b))
+    a, b = a[ok], b[ok]
+    return A(9, float(np.corrcoef(a, b)[0, 1]))
+
+
+def q_cov(x: Any, y: Any, ddof: int = 0) -> Any:
+    a = _float_arr(x)
+    b = _float_arr(y)
+    return A(9, float(np.cov(a, b, ddof=ddof)[0, 1]))
+
+
+def _moving(fn: str) -> Any:
+    def mv(n: Any, x: Any) -> Any:
+        k = n.v
+        a = _float_arr(x)
+        m = len(a)
+        out = np.empty(m)
+        for i in range(m):
+            w = a[max(0, i - k + 1) : i + 1]
+            w2 = w[~np.isnan(w)]
+            if fn == "sum":
+                out[i] = w2.sum()
+            elif fn == "avg":
+                out[i] = w2.mean() if len(w2) else np.nan
+            elif fn == "max":
+                out[i] = w2.max() if len(w2) else np.nan
+            elif fn == "min":
+                out[i] = w2.min() if len(w2) else np.nan
+            elif fn == "count":
+                out[i] = len(w2)
+            elif fn == "dev":
+                out[i] = w2.std() if len(w2) else np.nan
+        if fn == "count":
+            return V(7, out.astype(np.int64))
+        if fn in ("sum", "max", "min") and type(x) is V and x.t in (5, 6, 7):
+            return V(x.t if fn != "sum" else 7, out.astype(np.int64))
+        return V(9, out)
+
+    return mv
+
+
+def q_ema(a: Any, x: Any) -> Any:
+    lst = _float_arr(x)
+    al = float(a.v) if type(a) is A else None
+    out = np.empty(len(lst))
+    for i, v in enumerate(lst):
+        aa = al if al is not None else float(_float_arr(a)[i])
+        out[i] = v if i == 0 else aa * v + (1 - aa) * out[i - 1]
+    return V(9, out)
+
+
+def q_mmu(x: Any, y: Any) -> Any:
+    def mat(z: Any) -> np.ndarray:
+        if type(z) is V:
+            return _float_arr(z)
+        return np.array([_float_arr(r) for r in items(z)])
+
+    r = mat(x) @ mat(y)
+    if r.ndim == 1:
+        return V(9, r)
+    return L([V(9, row) for row in r])
+
+
+def q_inv(x: Any) -> Any:
+    m = np.array([_float_arr(r) for r in items(x)])
+    r = np.linalg.inv(m)
+    return L([V(9, row) for row in r])
+
+
+def q_show(interp: Any, x: Any) -> Any:
+    from rdq.qlang._format import display
+
+    interp.out.append(display(x))
+    return IDENTITY
+
+
+def q_0n(interp: Any, x: Any) -> Any:
+    from rdq.qlang._format import display
+
+    interp.out.append(display(x))
+    return x
+
+
+def q_attr(x: Any) -> Any:
+    a = getattr(x, "attr", "")
+    return A(11, a)
+
+
+def q_set_attr(x: Any, y: Any) -> Any:
+    if type(y) is V:
+        if x.v == "s":
+            srt = q_asc(y)
+            if not match(srt, y):
+                raise QError("s-fail")
+        r = V(y.t, y.a, x.v)
+        return r
+    if type(y) is L:
+        r2 = L(y.items)
+        r2.attr = x.v
+        return r2
+    return y
+
+
+def q_parse(x: Any) -> Any:
+    raise QError("nyi")
+
+
+def q_compose(args: list[Any]) -> Any:
+    return Comp(list(args))
+
+
+def q_any(x: Any) -> Any:
+    if type(x) is D:
+        x = x.v
+    if type(x) is V:
+        return _bool(bool((x.a != 0).any()) if x.t != 11 else bool((x.a != "").any()))
+    if type(x) is A:
+        return _bool(x.v != 0)
+    return _bool(any(to_py_bool(q_any(a)) for a in items(x)))
+
+
+def q_all(x: Any) -> Any:
+    if type(x) is D:
+        x = x.v
+    if type(x) is V:
+        return _bool(bool((x.a != 0).all()))
+    if type(x) is A:
+        return _bool(x.v != 0)
+    return _bool(all(to_py_bool(q_all(a)) for a in items(x)))
+
+
+def q_and(x: Any, y: Any) -> Any:
+    return minmax(False, x, y)
+
+
+def q_or(x: Any, y: Any) -> Any:
+    return minmax(True, x, y)
+
+
+def q_sdev(x: Any) -> Any:
+    return A(9, math.sqrt(q_var(x, 1).v))
+
+
+def q_dev(x: Any) -> Any:
+    return A(9, math.sqrt(q_var(x).v))
+
+
+def q_each(f: Any, x: Any) -> Any:
+    return Derived("'", f).call([x])
+
+
+def q_over(f: Any, x: Any) -> Any:
+    return Derived("/", f).call([x])
+
+
+def q_scan(f: Any, x: Any) -> Any:
+    return Derived("\\", f).call([x])
+
+
+def q_prior(f: Any, x: Any) -> Any:
+    return Derived("':", f).call([x])
+
+
+def q_lower(x: Any) -> Any:
+    return _strmap(str.lower)(x)
+
+
+def q_upper(x: Any) -> Any:
+    return _strmap(str.upper)(x)
+
+
+def q_get(interp: Any, x: Any) -> Any:
+    return q_value(interp, x)
+
+
+def q_set(interp: Any, name: Any, v: Any) -> Any:
+    interp.g[name.v] = v
+    return name
+
+
+def q_dyad_colon(x: Any, y: Any) -> Any:
+    return y
+
+
+def q_colon_m(x: Any) -> Any:
+    return x
+
+
+def q_tilde_m(x: Any) -> Any:
+    return q_not(x)
+
+
+def q_at_m(x: Any) -> Any:
+    return q_type(x)
+
+
+def q_bang_m(x: Any) -> Any:
+    if type(x) is A and x.t in (1, 4, 5, 6, 7):
+        return q_til(x)
+    return q_key(x)
+
+
+def q_dollar_m(x: Any) -> Any:
+    return q_string(x)
+
+
+def q_hash_m(x: Any) -> Any:
+    return q_count(x)
+
+
+def q_question_m(x: Any) -> Any:
+    return q_distinct(x)
+
+
+def q_eq_m(x: Any) -> Any:
+    return q_group(x)
+
+
+def q_vcond(args: list[Any]) -> Any:
+    if len(args) != 3:
+        raise QError("rank")
+    c, a, b = args
+    if type(c) is A:
+        return a if to_py_bool(c) else b
+    out = []
+    la = items(a) if type(a) in (V, L) else None
+    lb = items(b) if type(b) in (V, L) else None
+    for k, v in enumerate(c.a.tolist()):
+        out.append((la[k] if la is not None else a) if v else (lb[k] if lb is not None else b))
+    return mklist(out)
+
+
+def q_fby(x: Any, y: Any) -> Any:
+    f, vals = items(x)
+    g = q_group(y)
+    out: list[Any] = [None] * count(y)
+    for idxs in items(g.v):
+        r = call(f, [index(vals, idxs)])
+        for i in idxs.a.tolist():
+            out[i] = r
+    return mklist(out)
+
+
+# -- assembly ----------------------------------------------------------------
+
+
+def _glyph(name: str, m: Any, d: Any, n: Any = None) -> Prim:
+    return Prim(name, m, d, n, glyph=True)
+
+
+OPS: dict[str, Any] = {
+    "+": _glyph("+", q_flip, lambda x, y: arith("+", x, y)),
+    "-": _glyph("-", q_neg, lambda x, y: arith("-", x, y)),
+    "*": _glyph("*", q_first, lambda x, y: arith("*", x, y)),
+    "%": _glyph("%", q_reciprocal, lambda x, y: arith("%", x, y)),
+    "&": _glyph("&", q_where, lambda x, y: minmax(False, x, y)),
+    "|": _glyph("|", q_reverse, lambda x, y: minmax(True, x, y)),
+    "<": _glyph("<", q_iasc, lambda x, y: compare("<", x, y)),
+    ">": _glyph(">", q_idesc, lambda x, y: compare(">", x, y)),
+    "=": _glyph("=", q_eq_m, lambda x, y: compare("=", x, y)),
+    "<=": _glyph("<=", None, lambda x, y: compare("<=", x, y)),
+    ">=": _glyph(">=", None, lambda x, y: compare(">=", x, y)),
+    "<>": _glyph("<>", None, lambda x, y: compare("<>", x, y)),
+    "~": _glyph("~", q_tilde_m, q_match),
+    ",": _glyph(",", q_enlist, join),
+    "^": _glyph("^", q_null, q_fill),
+    "#": _glyph("#", q_hash_m, q_take),
+    "_": _glyph("_", _floor_ceil(math.floor), _drop),
+    "!": _glyph("!", q_bang_m, q_dict),
+    "?": _glyph("?", q_question_m, q_find, q_vcond),
+    ":": _glyph(":", q_colon_m, q_dyad_colon),
+    "::": IDENTITY,
+}
+
+
+def builtins(interp: Any) -> dict[str, Any]:
+    """Keywords bound to this interpreter."""
+
+    def m(name: str, fn: Any) -> Prim:
+        return Prim(name, fn, None)
+
+    def d(name: str, fn: Any) -> Prim:
+        return Prim(name, None, fn)
+
+    def amb(name: str, fm: Any, fd: Any) -> Prim:
+        return Prim(name, fm, fd)
+
+    OPS["$"] = _glyph("$", q_string, q_cast)
+    OPS["@"] = _glyph("@", q_at_m, q_at, make_at_n(interp))
+    OPS["."] = _glyph(".", lambda x: q_value(interp, x), q_dot, make_dot_n(interp))
+    OPS["'"] = _glyph("'", None, None, q_compose)
+    ssr = Prim("ssr", None, None, lambda a: q_ssr(*a), valence=3)
+    b: dict[str, Any] = {
+        "til": m("til", q_til),
+        "count": m("count", q_count),
+        "first": m("first", q_first),
+        "last": m("last", q_last),
+        "reverse": m("reverse", q_reverse),
+        "enlist": Prim("enlist", q_enlist, None, lambda a: mklist(list(a))),
+        "where": m("where", q_where),
+        "distinct": m("distinct", q_distinct),
+        "group": m("group", q_group),
+        "iasc": m("iasc", q_iasc),
+        "idesc": m("idesc", q_idesc),
+        "asc": m("asc", q_asc),
+        "desc": m("desc", q_desc),
+        "rank": m("rank", q_rank),
+        "raze": m("raze", q_raze),
+        "flip": m("flip", q_flip),
+        "key": m("key", q_key),
+        "value": m("value", lambda x: q_value(interp, x)),
+        "get": m("get", lambda x: q_value(interp, x)),
+        "sum": m("sum", q_sum),
+        "sums": m("sums", lambda x: _scan_np(x, np.cumsum, "sums")),
+        "prd": m("prd", q_prd),
+        "prds": m("prds", lambda x: _scan_np(x, np.cumprod, "prds")),
+        "max": m("max", q_max),
+        "maxs": m("maxs", lambda x: _scan_np(x, np.maximum.accumulate, "maxs")),
+        "min": m("min", q_min),
+        "mins": m("mins", lambda x: _scan_np(x, np.minimum.accumulate, "mins")),
+        "avg": m("avg", q_avg),
+        "avgs": m("avgs", lambda x: V(9, np.cumsum(np.nan_to_num(_float_arr(x))) / np.arange(1, count(x) + 1))),
+        "med": m("med", q_med),
+        "var": m("var", q_var),
+        "svar": m("svar", lambda x: q_var(x, 1)),
+        "dev": m("dev", q_dev),
+        "sdev": m("sdev", q_sdev),
+        "neg": m("neg", q_neg),
+        "abs": m("abs", q_abs),
+        "signum": m("signum", q_signum),
+        "sqrt": m("sqrt", _math1(np.sqrt, "sqrt")),
+        "exp": m("exp", _math1(np.exp, "exp")),
+        "log": m("log", _math1(np.log, "log")),
+        "sin": m("sin", _math1(np.sin, "sin")),
+        "cos": m("cos", _math1(np.cos, "cos")),
+        "tan": m("tan", _math1(np.tan, "tan")),
+        "asin": m("asin", _math1(np.arcsin, "asin")),
+        "acos": m("acos", _math1(np.arccos, "acos")),
+        "atan": m("atan", _math1(np.arctan, "atan")),
+        "floor": m("floor", _floor_ceil(math.floor)),
+        "ceiling": m("ceiling", _floor_ceil(math.ceil)),
+        "reciprocal": m("reciprocal", q_reciprocal),
+        "null": m("null", q_null),
+        "not": m("not", q_not),
+        "fills": m("fills", q_fills),
+        "deltas": Prim("deltas", q_deltas, lambda s, x: arith("-", x, _shift_seed(x, s))),
+        "ratios": m("ratios", q_ratios),
+        "prev": m("prev", q_prev),
+        "next": m("next", q_next),
+        "xprev": d("xprev", q_xprev),
+        "rotate": d("rotate", q_rotate),
+        "differ": m("differ", q_differ),
+        "any": m("any", q_any),
+        "all": m("all", q_all),
+        "type": m("type", q_type),
+        "string": m("string", q_string),
+        "lower": m("lower", q_lower),
+        "upper": m("upper", q_upper),
+        "trim": m("trim", _trim("b")),
+        "ltrim": m("ltrim", _trim("l")),
+        "rtrim": m("rtrim", _trim("r")),
+        "cols": m("cols", q_cols),
+        "keys": m("keys", q_keys),
+        "ungroup": m("ungroup", q_ungroup),
+        "attr": m("attr", q_attr),
+        "show": m("show", lambda x: q_show(interp, x)),
+        "exit": m("exit", q_exit),
+        "inv": m("inv", q_inv),
+        "parse": m("parse", q_parse),
+        "in": d("in", q_in),
+        "within": d("within", q_within),
+        "like": d("like", q_like),
+        "except": d("except", q_except),
+        "inter": d("inter", q_inter),
+        "union": d("union", q_union),
+        "cross": d("cross", q_cross),
+        "sv": d("sv", q_sv),
+        "vs": d("vs", q_vs),
+        "ss": d("ss", q_ss),
+        "ssr": ssr,
+        "cut": d("cut", q_cut),
+        "sublist": d("sublist", q_sublist),
+        "mod": d("mod", lambda x, y: arith("mod", x, y)),
+        "div": d("div", lambda x, y: arith("div", x, y)),
+        "and": d("and", q_and),
+        "or": d("or", q_or),
+        "each": d("each", q_each),
+        "peach": d("peach", q_each),
+        "over": d("over", q_over),
+        "scan": d("scan", q_scan),
+        "prior": d("prior", q_prior),
+        "bin": d("bin", q_bin),
+        "binr": d("binr", lambda x, y: q_bin(x, y, True)),
+        "xbar": d("xbar", q_xbar),
+        "xexp": d("xexp", q_xexp),
+        "xlog": d("xlog", q_xlog),
+        "wavg": d("wavg", q_wavg),
+        "wsum": d("wsum", q_wsum),
+        "cor": d("cor", q_cor),
+        "cov": d("cov", q_cov),
+        "scov": d("scov", lambda x, y: q_cov(x, y, 1)),
+        "msum": d("msum", _moving("sum")),
+        "mavg": d("mavg", _moving("avg")),
+        "mmax": d("mmax", _moving("max")),
+        "mmin": d("mmin", _moving("min")),
+        "mcount": d("mcount", _moving("count")),
+        "mdev": d("mdev", _moving("dev")),
+        "ema": d("ema", q_ema),
+        "mmu": d("mmu", q_mmu),
+        "xkey": d("xkey", q_xkey),
+        "xcol": d("xcol", q_xcol),
+        "xcols": d("xcols", q_xcols),
+        "xasc": d("xasc", q_xasc),
+        "xdesc": d("xdesc", lambda c, t: q_xasc(c, t, True)),
+        "insert": d("insert", lambda n, r: q_insert(interp, n, r)),
+        "upsert": d("upsert", make_upsert(interp)),
+        "set": d("set", lambda n, v: q_set(interp, n, v)),
+        "fby": d("fby", q_fby),
+        "uj": d("uj", lambda x, y: _uj(x, y)),
+        "lj": d("lj", lambda x, y: _lj(x, y)),
+        "ij": d("ij", lambda x, y: _ij(x, y)),
+    }
+    b["0N!"] = m("0N!", lambda x: q_0n(interp, x))
+    return b
+
+
+def _shift_seed(x: Any, s: Any) -> Any:
+    lst = items(x)
+    return mklist([s] + lst[:-1]) if lst else x
+
+
+def _uj(x: Any, y: Any) -> Any:
+    if type(x) is D and type(y) is D and type(x.k) is T:
+        xv = _uj(x.v, _empty_cols(y.v)) if True else x.v
+        return _kt_upsert(D(x.k, _uj(x.v, _empty_cols(y.v))), D(y.k, _uj(_empty_cols(x.v), y.v)))
+    cols = list(x.cols) + [c for c in y.cols if c not in x.cols]
+    nx, ny = count(x), count(y)
+
+    def col(t: T, c: str, n: int, other: T) -> Any:
+        if c in t.cols:
+            return t.data[t.cols.index(c)]
+        o = other.data[other.cols.index(c)]
+        if type(o) is V:
+            from rdq.qlang._interp import enlist_n
+
+            return enlist_n(null_atom(o.t), n) if n else empty_like(o)
+        return L([EMPTY] * n) if False else mklist([_null_item(o)] * n)
+
+    return T(cols, [join(col(x, c, nx, y), col(y, c, ny, x)) for c in cols])
+
+
+def _null_item(o: Any) -> Any:
+    if type(o) is L and o.items:
+        f = o.items[0]
+        if type(f) is V:
+            return empty_like(f)
+        if type(f) is A:
+            return null_atom(f.t)
+    return EMPTY
+
+
+def _empty_cols(t: T) -> T:
+    return T(list(t.cols), [empty_like(c) for c in t.data])
+
+
+def _lj(x: Any, y: Any) -> Any:
+    if not (type(y) is D and type(y.k) is T):
+        raise QError("type")
+    keyed = type(x) is D and type(x.k) is T
+    t = _unkey(x) if keyed else x
+    kc = y.k.cols
+    sub = T(kc, [t.data[t.cols.index(c)] for c in kc])
+    pos = find_rows(y.k, sub)
+    n = count(y.k)
+    cols = list(t.cols)
+    data = list(t.data)
+    for c, vcol in zip(y.v.cols, y.v.data, strict=True):
+        vals = []
+        old = data[cols.index(c)] if c in cols else None
+        for i, p in enumerate(pos.tolist()):
+            if p < n:
+                vals.append(item(vcol, p))
+            elif old is not None:
+                vals.append(item(old, i))
+            else:
+                vals.append(null_atom(vcol.t) if type(vcol) is V else EMPTY)
+        newc = mklist(vals) if vals else empty_like(vcol)
+        if c in cols:
+            data[cols.index(c)] = newc
+        else:
+            cols.append(c)
+            data.append(newc)
+    r = T(cols, data)
+    if keyed:
+        return q_xkey(_syms(x.k.cols), r)
+    return r
+
+
+def _ij(x: Any, y: Any) -> Any:
+    t = x
+    kc = y.k.cols
+    sub = T(kc, [t.data[t.cols.index(c)] for c in kc])
+    pos = find_rows(y.k, sub)
+    keep = np.flatnonzero(pos < count(y.k))
+    r = _lj(take_items(t, keep), y)
+    return r
+
+
+_ = (Lambda, valence, res_type, q_parse)
