@@ -61,7 +61,15 @@ class Market:
             panel = panel.sort(["asset", "date"]).with_columns(
                 (pl.col("close") / pl.col("close").shift(1).over("asset") - 1).alias("change")
             )
-        dup = panel.select(pl.struct("date", "asset").is_duplicated().arg_true().first()).item()
+        day_num = panel["date"].cast(pl.Int32).to_numpy()
+        days = np.unique(day_num)
+        dates = days.astype("datetime64[D]")
+        names = panel["asset"].unique().sort()
+        assets = names.to_numpy().astype(str)
+        di = np.searchsorted(days, day_num)
+        ai = panel["asset"].cast(pl.Enum(names)).to_physical().to_numpy().astype(np.int64)
+        shape = (len(dates), len(assets))
+        dup = _first_duplicate(di, ai, shape[1])
         if dup is not None:
             row = panel.row(dup, named=True)
             raise ValidationError(
@@ -70,11 +78,6 @@ class Market:
                 row=dup + 1,
                 fix="drop duplicate (date, asset) rows (rdq data validate reports them all)",
             )
-        dates = np.unique(panel["date"].to_numpy().astype("datetime64[D]"))
-        assets = np.unique(panel["asset"].to_numpy().astype(str))
-        di = np.searchsorted(dates, panel["date"].to_numpy().astype("datetime64[D]"))
-        ai = np.searchsorted(assets, panel["asset"].to_numpy().astype(str))
-        shape = (len(dates), len(assets))
 
         def dense(column: str, fill: float = np.nan) -> np.ndarray:
             out = np.full(shape, fill)
@@ -113,6 +116,16 @@ class Market:
             np.searchsorted(self.dates, np.datetime64(str(end), "D"), side="right")
         )
         return t0, t1
+
+
+def _first_duplicate(di: np.ndarray, ai: np.ndarray, n_assets: int) -> int | None:
+    """Row (0-based) of the first repeat of a ``(date, asset)`` pair, or None."""
+    flat = di.astype(np.int64) * n_assets + ai
+    order = np.argsort(flat, kind="stable")
+    same = np.flatnonzero(flat[order][1:] == flat[order][:-1])
+    if len(same) == 0:
+        return None
+    return int(order[1:][same].min())
 
 
 def align_scores(
@@ -156,17 +169,7 @@ def align_scores(
             fix="date must be a date, asset a string and score a number",
         ) from None
     frame = frame.with_row_index("_row")
-    dup = frame.filter(pl.struct("date", "asset").is_duplicated()).head(1)
-    if dup.height:
-        r = dup.row(0, named=True)
-        raise ValidationError(
-            f"duplicate score for asset {r['asset']!r} on {r['date']}",
-            file=source,
-            row=int(r["_row"]) + 1,
-            column="date",
-            fix="keep one score per (date, asset), e.g. scores.unique(['date', 'asset'], keep='last')",
-        )
-    dates = frame["date"].to_numpy().astype("datetime64[D]")
+    dates = frame["date"].cast(pl.Int32).to_numpy().astype("datetime64[D]")
     di = np.searchsorted(market.dates, dates)
     di_clip = np.minimum(di, len(market.dates) - 1)
     bad = np.flatnonzero(market.dates[di_clip] != dates)
@@ -183,20 +186,30 @@ def align_scores(
             column="date",
             fix="filter the scores to the panel's trading days (or pass a panel that covers them)",
         )
-    names = frame["asset"].to_numpy().astype(str)
-    ai = np.searchsorted(market.assets, names)
-    ai_clip = np.minimum(ai, len(market.assets) - 1)
-    bad = np.flatnonzero(market.assets[ai_clip] != names)
-    if len(bad):
-        k = int(bad[0])
+    known = pl.Series(market.assets.tolist(), dtype=pl.Utf8)
+    outside = frame.filter(~pl.col("asset").is_in(known.implode()))
+    if outside.height:
+        r = outside.row(0, named=True)
+        n_bad = outside["asset"].n_unique()
         raise DataError(
-            f"asset {names[k]!r} of the scores is not in the panel"
-            + did_you_mean(names[k], market.assets.tolist())
-            + f" ({len(np.unique(names[bad]))} such assets)",
+            f"asset {r['asset']!r} of the scores is not in the panel"
+            + did_you_mean(str(r["asset"]), market.assets.tolist())
+            + f" ({n_bad} such assets)",
             file=source,
-            row=k + 1,
+            row=int(r["_row"]) + 1,
             column="asset",
             fix="drop scores of assets the panel lacks, or load a panel that has them",
+        )
+    ai = frame["asset"].cast(pl.Enum(known)).to_physical().to_numpy().astype(np.int64)
+    dup = _first_duplicate(di, ai, market.shape[1])
+    if dup is not None:
+        r = frame.row(dup, named=True)
+        raise ValidationError(
+            f"duplicate score for asset {r['asset']!r} on {r['date']}",
+            file=source,
+            row=dup + 1,
+            column="date",
+            fix="keep one score per (date, asset), e.g. scores.unique(['date', 'asset'], keep='last')",
         )
     out = np.full(market.shape, np.nan)
     out[di, ai] = frame[column].fill_null(np.nan).to_numpy()
