@@ -1,0 +1,146 @@
+"""The catalog's schema, as an ordered list of migrations.
+
+``meta`` holds ``schema_version``; :func:`migrate` applies, in one transaction, every migration newer
+than the file's version, so running it again is a no-op.  A migration's statements are frozen once
+released: change the schema by appending a migration, never by editing an old one.
+
+Tables (version 1)::
+
+    meta            key PK, value
+    datasets        fingerprint PK, source, n_assets, n_days, start_date, end_date, fields (JSON list), created
+    factors         id PK, name, kind ('expression' | 'python'), expression (or Python source), library,
+                    created; UNIQUE (name, expression)
+    factor_reports  id PK, factor_id -> factors, dataset -> datasets, label, quantiles,
+                    one DOUBLE column per metric (REPORT_METRIC_COLUMNS), metrics (JSON), created
+    runs            run_id PK, kind, config (JSON), dataset -> datasets (nullable), metrics (JSON),
+                    artifacts (JSON: name -> path), status, created, updated
+
+JSON is stored as VARCHAR text (query it with DuckDB's ``json_extract``).
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from rdq.store._connect import StoreError
+
+__all__ = ["SCHEMA_VERSION", "MIGRATIONS", "REPORT_METRIC_COLUMNS", "migrate", "schema_version"]
+
+#: metric columns of ``factor_reports`` as created by migration 1 (the names of rdq.signal.Metric then)
+REPORT_METRIC_COLUMNS: tuple[str, ...] = (
+    "ic",
+    "rank_ic",
+    "icir",
+    "rank_icir",
+    "ic_tstat",
+    "rank_ic_tstat",
+    "ic_hit_rate",
+    "rank_ic_hit_rate",
+    "n_days",
+    "top_return",
+    "bottom_return",
+    "long_short",
+    "long_short_ir",
+    "autocorr",
+    "top_turnover",
+)
+
+_V1: tuple[str, ...] = (
+    """CREATE TABLE datasets (
+        fingerprint VARCHAR PRIMARY KEY,
+        source VARCHAR,
+        n_assets BIGINT NOT NULL,
+        n_days BIGINT NOT NULL,
+        start_date TIMESTAMP,
+        end_date TIMESTAMP,
+        fields VARCHAR NOT NULL,
+        created TIMESTAMP NOT NULL
+    )""",
+    "CREATE SEQUENCE factors_id_seq START 1",
+    """CREATE TABLE factors (
+        id BIGINT PRIMARY KEY DEFAULT nextval('factors_id_seq'),
+        name VARCHAR NOT NULL,
+        kind VARCHAR NOT NULL CHECK (kind IN ('expression', 'python')),
+        expression VARCHAR NOT NULL,
+        library VARCHAR,
+        created TIMESTAMP NOT NULL,
+        UNIQUE (name, expression)
+    )""",
+    "CREATE SEQUENCE factor_reports_id_seq START 1",
+    "CREATE TABLE factor_reports (\n"
+    "    id BIGINT PRIMARY KEY DEFAULT nextval('factor_reports_id_seq'),\n"
+    "    factor_id BIGINT NOT NULL REFERENCES factors (id),\n"
+    "    dataset VARCHAR NOT NULL REFERENCES datasets (fingerprint),\n"
+    "    label VARCHAR NOT NULL,\n"
+    "    quantiles INTEGER,\n"
+    + "".join(f"    {c} DOUBLE,\n" for c in REPORT_METRIC_COLUMNS)
+    + "    metrics VARCHAR NOT NULL,\n"
+    "    created TIMESTAMP NOT NULL\n"
+    ")",
+    """CREATE TABLE runs (
+        run_id VARCHAR PRIMARY KEY,
+        kind VARCHAR NOT NULL,
+        config VARCHAR NOT NULL,
+        dataset VARCHAR REFERENCES datasets (fingerprint),
+        metrics VARCHAR NOT NULL,
+        artifacts VARCHAR NOT NULL,
+        status VARCHAR NOT NULL,
+        created TIMESTAMP NOT NULL,
+        updated TIMESTAMP
+    )""",
+    "CREATE INDEX factor_reports_factor_idx ON factor_reports (factor_id)",
+    "CREATE INDEX runs_kind_idx ON runs (kind)",
+)
+
+#: ``(version, description, statements)``, in order
+MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = ((1, "initial catalog", _V1),)
+
+#: the version this rdq writes
+SCHEMA_VERSION: int = MIGRATIONS[-1][0]
+
+_META = "CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)"
+
+
+def schema_version(con: duckdb.DuckDBPyConnection) -> int:
+    """The file's schema version (0 for an empty file)."""
+    has_meta = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta'"
+    ).fetchone()
+    if not has_meta or not has_meta[0]:
+        return 0
+    row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def migrate(con: duckdb.DuckDBPyConnection, *, path: str = "") -> int:
+    """Bring the schema to :data:`SCHEMA_VERSION` in one transaction; return the version reached.
+
+    Raises
+    ------
+    StoreError
+        The file was written by a newer rdq (its version is above :data:`SCHEMA_VERSION`).
+    """
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(_META)
+        current = schema_version(con)
+        if current > SCHEMA_VERSION:
+            raise StoreError(
+                f"store {path} has schema version {current}, newer than this rdq's {SCHEMA_VERSION}\n"
+                "  fix: upgrade rdq, or point Store(...) at another file"
+            )
+        for version, _description, statements in MIGRATIONS:
+            if version <= current:
+                continue
+            for sql in statements:
+                con.execute(sql)
+            con.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
+                [str(version)],
+            )
+            current = version
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return current
