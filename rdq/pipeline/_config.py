@@ -1,0 +1,533 @@
+"""Scenario configs: one YAML file -> frozen dataclasses, checked at the boundary.
+
+A scenario file (see ``backtests/*.yaml``)::
+
+    name: csi300_lgbm_alpha158
+    data:
+      path: ~/.qlib/qlib_data/cn_data          # or  synthetic: {assets: 300, days: 2000, seed: 0}
+      columns: {Ticker: asset}                  # optional source column -> canonical name
+      universe: csi300                          # list of assets, instruments file, or qlib market name
+      start: 2008-01-01
+      end: 2020-08-01
+    factors:
+      library: alpha158                         # and/or
+      extra: {MOM20: "$close/Ref($close, 20) - 1"}
+    label: null                                 # expression; null = qlib's Ref($close,-2)/Ref($close,-1)-1
+    model: configs/lgbm_alpha158.yaml           # a model config file, or inline {class, kwargs, *_processors}
+    segments:
+      train: [2008-01-01, 2014-12-31]
+      valid: [2015-01-01, 2016-12-31]
+      test:  [2017-01-01, 2020-08-01]
+    rolling: null                               # or {step: 20, train_span: 1000, valid_span: 250}
+    strategy:
+      topk: 50
+      n_drop: 5
+      hold_thresh: 1
+      account: 100000000
+      benchmark: SH000300                       # an asset, "equal_weight", or null
+      costs: {open_cost: 0.0005, close_cost: 0.0015, min_cost: 5, trade_unit: 100,
+              limit_threshold: 0.095, deal_price: close}
+    metrics: {n: 238, mode: sum}
+
+Unknown keys, missing files and bad dates raise :class:`~rdq.errors.ConfigError` naming the file,
+the key path and the fix (with the nearest valid key).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from rdq.errors import ConfigError, did_you_mean
+
+__all__ = [
+    "SyntheticSpec",
+    "DataSection",
+    "FactorSection",
+    "ModelSection",
+    "SegmentSection",
+    "RollingSection",
+    "CostSection",
+    "StrategySection",
+    "MetricsSection",
+    "ScenarioConfig",
+    "load_scenario",
+    "parse_scenario",
+    "section_hash",
+    "EQUAL_WEIGHT",
+]
+
+#: ``strategy.benchmark`` value that makes an equal-weighted index of the universe the benchmark
+EQUAL_WEIGHT = "equal_weight"
+
+DateSpan = tuple[dt.date, dt.date]
+
+
+@dataclass(frozen=True)
+class SyntheticSpec:
+    """The embedded synthetic market (:func:`rdq.data.synth_market`)."""
+
+    assets: int = 300
+    days: int = 2000
+    seed: int = 0
+    start: dt.date = dt.date(2015, 1, 1)
+
+
+@dataclass(frozen=True)
+class DataSection:
+    """Where the panel comes from: a ``path`` (any :func:`rdq.data.load_panel` source) or ``synthetic``."""
+
+    path: Path | None = None
+    synthetic: SyntheticSpec | None = None
+    columns: dict[str, str] = field(default_factory=dict)
+    universe: str | tuple[str, ...] | None = None
+    start: dt.date | None = None
+    end: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class FactorSection:
+    """Feature columns: a factor library (``alpha158``/``alpha360``) and/or extra expressions."""
+
+    library: str | None = "alpha158"
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ModelSection:
+    """The model: a config file under ``configs/`` (``path``) or inline class, options and processors.
+
+    ``infer_processors`` / ``learn_processors`` are ``(class name, kwargs)`` pairs; ``None`` means
+    "as the model config file says" (for an inline model: none).
+    """
+
+    path: Path | None = None
+    cls: str | None = None
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    infer_processors: tuple[tuple[str, dict[str, Any]], ...] | None = None
+    learn_processors: tuple[tuple[str, dict[str, Any]], ...] | None = None
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class SegmentSection:
+    """Train / valid / test date spans, both ends included."""
+
+    train: DateSpan
+    valid: DateSpan
+    test: DateSpan
+
+
+@dataclass(frozen=True)
+class RollingSection:
+    """Walk-forward retraining every ``step`` trading days (spans in trading days)."""
+
+    step: int
+    train_span: int
+    valid_span: int
+    gap: int = 0
+
+
+@dataclass(frozen=True)
+class CostSection:
+    """Trading costs and exchange rules (see :class:`rdq.backtest.Exchange`)."""
+
+    open_cost: float = 0.0005
+    close_cost: float = 0.0015
+    min_cost: float = 5.0
+    impact_cost: float = 0.0
+    trade_unit: int | None = 100
+    limit_threshold: float | None = 0.095
+    deal_price: Literal["close", "open"] = "close"
+
+
+@dataclass(frozen=True)
+class StrategySection:
+    """Top-k dropout settings, initial cash and benchmark."""
+
+    topk: int = 50
+    n_drop: int = 5
+    hold_thresh: int = 1
+    risk_degree: float = 0.95
+    only_tradable: bool = False
+    account: float = 1e8
+    benchmark: str | None = None
+    costs: CostSection = field(default_factory=CostSection)
+
+
+@dataclass(frozen=True)
+class MetricsSection:
+    """Risk-metric options: ``n`` trading days a year (238 as qlib, or 252) and accumulation ``mode``."""
+
+    n: int = 238
+    mode: Literal["sum", "product"] = "sum"
+    quantiles: int = 5
+
+
+@dataclass(frozen=True)
+class ScenarioConfig:
+    """A whole backtest scenario (one YAML file)."""
+
+    name: str
+    data: DataSection
+    factors: FactorSection
+    label: str | None
+    model: ModelSection
+    segments: SegmentSection | None
+    rolling: RollingSection | None = None
+    strategy: StrategySection = field(default_factory=StrategySection)
+    metrics: MetricsSection = field(default_factory=MetricsSection)
+    source: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict of every section (dates as ISO strings, paths as strings)."""
+        return _jsonable(asdict(self))
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def section_hash(*parts: Any) -> str:
+    """A 16-hex-digit hash of JSON-able parts (dataclasses are turned into dicts first)."""
+    norm = [_jsonable(asdict(p)) if hasattr(p, "__dataclass_fields__") else _jsonable(p) for p in parts]
+    text = json.dumps(norm, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+# --------------------------------------------------------------------------- reading
+
+_TOP = ("name", "data", "factors", "label", "model", "segments", "rolling", "strategy", "metrics")
+_DATA = ("path", "synthetic", "columns", "universe", "start", "end")
+_SYNTH = ("assets", "days", "seed", "start")
+_FACTORS = ("library", "extra")
+_MODEL = ("path", "class", "kwargs", "infer_processors", "learn_processors", "seed")
+_SPEC = ("class", "kwargs")
+_SEGMENTS = ("train", "valid", "test")
+_ROLLING = ("step", "train_span", "valid_span", "gap")
+_STRATEGY = ("topk", "n_drop", "hold_thresh", "risk_degree", "only_tradable", "account", "benchmark", "costs")
+_COSTS = ("open_cost", "close_cost", "min_cost", "impact_cost", "trade_unit", "limit_threshold", "deal_price")
+_METRICS = ("n", "mode", "quantiles")
+
+
+class _Reader:
+    """Reads one scenario mapping, raising :class:`ConfigError` that names ``source`` and the key path."""
+
+    def __init__(self, source: str, base: Path) -> None:
+        self.source = source
+        self.base = base
+
+    def fail(self, where: str, message: str) -> ConfigError:
+        return ConfigError(f"{self.source}: {where}: {message}")
+
+    def mapping(self, value: Any, where: str, allowed: tuple[str, ...], required: tuple[str, ...] = ()) -> dict[str, Any]:
+        if value is None:
+            value = {}
+        if not isinstance(value, Mapping):
+            raise self.fail(where or "top level", f"expected a mapping with keys {list(allowed)}, got {type(value).__name__}")
+        for key in value:
+            if str(key) not in allowed:
+                path = f"{where}.{key}" if where else str(key)
+                raise self.fail(path, f"unknown key{did_you_mean(str(key), allowed)}; allowed keys: {list(allowed)}")
+        for key in required:
+            if key not in value:
+                raise self.fail(where or "top level", f"missing required key '{key}'")
+        return {str(k): v for k, v in value.items()}
+
+    def date(self, value: Any, where: str) -> dt.date:
+        if isinstance(value, dt.datetime):
+            return value.date()
+        if isinstance(value, dt.date):
+            return value
+        if isinstance(value, str):
+            try:
+                return dt.date.fromisoformat(value.strip())
+            except ValueError:
+                pass
+        raise self.fail(where, f"cannot read {value!r} as a date; write ISO dates like 2017-01-01")
+
+    def span(self, value: Any, where: str) -> DateSpan:
+        if not isinstance(value, list | tuple) or len(value) != 2:
+            raise self.fail(where, f"expected [start, end], got {value!r}")
+        start, end = self.date(value[0], f"{where}[0]"), self.date(value[1], f"{where}[1]")
+        if start > end:
+            raise self.fail(where, f"start {start} is after end {end}; swap them")
+        return start, end
+
+    def integer(self, value: Any, where: str, *, minimum: int | None = None) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.fail(where, f"expected an integer, got {value!r}")
+        if minimum is not None and value < minimum:
+            raise self.fail(where, f"must be >= {minimum}, got {value}")
+        return value
+
+    def number(self, value: Any, where: str, *, optional: bool = False) -> float | None:
+        if value is None and optional:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            raise self.fail(where, f"expected a finite number{' or null' if optional else ''}, got {value!r}")
+        return float(value)
+
+    def string(self, value: Any, where: str) -> str:
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(where, f"expected a non-empty string, got {value!r}")
+        return value
+
+    def file(self, value: Any, where: str, *, must_exist: bool = True, roots: tuple[Path, ...] = ()) -> Path:
+        text = self.string(value, where)
+        raw = Path(text).expanduser()
+        if raw.is_absolute():
+            candidates = [raw]
+        else:
+            candidates = [self.base / raw, *(r / raw for r in roots), Path.cwd() / raw]
+        for c in candidates:
+            if c.exists():
+                return c.resolve()
+        if not must_exist:
+            return candidates[0] if raw.is_absolute() else raw
+        tried = ", ".join(str(c) for c in dict.fromkeys(candidates))
+        raise self.fail(where, f"{text!r} does not exist (looked in: {tried}); fix the path")
+
+    def kv(self, value: Any, where: str) -> dict[str, Any]:
+        if value is None:
+            return {}
+        if not isinstance(value, Mapping):
+            raise self.fail(where, f"expected a mapping, got {type(value).__name__}")
+        return {str(k): v for k, v in value.items()}
+
+
+def _repo_roots(base: Path) -> tuple[Path, ...]:
+    """The scenario folder's ancestors: ``configs/x.yaml`` resolves from the repository root."""
+    return tuple(base.resolve().parents)
+
+
+def _data(r: _Reader, raw: Any, *, check_paths: bool) -> DataSection:
+    d = r.mapping(raw, "data", _DATA)
+    if ("path" in d) == ("synthetic" in d):
+        raise r.fail("data", "give exactly one of 'path' (your market data) or 'synthetic: {assets, days, seed}'")
+    path = synthetic = None
+    if "path" in d:
+        path = r.file(d["path"], "data.path", must_exist=check_paths)
+    else:
+        s = r.mapping(d["synthetic"], "data.synthetic", _SYNTH)
+        synthetic = SyntheticSpec(
+            assets=r.integer(s.get("assets", 300), "data.synthetic.assets", minimum=2),
+            days=r.integer(s.get("days", 2000), "data.synthetic.days", minimum=10),
+            seed=r.integer(s.get("seed", 0), "data.synthetic.seed"),
+            start=r.date(s.get("start", dt.date(2015, 1, 1)), "data.synthetic.start"),
+        )
+    columns = {k: str(v) for k, v in r.kv(d.get("columns"), "data.columns").items()}
+    universe: str | tuple[str, ...] | None
+    uni = d.get("universe")
+    if uni is None:
+        universe = None
+    elif isinstance(uni, list):
+        universe = tuple(str(u) for u in uni)
+    else:
+        universe = r.string(uni, "data.universe")
+    start = r.date(d["start"], "data.start") if d.get("start") is not None else None
+    end = r.date(d["end"], "data.end") if d.get("end") is not None else None
+    if start is not None and end is not None and start > end:
+        raise r.fail("data", f"start {start} is after end {end}; swap them")
+    return DataSection(path=path, synthetic=synthetic, columns=columns, universe=universe, start=start, end=end)
+
+
+def _factors(r: _Reader, raw: Any) -> FactorSection:
+    if isinstance(raw, str):
+        return FactorSection(library=raw)
+    f = r.mapping(raw, "factors", _FACTORS)
+    library = f.get("library", "alpha158" if "extra" not in f else None)
+    if library is not None:
+        library = r.string(library, "factors.library")
+    extra = {k: r.string(v, f"factors.extra.{k}") for k, v in r.kv(f.get("extra"), "factors.extra").items()}
+    if library is None and not extra:
+        raise r.fail("factors", "no features: set 'library: alpha158' and/or 'extra: {NAME: expression}'")
+    return FactorSection(library=library, extra=extra)
+
+
+def _processors(r: _Reader, raw: Any, where: str) -> tuple[tuple[str, dict[str, Any]], ...] | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, list):
+        raise r.fail(where, "expected a list of {class: ..., kwargs: ...}")
+    out = []
+    for i, item in enumerate(raw):
+        if isinstance(item, str):
+            out.append((item, {}))
+            continue
+        spec = r.mapping(item, f"{where}[{i}]", _SPEC, ("class",))
+        out.append((r.string(spec["class"], f"{where}[{i}].class"), r.kv(spec.get("kwargs"), f"{where}[{i}].kwargs")))
+    return tuple(out)
+
+
+def _model(r: _Reader, raw: Any, *, check_paths: bool) -> ModelSection:
+    if raw is None:
+        raise r.fail("model", "missing: give a model config path (configs/lgbm_alpha158.yaml) or {class: LGBMModel}")
+    if isinstance(raw, str):
+        return ModelSection(path=r.file(raw, "model", must_exist=check_paths, roots=_repo_roots(r.base)))
+    m = r.mapping(raw, "model", _MODEL)
+    if ("path" in m) == ("class" in m):
+        raise r.fail("model", "give exactly one of 'path' (a model config file) or 'class' (an inline model)")
+    path = r.file(m["path"], "model.path", must_exist=check_paths, roots=_repo_roots(r.base)) if "path" in m else None
+    return ModelSection(
+        path=path,
+        cls=r.string(m["class"], "model.class") if "class" in m else None,
+        kwargs=r.kv(m.get("kwargs"), "model.kwargs"),
+        infer_processors=_processors(r, m.get("infer_processors"), "model.infer_processors"),
+        learn_processors=_processors(r, m.get("learn_processors"), "model.learn_processors"),
+        seed=r.integer(m.get("seed", 0), "model.seed"),
+    )
+
+
+def _segments(r: _Reader, raw: Any) -> SegmentSection | None:
+    if raw is None:
+        return None
+    s = r.mapping(raw, "segments", _SEGMENTS, _SEGMENTS)
+    seg = SegmentSection(*(r.span(s[k], f"segments.{k}") for k in _SEGMENTS))
+    if not (seg.train[1] < seg.valid[0] and seg.valid[1] < seg.test[0]):
+        raise r.fail("segments", "train, valid and test must be in order and must not overlap")
+    return seg
+
+
+def _rolling(r: _Reader, raw: Any) -> RollingSection | None:
+    if raw is None:
+        return None
+    m = r.mapping(raw, "rolling", _ROLLING, ("step", "train_span", "valid_span"))
+    return RollingSection(
+        step=r.integer(m["step"], "rolling.step", minimum=1),
+        train_span=r.integer(m["train_span"], "rolling.train_span", minimum=1),
+        valid_span=r.integer(m["valid_span"], "rolling.valid_span", minimum=1),
+        gap=r.integer(m.get("gap", 0), "rolling.gap", minimum=0),
+    )
+
+
+def _strategy(r: _Reader, raw: Any) -> StrategySection:
+    s = r.mapping(raw, "strategy", _STRATEGY)
+    c = r.mapping(s.get("costs"), "strategy.costs", _COSTS)
+    base = CostSection()
+    unit = c.get("trade_unit", base.trade_unit)
+    if unit is not None:
+        unit = r.integer(unit, "strategy.costs.trade_unit", minimum=0) or None
+    deal = c.get("deal_price", base.deal_price)
+    if deal not in ("close", "open"):
+        raise r.fail("strategy.costs.deal_price", f"must be 'close' or 'open'{did_you_mean(str(deal), ['close', 'open'])}, got {deal!r}")
+    costs = CostSection(
+        open_cost=r.number(c.get("open_cost", base.open_cost), "strategy.costs.open_cost") or 0.0,
+        close_cost=r.number(c.get("close_cost", base.close_cost), "strategy.costs.close_cost") or 0.0,
+        min_cost=r.number(c.get("min_cost", base.min_cost), "strategy.costs.min_cost") or 0.0,
+        impact_cost=r.number(c.get("impact_cost", base.impact_cost), "strategy.costs.impact_cost") or 0.0,
+        trade_unit=unit,
+        limit_threshold=r.number(c.get("limit_threshold", base.limit_threshold), "strategy.costs.limit_threshold", optional=True),
+        deal_price=deal,
+    )
+    bench = s.get("benchmark")
+    only = s.get("only_tradable", False)
+    if not isinstance(only, bool):
+        raise r.fail("strategy.only_tradable", f"expected true or false, got {only!r}")
+    return StrategySection(
+        topk=r.integer(s.get("topk", 50), "strategy.topk", minimum=1),
+        n_drop=r.integer(s.get("n_drop", 5), "strategy.n_drop", minimum=1),
+        hold_thresh=r.integer(s.get("hold_thresh", 1), "strategy.hold_thresh", minimum=0),
+        risk_degree=r.number(s.get("risk_degree", 0.95), "strategy.risk_degree") or 0.0,
+        only_tradable=only,
+        account=r.number(s.get("account", 1e8), "strategy.account") or 0.0,
+        benchmark=None if bench is None else r.string(str(bench), "strategy.benchmark"),
+        costs=costs,
+    )
+
+
+def _metrics(r: _Reader, raw: Any) -> MetricsSection:
+    m = r.mapping(raw, "metrics", _METRICS)
+    mode = m.get("mode", "sum")
+    if mode not in ("sum", "product"):
+        raise r.fail("metrics.mode", f"must be 'sum' or 'product'{did_you_mean(str(mode), ['sum', 'product'])}, got {mode!r}")
+    return MetricsSection(
+        n=r.integer(m.get("n", 238), "metrics.n", minimum=1),
+        mode=mode,
+        quantiles=r.integer(m.get("quantiles", 5), "metrics.quantiles", minimum=2),
+    )
+
+
+def parse_scenario(
+    raw: Any, *, source: str = "<scenario>", base: Path | None = None, check_paths: bool = True
+) -> ScenarioConfig:
+    """Check a scenario mapping (as read from YAML) and return the typed config.
+
+    Parameters
+    ----------
+    raw:
+        The mapping.
+    source:
+        Name used in error messages (the file path).
+    base:
+        Folder relative paths are resolved against (the scenario file's folder; default: cwd).
+    check_paths:
+        Require ``data.path`` and the model config path to exist.
+
+    Raises
+    ------
+    ConfigError
+        Unknown key (with the nearest valid one), missing file, bad date, bad value.
+    """
+    r = _Reader(source, (base or Path.cwd()))
+    top = r.mapping(raw, "", _TOP, ("data", "model"))
+    label = top.get("label")
+    if label is not None:
+        label = r.string(label, "label")
+    name = top.get("name", Path(source).stem)
+    return ScenarioConfig(
+        name=r.string(str(name), "name"),
+        data=_data(r, top["data"], check_paths=check_paths),
+        factors=_factors(r, top.get("factors")),
+        label=label,
+        model=_model(r, top["model"], check_paths=check_paths),
+        segments=_segments(r, top.get("segments")),
+        rolling=_rolling(r, top.get("rolling")),
+        strategy=_strategy(r, top.get("strategy")),
+        metrics=_metrics(r, top.get("metrics")),
+        source=source,
+    )
+
+
+def load_scenario(path: str | Path, *, check_paths: bool = True) -> ScenarioConfig:
+    """Read a scenario YAML file (see the module docstring for the format).
+
+    Parameters
+    ----------
+    path:
+        The YAML file.
+    check_paths:
+        Require the data and model-config paths to exist (``False`` validates the file's structure
+        only, e.g. for a scenario whose data lives on another machine).
+
+    Raises
+    ------
+    ConfigError
+        Missing file, invalid YAML (with the line), or any problem :func:`parse_scenario` reports.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"scenario file {p} does not exist; scenarios live in backtests/*.yaml")
+    try:
+        raw = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f", line {mark.line + 1}" if mark is not None else ""
+        raise ConfigError(f"{p}{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    return parse_scenario(raw, source=str(p), base=p.parent, check_paths=check_paths)
