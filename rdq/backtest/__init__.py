@@ -15,6 +15,8 @@ from rdq.backtest._market import Market, align_scores
 from rdq.backtest._metrics import BacktestMetrics, Metric, RiskAnalysis, risk_analysis, summarize
 from rdq.backtest._result import RECORD_COLUMNS, BacktestResult, benchmark_returns
 from rdq.backtest._topk import TopkDropout, backtest_topk
+from rdq.backtest._vbt import to_vectorbt, vectorbt_inputs
+from rdq.backtest._weights import backtest_weights, weights_from_scores
 
 __all__ = [
     "DealPrice",
@@ -31,4 +33,8 @@ __all__ = [
     "benchmark_returns",
     "TopkDropout",
     "backtest_topk",
+    "to_vectorbt",
+    "vectorbt_inputs",
+    "backtest_weights",
+    "weights_from_scores",
 ]
