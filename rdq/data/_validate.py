@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Literal
 
@@ -185,7 +185,6 @@ class ValidationReport:
     n_rows: int = 0
     n_assets: int = 0
     n_dates: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def fatal(self) -> tuple[Issue, ...]:
