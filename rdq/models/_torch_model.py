@@ -91,15 +91,21 @@ class _Rows:
 
 
 @contextlib.contextmanager
-def _deterministic(on: bool) -> Iterator[None]:
+def _torch_settings(*, deterministic: bool, num_threads: int | None) -> Iterator[None]:
+    """Deterministic algorithms and a thread count for the duration of a block (restored after)."""
     before = torch.are_deterministic_algorithms_enabled()
     warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
-    if on:
+    threads = torch.get_num_threads()
+    if deterministic:
         torch.use_deterministic_algorithms(True, warn_only=True)
+    if num_threads is not None:
+        torch.set_num_threads(num_threads)
     try:
         yield
     finally:
         torch.use_deterministic_algorithms(before, warn_only=warn_only)
+        if num_threads is not None:
+            torch.set_num_threads(threads)
 
 
 def _atomic_save(obj: Any, path: Path) -> None:
@@ -116,16 +122,23 @@ def _atomic_save(obj: Any, path: Path) -> None:
 
 
 def daily_ic(keys: pl.DataFrame, pred: np.ndarray, label: np.ndarray) -> float:
-    """Mean over dates of the Pearson correlation of ``pred`` and ``label`` (NaN labels dropped)."""
-    frame = (
-        keys.select("date")
-        .with_columns(pl.Series("p", pred.astype(np.float64)), pl.Series("y", label.astype(np.float64)))
-        .filter(pl.col("y").is_not_nan())
-    )
-    ic = (
-        frame.group_by("date").agg(pl.corr("p", "y").alias("ic")).get_column("ic").fill_nan(None).drop_nulls()
-    )
-    return float(ic.mean()) if len(ic) else float("nan")  # type: ignore[arg-type]
+    """Mean over dates of the Pearson correlation of ``pred`` and ``label`` (NaN labels dropped).
+
+    Computed with ``np.bincount`` so the result is bit-for-bit repeatable.
+    """
+    ok = ~np.isnan(label)
+    if not ok.any():
+        return float("nan")
+    _, code = np.unique(keys.get_column("date").to_numpy()[ok], return_inverse=True)
+    p = pred[ok].astype(np.float64)
+    y = label[ok].astype(np.float64)
+    n = np.bincount(code).astype(np.float64)
+    dp = p - (np.bincount(code, p) / n)[code]
+    dy = y - (np.bincount(code, y) / n)[code]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ic = np.bincount(code, dp * dy) / np.sqrt(np.bincount(code, dp * dp) * np.bincount(code, dy * dy))
+    ic = ic[np.isfinite(ic) & (n > 1)]
+    return float(ic.mean()) if ic.size else float("nan")
 
 
 class TorchModel(BaseModel):
@@ -164,6 +177,11 @@ class TorchModel(BaseModel):
         Continue from ``checkpoint_dir/checkpoint.pt`` when it exists.
     progress:
         Show a rich progress bar.
+    deterministic:
+        Use torch's deterministic algorithms during ``fit`` (CPU).
+    num_threads:
+        torch CPU threads during ``fit``/``predict`` (``None``: torch's default). Small nets on a
+        busy machine train several times faster with 1.
 
     Attributes
     ----------
@@ -196,6 +214,7 @@ class TorchModel(BaseModel):
         resume: bool = False,
         progress: bool = False,
         deterministic: bool = True,
+        num_threads: int | None = None,
     ) -> None:
         self.net = net
         self.net_kwargs = net_kwargs
@@ -215,6 +234,7 @@ class TorchModel(BaseModel):
         self.resume = resume
         self.progress = progress
         self.deterministic = deterministic
+        self.num_threads = num_threads
 
     # ------------------------------------------------------------------ building
     def _device(self) -> torch.device:
@@ -285,7 +305,9 @@ class TorchModel(BaseModel):
         if not np.isfinite(train.labels).any():
             raise ConfigError(f"the train segment {dataset.segments.train} has no rows with a label")
         n_features = len(dataset.features)
-        with _deterministic(self.deterministic and device.type == "cpu"):
+        with _torch_settings(
+            deterministic=self.deterministic and device.type == "cpu", num_threads=self.num_threads
+        ):
             torch.manual_seed(self.seed)
             net = self.build_net(n_features).to(device)
             optimizer = torch.optim.Adam(net.parameters(), lr=self.lr, weight_decay=self.weight_decay)
@@ -465,7 +487,9 @@ class TorchModel(BaseModel):
             raise ConfigError(f"{type(self).__name__} is not fitted; call fit(dataset) first")
         rows = _Rows(dataset, segment, data="infer", step_len=self.step_len, fillna=self.fillna)
         device = next(self.net_.parameters()).device
-        return make_scores(rows.keys, self._predict_rows(self.net_, rows, device))
+        with _torch_settings(deterministic=False, num_threads=self.num_threads):
+            pred = self._predict_rows(self.net_, rows, device)
+        return make_scores(rows.keys, pred)
 
 
 class MLPModel(TorchModel):
