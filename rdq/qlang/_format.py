@@ -277,9 +277,10 @@ def _dict_lines(d: D) -> list[str]:
     if type(d.v) is T:
         vs = [" ".join(fmt_plain(item(c, i)) for c in d.v.data) for i in range(count(d.v))]
     elif type(d.v) is V:
-        vs = [_dict_val(item(d.v, i)) for i in range(count(d.v))]
+        vs = _col_cells(d.v) if d.v.t != 1 else [_dict_val(item(d.v, i)) for i in range(count(d.v))]
     else:
-        vs = [_dict_val(a) for a in items(d.v)]
+        g = _grid(d.v.items) if type(d.v) is L else None
+        vs = g.split("\n") if g is not None else [_dict_val(a) for a in items(d.v)]
     if not ks:
         return []
     w = max(len(k) for k in ks)
@@ -292,6 +293,46 @@ def _dict_val(a: Any) -> str:
     return inline(a)
 
 
+def _grid(rows: list[Any]) -> str | None:
+    """Lists of equal-length lists print as an aligned grid."""
+    if len(rows) < 1:
+        return None
+    n = -1
+    for r in rows:
+        if type(r) is V and r.t != 10:
+            c = len(r.a)
+        elif type(r) is L:
+            c = len(r.items)
+        else:
+            return None
+        if n == -1:
+            n = c
+        elif c != n:
+            return None
+    if n <= 0:
+        return None
+    cells: list[list[str]] = []
+    for r in rows:
+        if type(r) is V:
+            if r.t == 11:
+                cells.append(r.a.tolist())
+            else:
+                cells.append(_col_cells_full(r))
+        else:
+            cells.append([inline(a) for a in r.items])
+    w = [max(len(c[j]) for c in cells) for j in range(n)]
+    return "\n".join(" ".join(c[j].ljust(w[j]) for j in range(n)).rstrip() for c in cells)
+
+
+def _col_cells_full(c: V) -> list[str]:
+    t = c.t
+    if t in (5, 6, 7):
+        return [_int_elem(t, v) for v in c.a.tolist()]
+    if t in (8, 9):
+        return [fmt_float(v) for v in c.a.tolist()]
+    return _col_cells(c)
+
+
 def display(x: Any) -> str:
     """The full console text for a value (may span lines)."""
     tx = type(x)
@@ -302,6 +343,9 @@ def display(x: Any) -> str:
     if tx is L:
         if not x.items:
             return "()"
+        grid = _grid(x.items)
+        if grid is not None:
+            return grid
         lines = []
         for a in x.items:
             lines.append(inline(a))

@@ -560,11 +560,33 @@ class Interp:
     # -- evaluation ------------------------------------------------------------------
     def ev(self, n: Any, loc: dict[str, Any] | None) -> Any:
         tag = n[0]
+        if tag == "v":
+            name = n[1]
+            if loc is not None:
+                v = loc.get(name, _MISSING)
+                if v is not _MISSING:
+                    return v
+            v = self.g.get(name, _MISSING)
+            if v is not _MISSING:
+                return v
+            return self.lookup(name, loc)
+        if tag == "dg":
+            r = self.ev(n[3], loc)
+            lft = self.ev(n[2], loc)
+            if type(lft) is A and type(r) is A and lft.t == 7 and r.t == 7:
+                fast = _FAST.get(n[1])
+                if fast is not None:
+                    return fast(lft.v, r.v)
+            f = self.ops[n[1]]
+            return f.d(lft, r)
         if tag == "c":
             v = n[1]
             if type(v) is tuple:
                 if v[0] == "op":
                     return self.ops[v[1]]
+                if v[0] == "mop":
+                    base = self.ops[v[1]]
+                    return Prim(v[1] + ":", base.m, None)
                 return L([])
             return v
         if tag == "v":
@@ -572,6 +594,12 @@ class Interp:
         if tag == "d":
             r = self.ev(n[3], loc)
             lft = self.ev(n[2], loc)
+            vn = n[1]
+            if vn[0] == "v" and type(lft) is A and type(r) is A and lft.t == 7 and r.t == 7 and r.v > 0:
+                if vn[1] == "mod" and (loc is None or "mod" not in loc):
+                    return A(7, lft.v % r.v)
+                if vn[1] == "div" and (loc is None or "div" not in loc):
+                    return A(7, lft.v // r.v)
             f = self.ev(n[1], loc)
             return call(f, [lft, r])
         if tag == "j":
@@ -638,7 +666,8 @@ class Interp:
             return self.cond(n[1], loc)
         if tag == "if":
             a = n[1]
-            if to_py_bool(self.ev(a[0], loc)):
+            c = self.ev(a[0], loc)
+            if (c.v != 0 if (type(c) is A and c.t == 1) else to_py_bool(c)):
                 for st in a[1:]:
                     if st is not None:
                         self.ev(st, loc)
@@ -653,7 +682,10 @@ class Interp:
             return IDENTITY
         if tag == "while":
             a = n[1]
-            while to_py_bool(self.ev(a[0], loc)):
+            while True:
+                c = self.ev(a[0], loc)
+                if not (c.v != 0 if (type(c) is A and c.t == 1) else to_py_bool(c)):
+                    break
                 for st in a[1:]:
                     if st is not None:
                         self.ev(st, loc)
@@ -722,8 +754,23 @@ class Interp:
     def assign(self, n: Any, loc: dict[str, Any] | None) -> Any:
         _, name, idx, op, expr, glob = n
         val = self.ev(expr, loc)
+        if idx is None and op is not None and type(val) is A and val.t == 7 and op[0] == "c":
+            fast = _FAST.get(op[1][1])
+            if fast is not None:
+                if loc is not None and name in loc:
+                    cur = loc[name]
+                    if type(cur) is A and cur.t == 7:
+                        r = loc[name] = fast(cur.v, val.v)
+                        return r
+                elif name in self.g:
+                    cur = self.g[name]
+                    if type(cur) is A and cur.t == 7:
+                        r = self.g[name] = fast(cur.v, val.v)
+                        return r
         if idx is None and op is None:
-            if glob or loc is None:
+            if loc is not None and glob and name in loc:
+                loc[name] = val
+            elif glob or loc is None:
                 self.g[name] = val
             else:
                 loc[name] = val
@@ -751,6 +798,30 @@ class Interp:
 
 
 _MISSING = object()
+_T1 = A(1, 1)
+_F1 = A(1, 0)
+_LMAX = 2**63
+
+
+def _wrap7(v: int) -> A:
+    if -_LMAX <= v < _LMAX:
+        return A(7, v)
+    return A(7, ((v + _LMAX) % (2 * _LMAX)) - _LMAX)
+
+
+_FAST: dict[str, Callable[[int, int], Any]] = {
+    "+": lambda a, b: _wrap7(a + b),
+    "-": lambda a, b: _wrap7(a - b),
+    "*": lambda a, b: _wrap7(a * b),
+    "<": lambda a, b: _T1 if a < b else _F1,
+    ">": lambda a, b: _T1 if a > b else _F1,
+    "=": lambda a, b: _T1 if a == b else _F1,
+    "<=": lambda a, b: _T1 if a <= b else _F1,
+    ">=": lambda a, b: _T1 if a >= b else _F1,
+    "<>": lambda a, b: _T1 if a != b else _F1,
+    "&": lambda a, b: A(7, a if a < b else b),
+    "|": lambda a, b: A(7, a if a > b else b),
+}
 
 
 def _infer_name(e: Any) -> str | None:

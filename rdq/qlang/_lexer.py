@@ -24,7 +24,7 @@ class Tok:
 
 
 _NUM = re.compile(
-    r"0x[0-9a-fA-F]*|[01]+b(?![\w])|-?(?:0[NWnw][hijef]?|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?[hijefb]?)(?![A-Za-z0-9_])"
+    r"0x[0-9a-fA-F]*|[01]+b(?![\w])|-?(?:0[NWnw][hijef]?|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?[hijefb]?)(?![A-Za-z0-9])"
 )
 _TEMPORAL = re.compile(r"-?\d{4}\.\d\d\.\d\d(?:[DT][\d:.]*)?|\d+:\d\d(?::\d\d(?:\.\d+)?)?|-?\d+D[\d:.]*|\d{4}\.\d\dm")
 _NAME = re.compile(r"[A-Za-z.][A-Za-z0-9_.]*")

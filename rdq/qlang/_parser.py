@@ -149,6 +149,8 @@ class _P:
             rhs = self.expr()
             if rhs is None:
                 return ("pj", v, left)
+            if v[0] == "c" and type(v[1]) is tuple and v[1][0] == "op":
+                return ("dg", v[1][1], left, rhs)
             return ("d", v, left, rhs)
         self.i = save
         rhs = self.expr()
@@ -206,7 +208,7 @@ class _P:
                     idx = self.args("rb")
                     op = self.next().val
                     self.i += 1
-                    return ("asg", name, idx, ("c", op), self.expr(), False), False
+                    return ("asg", name, idx, ("c", ("op", op)), self.expr(), False), False
             if (
                 nt is not None
                 and nt.kind == "op"
@@ -218,7 +220,7 @@ class _P:
             ):
                 op = nt.val
                 self.i += 2
-                return ("asg", name, None, ("c", op), self.expr(), False), False
+                return ("asg", name, None, ("c", ("op", op)), self.expr(), False), False
             if (
                 nt is not None
                 and nt.kind == "name"
@@ -237,7 +239,12 @@ class _P:
                 if nt is not None and nt.kind == "lb" and not nt.space:
                     self.i += 1
                     return ("cond", self.args("rb")), False
-            node = ("c", ("op", t.val))
+            nt = self.peek()
+            if nt is not None and nt.kind == "op" and nt.val == ":" and not nt.space and t.val != ":":
+                self.i += 1
+                node = ("c", ("mop", t.val))
+            else:
+                node = ("c", ("op", t.val))
             isverb = True
         elif k == "lp":
             node = self.paren()

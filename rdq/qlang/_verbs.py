@@ -533,11 +533,20 @@ def _drop(n: Any, x: Any) -> Any:
             e = pts[j + 1] if j + 1 < len(pts) else m
             out.append(take_items(x, np.arange(p, e, dtype=np.int64)))
         return L(out)
+    if type(n) is D and type(x) is A:
+        return _dict_drop_keys(n, enlist(x))
+    if type(n) is D and type(x) is V:
+        raise QError("type")
+    if type(x) is D and type(n) is V:
+        return _dict_drop_keys(x, n)
+    if type(x) is T or type(n) is T:
+        if type(x) is T and type(n) is V and n.t == 11:
+            drop = set(items_py(n))
+            return T([c for c in x.cols if c not in drop], [d for c, d in zip(x.cols, x.data, strict=True) if c not in drop])
+        raise QError("type")
     if type(x) is A and x.t in (1, 4, 5, 6, 7):
         # list _ index : remove item
         lst = n
-        if type(lst) is D:
-            return _dict_drop_keys(lst, enlist(x))
         k = x.v
         mm = count(lst)
         idx = np.array([i for i in range(mm) if i != k], dtype=np.int64)
@@ -1859,6 +1868,28 @@ def make_upsert(interp: Any) -> Any:
     return up
 
 
+def q_meta(t: Any) -> Any:
+    if type(t) is D and type(t.k) is T:
+        t = _unkey(t)
+    if type(t) is not T:
+        raise QError("type")
+    from rdq.qlang._values import TYPE_CHARS
+
+    tc = []
+    for c in t.data:
+        if type(c) is V:
+            tc.append(TYPE_CHARS.get(c.t, " "))
+        else:
+            its = c.items
+            if its and all(type(a) is V and a.t == its[0].t for a in its):
+                tc.append(TYPE_CHARS.get(its[0].t, " ").upper())
+            else:
+                tc.append(" ")
+    k = T(["c"], [_syms(list(t.cols))])
+    v = T(["t", "f", "a"], [V(10, np.array([ord(c) for c in tc], dtype=np.uint8)), _syms([""] * len(tc)), _syms([""] * len(tc))])
+    return D(k, v)
+
+
 def q_exit(x: Any) -> Any:
     raise QExit(int(x.v) if type(x) is A else 0)
 
@@ -2204,7 +2235,7 @@ def builtins(interp: Any) -> dict[str, Any]:
         "first": m("first", q_first),
         "last": m("last", q_last),
         "reverse": m("reverse", q_reverse),
-        "enlist": Prim("enlist", q_enlist, None, lambda a: mklist(list(a))),
+        "enlist": Prim("enlist", q_enlist, None, lambda a: mklist(list(a)), valence=1),
         "where": m("where", q_where),
         "distinct": m("distinct", q_distinct),
         "group": m("group", q_group),
@@ -2268,6 +2299,7 @@ def builtins(interp: Any) -> dict[str, Any]:
         "ltrim": m("ltrim", _trim("l")),
         "rtrim": m("rtrim", _trim("r")),
         "cols": m("cols", q_cols),
+        "meta": m("meta", q_meta),
         "keys": m("keys", q_keys),
         "ungroup": m("ungroup", q_ungroup),
         "attr": m("attr", q_attr),

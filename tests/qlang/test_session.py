@@ -1,0 +1,122 @@
+"""The public Session contract: display, eval, run_script."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from rdq.qlang import QError, ScriptResult, Session
+from rdq.qlang._values import A, V
+
+
+def test_display_contract_examples() -> None:
+    s = Session()
+    assert s.display("a:1 2 3") == ""
+    assert s.display("a+1") == "2 3 4"
+    assert s.display("`a`b!1 2") == "a| 1\nb| 2"
+    assert s.display("1+`a") == "'type"
+
+
+@pytest.mark.parametrize(
+    ("src", "expected"),
+    [
+        ("1b", "1b"),
+        ("101b", "101b"),
+        ("enlist 5", ",5"),
+        ("0N", "0N"),
+        ("1f", "1f"),
+        ("2.5", "2.5"),
+        ("1e10", "1e+10"),
+        ("1%3", "0.3333333"),
+        ("`a`b", "`a`b"),
+        ('"abc"', '"abc"'),
+        ("()", "()"),
+        ("til 0", "`long$()"),
+        ("1 2 3i", "1 2 3i"),
+        ("0Ni", "0Ni"),
+        ("-0W", "-0W"),
+        ("0w", "0w"),
+        ("1 2f", "1 2f"),
+        ("1.5 2", "1.5 2"),
+        ("(1 2;3 4)", "1 2\n3 4"),
+        ("(1;`a;\"b\")", '1\n`a\n"b"'),
+        ("([]a:1 2;b:`x`y)", "a b\n---\n1 x\n2 y"),
+        ("([k:1 2]v:10 20)", "k| v\n-| --\n1| 10\n2| 20"),
+        ("1 2 3+4 5", "'length"),
+        ("iasc 7", "'rank"),
+        ("{x+y}[1]", "{x+y}[1]"),
+    ],
+)
+def test_console_formatting(src: str, expected: str) -> None:
+    assert Session().display(src) == expected
+
+
+def test_eval_returns_q_values() -> None:
+    s = Session()
+    v = s.eval("til 3")
+    assert isinstance(v, V) and v.t == 7 and v.a.tolist() == [0, 1, 2]
+    a = s.eval("2+3")
+    assert isinstance(a, A) and a.v == 5
+    with pytest.raises(QError) as ei:
+        s.eval("1+`a")
+    assert ei.value.name == "type"
+
+
+def test_globals_persist_and_lambdas() -> None:
+    s = Session()
+    s.display("f:{[a;b] c:a*b; c+1}")
+    assert s.display("f[3;4]") == "13"
+    assert s.display("c") == "'c"  # c was local
+    s.display("g:{x+y+z}")
+    assert s.display("g[1;2;3]") == "6"
+    assert s.display("g[1;;3] 10") == "14"
+
+
+def test_control_flow_and_amend() -> None:
+    s = Session()
+    assert s.display("x:0; do[5; x+:1]; x") == "5"
+    assert s.display("v:5#0; v[2]:7; v") == "0 0 7 0 0"
+    assert s.display("v,:9; v") == "0 0 7 0 0 9"
+    assert s.display("{r:0; i:0; while[i<4; r+:i; i+:1]; r}[]") == "6"
+    assert s.display("{if[x>1; :`big]; `small} 5") == "`big"
+    assert s.display("$[0b;1;0b;3;4]") == "4"
+    assert s.display("@[{'x};`oops;{\"caught \",x}]") == '"caught oops"'
+    assert s.display(".[+;(1;`a);{x}]") == '"type"'
+
+
+def test_run_script_show_exit_and_bare_values() -> None:
+    s = Session()
+    res = s.run_script("solve:{x+y}\n\n1+1\nresult:solve[1;2];\nshow result;\nexit 0;\nshow 99\n")
+    assert isinstance(res, ScriptResult)
+    assert res.stdout == "3\n"
+    assert res.exit_code == 0
+    assert res.stderr == ""
+
+
+def test_run_script_exit_code_and_errors_to_stderr() -> None:
+    res = Session().run_script("show 1\nexit 3\n")
+    assert (res.stdout, res.exit_code) == ("1\n", 3)
+    res = Session().run_script("show 1\nx:1+`a\nshow 2\n")
+    assert res.stdout == "1\n"
+    assert res.stderr == "'type\n"
+    assert res.exit_code == 1
+
+
+def test_run_script_multiline_function_and_comments() -> None:
+    src = "/ a comment\nf:{[n]\n  r:0;  / trailing\n  do[n; r+:2];\n  r}\n/\nblock comment\n\\\nshow f 4\n"
+    res = Session().run_script(src)
+    assert res.stdout == "8\n"
+    assert res.exit_code == 0
+
+
+def test_loop_heavy_code_is_correct() -> None:
+    """Sanity for the scalar fast paths (no wall-clock assertion; speed lives in benchmarks)."""
+    s = Session()
+    s.display("f:{[n] r:0; i:0; while[i<n; if[0=i mod 3; r+:i]; i+:1]; r}")
+    n = 30000
+    assert s.display(f"f {n}") == str(sum(i for i in range(n) if i % 3 == 0))
+    s.display("fib:{[n] a:0; b:1; do[n; t:a+b; a:b; b:t]; a}")
+    assert s.display("fib 90") == "2880067194370816120"
+    assert s.display("v:100#0; i:0; while[i<100; v[i]:i*i; i+:1]; sum v") == str(sum(i * i for i in range(100)))
+    r = s.eval("sum {x*x} each til 1000")
+    assert r.v == int(np.sum(np.arange(1000) ** 2))
