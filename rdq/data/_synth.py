@@ -142,10 +142,11 @@ def _cs_ic(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 def _rank_rows(a: np.ndarray) -> np.ndarray:
-    from scipy.stats import rankdata
-
-    out = rankdata(a, axis=1, nan_policy="omit")
-    return np.asarray(out, dtype=float)
+    """Per-row ranks (0-based, NaN stays NaN); ties are broken by position (values are continuous)."""
+    order = np.argsort(np.where(np.isfinite(a), a, np.inf), axis=1, kind="stable")
+    ranks = np.empty_like(a, dtype=float)
+    np.put_along_axis(ranks, order, np.broadcast_to(np.arange(a.shape[1], dtype=float), a.shape), axis=1)
+    return np.where(np.isfinite(a), ranks, np.nan)
 
 
 def synth_market(

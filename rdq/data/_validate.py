@@ -459,7 +459,16 @@ def coerce_panel(
             casts.append(col.cast(pl.Float64))
             continue
         if col.dtype != pl.Utf8:
-            col = col.cast(pl.Utf8, strict=False)
+            try:
+                col = col.cast(pl.Utf8, strict=False)
+            except Exception:  # noqa: BLE001 - nested types (lists, structs) have no string form
+                drop.append(name)
+                out.add(
+                    IssueKind.DROPPED_COLUMN,
+                    f"column '{name}' ({col.dtype}) is not numeric; dropped",
+                    column=name,
+                )
+                continue
         stripped = col.str.strip_chars()
         na = stripped.is_null() | stripped.str.to_lowercase().is_in(list(_NA_TOKENS))
         num = stripped.cast(pl.Float64, strict=False)

@@ -246,3 +246,18 @@ def test_unreadable_date_type(tmp_path: Path) -> None:
     with pytest.raises(SchemaError) as err:
         load_panel(path)
     assert err.value.column == "date"
+
+
+def test_extra_text_columns_are_dropped_and_reported(tmp_path: Path) -> None:
+    path = tmp_path / "x.csv"
+    RAW.with_columns(pl.lit("Acme Corp").alias("name"), pl.lit("1.5").alias("beta")).write_csv(path)
+    panel = load_panel(path)
+    assert panel.columns == [*expected().columns, "beta"] and panel["beta"][0] == 1.5
+    from rdq.data import read_source
+
+    _, report = read_source(path)
+    (issue,) = report.of_kind("dropped_column")
+    assert issue.column == "name" and report.ok
+    nested = tmp_path / "n.parquet"
+    RAW.with_columns(pl.lit([1, 2]).alias("tags")).write_parquet(nested)
+    assert "tags" not in load_panel(nested).columns
