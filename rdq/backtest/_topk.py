@@ -414,15 +414,20 @@ def backtest_topk(
         raise ConfigError(f"account must be a positive amount of cash, got {account!r}")
     market = panel if isinstance(panel, Market) else Market.from_panel(panel, source=source)
     score_mat = align_scores(scores, market, source=source)
+    has_rows = ~np.isnan(score_mat).all(axis=1)
+    if not has_rows.any():
+        raise DataError(
+            "every score is missing (null or NaN)",
+            file=source,
+            column="score",
+            fix="check the model output; scores must be finite numbers",
+        )
     scored = np.flatnonzero(~np.isnan(score_mat).all(axis=0))
     if strategy.topk > len(scored):
         raise ConfigError(
-            f"topk={strategy.topk} is larger than the universe: only {len(scored)} assets have a score",
-            )
-    has_rows = ~np.isnan(score_mat).all(axis=1)
-    if not has_rows.any():
-        raise DataError("every score is missing (null or NaN)", file=source, column="score",
-                        fix="check the model output; scores must be finite numbers")
+            f"topk={strategy.topk} is larger than the universe: only {len(scored)} assets have a score"
+            " (lower --topk, or score more assets)"
+        )
     first_scored = int(np.flatnonzero(has_rows)[0])
     t0, t1 = market.day_range(start, end)
     if start is None:
