@@ -47,7 +47,9 @@ def _emit_json(obj: Any) -> None:
 
 
 def _progress(console: Console, text: str) -> Any:
-    return console.status(text, spinner="dots")
+    """A spinner on stderr, so ``--json`` output on stdout stays clean."""
+    del console
+    return Console(stderr=True).status(text, spinner="dots")
 
 
 def register(app: typer.Typer) -> None:
