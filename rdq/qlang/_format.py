@@ -309,7 +309,7 @@ def _grid(rows: list[Any]) -> str | None:
             n = c
         elif c != n:
             return None
-    if n <= 0:
+    if n <= 1:
         return None
     cells: list[list[str]] = []
     for r in rows:

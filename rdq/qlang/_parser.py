@@ -33,6 +33,12 @@ INFIX_KEYWORDS = frozenset(
     wavg wsum cor cov scov msum mavg mmax mmin mcount mdev ema xrank and or fby peach asof dsave like ssr
     """.split()
 )
+MONADIC_KEYWORDS = frozenset(
+    """abs all any asc avg avgs ceiling cols count cos deltas desc dev differ distinct enlist exp first fills
+    flip floor group iasc idesc inv key keys last log lower ltrim max maxs med min mins neg next not null prd prds
+    prev rank ratios raze reciprocal reverse rtrim sdev signum sin sqrt string sum sums tan til trim type ungroup
+    upper value var where""".split()
+)
 _SQL = {"select", "exec", "update", "delete"}
 
 
@@ -136,6 +142,12 @@ class _P:
         save = self.i
         t = self.peek()
         assert t is not None
+        if (
+            left[0] == "v"
+            and left[1] in MONADIC_KEYWORDS
+            and not (t.kind == "name" and t.val in INFIX_KEYWORDS)
+        ):
+            return ("j", left, self.expr())
         if t.kind == "name" and t.val in INFIX_KEYWORDS and not self._followed_by_bracket():
             self.i += 1
             verb: Any = ("v", t.val)
