@@ -70,7 +70,9 @@ def load_data(data: DataSection) -> pl.DataFrame:
         panel = rd.synth_market(n_assets=s.assets, n_days=s.days, seed=s.seed, start=s.start).panel
         if data.universe is not None:
             if not isinstance(data.universe, tuple):
-                raise ConfigError("data.universe: with synthetic data give a list of asset names (e.g. [A000, A001])")
+                raise ConfigError(
+                    "data.universe: with synthetic data give a list of asset names (e.g. [A000, A001])"
+                )
             panel = panel.filter(pl.col("asset").is_in(list(data.universe)))
         if data.start is not None:
             panel = panel.filter(pl.col("date") >= data.start)
@@ -118,7 +120,9 @@ def benchmark_panel(data: DataSection, panel: pl.DataFrame, benchmark: str | Non
         )
     import rdq.data as rd
 
-    bench = rd.load_panel(data.path, mapping=data.columns or None, start=data.start, end=data.end, universe=[benchmark])
+    bench = rd.load_panel(
+        data.path, mapping=data.columns or None, start=data.start, end=data.end, universe=[benchmark]
+    )
     if bench.height == 0:
         raise ConfigError(f"strategy.benchmark: {benchmark!r} has no rows in {data.path}; check the symbol")
     common = [c for c in panel.columns if c in bench.columns]
@@ -172,7 +176,14 @@ def _model_parts(
     model: ModelSection, segments: SegmentSection | None
 ) -> tuple[Any, list[Any], list[Any], Any]:
     """(unfitted model, infer processors, learn processors, Segments)."""
-    from rdq.models import ModelSpec, Segments, build_model, build_processors, load_model_config, make_processor
+    from rdq.models import (
+        ModelSpec,
+        Segments,
+        build_model,
+        build_processors,
+        load_model_config,
+        make_processor,
+    )
 
     seed = model.seed
     infer_specs: list[Any] | None = None
@@ -193,25 +204,31 @@ def _model_parts(
     except TypeError as exc:
         raise ConfigError(f"model.kwargs: {exc}; check the option names of {spec.cls}") from None
     if model.infer_processors is not None:
-        infer = [make_processor(n, dict(k), where="model.infer_processors") for n, k in model.infer_processors]
+        infer = [
+            make_processor(n, dict(k), where="model.infer_processors") for n, k in model.infer_processors
+        ]
     else:
         infer = build_processors(infer_specs or [])
     if model.learn_processors is not None:
-        learn = [make_processor(n, dict(k), where="model.learn_processors") for n, k in model.learn_processors]
+        learn = [
+            make_processor(n, dict(k), where="model.learn_processors") for n, k in model.learn_processors
+        ]
     else:
         learn = build_processors(learn_specs or [])
     if segments is not None:
         seg = Segments(train=segments.train, valid=segments.valid, test=segments.test)
     if seg is None:
-        raise ConfigError("segments: missing; give train/valid/test spans in the scenario (or in the model config)")
+        raise ConfigError(
+            "segments: missing; give train/valid/test spans in the scenario (or in the model config)"
+        )
     return est, infer, learn, seg
 
 
 def check_model(model: ModelSection) -> None:
     """Fail early on an unknown model class or option (before any data is loaded)."""
+    from rdq.errors import did_you_mean
     from rdq.models import build_model, load_model_config
     from rdq.models._config import ModelSpec, _model_class, _model_options  # noqa: PLC2701
-    from rdq.errors import did_you_mean
 
     if model.path is not None:
         load_model_config(model.path)
@@ -221,7 +238,9 @@ def check_model(model: ModelSection) -> None:
     options = _model_options(cls)
     for key in model.kwargs:
         if key not in options:
-            raise ConfigError(f"model.kwargs.{key}: {model.cls} has no option{did_you_mean(key, options)}; options: {options}")
+            raise ConfigError(
+                f"model.kwargs.{key}: {model.cls} has no option{did_you_mean(key, options)}; options: {options}"
+            )
     build_model(ModelSpec(model.cls, dict(model.kwargs)), seed=model.seed)
 
 
@@ -244,7 +263,13 @@ def fit_predict(
         )
         window = factors.filter((pl.col("date") >= seg.train[0]) & (pl.col("date") <= seg.test[1]))
         scores: pl.DataFrame = rolling_predict(
-            est, window, label, splitter=splitter, infer_processors=infer, learn_processors=learn, progress=progress
+            est,
+            window,
+            label,
+            splitter=splitter,
+            infer_processors=infer,
+            learn_processors=learn,
+            progress=progress,
         )
         return scores.filter(pl.col("date") >= seg.test[0])
     ds = build_dataset(factors, label, segments=seg, infer_processors=infer, learn_processors=learn)
@@ -283,7 +308,9 @@ def run_backtest(
         only_tradable=strategy.only_tradable,
         risk_degree=strategy.risk_degree,
     )
-    res = backtest_topk(panel, scores, topk, exchange=exchange, account=strategy.account, benchmark=benchmark_asset, end=end)
+    res = backtest_topk(
+        panel, scores, topk, exchange=exchange, account=strategy.account, benchmark=benchmark_asset, end=end
+    )
     return res.records, dict(res.settings)
 
 
@@ -303,7 +330,9 @@ class _LocalRunLog:
     def __init__(self, path: Path) -> None:
         self.path = path
 
-    def add_run(self, kind: str, config: dict[str, Any], metrics: dict[str, Any], artifacts: dict[str, str]) -> str:
+    def add_run(
+        self, kind: str, config: dict[str, Any], metrics: dict[str, Any], artifacts: dict[str, str]
+    ) -> str:
         import uuid
 
         import duckdb
@@ -319,7 +348,13 @@ class _LocalRunLog:
             )
             con.execute(
                 "INSERT INTO runs VALUES (?, ?, now(), ?, ?, ?)",
-                [run_id, kind, json.dumps(config, default=str), json.dumps(metrics, default=str), json.dumps(artifacts)],
+                [
+                    run_id,
+                    kind,
+                    json.dumps(config, default=str),
+                    json.dumps(metrics, default=str),
+                    json.dumps(artifacts),
+                ],
             )
             con.execute("COMMIT")
         finally:

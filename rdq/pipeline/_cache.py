@@ -76,5 +76,7 @@ class StageCache:
         """Store a finished stage (frame first, then the metadata that marks it finished)."""
         frame_path, meta_path = self._paths(stage, key)
         atomic_write_parquet(frame_path, frame)
-        atomic_write_text(meta_path, json.dumps({"stage": stage, "key": key, **meta}, sort_keys=True, default=str))
+        atomic_write_text(
+            meta_path, json.dumps({"stage": stage, "key": key, **meta}, sort_keys=True, default=str)
+        )
         return frame_path

@@ -236,15 +236,22 @@ class _Reader:
     def fail(self, where: str, message: str) -> ConfigError:
         return ConfigError(f"{self.source}: {where}: {message}")
 
-    def mapping(self, value: Any, where: str, allowed: tuple[str, ...], required: tuple[str, ...] = ()) -> dict[str, Any]:
+    def mapping(
+        self, value: Any, where: str, allowed: tuple[str, ...], required: tuple[str, ...] = ()
+    ) -> dict[str, Any]:
         if value is None:
             value = {}
         if not isinstance(value, Mapping):
-            raise self.fail(where or "top level", f"expected a mapping with keys {list(allowed)}, got {type(value).__name__}")
+            raise self.fail(
+                where or "top level",
+                f"expected a mapping with keys {list(allowed)}, got {type(value).__name__}",
+            )
         for key in value:
             if str(key) not in allowed:
                 path = f"{where}.{key}" if where else str(key)
-                raise self.fail(path, f"unknown key{did_you_mean(str(key), allowed)}; allowed keys: {list(allowed)}")
+                raise self.fail(
+                    path, f"unknown key{did_you_mean(str(key), allowed)}; allowed keys: {list(allowed)}"
+                )
         for key in required:
             if key not in value:
                 raise self.fail(where or "top level", f"missing required key '{key}'")
@@ -320,7 +327,9 @@ def _repo_roots(base: Path) -> tuple[Path, ...]:
 def _data(r: _Reader, raw: Any, *, check_paths: bool) -> DataSection:
     d = r.mapping(raw, "data", _DATA)
     if ("path" in d) == ("synthetic" in d):
-        raise r.fail("data", "give exactly one of 'path' (your market data) or 'synthetic: {assets, days, seed}'")
+        raise r.fail(
+            "data", "give exactly one of 'path' (your market data) or 'synthetic: {assets, days, seed}'"
+        )
     path = synthetic = None
     if "path" in d:
         path = r.file(d["path"], "data.path", must_exist=check_paths)
@@ -345,7 +354,9 @@ def _data(r: _Reader, raw: Any, *, check_paths: bool) -> DataSection:
     end = r.date(d["end"], "data.end") if d.get("end") is not None else None
     if start is not None and end is not None and start > end:
         raise r.fail("data", f"start {start} is after end {end}; swap them")
-    return DataSection(path=path, synthetic=synthetic, columns=columns, universe=universe, start=start, end=end)
+    return DataSection(
+        path=path, synthetic=synthetic, columns=columns, universe=universe, start=start, end=end
+    )
 
 
 def _factors(r: _Reader, raw: Any) -> FactorSection:
@@ -366,25 +377,33 @@ def _processors(r: _Reader, raw: Any, where: str) -> tuple[tuple[str, dict[str, 
         return None
     if not isinstance(raw, list):
         raise r.fail(where, "expected a list of {class: ..., kwargs: ...}")
-    out = []
+    out: list[tuple[str, dict[str, Any]]] = []
     for i, item in enumerate(raw):
         if isinstance(item, str):
             out.append((item, {}))
             continue
         spec = r.mapping(item, f"{where}[{i}]", _SPEC, ("class",))
-        out.append((r.string(spec["class"], f"{where}[{i}].class"), r.kv(spec.get("kwargs"), f"{where}[{i}].kwargs")))
+        out.append(
+            (r.string(spec["class"], f"{where}[{i}].class"), r.kv(spec.get("kwargs"), f"{where}[{i}].kwargs"))
+        )
     return tuple(out)
 
 
 def _model(r: _Reader, raw: Any, *, check_paths: bool) -> ModelSection:
     if raw is None:
-        raise r.fail("model", "missing: give a model config path (configs/lgbm_alpha158.yaml) or {class: LGBMModel}")
+        raise r.fail(
+            "model", "missing: give a model config path (configs/lgbm_alpha158.yaml) or {class: LGBMModel}"
+        )
     if isinstance(raw, str):
         return ModelSection(path=r.file(raw, "model", must_exist=check_paths, roots=_repo_roots(r.base)))
     m = r.mapping(raw, "model", _MODEL)
     if ("path" in m) == ("class" in m):
         raise r.fail("model", "give exactly one of 'path' (a model config file) or 'class' (an inline model)")
-    path = r.file(m["path"], "model.path", must_exist=check_paths, roots=_repo_roots(r.base)) if "path" in m else None
+    path = (
+        r.file(m["path"], "model.path", must_exist=check_paths, roots=_repo_roots(r.base))
+        if "path" in m
+        else None
+    )
     return ModelSection(
         path=path,
         cls=r.string(m["class"], "model.class") if "class" in m else None,
@@ -426,14 +445,19 @@ def _strategy(r: _Reader, raw: Any) -> StrategySection:
         unit = r.integer(unit, "strategy.costs.trade_unit", minimum=0) or None
     deal = c.get("deal_price", base.deal_price)
     if deal not in ("close", "open"):
-        raise r.fail("strategy.costs.deal_price", f"must be 'close' or 'open'{did_you_mean(str(deal), ['close', 'open'])}, got {deal!r}")
+        raise r.fail(
+            "strategy.costs.deal_price",
+            f"must be 'close' or 'open'{did_you_mean(str(deal), ['close', 'open'])}, got {deal!r}",
+        )
     costs = CostSection(
         open_cost=r.number(c.get("open_cost", base.open_cost), "strategy.costs.open_cost") or 0.0,
         close_cost=r.number(c.get("close_cost", base.close_cost), "strategy.costs.close_cost") or 0.0,
         min_cost=r.number(c.get("min_cost", base.min_cost), "strategy.costs.min_cost") or 0.0,
         impact_cost=r.number(c.get("impact_cost", base.impact_cost), "strategy.costs.impact_cost") or 0.0,
         trade_unit=unit,
-        limit_threshold=r.number(c.get("limit_threshold", base.limit_threshold), "strategy.costs.limit_threshold", optional=True),
+        limit_threshold=r.number(
+            c.get("limit_threshold", base.limit_threshold), "strategy.costs.limit_threshold", optional=True
+        ),
         deal_price=deal,
     )
     bench = s.get("benchmark")
@@ -456,7 +480,10 @@ def _metrics(r: _Reader, raw: Any) -> MetricsSection:
     m = r.mapping(raw, "metrics", _METRICS)
     mode = m.get("mode", "sum")
     if mode not in ("sum", "product"):
-        raise r.fail("metrics.mode", f"must be 'sum' or 'product'{did_you_mean(str(mode), ['sum', 'product'])}, got {mode!r}")
+        raise r.fail(
+            "metrics.mode",
+            f"must be 'sum' or 'product'{did_you_mean(str(mode), ['sum', 'product'])}, got {mode!r}",
+        )
     return MetricsSection(
         n=r.integer(m.get("n", 238), "metrics.n", minimum=1),
         mode=mode,

@@ -199,7 +199,7 @@ def run_scenario(
     ConfigError, DataError
         From the config or any stage, naming what to fix.
     """
-    cfg = config if isinstance(config, ScenarioConfig) else load_scenario(config)
+    cfg = config if isinstance(config, ScenarioConfig) else load_scenario(Path(config))
     ws = Path(workspace)
     run_dir = run_dir_for(cfg, ws)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -223,25 +223,37 @@ def run_scenario(
         # factors and label
         exprs = ad.feature_expressions(cfg.factors)
         factors_key = section_hash("factors", exprs, data_fp)
-        factors, _ = st.run("factors", factors_key, lambda: (ad.compute_factors(panel, exprs, progress=progress), {}))
+        factors, _ = st.run(
+            "factors", factors_key, lambda: (ad.compute_factors(panel, exprs, progress=progress), {})
+        )
         label_key = section_hash("label", cfg.label, data_fp)
         label, _ = st.run("label", label_key, lambda: (ad.compute_label(panel, cfg.label), {}))
 
         # model
         model_key = section_hash(
-            "model", cfg.model, _file_digest(cfg.model.path), cfg.segments, cfg.rolling, factors_key, label_key
+            "model",
+            cfg.model,
+            _file_digest(cfg.model.path),
+            cfg.segments,
+            cfg.rolling,
+            factors_key,
+            label_key,
         )
         scores, _ = st.run(
             "model",
             model_key,
             lambda: (
                 ad.fit_predict(
-                    factors, label, model=cfg.model, segments=cfg.segments, rolling=cfg.rolling, progress=progress
+                    factors,
+                    label,
+                    model=cfg.model,
+                    segments=cfg.segments,
+                    rolling=cfg.rolling,
+                    progress=progress,
                 ),
                 {},
             ),
         )
-        del factors
 
         # backtest
         test_end = cfg.segments.test[1] if cfg.segments is not None else None
@@ -254,7 +266,9 @@ def run_scenario(
             first = scores["date"].min()
             if isinstance(first, dt.date):
                 before = bt_panel.filter(pl.col("date") < first)["date"].max()
-                bt_panel = bt_panel.filter(pl.col("date") >= (before if isinstance(before, dt.date) else first))
+                bt_panel = bt_panel.filter(
+                    pl.col("date") >= (before if isinstance(before, dt.date) else first)
+                )
             asset = ad.EW_ASSET if bench == ad.EQUAL_WEIGHT else bench
             records, settings = ad.run_backtest(
                 bt_panel, scores, strategy=cfg.strategy, benchmark_asset=asset, end=test_end
@@ -294,14 +308,25 @@ def run_scenario(
         "metrics": str(run_dir / "metrics.json"),
         "report": str(report.html),
     }
-    store_config = {**cfg.to_dict(), "data_fingerprint": data_fp, "stage_keys": {
-        "data": data_key, "factors": factors_key, "label": label_key, "model": model_key, "backtest": backtest_key,
-    }}
+    store_config = {
+        **cfg.to_dict(),
+        "data_fingerprint": data_fp,
+        "stage_keys": {
+            "data": data_key,
+            "factors": factors_key,
+            "label": label_key,
+            "model": model_key,
+            "backtest": backtest_key,
+        },
+    }
     run_id = ad.record_run(ws, kind="backtest", config=store_config, metrics=metrics, artifacts=artifacts)
     atomic_write_text(
         run_dir / "run.json",
-        json.dumps({"run_id": run_id, "stages": st.state, "artifacts": artifacts, "data_fingerprint": data_fp},
-                   indent=2, sort_keys=True),
+        json.dumps(
+            {"run_id": run_id, "stages": st.state, "artifacts": artifacts, "data_fingerprint": data_fp},
+            indent=2,
+            sort_keys=True,
+        ),
     )
     return ScenarioResult(
         config=cfg,

@@ -85,6 +85,8 @@ def quantile_curves(quantiles: pl.DataFrame) -> pl.DataFrame:
     pl.DataFrame
         ``date`` + one column ``Q1..Qk`` per quantile (Q1 = lowest scores), nulls filled with 0 before summing.
     """
-    wide = quantiles.pivot(on="quantile", index="date", values="label", aggregate_function="first").sort("date")
+    wide = quantiles.pivot(on="quantile", index="date", values="label", aggregate_function="first").sort(
+        "date"
+    )
     qcols = sorted((c for c in wide.columns if c != "date"), key=int)
     return wide.select("date", *(pl.col(c).fill_null(0.0).cum_sum().alias(f"Q{c}") for c in qcols))

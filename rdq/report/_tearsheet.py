@@ -57,7 +57,14 @@ CHARTS: dict[str, str] = {
 }
 
 RISK_GROUPS: tuple[str, ...] = ("excess_without_cost", "excess_with_cost", "absolute_with_cost")
-RISK_FIELDS: tuple[str, ...] = ("mean", "std", "annualized_return", "information_ratio", "max_drawdown", "calmar")
+RISK_FIELDS: tuple[str, ...] = (
+    "mean",
+    "std",
+    "annualized_return",
+    "information_ratio",
+    "max_drawdown",
+    "calmar",
+)
 
 
 def flat_metrics(metrics: Mapping[str, Any] | Any) -> dict[str, Any]:
@@ -194,7 +201,9 @@ def render_charts(sheet: TearSheet, *, window: int = 20, dpi: int = 110) -> dict
     save("excess", fig, ax)
 
     fig, ax = plt.subplots(figsize=(9, 3.0))
-    ax.fill_between(dates, c["drawdown"].to_numpy(), 0.0, color="tab:red", alpha=0.35, label="excess with cost (sum)")
+    ax.fill_between(
+        dates, c["drawdown"].to_numpy(), 0.0, color="tab:red", alpha=0.35, label="excess with cost (sum)"
+    )
     ax.plot(dates, c["equity_drawdown"].to_numpy(), color="tab:blue", lw=0.9, label="equity (compounded)")
     ax.set_ylabel("drawdown")
     save("drawdown", fig, ax)
@@ -251,10 +260,14 @@ def _cell(key: str, value: Any) -> str:
 
 
 def _metrics_html(m: Mapping[str, Any]) -> str:
-    rows = ["<table class='risk'><tr><th>series</th>" + "".join(f"<th>{f}</th>" for f in RISK_FIELDS) + "</tr>"]
+    rows = [
+        "<table class='risk'><tr><th>series</th>" + "".join(f"<th>{f}</th>" for f in RISK_FIELDS) + "</tr>"
+    ]
     for g in RISK_GROUPS:
         if any(f"{g}.{f}" in m for f in RISK_FIELDS):
-            cells = "".join(_cell(f"{g}.{f}", m[f"{g}.{f}"]) if f"{g}.{f}" in m else "<td>-</td>" for f in RISK_FIELDS)
+            cells = "".join(
+                _cell(f"{g}.{f}", m[f"{g}.{f}"]) if f"{g}.{f}" in m else "<td>-</td>" for f in RISK_FIELDS
+            )
             rows.append(f"<tr><td>{g}</td>{cells}</tr>")
     rows.append("</table>")
     rest = [k for k in m if k not in _risk_keys(m)]
@@ -268,14 +281,22 @@ def _metrics_html(m: Mapping[str, Any]) -> str:
 def render_html(sheet: TearSheet, images: Mapping[str, bytes]) -> str:
     """The self-contained page: metric tables (each cell carries ``data-key``/``data-value``) and charts as base64 PNG."""
     r = sheet.records
-    span = f"{r['date'].min()} .. {r['date'].max()}, {r.height} trading days" if r.height else "no trading days"
+    span = (
+        f"{r['date'].min()!s} .. {r['date'].max()!s}, {r.height} trading days"
+        if r.height
+        else "no trading days"
+    )
     parts = [
         "<!DOCTYPE html><html><head><meta charset='utf-8'>",
         f"<title>{html.escape(sheet.title)}</title><style>{_CSS}</style></head><body>",
         f"<h1>{html.escape(sheet.title)}</h1><p class='muted'>{html.escape(span)}</p>",
     ]
     if sheet.notes:
-        parts.append("<p class='muted'>" + "<br>".join(f"{html.escape(k)}: {html.escape(v)}" for k, v in sheet.notes.items()) + "</p>")
+        parts.append(
+            "<p class='muted'>"
+            + "<br>".join(f"{html.escape(k)}: {html.escape(v)}" for k, v in sheet.notes.items())
+            + "</p>"
+        )
     parts += ["<h2>Metrics</h2>", _metrics_html(sheet.metrics)]
     for name, title in CHARTS.items():
         if name in images:

@@ -1,0 +1,84 @@
+"""Adapters: equal-weight benchmark by hand, feature lists, model checks, data filters."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import polars as pl
+import pytest
+
+from rdq.errors import ConfigError
+from rdq.pipeline import DataSection, FactorSection, ModelSection, SyntheticSpec
+from rdq.pipeline import _adapters as ad
+
+
+def _panel() -> pl.DataFrame:
+    d = [dt.date(2020, 1, 2), dt.date(2020, 1, 3), dt.date(2020, 1, 6)]
+    return pl.DataFrame(
+        {
+            "date": d * 2,
+            "asset": ["A"] * 3 + ["B"] * 3,
+            "open": [10.0, 11.0, 12.1, 20.0, 19.0, 19.0],
+            "high": [10.0, 11.0, 12.1, 20.0, 19.0, 19.0],
+            "low": [10.0, 11.0, 12.1, 20.0, 19.0, 19.0],
+            "close": [10.0, 11.0, 12.1, 20.0, 19.0, 19.0],
+            "volume": [1.0] * 6,
+            "factor": [1.0] * 6,
+        }
+    )
+
+
+def test_equal_weight_benchmark_by_hand() -> None:
+    ew = ad.benchmark_panel(DataSection(synthetic=SyntheticSpec()), _panel(), ad.EQUAL_WEIGHT)
+    assert ew is not None and ew.columns == _panel().columns
+    assert ew["asset"].unique().to_list() == [ad.EW_ASSET]
+    # day 2: mean(+10%, -5%) = 2.5%; day 3: mean(+10%, 0%) = 5%
+    np.testing.assert_allclose(ew["close"].to_numpy(), [100.0, 102.5, 102.5 * 1.05])
+    assert ew["factor"].to_list() == [1.0, 1.0, 1.0]
+
+
+def test_benchmark_already_in_panel_or_none() -> None:
+    data = DataSection(synthetic=SyntheticSpec())
+    assert ad.benchmark_panel(data, _panel(), "A") is None
+    assert ad.benchmark_panel(data, _panel(), None) is None
+    with pytest.raises(ConfigError, match="equal_weight"):
+        ad.benchmark_panel(data, _panel(), "SPY")
+
+
+def test_feature_expressions() -> None:
+    exprs = ad.feature_expressions(
+        FactorSection(library="alpha158", extra={"MOM5": "$close/Ref($close,5)-1"})
+    )
+    assert len(exprs) == 159 and exprs["MOM5"] == "$close/Ref($close,5)-1" and "KMID" in exprs
+    with pytest.raises(ConfigError, match="did you mean 'alpha158'"):
+        ad.feature_expressions(FactorSection(library="alpha185"))
+
+
+def test_check_model() -> None:
+    ad.check_model(ModelSection(cls="LGBMModel", kwargs={"num_leaves": 7}))
+    with pytest.raises(ConfigError, match="did you mean 'num_leaves'"):
+        ad.check_model(ModelSection(cls="LGBMModel", kwargs={"num_leafs": 7}))
+    with pytest.raises(ConfigError, match="LGBMModel"):
+        ad.check_model(ModelSection(cls="LGBModel"))
+
+
+def test_synthetic_data_filters() -> None:
+    data = DataSection(
+        synthetic=SyntheticSpec(assets=5, days=30, seed=1),
+        universe=("S0001", "S0003"),
+        start=dt.date(2015, 1, 5),
+        end=dt.date(2015, 1, 20),
+    )
+    panel = ad.load_data(data)
+    assert sorted(panel["asset"].unique().to_list()) == ["S0001", "S0003"]
+    assert panel["date"].min() == dt.date(2015, 1, 5) and panel["date"].max() == dt.date(2015, 1, 20)
+
+
+def test_label_default_and_expression() -> None:
+    panel = _panel()
+    default = ad.compute_label(panel, None)
+    a = default.filter(pl.col("asset") == "A").sort("date")["label"].to_list()
+    assert a[0] == pytest.approx(12.1 / 11.0 - 1)
+    custom = ad.compute_label(panel, "Ref($close, -1)/$close - 1")
+    assert custom.filter(pl.col("asset") == "A").sort("date")["label"].to_list()[0] == pytest.approx(0.1)
