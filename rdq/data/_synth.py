@@ -142,11 +142,20 @@ def _cs_ic(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 def _rank_rows(a: np.ndarray) -> np.ndarray:
-    """Per-row ranks (0-based, NaN stays NaN); ties are broken by position (values are continuous)."""
-    order = np.argsort(np.where(np.isfinite(a), a, np.inf), axis=1, kind="stable")
-    ranks = np.empty_like(a, dtype=float)
-    np.put_along_axis(ranks, order, np.broadcast_to(np.arange(a.shape[1], dtype=float), a.shape), axis=1)
-    return np.where(np.isfinite(a), ranks, np.nan)
+    """Per-row average ranks (0-based, ties share their mean rank, NaN stays NaN), shape kept."""
+    finite = np.isfinite(a)
+    order = np.argsort(np.where(finite, a, np.inf), axis=1, kind="stable")
+    s = np.take_along_axis(np.where(finite, a, np.inf), order, axis=1)
+    n = a.shape[1]
+    pos = np.broadcast_to(np.arange(n), a.shape)
+    differs = s[:, 1:] != s[:, :-1]
+    starts = np.concatenate([np.ones((a.shape[0], 1), bool), differs], axis=1)
+    ends = np.concatenate([differs, np.ones((a.shape[0], 1), bool)], axis=1)
+    first = np.maximum.accumulate(np.where(starts, pos, 0), axis=1)
+    last = np.flip(np.minimum.accumulate(np.flip(np.where(ends, pos, n - 1), axis=1), axis=1), axis=1)
+    ranks = np.empty(a.shape, dtype=float)
+    np.put_along_axis(ranks, order, (first + last) / 2.0, axis=1)
+    return np.where(finite, ranks, np.nan)
 
 
 def synth_market(
