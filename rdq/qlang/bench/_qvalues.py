@@ -16,6 +16,8 @@ Examples
 ('1 2 3', 'enlist "a"', '(enlist 1;2 3)')
 >>> to_q_console([[1], [2, 3]])
 ',1\\n2 3'
+>>> to_q_console([[1, 22], [333, 4]])
+'1   22\\n333 4'
 >>> to_q_console(True), to_q_console(1 / 3), to_q_console(2.0)
 ('1b', '0.3333333', '2f')
 """
@@ -235,19 +237,35 @@ def _console_lines(value: Any, *, empty: ElemHint) -> list[str]:
     if inner == "str":
         texts = [_console_lines(s, empty=empty)[0] for s in items]
         return ["," + texts[0]] if len(texts) == 1 else texts
-    # a list of lists: one line per row
-    rows = []
+    # a list of lists of atoms
+    kinds = set()
     for row in items:
-        row = list(row)
-        if not row:
+        if not list(row):
             raise Unrenderable("empty list nested in a list: q's display depends on its type")
-        row_kind = _uniform_kind(row)
-        if row_kind not in ("bool", "int", "float"):
-            raise Unrenderable("lists nested deeper than a list of lists of numbers/booleans are not translated")
-        rows.append(_simple_list_text(row, row_kind))
-    if len(rows) == 1:
-        return ["," + rows[0]]
-    return rows
+        kinds.add(_uniform_kind(list(row)))
+    if len(kinds) > 1:
+        raise Unrenderable(f"rows of different types {sorted(kinds)} in a list of lists")
+    row_kind = kinds.pop()
+    if row_kind not in ("bool", "int", "float"):
+        raise Unrenderable("lists nested deeper than a list of lists of numbers/booleans are not translated")
+    rows = [list(r) for r in items]
+    if len(rows) > 1 and all(len(r) == 1 for r in rows):
+        raise Unrenderable("a column of one-element lists: its q console display is not verified")
+    if len({len(r) for r in rows}) == 1:
+        # equal lengths: q shows a matrix, columns left-aligned, cells without type suffix
+        cells = [[_cell_text(v, row_kind) for v in r] for r in rows]
+        widths = [max(len(c[j]) for c in cells) for j in range(len(cells[0]))]
+        return [" ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells]
+    return [_simple_list_text(r, row_kind) for r in rows]
+
+
+def _cell_text(v: Any, kind: str) -> str:
+    if kind == "bool":
+        return "1" if v else "0"
+    if kind == "int":
+        _check_int(v)
+        return str(v)
+    return _float_body(v)
 
 
 def _simple_list_text(items: list[Any], kind: str) -> str:

@@ -207,7 +207,7 @@ SAMPLE_SOURCE: list[dict[str, Any]] = [
         description="Return the transpose of a rectangular matrix given as a list of rows.",
         py="def solve(m):\n    return [list(col) for col in zip(*m)]\n",
         q="solve:{flip x}",
-        tests=[([[1, 2, 3], [4, 5, 6]],), ([[1, 2], [3, 4]],), ([[7, 8, 9]],)],
+        tests=[([[1, 2, 3], [4, 5, 6]],), ([[1, 2], [3, 4]],), ([[7], [8], [9]],), ([[10, 200], [3000, 4]],)],
     ),
     dict(
         id="cross-diagonals", name="Cross Diagonals", difficulty="Easy", tags=["matrix", "arrays"],
