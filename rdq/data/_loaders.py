@@ -57,7 +57,7 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
 _FALLBACK: dict[str, tuple[str, ...]] = {"asset": ("name",)}
 
 _PARSE_KINDS = frozenset({"bad_date", "bad_number", "missing_asset", "dropped_column"})
-_TABLE_SUFFIXES = {".parquet", ".pq", ".csv", ".tsv", ".txt", ".gz"}
+_FOLDER_SUFFIXES = {".parquet", ".pq", ".csv", ".tsv"}
 _DUCKDB_SUFFIXES = {".duckdb", ".ddb", ".db"}
 
 
@@ -160,7 +160,7 @@ def _is_qlib_dir(path: Path) -> bool:
     return path.is_dir() and (path / "calendars").is_dir() and (path / "features").is_dir()
 
 
-def _read_table_file(path: Path, *, columns: Sequence[str] | None = None) -> pl.DataFrame:
+def _read_table_file(path: Path) -> pl.DataFrame:
     name = path.name.lower()
     try:
         if name.endswith((".parquet", ".pq")):
@@ -190,7 +190,7 @@ def _read_folder(path: Path, mapping: Mapping[str, str] | None) -> tuple[pl.Data
         p
         for p in path.iterdir()
         if p.is_file()
-        and (p.suffix.lower() in _TABLE_SUFFIXES - {".gz"} or p.name.lower().endswith((".csv.gz", ".tsv.gz")))
+        and (p.suffix.lower() in _FOLDER_SUFFIXES or p.name.lower().endswith((".csv.gz", ".tsv.gz")))
     )
     if not files:
         raise DataError(

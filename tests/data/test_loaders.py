@@ -89,6 +89,7 @@ def test_folder_of_per_asset_csv_files(tmp_path: Path) -> None:
     for sym in ("AAA", "BBB"):
         RAW.filter(pl.col("symbol") == sym).drop("symbol").rename({"date": "Date"}).write_csv(folder / f"{sym}.csv")
     (folder / "README.md").write_text("not data")
+    (folder / "notes.txt").write_text("not data either")
     assert_frame_equal(load_panel(folder), expected())
 
 
