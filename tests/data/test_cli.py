@@ -148,3 +148,16 @@ def test_console_script_exit_code_and_clean_message(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert "duplicate (date, asset) row" in proc.stderr and "Traceback" not in proc.stderr
     assert "fix:" in proc.stderr
+
+
+def test_validate_csv_bad_date_names_row_and_column(tmp_path: Path) -> None:
+    path = tmp_path / "bad.csv"
+    rows = ["date,symbol,open,high,low,close,volume"] + [
+        f"2021-02-{d:02d},AAA,1,1,1,1,1" if d != 9 else "2021-02-31,AAA,1,1,1,1,1" for d in range(3, 13)
+    ]
+    path.write_text("\n".join(rows) + "\n")
+    result = runner.invoke(app, ["data", "validate", str(path), "--json"])
+    assert result.exit_code != 0 and isinstance(result.exception, SchemaError)
+    assert (result.exception.row, result.exception.column, result.exception.file) == (7, "date", str(path))
+    doc = json.loads(result.stdout)
+    assert doc["counts"] == {"bad_date": 1} and doc["issues"][0]["row"] == 7

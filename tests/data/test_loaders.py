@@ -6,8 +6,11 @@ import datetime as dt
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from rdq.data import auto_mapping, load_panel, normalize_panel, synth_market, write_qlib_dir
@@ -262,3 +265,35 @@ def test_extra_text_columns_are_dropped_and_reported(tmp_path: Path) -> None:
     nested = tmp_path / "n.parquet"
     RAW.with_columns(pl.lit([1, 2]).alias("tags")).write_parquet(nested)
     assert "tags" not in load_panel(nested).columns
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    n_assets=st.integers(1, 4),
+    n_days=st.integers(1, 6),
+    seed=st.integers(0, 10_000),
+    fmt=st.sampled_from(["csv", "parquet"]),
+)
+def test_round_trip_any_clean_panel(n_assets: int, n_days: int, seed: int, fmt: str) -> None:
+    """A panel written by polars in either format loads back unchanged (values, order, types)."""
+    import tempfile
+
+    rng = np.random.default_rng(seed)
+    n = n_assets * n_days
+    close = rng.uniform(1, 100, n)
+    frame = pl.DataFrame(
+        {
+            "Date": [dt.date(2020, 1, 1) + dt.timedelta(days=d) for _ in range(n_assets) for d in range(n_days)],
+            "Ticker": [f"T{a}" for a in range(n_assets) for _ in range(n_days)],
+            "open": close,
+            "high": close * 1.1,
+            "low": close * 0.9,
+            "close": close,
+            "volume": rng.integers(0, 10**6, n).astype(float),
+        }
+    ).sample(fraction=1.0, shuffle=True, seed=seed)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"p.{fmt}"
+        frame.write_csv(path) if fmt == "csv" else frame.write_parquet(path)
+        panel = load_panel(path)
+    assert_frame_equal(panel, normalize_panel(frame.rename({"Date": "date", "Ticker": "asset"})))
