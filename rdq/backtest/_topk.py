@@ -87,8 +87,6 @@ class TopkDropout:
                 f"n_drop must be an integer >= 1, got {self.n_drop!r}"
                 " (qlib's n_drop=0 sells the whole book every other day; use n_drop=1 for a slow turnover)"
             )
-        if self.n_drop > self.topk:
-            raise ConfigError(f"n_drop ({self.n_drop}) cannot exceed topk ({self.topk})")
         if not isinstance(self.hold_thresh, int) or self.hold_thresh < 0:
             raise ConfigError(f"hold_thresh must be an integer >= 0, got {self.hold_thresh!r}")
         if not (0.0 < self.risk_degree <= 1.0):

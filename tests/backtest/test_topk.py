@@ -192,7 +192,7 @@ def test_bad_exchange(kwargs: dict[str, float], match: str) -> None:
         Exchange(**kwargs)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("kwargs", [{"topk": 0}, {"n_drop": 0}, {"topk": 2, "n_drop": 3}, {"risk_degree": 1.5}])
+@pytest.mark.parametrize("kwargs", [{"topk": 0}, {"n_drop": 0}, {"hold_thresh": -1}, {"risk_degree": 1.5}])
 def test_bad_strategy(kwargs: dict[str, float]) -> None:
     with pytest.raises(ConfigError):
         TopkDropout(**kwargs)  # type: ignore[arg-type]
