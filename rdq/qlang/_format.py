@@ -166,6 +166,8 @@ def inline(x: Any) -> str:
     if tx is A:
         return fmt_atom(x)
     if tx is V:
+        if x.attr:
+            return "`" + x.attr + "#" + _vec(x)
         return _vec(x)
     if tx is L:
         if not x.items:
@@ -277,7 +279,7 @@ def _dict_lines(d: D) -> list[str]:
     if type(d.v) is T:
         vs = [" ".join(fmt_plain(item(c, i)) for c in d.v.data) for i in range(count(d.v))]
     elif type(d.v) is V:
-        vs = _col_cells(d.v) if d.v.t != 1 else [_dict_val(item(d.v, i)) for i in range(count(d.v))]
+        vs = _col_cells(d.v)
     else:
         g = _grid(d.v.items) if type(d.v) is L else None
         vs = g.split("\n") if g is not None else [_dict_val(a) for a in items(d.v)]
@@ -310,6 +312,8 @@ def _grid(rows: list[Any]) -> str | None:
         elif c != n:
             return None
     if n <= 1:
+        return None
+    if all(type(r) is V and r.t in (1, 4) for r in rows):
         return None
     cells: list[list[str]] = []
     for r in rows:

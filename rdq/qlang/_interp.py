@@ -113,7 +113,12 @@ class Lambda(Fn):
             else:
                 raise QError("rank")
         loc = dict(zip(self.params, args, strict=True))
-        return self.interp.run_body(self.d, loc)
+        try:
+            return self.interp.run_body(self.d, loc)
+        except QError as e:
+            if e.pos is None:
+                e.pos = -1
+            raise
 
 
 class Proj(Fn):
@@ -188,6 +193,12 @@ class Derived(Fn):
             return over(f, args, scan=False)
         if adv == "\\":
             return over(f, args, scan=True)
+        if not isinstance(f, Fn) and adv in ("/:", "\\:") and len(args) == 1:
+            from rdq.qlang import _verbs
+
+            return _verbs.q_sv(f, args[0]) if adv == "/:" else _verbs.q_vs(f, args[0])
+        if not isinstance(f, Fn) and adv == "'" and type(f) in (V, A):
+            return _case(f, args)
         if adv == "/:":
             if len(args) != 2:
                 if len(args) == 1:
@@ -232,6 +243,24 @@ class Comp(Fn):
         for f in reversed(self.fs[:-1]):
             r = call(f, [r])
         return r
+
+
+def _case(f: Any, args: list[Any]) -> Any:
+    """``0 1 0'[a;b]``: pick each item from the list named by f."""
+    sel = items(f)
+    n = len(sel)
+    out = []
+    for i in range(n):
+        k = sel[i].v
+        if k < 0 or k >= len(args):
+            raise QError("index")
+        a = args[k]
+        out.append(a if type(a) is A else item(a, i) if count(a) == n else _raise_len())
+    return mklist(out)
+
+
+def _raise_len() -> Any:
+    raise QError("length")
 
 
 def valence(f: Any) -> int:
@@ -545,6 +574,17 @@ class Interp:
                     return index(base, A(11, tail))
         raise QError(name)
 
+    def write_handle(self, h: A, x: Any) -> Any:
+        from rdq.qlang._core import qstr
+
+        lines = [qstr(x)] if type(x) is V else [qstr(a) for a in x.items]
+        text = "\n".join(lines) if h.v < 0 else "".join(lines)
+        if abs(h.v) == 1:
+            self.out.append(text if h.v < 0 else text.rstrip("\n"))
+        else:
+            self.err.append(text)
+        return h
+
     def run_body(self, d: LambdaDef, loc: dict[str, Any]) -> Any:
         r: Any = IDENTITY
         ev = self.ev
@@ -559,6 +599,24 @@ class Interp:
 
     # -- evaluation ------------------------------------------------------------------
     def ev(self, n: Any, loc: dict[str, Any] | None) -> Any:
+        if loc is not None:
+            return self._ev(n, loc)
+        try:
+            return self._ev(n, loc)
+        except QError as e:
+            if e.pos is None:
+                tag = n[0]
+                if tag in ("dg", "d") and len(n) > 4:
+                    e.pos = n[4]
+                elif tag == "v" and len(n) > 2:
+                    e.pos = n[2]
+                elif tag == "asg" and len(n) > 6:
+                    e.pos = n[6]
+                elif tag in ("j", "m", "ap", "sig"):
+                    e.pos = -1
+            raise
+
+    def _ev(self, n: Any, loc: dict[str, Any] | None) -> Any:
         tag = n[0]
         if tag == "v":
             name = n[1]
@@ -604,7 +662,13 @@ class Interp:
             return call(f, [lft, r])
         if tag == "j":
             x = self.ev(n[2], loc) if n[2] is not None else IDENTITY
+            if n[2] is not None and n[2][0] == "pj":
+                f = self.ev(n[1], loc)
+                if isinstance(f, Fn):
+                    return Comp([f, x])
             f = self.ev(n[1], loc)
+            if type(f) is A and f.t in (6, 7) and f.v in (1, -1, 2, -2) and (type(x) is V and x.t == 10 or type(x) is L):
+                return self.write_handle(f, x)
             return apply(f, x)
         if tag == "m":
             x = self.ev(n[2], loc)
@@ -752,7 +816,7 @@ class Interp:
 
     # -- assignment ------------------------------------------------------------------
     def assign(self, n: Any, loc: dict[str, Any] | None) -> Any:
-        _, name, idx, op, expr, glob = n
+        name, idx, op, expr, glob = n[1], n[2], n[3], n[4], n[5]
         val = self.ev(expr, loc)
         if idx is None and op is not None and type(val) is A and val.t == 7 and op[0] == "c":
             fast = _FAST.get(op[1][1])
@@ -781,6 +845,10 @@ class Interp:
         f = self.ev(op, loc) if op is not None else None
         if idx is None:
             assert f is not None
+            if isinstance(f, Prim) and f.name == "," and type(cur) is V and (
+                (type(val) is A and val.t != cur.t) or (type(val) is V and val.t != cur.t)
+            ):
+                raise QError("type")
             new = call(f, [cur, val])
         else:
             ivals = [IDENTITY if a is None else self.ev(a, loc) for a in idx]
@@ -794,7 +862,11 @@ class Interp:
             loc[name] = new
         else:
             self.g[name] = new
-        return new if idx is None else val
+        if idx is None:
+            return new
+        if f is not None:
+            return index_deep(new, ivals)
+        return val
 
 
 _MISSING = object()

@@ -125,9 +125,14 @@ class _P:
         t = self.peek()
         if t is None or t.kind in ("semi", "rp", "rb", "rc", "nl"):
             return None
-        if t.kind == "op" and t.val == ":" :
-            self.i += 1
-            return ("ret", self.expr())
+        if t.kind == "op" and t.val == ":":
+            nt = self.toks[self.i + 1] if self.i + 1 < len(self.toks) else None
+            if nt is None or nt.kind in ("semi", "rb", "rp"):
+                self.i += 1
+                return ("c", ("op", ":"))
+            if not (nt.kind == "adv" and not nt.space):
+                self.i += 1
+                return ("ret", self.expr())
         if t.kind == "sig":
             self.i += 1
             return ("sig", self.expr())
@@ -155,15 +160,16 @@ class _P:
             rhs = self.expr()
             if rhs is None:
                 return ("pj", verb, left)
-            return ("d", verb, left, rhs)
+            return ("d", verb, left, rhs, t.pos)
+        vt = self.peek()
         v, vverb = self.term()
         if vverb:
             rhs = self.expr()
             if rhs is None:
                 return ("pj", v, left)
             if v[0] == "c" and type(v[1]) is tuple and v[1][0] == "op":
-                return ("dg", v[1][1], left, rhs)
-            return ("d", v, left, rhs)
+                return ("dg", v[1][1], left, rhs, vt.pos if vt else 0)
+            return ("d", v, left, rhs, vt.pos if vt else 0)
         self.i = save
         rhs = self.expr()
         return ("j", left, rhs)
@@ -198,7 +204,7 @@ class _P:
             # assignment forms
             if nt is not None and nt.kind == "op" and nt.val in (":", "::"):
                 self.i += 1
-                return ("asg", name, None, None, self.expr(), nt.val == "::"), False
+                return ("asg", name, None, None, self.expr(), nt.val == "::", nt.pos), False
             if nt is not None and nt.kind == "lb" and not nt.space:
                 j = self._match(self.i)
                 after = self.toks[j + 1] if j + 1 < len(self.toks) else None
@@ -206,7 +212,7 @@ class _P:
                     self.i += 1
                     idx = self.args("rb")
                     self.i += 1
-                    return ("asg", name, idx, None, self.expr(), after.val == "::"), False
+                    return ("asg", name, idx, None, self.expr(), after.val == "::", after.pos), False
                 if (
                     after is not None
                     and after.kind == "op"
@@ -244,7 +250,7 @@ class _P:
             ):
                 self.i += 2
                 return ("asg", name, None, ("v", nt.val), self.expr(), False), False
-            node = ("v", name)
+            node = ("v", name, t.pos)
         elif k == "op":
             if t.val == "$":
                 nt = self.peek()

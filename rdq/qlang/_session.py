@@ -37,6 +37,9 @@ def _err_text(e: BaseException) -> str:
 class Session:
     """One q workspace (globals persist between calls).
 
+    ``error_trace=True`` adds the q 4 console trace under an error raised by a primitive at top level
+    (the input echoed after ``  [0]  `` and a caret under the failing operator).
+
     Examples
     --------
     >>> s = Session()
@@ -46,7 +49,8 @@ class Session:
     '2 3 4'
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, error_trace: bool = False) -> None:
+        self.error_trace = error_trace
         self.interp = Interp()
         self.interp.eval_text = self._eval_text  # type: ignore[attr-defined]
 
@@ -111,6 +115,9 @@ class Session:
             text = display(ret.value) if ret.value is not IDENTITY else ""
         except Exception as e:  # noqa: BLE001 - every failure is a q error on the console
             text = _err_text(e)
+            pos = getattr(e, "pos", None)
+            if self.error_trace and isinstance(e, QError) and pos is not None and pos >= 0 and "\n" not in src:
+                text += "\n  [0]  " + src + "\n" + " " * (7 + pos) + "^"
         parts = [o for o in interp.out] + ([text] if text != "" else [])
         out = "\n".join(parts)
         return "\n".join(line.rstrip() for line in out.split("\n")).rstrip("\n")

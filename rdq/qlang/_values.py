@@ -40,6 +40,7 @@ class QError(Exception):
     def __init__(self, name: str) -> None:
         super().__init__(name)
         self.name = name
+        self.pos: int | None = None  # source position for the console trace; -1 inside a function
 
 
 class A:

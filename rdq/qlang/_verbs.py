@@ -928,7 +928,8 @@ def _floor_ceil(fn: Any) -> Any:
             return A(7, int(fn(a.v)))
         arr = a.a.astype(np.float64)
         bad = np.isnan(arr)
-        r = np.where(bad, 0, fn(np.where(bad, 0, arr))).astype(np.int64)
+        npfn = np.floor if fn is math.floor else np.ceil
+        r = np.where(bad, 0, npfn(np.where(bad, 0, arr))).astype(np.int64)
         r[bad] = NULLS[7]
         return V(7, r)
 
@@ -1009,6 +1010,10 @@ def q_reciprocal(x: Any) -> Any:
 
 
 def q_in(x: Any, y: Any) -> Any:
+    if type(y) is L and type(x) is not A and y.items and type(y.items[0]) is not A:
+        return _bool(any(match(x, b) for b in y.items))
+    if type(x) is V and type(y) is V and x.t != y.t and (x.t in (8, 9)) != (y.t in (8, 9)) and len(y.a) != 1:
+        raise QError("type")
     if type(x) is L and not (type(y) is L and any(type(a) is not A for a in y.items)):
         return mklist([q_in(a, y) for a in x.items])
     if type(x) is A:
@@ -1406,6 +1411,7 @@ def q_find(x: Any, y: Any) -> Any:
 
 
 _RNG = [np.random.default_rng(0)]
+_PRINT: list[Any] = []
 
 
 def _roll(n: Any, y: Any) -> Any:
@@ -1425,6 +1431,9 @@ def _roll(n: Any, y: Any) -> Any:
 
 
 def q_dict(x: Any, y: Any) -> Any:
+    if type(x) is A and x.t == 7 and x.v == NULLS[7] and _PRINT:
+        _PRINT[0](y)
+        return y
     if type(x) is A and x.t in (1, 4, 5, 6, 7) and type(y) is T:
         k = x.v
         if k == 0:
@@ -2000,6 +2009,20 @@ def q_mmu(x: Any, y: Any) -> Any:
     return L([V(9, row) for row in r])
 
 
+def q_lsq(x: Any, y: Any) -> Any:
+    def mat(z: Any) -> np.ndarray:
+        if type(z) is V:
+            return _float_arr(z)[None, :]
+        return np.array([_float_arr(r) for r in items(z)])
+
+    xm = mat(x)
+    ym = mat(y)
+    w = np.linalg.lstsq(ym.T, xm.T, rcond=None)[0].T
+    if type(x) is V:
+        return V(9, w[0])
+    return L([V(9, row) for row in w])
+
+
 def q_inv(x: Any) -> Any:
     m = np.array([_float_arr(r) for r in items(x)])
     r = np.linalg.inv(m)
@@ -2225,6 +2248,7 @@ def builtins(interp: Any) -> dict[str, Any]:
         return Prim(name, fm, fd)
 
     OPS["$"] = _glyph("$", q_string, q_cast)
+    _PRINT[:] = [lambda v: q_0n(interp, v)]
     OPS["@"] = _glyph("@", q_at_m, q_at, make_at_n(interp))
     OPS["."] = _glyph(".", lambda x: q_value(interp, x), q_dot, make_dot_n(interp))
     OPS["'"] = _glyph("'", None, None, q_compose)
@@ -2347,6 +2371,7 @@ def builtins(interp: Any) -> dict[str, Any]:
         "mdev": d("mdev", _moving("dev")),
         "ema": d("ema", q_ema),
         "mmu": d("mmu", q_mmu),
+        "lsq": d("lsq", q_lsq),
         "xkey": d("xkey", q_xkey),
         "xcol": d("xcol", q_xcol),
         "xcols": d("xcols", q_xcols),
