@@ -242,11 +242,12 @@ class RobustZScoreNorm(Processor):
 
     def fit(self, frame: pl.DataFrame) -> Self:
         cols = self._columns(frame)
-        x = _to_numpy(frame, cols)
-        if x.shape[0] == 0:
+        if frame.height == 0:
             raise ConfigError("RobustZScoreNorm.fit got an empty frame; the train span has no rows")
-        center = _nan_reduce(np.nanmedian, x)
-        scale = _nan_reduce(np.nanmedian, np.abs(x - center))
+        # column medians in polars (parallel); equal to numpy's nanmedian
+        center = _row(frame.select(_missing_as_null(c).median() for c in cols), cols)
+        mad = frame.select((_missing_as_null(c) - float(m)).abs().median() for c, m in zip(cols, center, strict=True))
+        scale = _row(mad, cols)
         scale += EPS
         scale *= 1.4826
         self.columns_ = cols
@@ -261,7 +262,7 @@ class RobustZScoreNorm(Processor):
             out = (_missing_as_null(c) - float(m)) / float(s)
             if self.clip_outlier:
                 out = out.clip(-3.0, 3.0)
-            exprs.append(out.alias(c))
+            exprs.append(out.fill_nan(None).alias(c))
         return frame.with_columns(exprs)
 
 
@@ -299,7 +300,7 @@ class ZScoreNorm(Processor):
     def transform(self, frame: pl.DataFrame) -> pl.DataFrame:
         self._check_fitted("mean_")
         return frame.with_columns(
-            ((_missing_as_null(c) - float(m)) / float(s)).alias(c)
+            ((_missing_as_null(c) - float(m)) / float(s)).fill_nan(None).alias(c)
             for c, m, s in zip(self.columns_, self.mean_, self.std_, strict=True)
         )
 
@@ -322,6 +323,13 @@ def _to_numpy(frame: pl.DataFrame, cols: list[str]) -> np.ndarray:
     if not cols:
         return np.empty((frame.height, 0))
     return frame.select(pl.col(cols).cast(pl.Float64)).to_numpy(order="c").astype(np.float64, copy=False)
+
+
+def _row(frame: pl.DataFrame, cols: list[str]) -> np.ndarray:
+    """The single row of ``frame`` as float64 ``(len(cols),)``, null -> NaN."""
+    if not cols:
+        return np.empty(0)
+    return np.array([np.nan if v is None else float(v) for v in frame.row(0)], dtype=np.float64)
 
 
 def _nan_reduce(func: Any, x: np.ndarray) -> np.ndarray:
