@@ -38,6 +38,7 @@ __all__ = [
     "run_backtest",
     "summarize_records",
     "record_run",
+    "store_path",
     "panel_fingerprint",
     "EW_ASSET",
     "EQUAL_WEIGHT",
@@ -362,21 +363,36 @@ class _LocalRunLog:
         return run_id
 
 
+def store_path(workspace: Path) -> Path:
+    """The workspace's store file: ``<workspace>/.rdq/rdq.duckdb`` (:func:`rdq.store.default_store_path`)."""
+    return Path(workspace) / ".rdq" / "rdq.duckdb"
+
+
 def record_run(
-    workspace: Path, *, kind: str, config: dict[str, Any], metrics: dict[str, Any], artifacts: dict[str, str]
+    workspace: Path,
+    *,
+    kind: str,
+    config: dict[str, Any],
+    metrics: dict[str, Any],
+    artifacts: dict[str, str],
+    panel: pl.DataFrame | None = None,
+    source: str | None = None,
 ) -> str:
-    """Write one run to the workspace store; returns the run id the store gives it."""
+    """Write the run (and its dataset, when ``panel`` is given) to the workspace store; return the run id.
+
+    Uses :class:`rdq.store.Store` at ``<workspace>/.rdq/rdq.duckdb`` in one transaction; while
+    ``rdq.store`` is not importable, a stand-in ``runs`` table in ``<workspace>/.rdq/pipeline_runs.duckdb``.
+    """
     try:
-        from rdq.store import Store  # type: ignore[attr-defined,unused-ignore]
+        from rdq.store import Store
     except ImportError:
-        log.info("rdq.store is not available; recording the run in %s", workspace / "pipeline_runs.duckdb")
-        return _LocalRunLog(workspace / "pipeline_runs.duckdb").add_run(kind, config, metrics, artifacts)
-    store = Store(workspace / "rdq.duckdb")
-    out = store.add_run(kind, config, metrics, artifacts)
-    close = getattr(store, "close", None)
-    if callable(close):
-        close()
-    return str(out)
+        fallback = Path(workspace) / ".rdq" / "pipeline_runs.duckdb"
+        log.info("rdq.store is not available; recording the run in %s", fallback)
+        return _LocalRunLog(fallback).add_run(kind, config, metrics, artifacts)
+    store = Store(store_path(workspace))
+    with store.transaction() as tx:
+        dataset = tx.add_dataset(panel, source=source) if panel is not None else None
+        return str(tx.add_run(kind, config, metrics, artifacts, dataset=dataset))
 
 
 # --------------------------------------------------------------------------- signal of the scores

@@ -16,7 +16,7 @@ __all__ = ["run_scenario_cli", "register_config_command"]
 
 
 def run_scenario_cli(
-    config_path: str | Path, workspace: str | Path = ".rdq", json: bool = False, *, fresh: bool = False
+    config_path: str | Path, workspace: str | Path = ".", json: bool = False, *, fresh: bool = False
 ) -> int:
     """Run a scenario file, show the metric table (or JSON on stdout), return the exit code (0).
 
@@ -49,7 +49,9 @@ def register_config_command(app: typer.Typer, *, name: str = "scenario") -> None
     @app.command(name)
     def _scenario(
         config: Path = typer.Argument(..., help="scenario YAML file, e.g. backtests/demo.yaml"),
-        workspace: Path = typer.Option(Path(".rdq"), "--workspace", "-w", help="store and run folders"),
+        workspace: Path = typer.Option(
+            Path("."), "--workspace", "-w", help="project folder (store and runs in .rdq/)"
+        ),
         json: bool = typer.Option(False, "--json", help="print the result as JSON"),
         fresh: bool = typer.Option(False, "--fresh", help="recompute every stage (ignore cached stages)"),
     ) -> None:

@@ -6,7 +6,9 @@ section, the source files' size and modification time; downstream: the panel's c
 fingerprint), so rerunning a killed scenario recomputes only the stages that had not finished, and
 changing one section recomputes that stage and what follows.
 
-Run folder ``<workspace>/runs/<name>-<config hash>/``::
+The run is recorded in the workspace store (``<workspace>/.rdq/rdq.duckdb``, :class:`rdq.store.Store`:
+its dataset by content fingerprint, and a ``backtest`` run with config, metrics and artifact paths).
+Run folder ``<workspace>/.rdq/runs/<name>-<config hash>/``::
 
     config.json        the scenario as run
     stages/            cached stage outputs (panel, factors, label, scores, records)
@@ -91,10 +93,10 @@ class ScenarioResult:
 
 
 def run_dir_for(config: ScenarioConfig, workspace: str | os.PathLike[str]) -> Path:
-    """``<workspace>/runs/<name>-<hash of the scenario>``: the same scenario always maps to the same folder."""
+    """``<workspace>/.rdq/runs/<name>-<hash of the scenario>``: the same scenario always maps to the same folder."""
     body = config.to_dict()
     body.pop("source", None)
-    return Path(workspace) / "runs" / f"{config.name}-{section_hash(body)[:10]}"
+    return Path(workspace) / ".rdq" / "runs" / f"{config.name}-{section_hash(body)[:10]}"
 
 
 def _source_stamp(config: ScenarioConfig) -> list[Any]:
@@ -173,7 +175,7 @@ def _clean(value: Any) -> Any:
 def run_scenario(
     config: ScenarioConfig | str | os.PathLike[str],
     *,
-    workspace: str | os.PathLike[str] = ".rdq",
+    workspace: str | os.PathLike[str] = ".",
     progress: bool = True,
     resume: bool = True,
 ) -> ScenarioResult:
@@ -184,7 +186,7 @@ def run_scenario(
     config:
         A :class:`ScenarioConfig` or the path of a scenario YAML file.
     workspace:
-        Folder of the store (``rdq.duckdb``) and of the run folders (``runs/``).
+        The project folder: the store is ``<workspace>/.rdq/rdq.duckdb``, run folders ``<workspace>/.rdq/runs/``.
     progress:
         Show a rich progress bar over the stages.
     resume:
@@ -319,7 +321,15 @@ def run_scenario(
             "backtest": backtest_key,
         },
     }
-    run_id = ad.record_run(ws, kind="backtest", config=store_config, metrics=metrics, artifacts=artifacts)
+    run_id = ad.record_run(
+        ws,
+        kind="backtest",
+        config=store_config,
+        metrics=metrics,
+        artifacts=artifacts,
+        panel=panel,
+        source=str(cfg.data.path) if cfg.data.path is not None else f"synthetic:{cfg.data.synthetic}",
+    )
     atomic_write_text(
         run_dir / "run.json",
         json.dumps(

@@ -14,7 +14,7 @@ import pytest
 
 from rdq.backtest import summarize
 from rdq.data import synth_market
-from rdq.pipeline import ScenarioResult, load_scenario, run_scenario
+from rdq.pipeline import STAGES, ScenarioResult, load_scenario, run_scenario
 from rdq.pipeline import _adapters as ad
 from rdq.report import CHARTS
 from rdq.signal import default_label
@@ -89,32 +89,44 @@ def test_signal_metrics_by_hand(small_run: tuple[ScenarioResult, Path]) -> None:
 
 def test_store_entry(small_run: tuple[ScenarioResult, Path]) -> None:
     res, ws = small_run
-    run = json.loads((res.run_dir / "run.json").read_text())
-    assert run["run_id"] == res.run_id and run["data_fingerprint"] == res.data_fingerprint
-    store_file = ws / "rdq.duckdb"
-    if store_file.exists():  # the real rdq.store
-        import rdq.store as rs
-
-        text = json.dumps([str(x) for x in vars(rs).values()])  # the module exists
-        assert text
-        con = duckdb.connect(str(store_file), read_only=True)
-        tables = {t[0] for t in con.execute("show tables").fetchall()}
+    run = json.loads((res.run_dir / "run.json").read_text())  # the latest run of this folder
+    assert run["data_fingerprint"] == res.data_fingerprint and set(run["stages"]) == set(STAGES)
+    try:
+        from rdq.store import Store
+    except ImportError:  # the stand-in of rdq.pipeline._adapters
+        con = duckdb.connect(str(ws / ".rdq" / "pipeline_runs.duckdb"), read_only=True)
+        rows = con.execute(
+            "select run_id, kind, config, metrics, artifacts from runs where run_id = ?", [res.run_id]
+        ).fetchall()
         con.close()
-        assert tables
-        return
-    con = duckdb.connect(str(ws / "pipeline_runs.duckdb"), read_only=True)
-    rows = con.execute("select run_id, kind, config, metrics, artifacts from runs").fetchall()
-    con.close()
-    assert len(rows) == 1
-    run_id, kind, config, metrics, artifacts = rows[0]
-    assert (run_id, kind) == (res.run_id, "backtest")
-    cfg: dict[str, Any] = json.loads(config)
-    assert cfg["data_fingerprint"] == res.data_fingerprint and cfg["name"] == "small"
-    m = json.loads(metrics)
-    assert m["excess_with_cost.information_ratio"] == pytest.approx(
-        res.metrics["excess_with_cost.information_ratio"]
+        assert len(rows) == 1
+        run_id, kind, config, metrics, artifacts = rows[0]
+        entry: dict[str, Any] = {
+            "run_id": run_id,
+            "kind": kind,
+            "config": json.loads(config),
+            "metrics": json.loads(metrics),
+            "artifacts": json.loads(artifacts),
+            "dataset": res.data_fingerprint,
+        }
+    else:
+        store = Store(ws / ".rdq" / "rdq.duckdb")
+        assert res.run_id in store.runs(kind="backtest")["run_id"].to_list()
+        entry = store.get_run(res.run_id)
+        datasets = store.datasets()
+        assert datasets["fingerprint"].to_list() == [res.data_fingerprint]
+    assert (entry["run_id"], entry["kind"], entry["dataset"]) == (
+        res.run_id,
+        "backtest",
+        res.data_fingerprint,
     )
-    a = json.loads(artifacts)
+    cfg = entry["config"]
+    assert cfg["data_fingerprint"] == res.data_fingerprint and cfg["name"] == "small"
+    assert cfg["strategy"]["topk"] == 10
+    m = entry["metrics"]
+    for k, v in res.metrics.items():
+        assert m[k] == (pytest.approx(v, rel=1e-12) if isinstance(v, float) else v)
+    a = entry["artifacts"]
     assert Path(a["records"]).is_file() and Path(a["report"]).is_file()
 
 
@@ -186,7 +198,7 @@ def test_resume_after_a_crash(
         with pytest.raises(KeyboardInterrupt):
             run_scenario(cfg, workspace=ws, progress=False)
     assert calls == {"load_data": 1, "compute_factors": 1, "compute_label": 1, "fit_predict": 1}
-    assert not list(ws.glob("runs/*/records.parquet"))  # nothing final written by the killed run
+    assert not list(ws.glob(".rdq/runs/*/records.parquet"))  # nothing final written by the killed run
 
     res = run_scenario(cfg, workspace=ws, progress=False)
     assert calls == {"load_data": 1, "compute_factors": 1, "compute_label": 1, "fit_predict": 1}
