@@ -1,21 +1,13 @@
-"""Shared fixtures: the ``../shared`` material, small synthetic panels."""
+"""Shared fixtures: the ``../shared`` material (see ``shared_data.py``)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+from shared_data import ROOT, SHARED, shared_path
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
-
-
-def shared_path(*parts: str) -> Path:
-    """Path under ``../shared``; skips the calling test with a clear reason when it is absent."""
-    path = SHARED.joinpath(*parts)
-    if not path.exists():
-        pytest.skip(f"needs {path} (../shared beside the project root; CI always has it)")
-    return path
+__all__ = ["ROOT", "SHARED", "shared_path"]
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from conftest import day
+from models_helpers import day
 
 from rdq.errors import ConfigError
 from rdq.models import (

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 import pytest
-from conftest import day, segments_for
+from models_helpers import day, segments_for
 
 from rdq.errors import SchemaError
 from rdq.models import (

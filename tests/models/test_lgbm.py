@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 import pytest
-from conftest import segments_for
+from models_helpers import segments_for
 
 from rdq.errors import ConfigError
 from rdq.models import CSRankNorm, DropnaLabel, Fillna, LGBMModel, Model, RobustZScoreNorm, build_dataset

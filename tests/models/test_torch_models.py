@@ -8,7 +8,7 @@ import numpy as np
 import polars as pl
 import pytest
 import torch
-from conftest import segments_for
+from models_helpers import segments_for
 
 from rdq.errors import ConfigError
 from rdq.models import (
@@ -137,3 +137,20 @@ def test_torch_model_errors(data) -> None:  # type: ignore[no-untyped-def]
         MLPModel(metric="icir").fit(ds)  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match="net 'gru'"):
         GRUModel(net_kwargs={"hiden_size": 3}).fit(ds)
+
+
+def test_progress_bar_and_daily_ic(data) -> None:  # type: ignore[no-untyped-def]
+    from rdq.models._torch_model import daily_ic
+
+    ds, _ = data
+    model = MLPModel(net_kwargs={"hidden": (4,)}, max_epochs=1, progress=True, **SMALL).fit(ds)
+    assert len(model.history_) == 1
+    keys, x, y = ds.arrays("valid")
+    pred = x[:, 0].astype(np.float64)
+    y = y.copy()
+    y[::7] = np.nan
+    frame = keys.with_columns(pl.Series("p", pred), pl.Series("y", y.astype(np.float64))).filter(
+        pl.col("y").is_not_nan()
+    )
+    want = frame.group_by("date").agg(pl.corr("p", "y").alias("ic"))["ic"].mean()
+    assert daily_ic(keys, pred, y) == pytest.approx(want, rel=1e-12)

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import polars as pl
 import pytest
-from conftest import segments_for
+from models_helpers import segments_for
 
 from rdq.errors import ConfigError
 from rdq.models import Fillna, TSWindows, build_dataset, make_windows

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import segments_for
+from models_helpers import segments_for
 
 from rdq.errors import ConfigError
 from rdq.models import FileModel, build_dataset, load_user_model

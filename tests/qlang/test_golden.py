@@ -17,9 +17,9 @@ from functools import cache
 from pathlib import Path
 
 import pytest
+from shared_data import shared_path
 
 from rdq.qlang.golden import GoldenRow, load_rows, load_skips, run_row
-from conftest import shared_path
 
 HERE = Path(__file__).resolve().parent
 CORE_FLOOR = 0.73

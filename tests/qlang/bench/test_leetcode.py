@@ -6,7 +6,7 @@ import gzip
 import json
 
 import pytest
-from conftest import shared_path
+from shared_data import shared_path
 
 from rdq.errors import DataError
 from rdq.qlang.bench._leetcode import translate_leetcode, translate_row
