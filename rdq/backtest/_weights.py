@@ -101,7 +101,7 @@ def _weights_loop(
                 if use_unit:
                     d = np.sign(d) * round_by_unit(abs(d), factor[t, i], unit, True)
                 delta[i] = d
-                order_value[i] = d * p
+                order_value[i] = w * value - pos[i] * p  # vectorbt's approx_order_value (sort key)
             order = np.argsort(order_value, kind="mergesort")
             for k in range(n_assets):
                 i = order[k]

@@ -97,3 +97,13 @@ def test_weights_from_scores_legs() -> None:
     np.testing.assert_allclose(per_day["short"], -1.0)
     with pytest.raises(ConfigError):
         weights_from_scores(scores, long=0)
+
+
+def test_ties_in_order_value_follow_vectorbt() -> None:
+    """New names of an equal-weight book have equal order values; the partial fill lands where vectorbt's does."""
+    panel, scores = _market(40, 60, 5)
+    weights = weights_from_scores(scores, long=10)
+    ex = Exchange.us(open_cost=0.0005, close_cost=0.0005, min_cost=0.0)
+    mine = backtest_weights(panel, weights, exchange=ex, account=1e8).records
+    value = to_vectorbt(panel, weights, exchange=ex, account=1e8).value().to_numpy()
+    np.testing.assert_allclose(mine["account"].to_numpy(), value, rtol=1e-12)
