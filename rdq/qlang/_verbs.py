@@ -2247,6 +2247,10 @@ def builtins(interp: Any) -> dict[str, Any]:
     def amb(name: str, fm: Any, fd: Any) -> Prim:
         return Prim(name, fm, fd)
 
+    from rdq.qlang._sql import functional_select, functional_update
+
+    OPS["?"] = _glyph("?", q_question_m, q_find, lambda a: q_vcond(a) if len(a) == 3 else functional_select(interp, a))
+    OPS["!"] = _glyph("!", q_bang_m, q_dict, lambda a: functional_update(interp, a))
     OPS["$"] = _glyph("$", q_string, q_cast)
     _PRINT[:] = [lambda v: q_0n(interp, v)]
     OPS["@"] = _glyph("@", q_at_m, q_at, make_at_n(interp))
