@@ -1,0 +1,646 @@
+"""Compile a parsed expression into one polars expression over the (asset, date)-sorted panel.
+
+Time-series operators work per asset: native polars ones (``shift``, ``rolling_mean``, ...) run
+with ``.over("asset")``; the others call a numba kernel from :mod:`rdq.factors._kernels` once on
+the whole column with the asset boundaries (``map_batches``), so there is no Python loop per
+asset. Cross-sectional operators (``CSRank``, ...) run with ``.over("date")``.
+
+Semantics are qlib's (``qlib/data/ops.py``), which are pandas': rolling windows use
+``min_periods=1``, ``Std``/``Var`` have ddof=1, NaN is skipped inside windows, a comparison with a
+missing value is ``False`` (``!=`` is ``True``), ``Greater``/``Less`` propagate missing values
+(``np.maximum``), division by zero gives ``inf``, ``0/0`` and ``Log`` of a negative number give a
+missing value. Missing values are polars nulls throughout (NaN results become null).
+
+``precision="qlib"`` also mimics qlib's dtypes: qlib stores fields as float32 and numpy keeps
+element-wise arithmetic in float32 (a Python scalar does not widen it), while pandas rolling
+aggregations and the cython kernels return float64. Tracking that gives bit-for-bit the same
+intermediate roundings as qlib; ``precision="float64"`` computes everything in float64.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import polars as pl
+
+from rdq.errors import ExpressionError, did_you_mean
+from rdq.factors import _kernels as K
+from rdq.factors._parser import Call, Field, Name, Node, Num, Str, parse
+
+__all__ = ["Precision", "CompileContext", "compile_expr", "OPERATORS", "operator_names", "negative_refs"]
+
+Precision = Literal["float64", "qlib"]
+Kind = Literal["f32", "f64", "bool", "scalar", "str", "field"]
+
+#: the hidden column marking rows that exist in the input panel (vs. calendar gaps we insert)
+REAL = "__rdq_real"
+
+#: operator name -> (parameter spec, one-line signature for messages). Spec letters:
+#: ``x`` expression or number, ``N`` window (int >= 0), ``R`` shift (any int), ``E`` EMA span/alpha
+#: (number >= 0), ``q`` quantile in [0, 1], ``s`` string, ``g`` a ``$field``
+OPERATORS: dict[str, tuple[str, str]] = {
+    # element-wise
+    "Abs": ("x", "Abs(x)"),
+    "Sign": ("x", "Sign(x)"),
+    "Log": ("x", "Log(x)"),
+    "Not": ("x", "Not(x)"),
+    "Neg": ("x", "-x"),
+    "Power": ("xx", "Power(x, y)"),
+    "Add": ("xx", "Add(x, y)"),
+    "Sub": ("xx", "Sub(x, y)"),
+    "Mul": ("xx", "Mul(x, y)"),
+    "Div": ("xx", "Div(x, y)"),
+    "Greater": ("xx", "Greater(x, y)"),
+    "Less": ("xx", "Less(x, y)"),
+    "Gt": ("xx", "Gt(x, y)"),
+    "Ge": ("xx", "Ge(x, y)"),
+    "Lt": ("xx", "Lt(x, y)"),
+    "Le": ("xx", "Le(x, y)"),
+    "Eq": ("xx", "Eq(x, y)"),
+    "Ne": ("xx", "Ne(x, y)"),
+    "And": ("xx", "And(x, y)"),
+    "Or": ("xx", "Or(x, y)"),
+    "If": ("xxx", "If(cond, x, y)"),
+    "Mask": ("xs", "Mask(x, 'INSTRUMENT')"),
+    # rolling, per asset
+    "Ref": ("xR", "Ref(x, N)"),
+    "Mean": ("xN", "Mean(x, N)"),
+    "Sum": ("xN", "Sum(x, N)"),
+    "Std": ("xN", "Std(x, N)"),
+    "Var": ("xN", "Var(x, N)"),
+    "Skew": ("xN", "Skew(x, N)"),
+    "Kurt": ("xN", "Kurt(x, N)"),
+    "Max": ("xN", "Max(x, N)"),
+    "Min": ("xN", "Min(x, N)"),
+    "IdxMax": ("xN", "IdxMax(x, N)"),
+    "IdxMin": ("xN", "IdxMin(x, N)"),
+    "Quantile": ("xNq", "Quantile(x, N, q)"),
+    "Med": ("xN", "Med(x, N)"),
+    "Mad": ("xN", "Mad(x, N)"),
+    "Rank": ("xN", "Rank(x, N)"),
+    "Count": ("xN", "Count(x, N)"),
+    "Delta": ("xN", "Delta(x, N)"),
+    "Slope": ("xN", "Slope(x, N)"),
+    "Rsquare": ("xN", "Rsquare(x, N)"),
+    "Resi": ("xN", "Resi(x, N)"),
+    "WMA": ("xN", "WMA(x, N)"),
+    "EMA": ("xE", "EMA(x, N)"),
+    "Corr": ("xxN", "Corr(x, y, N)"),
+    "Cov": ("xxN", "Cov(x, y, N)"),
+    # cross-sectional, per date
+    "CSRank": ("x", "CSRank(x)"),
+    "CSZScore": ("x", "CSZScore(x)"),
+    "CSDemean": ("x", "CSDemean(x)"),
+    "CSNeutralize": ("xg", "CSNeutralize(x, $group)"),
+}
+
+#: the minimum window qlib accepts (it raises below it)
+_MIN_WINDOW = {"Skew": 3, "Kurt": 4}
+
+
+def operator_names() -> list[str]:
+    """Public operator names (``Neg`` is the unary minus)."""
+    return [name for name in OPERATORS if name != "Neg"]
+
+
+@dataclass
+class CompileContext:
+    """What the compiler needs to know about the panel.
+
+    Parameters
+    ----------
+    fields:
+        Column names usable as ``$name``.
+    starts:
+        Asset boundaries ``(n_assets + 1,)`` of the sorted working frame (see ``_kernels``).
+    precision:
+        ``"float64"`` or ``"qlib"`` (float32 element-wise arithmetic, like qlib).
+    python_factors:
+        Registered Python factor name -> the column holding its values.
+    """
+
+    fields: frozenset[str]
+    starts: np.ndarray
+    precision: Precision = "float64"
+    python_factors: dict[str, str] = field(default_factory=dict)
+    max_len: int = 1
+
+
+@dataclass(frozen=True)
+class _Typed:
+    expr: pl.Expr | None
+    kind: Kind
+    value: float | str | None = None
+
+
+def _np_f32(fn: Callable[[np.ndarray], np.ndarray]) -> Callable[[pl.Series], pl.Series]:
+    def run(s: pl.Series) -> pl.Series:
+        with np.errstate(all="ignore"):
+            out = fn(s.cast(pl.Float32).fill_null(np.nan).to_numpy())
+        return pl.Series(s.name, out, dtype=pl.Float32)
+
+    return run
+
+
+def _np_f32_pair(fn: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Callable[[Sequence[pl.Series]], pl.Series]:
+    def run(series: Sequence[pl.Series]) -> pl.Series:
+        a, b = (s.cast(pl.Float32).fill_null(np.nan).to_numpy() for s in series)
+        with np.errstate(all="ignore"):
+            out = fn(a, b)
+        return pl.Series("v", out, dtype=pl.Float32)
+
+    return run
+
+
+def _lit(value: float, kind: Kind) -> pl.Expr:
+    return pl.lit(value, dtype=pl.Float32 if kind == "f32" else pl.Float64)
+
+
+class _Compiler:
+    def __init__(self, text: str, ctx: CompileContext) -> None:
+        self.text = text
+        self.ctx = ctx
+
+    def error(self, message: str, node: Node, hint: str = "") -> ExpressionError:
+        return ExpressionError(message, expr=self.text, pos=node.pos, hint=hint)
+
+    # -- leaves ----------------------------------------------------------------------------
+    def compile(self, node: Node) -> _Typed:
+        if isinstance(node, Num):
+            return _Typed(None, "scalar", node.value)
+        if isinstance(node, Str):
+            return _Typed(None, "str", node.value)
+        if isinstance(node, Field):
+            if node.name not in self.ctx.fields:
+                choices = sorted(self.ctx.fields)
+                hint = did_you_mean(node.name, choices)
+                if not hint:
+                    hint = f" (the panel has: {', '.join('$' + c for c in choices)})"
+                raise self.error(f"unknown field '${node.name}'", node, hint)
+            col = pl.col(node.name)
+            if self.ctx.precision == "qlib":
+                return _Typed(col.cast(pl.Float32), "f32")
+            return _Typed(col.cast(pl.Float64), "f64")
+        if isinstance(node, Name):
+            if node.name in self.ctx.python_factors:
+                return _Typed(pl.col(self.ctx.python_factors[node.name]).cast(pl.Float64), "f64")
+            if node.name in OPERATORS:
+                raise self.error(f"operator {node.name} needs arguments", node, f": {OPERATORS[node.name][1]}")
+            if node.name in self.ctx.fields:
+                raise self.error(f"unknown name '{node.name}'", node, f" (did you mean '${node.name}'?)")
+            hint = did_you_mean(node.name, [*self.ctx.python_factors, *operator_names()])
+            raise self.error(
+                f"unknown name '{node.name}'",
+                node,
+                hint or " (fields start with '$'; bare names must be registered Python factors)",
+            )
+        assert isinstance(node, Call)
+        return self.call(node)
+
+    # -- coercions -------------------------------------------------------------------------
+    def expr_of(self, t: _Typed, node: Node, like: Kind = "f64") -> pl.Expr:
+        if t.kind == "scalar":
+            assert isinstance(t.value, float)
+            return _lit(t.value, like)
+        if t.kind == "str" or t.expr is None:
+            raise self.error("expected a numeric expression, got a string", node)
+        return t.expr
+
+    def as_f64(self, t: _Typed, node: Node) -> pl.Expr:
+        return self.expr_of(t, node).cast(pl.Float64)
+
+    def as_bool(self, t: _Typed, node: Node) -> pl.Expr:
+        if t.kind == "bool":
+            assert t.expr is not None
+            return t.expr
+        if t.kind == "scalar":
+            return pl.lit(bool(t.value))
+        return (self.expr_of(t, node) != 0).fill_null(False)
+
+    # -- calls -----------------------------------------------------------------------------
+    def call(self, node: Call) -> _Typed:
+        op = node.op
+        if op not in OPERATORS:
+            raise self.error(f"unknown operator '{op}'", node, did_you_mean(op, operator_names()))
+        spec, signature = OPERATORS[op]
+        if len(node.args) != len(spec):
+            raise self.error(
+                f"{op} takes {len(spec)} argument{'s' if len(spec) != 1 else ''}, got {len(node.args)}",
+                node,
+                f": {signature}",
+            )
+        args: list[_Typed] = []
+        params: list[float | str] = []
+        for letter, arg in zip(spec, node.args, strict=True):
+            if letter == "x":
+                t = self.compile(arg)
+                if t.kind == "str":
+                    raise self.error(f"argument of {op} must be numeric, got a string", arg, f": {signature}")
+                args.append(t)
+            elif letter in "NRE":
+                params.append(self.window(op, letter, arg, signature))
+            elif letter == "q":
+                if not isinstance(arg, Num) or not 0.0 <= arg.value <= 1.0:
+                    raise self.error(f"q of {op} must be a number in [0, 1]", arg, f": {signature}")
+                params.append(arg.value)
+            elif letter == "s":
+                if not isinstance(arg, Str):
+                    raise self.error(f"{op} needs a quoted instrument name here", arg, f": {signature}")
+                params.append(arg.value)
+            elif letter == "g":
+                if not isinstance(arg, Field):
+                    raise self.error(f"{op} needs a $field naming the groups here", arg, f": {signature}")
+                self.compile(arg)  # validates the name
+                params.append(arg.name)
+        builder = getattr(self, f"op_{op}", None)
+        if builder is not None:
+            return builder(node, args, params)  # type: ignore[no-any-return]
+        raise AssertionError(op)  # pragma: no cover - every operator has a builder
+
+    def window(self, op: str, letter: str, arg: Node, signature: str) -> float:
+        if not isinstance(arg, Num):
+            raise self.error(f"the window of {op} must be a number literal", arg, f": {signature}")
+        v = arg.value
+        if letter == "E":
+            if v < 0:
+                raise self.error(f"the span of {op} must be >= 0", arg, f": {signature}")
+            return v
+        if not arg.is_int:
+            raise self.error(f"the window of {op} must be an integer, got {v:g}", arg, f": {signature}")
+        if letter == "N" and v < 0:
+            raise self.error(
+                f"the window of {op} must be >= 0 (0 = expanding)", arg, f": {signature}"
+            )
+        lowest = _MIN_WINDOW.get(op)
+        if lowest is not None and 0 < v < lowest:
+            raise self.error(f"the window of {op} must be >= {lowest} (or 0)", arg, f": {signature}")
+        return v
+
+    # -- element-wise ----------------------------------------------------------------------
+    @staticmethod
+    def promote(*kinds: Kind) -> Kind:
+        real = [k for k in kinds if k != "scalar"]
+        if not real:
+            return "scalar"
+        if all(k in ("f32", "bool") for k in real) and "f32" in real:
+            return "f32"
+        return "f64"
+
+    def pair(self, node: Call, args: list[_Typed]) -> tuple[pl.Expr, pl.Expr, Kind]:
+        a, b = args
+        kind = self.promote(a.kind, b.kind)
+        ea = self.expr_of(a, node.args[0], kind)
+        eb = self.expr_of(b, node.args[1], kind)
+        if kind == "f32":
+            ea, eb = ea.cast(pl.Float32), eb.cast(pl.Float32)
+        else:
+            ea, eb = ea.cast(pl.Float64), eb.cast(pl.Float64)
+        return ea, eb, kind
+
+    def arith(self, node: Call, args: list[_Typed], fn: Callable[[pl.Expr, pl.Expr], pl.Expr],
+              scalar: Callable[[float, float], float]) -> _Typed:
+        a, b = args
+        if a.kind == "scalar" and b.kind == "scalar":
+            assert isinstance(a.value, float) and isinstance(b.value, float)
+            with np.errstate(all="ignore"):
+                return _Typed(None, "scalar", float(scalar(np.float64(a.value), np.float64(b.value))))
+        ea, eb, kind = self.pair(node, args)
+        return _Typed(fn(ea, eb).fill_nan(None), kind)
+
+    def op_Add(self, node: Call, args: list[_Typed], _: list) -> _Typed:
+        return self.arith(node, args, lambda a, b: a + b, lambda a, b: a + b)
+
+    def op_Sub(self, node: Call, args: list[_Typed], _: list) -> _Typed:
+        return self.arith(node, args, lambda a, b: a - b, lambda a, b: a - b)
+
+    def op_Mul(self, node: Call, args: list[_Typed], _: list) -> _Typed:
+        return self.arith(node, args, lambda a, b: a * b, lambda a, b: a * b)
+
+    def op_Div(self, node: Call, args: list[_Typed], _: list) -> _Typed:
+        return self.arith(node, args, lambda a, b: a / b, lambda a, b: a / b)
+
+    def op_Power(self, node: Call, args: list[_Typed], _: list) -> _Typed:
+        if self.ctx.precision == "qlib" and "f32" in (args[0].kind, args[1].kind):
+            fn = _np_f32_pair(np.power)
+            return self.arith(
+                node, args, lambda a, b: pl.map_batches([a, b], fn, return_dtype=pl.Float32), np.power
+            )
+        return self.arith(node, args, lambda a, b: a.pow(b), lambda a, b: np.power(a, b))
+
+    def op_Greater(self, node: Call, args: list[_Typed], _: list) -> _Typed:
+        return self.arith(
+            node, args,
+            lambda a, b: pl.when(a.is_null() | b.is_null()).then(None).otherwise(pl.max_horizontal(a, b)),
+            lambda a, b: np.maximum(a, b),
+        )
+
+    def op_Less(self, node: Call, args: list[_Typed], _: list) -> _Typed:
+        return self.arith(
+            node, args,
+            lambda a, b: pl.when(a.is_null() | b.is_null()).then(None).otherwise(pl.min_horizontal(a, b)),
+            lambda a, b: np.minimum(a, b),
+        )
+
+    def compare(self, node: Call, args: list[_Typed], fn: Callable[[pl.Expr, pl.Expr], pl.Expr],
+                missing: bool) -> _Typed:
+        a, b = args
+        if a.kind == "scalar" and b.kind == "scalar":
+            r = fn(pl.lit(a.value), pl.lit(b.value))
+            return _Typed(r.cast(pl.Boolean), "bool")
+        kind: Kind = self.promote(a.kind, b.kind)
+        ea = self.expr_of(a, node.args[0], kind)
+        eb = self.expr_of(b, node.args[1], kind)
+        return _Typed(fn(ea, eb).fill_null(missing), "bool")
+
+    def op_Gt(self, node: Call, args: list[_Typed], _: list) -> _Typed:
+        return self.compare(node, args, lambda a, b: a > b, False)
+
+    def op_Ge(self, node: Call, args: list[_Typed], _: list) -> _Typed:
+        return self.compare(node, args, lambda a, b: a >= b, False)
+
+    def op_Lt(self, node: Call, args: list[_Typed], _: list) -> _Typed:
+        return self.compare(node, args, lambda a, b: a < b, False)
+
+    def op_Le(self, node: Call, args: list[_Typed], _: list) -> _Typed:
+        return self.compare(node, args, lambda a, b: a <= b, False)
+
+    def op_Eq(self, node: Call, args: list[_Typed], _: list) -> _Typed:
+        return self.compare(node, args, lambda a, b: a == b, False)
+
+    def op_Ne(self, node: Call, args: list[_Typed], _: list) -> _Typed:
+        return self.compare(node, args, lambda a, b: a != b, True)
+
+    def op_And(self, node: Call, args: list[_Typed], _: list) -> _Typed:
+        return _Typed(self.as_bool(args[0], node.args[0]) & self.as_bool(args[1], node.args[1]), "bool")
+
+    def op_Or(self, node: Call, args: list[_Typed], _: list) -> _Typed:
+        return _Typed(self.as_bool(args[0], node.args[0]) | self.as_bool(args[1], node.args[1]), "bool")
+
+    def op_Not(self, node: Call, args: list[_Typed], _: list) -> _Typed:
+        return _Typed(~self.as_bool(args[0], node.args[0]), "bool")
+
+    def unary(self, node: Call, args: list[_Typed], fn: Callable[[pl.Expr], pl.Expr],
+              scalar: Callable[[float], float], kind: Kind | None = None) -> _Typed:
+        (a,) = args
+        if a.kind == "scalar":
+            assert isinstance(a.value, float)
+            with np.errstate(all="ignore"):
+                return _Typed(None, "scalar", float(scalar(np.float64(a.value))))
+        k: Kind = kind or ("f32" if a.kind == "f32" else "f64")
+        e = self.expr_of(a, node.args[0]).cast(pl.Float32 if k == "f32" else pl.Float64)
+        return _Typed(fn(e).fill_nan(None), k)
+
+    def op_Abs(self, node: Call, args: list[_Typed], _: list) -> _Typed:
+        return self.unary(node, args, lambda e: e.abs(), np.abs)
+
+    def op_Sign(self, node: Call, args: list[_Typed], _: list) -> _Typed:
+        # qlib casts to float32 before np.sign
+        kind: Kind = "f32" if self.ctx.precision == "qlib" else "f64"
+        return self.unary(node, args, lambda e: e.sign(), np.sign, kind)
+
+    def op_Log(self, node: Call, args: list[_Typed], _: list) -> _Typed:
+        if self.ctx.precision == "qlib" and args[0].kind == "f32":
+            # numpy's float32 log is not always correctly rounded; use it to round like qlib
+            return self.unary(node, args, lambda e: e.map_batches(_np_f32(np.log), is_elementwise=True), np.log)
+        return self.unary(node, args, lambda e: e.log(), np.log)
+
+    def op_Neg(self, node: Call, args: list[_Typed], _: list) -> _Typed:
+        return self.unary(node, args, lambda e: -e, lambda v: -v)
+
+    def op_If(self, node: Call, args: list[_Typed], _: list) -> _Typed:
+        c, a, b = args
+        if c.kind == "bool":
+            cond = self.as_bool(c, node.args[0])
+        elif c.kind == "scalar":
+            cond = pl.lit(bool(c.value))
+        else:  # np.where on a float array: NaN is truthy
+            ec = self.expr_of(c, node.args[0])
+            cond = ec.is_null() | (ec != 0)
+        kind = self.promote(a.kind, b.kind)
+        if kind == "scalar":
+            kind = "f64"
+        ea = self.expr_of(a, node.args[1], kind)
+        eb = self.expr_of(b, node.args[2], kind)
+        dtype = pl.Float32 if kind == "f32" else pl.Float64
+        return _Typed(pl.when(cond).then(ea.cast(dtype)).otherwise(eb.cast(dtype)), kind)
+
+    def op_Mask(self, node: Call, args: list[_Typed], params: list) -> _Typed:
+        (a,) = args
+        (instrument,) = params
+        e = self.expr_of(a, node.args[0])
+        pick = pl.col("asset").str.to_uppercase() == str(instrument).upper()
+        out = e.filter(pick & pl.col(REAL)).first().over("date")
+        return _Typed(out, a.kind if a.kind != "scalar" else "f64")
+
+    # -- rolling ---------------------------------------------------------------------------
+    def win(self, n: float) -> int:
+        return int(n) if n > 0 else self.ctx.max_len
+
+    def kernel(self, e: pl.Expr, fn: Callable[..., np.ndarray], *params: object) -> pl.Expr:
+        starts = self.ctx.starts
+
+        def run(s: pl.Series) -> pl.Series:
+            x = s.cast(pl.Float64).to_numpy()
+            return pl.Series(s.name, fn(np.ascontiguousarray(x, dtype=np.float64), starts, *params)).fill_nan(None)
+
+        return e.cast(pl.Float64).map_batches(run, return_dtype=pl.Float64)
+
+    def kernel2(self, a: pl.Expr, b: pl.Expr, fn: Callable[..., np.ndarray], *params: object) -> pl.Expr:
+        starts = self.ctx.starts
+
+        def run(series: Sequence[pl.Series]) -> pl.Series:
+            x = np.ascontiguousarray(series[0].cast(pl.Float64).to_numpy(), dtype=np.float64)
+            y = np.ascontiguousarray(series[1].cast(pl.Float64).to_numpy(), dtype=np.float64)
+            return pl.Series("v", fn(x, y, starts, *params)).fill_nan(None)
+
+        return pl.map_batches([a.cast(pl.Float64), b.cast(pl.Float64)], run, return_dtype=pl.Float64)
+
+    def series(self, args: list[_Typed], node: Call) -> pl.Expr:
+        return self.expr_of(args[0], node.args[0])
+
+    def op_Ref(self, node: Call, args: list[_Typed], params: list) -> _Typed:
+        (n,) = params
+        e = self.series(args, node)
+        kind: Kind = args[0].kind if args[0].kind in ("f32", "f64", "bool") else "f64"
+        if n == 0:
+            return _Typed(e.first().over("asset"), kind)
+        return _Typed(e.shift(int(n)).over("asset"), kind)
+
+    def op_Delta(self, node: Call, args: list[_Typed], params: list) -> _Typed:
+        (n,) = params
+        k: Kind = "f32" if args[0].kind == "f32" else "f64"
+        e = self.series(args, node).cast(pl.Float32 if k == "f32" else pl.Float64)
+        prev = e.first().over("asset") if n == 0 else e.shift(int(n)).over("asset")
+        return _Typed((e - prev).fill_nan(None), k)
+
+    def native(self, node: Call, args: list[_Typed], params: list, method: str) -> _Typed:
+        (n,) = params
+        e = self.as_f64(args[0], node.args[0])
+        out = getattr(e, method)(window_size=self.win(n), min_samples=1).over("asset")
+        return _Typed(out, "f64")
+
+    def op_Mean(self, node: Call, args: list[_Typed], params: list) -> _Typed:
+        return self.native(node, args, params, "rolling_mean")
+
+    def op_Sum(self, node: Call, args: list[_Typed], params: list) -> _Typed:
+        return self.native(node, args, params, "rolling_sum")
+
+    def op_Max(self, node: Call, args: list[_Typed], params: list) -> _Typed:
+        return self.native(node, args, params, "rolling_max")
+
+    def op_Min(self, node: Call, args: list[_Typed], params: list) -> _Typed:
+        return self.native(node, args, params, "rolling_min")
+
+    def kern(self, node: Call, args: list[_Typed], fn: Callable[..., np.ndarray], *params: object) -> _Typed:
+        return _Typed(self.kernel(self.as_f64(args[0], node.args[0]), fn, *params), "f64")
+
+    def op_Count(self, node: Call, args: list[_Typed], params: list) -> _Typed:
+        return self.kern(node, args, K.rolling_count, int(params[0]))
+
+    def op_Std(self, node: Call, args: list[_Typed], params: list) -> _Typed:
+        return self.kern(node, args, K.rolling_std, int(params[0]), 1, False)
+
+    def op_Var(self, node: Call, args: list[_Typed], params: list) -> _Typed:
+        return self.kern(node, args, K.rolling_std, int(params[0]), 1, True)
+
+    def op_Skew(self, node: Call, args: list[_Typed], params: list) -> _Typed:
+        return self.kern(node, args, K.rolling_skew, int(params[0]))
+
+    def op_Kurt(self, node: Call, args: list[_Typed], params: list) -> _Typed:
+        return self.kern(node, args, K.rolling_kurt, int(params[0]))
+
+    def op_IdxMax(self, node: Call, args: list[_Typed], params: list) -> _Typed:
+        return self.kern(node, args, K.rolling_idx, int(params[0]), True)
+
+    def op_IdxMin(self, node: Call, args: list[_Typed], params: list) -> _Typed:
+        return self.kern(node, args, K.rolling_idx, int(params[0]), False)
+
+    def op_Quantile(self, node: Call, args: list[_Typed], params: list) -> _Typed:
+        return self.kern(node, args, K.rolling_quantile, int(params[0]), float(params[1]))
+
+    def op_Med(self, node: Call, args: list[_Typed], params: list) -> _Typed:
+        return self.kern(node, args, K.rolling_median, int(params[0]))
+
+    def op_Mad(self, node: Call, args: list[_Typed], params: list) -> _Typed:
+        return self.kern(node, args, K.rolling_mad, int(params[0]))
+
+    def op_Rank(self, node: Call, args: list[_Typed], params: list) -> _Typed:
+        return self.kern(node, args, K.rolling_rank, int(params[0]))
+
+    def op_Slope(self, node: Call, args: list[_Typed], params: list) -> _Typed:
+        return self.kern(node, args, K.rolling_slope, int(params[0]))
+
+    def op_Resi(self, node: Call, args: list[_Typed], params: list) -> _Typed:
+        return self.kern(node, args, K.rolling_resi, int(params[0]))
+
+    def op_WMA(self, node: Call, args: list[_Typed], params: list) -> _Typed:
+        return self.kern(node, args, K.rolling_wma, int(params[0]))
+
+    def near_constant(self, e: pl.Expr, n: int) -> pl.Expr:
+        # qlib: np.isclose(x.rolling(N, min_periods=1).std(), 0, atol=2e-05)
+        std = self.kernel(e, K.rolling_std, n, 1, False)
+        return (std.abs() <= 2e-5).fill_null(False)
+
+    def op_Rsquare(self, node: Call, args: list[_Typed], params: list) -> _Typed:
+        n = int(params[0])
+        e = self.as_f64(args[0], node.args[0])
+        out = self.kernel(e, K.rolling_rsquare, n)
+        if n > 0:
+            out = pl.when(self.near_constant(e, n)).then(None).otherwise(out)
+        return _Typed(out, "f64")
+
+    def op_EMA(self, node: Call, args: list[_Typed], params: list) -> _Typed:
+        n = float(params[0])
+        e = self.as_f64(args[0], node.args[0])
+        if n == 0:
+            return _Typed(self.kernel(e, K.expanding_ema), "f64")
+        alpha = n if 0 < n < 1 else 2.0 / (n + 1.0)
+        return _Typed(self.kernel(e, K.ewm_mean, alpha), "f64")
+
+    def op_Corr(self, node: Call, args: list[_Typed], params: list) -> _Typed:
+        n = int(params[0])
+        a = self.as_f64(args[0], node.args[0])
+        b = self.as_f64(args[1], node.args[1])
+        out = self.kernel2(a, b, K.rolling_corr, self.win(n) if n == 0 else n)
+        if n > 0:
+            out = pl.when(self.near_constant(a, n) | self.near_constant(b, n)).then(None).otherwise(out)
+        return _Typed(out, "f64")
+
+    def op_Cov(self, node: Call, args: list[_Typed], params: list) -> _Typed:
+        n = int(params[0])
+        a = self.as_f64(args[0], node.args[0])
+        b = self.as_f64(args[1], node.args[1])
+        return _Typed(self.kernel2(a, b, K.rolling_cov, n), "f64")
+
+    # -- cross-sectional -------------------------------------------------------------------
+    def real(self, node: Call, args: list[_Typed]) -> pl.Expr:
+        e = self.as_f64(args[0], node.args[0])
+        return pl.when(pl.col(REAL)).then(e)
+
+    def op_CSRank(self, node: Call, args: list[_Typed], _: list) -> _Typed:
+        e = self.real(node, args)
+        return _Typed(e.rank("average").over("date") / e.count().over("date"), "f64")
+
+    def op_CSZScore(self, node: Call, args: list[_Typed], _: list) -> _Typed:
+        e = self.real(node, args)
+        out = (e - e.mean().over("date")) / e.std(ddof=1).over("date")
+        return _Typed(out.fill_nan(None), "f64")
+
+    def op_CSDemean(self, node: Call, args: list[_Typed], _: list) -> _Typed:
+        e = self.real(node, args)
+        return _Typed(e - e.mean().over("date"), "f64")
+
+    def op_CSNeutralize(self, node: Call, args: list[_Typed], params: list) -> _Typed:
+        e = self.real(node, args)
+        return _Typed(e - e.mean().over(["date", str(params[0])]), "f64")
+
+
+def compile_expr(expr: str | Node, ctx: CompileContext, *, text: str | None = None) -> pl.Expr:
+    """Compile one expression into a Float64 polars expression.
+
+    Parameters
+    ----------
+    expr:
+        Expression text or an already parsed node.
+    ctx:
+        The working frame's fields and asset boundaries.
+    text:
+        Source text for error messages when ``expr`` is a node.
+
+    Returns
+    -------
+    pl.Expr
+        Evaluates, on the working frame, to one Float64 value per row (null = missing).
+
+    Raises
+    ------
+    ExpressionError
+        Unknown operator or field (with a suggestion), wrong arity, bad argument.
+    """
+    source = expr if isinstance(expr, str) else (text or str(expr))
+    node = parse(expr) if isinstance(expr, str) else expr
+    comp = _Compiler(source, ctx)
+    t = comp.compile(node)
+    if t.kind == "scalar":
+        assert isinstance(t.value, float)
+        return pl.lit(t.value, dtype=pl.Float64).fill_nan(None)
+    if t.kind == "str":
+        raise ExpressionError("an expression must be numeric, not a string", expr=source, pos=node.pos)
+    assert t.expr is not None
+    return t.expr.cast(pl.Float64).fill_nan(None)
+
+
+def negative_refs(node: Node) -> list[Call]:
+    """Every ``Ref(x, N)`` with ``N < 0`` in ``node`` (they read future values)."""
+    found: list[Call] = []
+    if isinstance(node, Call):
+        if node.op == "Ref" and len(node.args) == 2:
+            n = node.args[1]
+            if isinstance(n, Num) and n.value < 0:
+                found.append(node)
+        for a in node.args:
+            found.extend(negative_refs(a))
+    return found

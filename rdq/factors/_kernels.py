@@ -1,0 +1,555 @@
+"""Numba rolling kernels for the operators polars has no exact native equivalent for.
+
+Every kernel works on one flat ``float64`` array holding all assets one after another (the panel
+sorted by ``(asset, date)``) and a ``starts`` array of group boundaries::
+
+    values  shape (n_rows,)        NaN = missing
+    starts  shape (n_assets + 1,)  values[starts[g]:starts[g+1]] is asset g, in date order
+
+and returns a ``float64`` array of shape ``(n_rows,)``. Windows never cross an asset boundary. A
+``window`` of 0 means *expanding* (qlib's ``N == 0``). Unless noted, semantics are pandas'
+``rolling(window, min_periods=1)`` as qlib calls it: NaN values are skipped, a window with no valid
+value gives NaN, the first ``window - 1`` rows of an asset use the shorter window available.
+
+Kernels release the GIL: polars runs several of them at once on its thread pool (no nested
+parallelism, which oversubscribes the cores).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numba as nb
+import numpy as np
+
+__all__ = [
+    "group_starts",
+    "rolling_std",
+    "rolling_skew",
+    "rolling_kurt",
+    "rolling_idx",
+    "rolling_rank",
+    "rolling_quantile",
+    "rolling_median",
+    "rolling_mad",
+    "rolling_wma",
+    "ewm_mean",
+    "expanding_ema",
+    "rolling_slope",
+    "rolling_rsquare",
+    "rolling_resi",
+    "rolling_cov",
+    "rolling_corr",
+    "rolling_count",
+]
+
+_JIT: dict[str, Any] = {"nogil": True, "cache": True}
+
+
+def group_starts(lengths: np.ndarray) -> np.ndarray:
+    """Group boundaries ``(n_groups + 1,)`` int64 from per-group row counts."""
+    out = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=out[1:])
+    return out
+
+
+@nb.njit(inline="always")
+def _lo(i: int, s: int, window: int) -> int:
+    if window <= 0:
+        return s
+    return max(s, i - window + 1)
+
+
+@nb.njit(**_JIT)
+def rolling_std(values: np.ndarray, starts: np.ndarray, window: int, ddof: int, squared: bool) -> np.ndarray:
+    """Rolling standard deviation (``squared=True``: variance), two-pass, ``ddof`` as pandas.
+
+    A window of identical values gives exactly 0, as pandas' ``roll_var`` does.
+    """
+    n = values.shape[0]
+    out = np.empty(n)
+    for g in nb.prange(starts.shape[0] - 1):
+        s, e = starts[g], starts[g + 1]
+        for i in range(s, e):
+            lo = _lo(i, s, window)
+            cnt = 0
+            tot = 0.0
+            first = np.nan
+            same = True
+            for j in range(lo, i + 1):
+                v = values[j]
+                if not math.isnan(v):
+                    if cnt == 0:
+                        first = v
+                    elif v != first:
+                        same = False
+                    cnt += 1
+                    tot += v
+            if cnt - ddof <= 0:
+                out[i] = np.nan
+                continue
+            if same:
+                out[i] = 0.0
+                continue
+            m = tot / cnt
+            ss = 0.0
+            for j in range(lo, i + 1):
+                v = values[j]
+                if not math.isnan(v):
+                    ss += (v - m) * (v - m)
+            var = ss / (cnt - ddof)
+            out[i] = var if squared else math.sqrt(var)
+    return out
+
+
+@nb.njit(**_JIT)
+def rolling_skew(values: np.ndarray, starts: np.ndarray, window: int) -> np.ndarray:
+    """Rolling bias-corrected skewness (pandas ``rolling.skew``): NaN below 3 observations."""
+    n = values.shape[0]
+    out = np.empty(n)
+    for g in nb.prange(starts.shape[0] - 1):
+        s, e = starts[g], starts[g + 1]
+        for i in range(s, e):
+            lo = _lo(i, s, window)
+            cnt = 0
+            tot = 0.0
+            for j in range(lo, i + 1):
+                v = values[j]
+                if not math.isnan(v):
+                    cnt += 1
+                    tot += v
+            if cnt < 3:
+                out[i] = np.nan
+                continue
+            m = tot / cnt
+            m2 = 0.0
+            m3 = 0.0
+            for j in range(lo, i + 1):
+                v = values[j]
+                if not math.isnan(v):
+                    d = v - m
+                    m2 += d * d
+                    m3 += d * d * d
+            m2 /= cnt
+            m3 /= cnt
+            if m2 <= 1e-14 * max(1.0, m * m):
+                out[i] = np.nan
+                continue
+            out[i] = math.sqrt(cnt * (cnt - 1.0)) / (cnt - 2.0) * m3 / m2**1.5
+    return out
+
+
+@nb.njit(**_JIT)
+def rolling_kurt(values: np.ndarray, starts: np.ndarray, window: int) -> np.ndarray:
+    """Rolling bias-corrected excess kurtosis (pandas ``rolling.kurt``): NaN below 4 observations."""
+    n = values.shape[0]
+    out = np.empty(n)
+    for g in nb.prange(starts.shape[0] - 1):
+        s, e = starts[g], starts[g + 1]
+        for i in range(s, e):
+            lo = _lo(i, s, window)
+            cnt = 0
+            tot = 0.0
+            for j in range(lo, i + 1):
+                v = values[j]
+                if not math.isnan(v):
+                    cnt += 1
+                    tot += v
+            if cnt < 4:
+                out[i] = np.nan
+                continue
+            m = tot / cnt
+            s2 = 0.0
+            s4 = 0.0
+            for j in range(lo, i + 1):
+                v = values[j]
+                if not math.isnan(v):
+                    d = (v - m) * (v - m)
+                    s2 += d
+                    s4 += d * d
+            if s2 / cnt <= 1e-14 * max(1.0, m * m):
+                out[i] = np.nan
+                continue
+            c = float(cnt)
+            out[i] = (c * (c + 1.0) * (c - 1.0) * s4 / (s2 * s2) - 3.0 * (c - 1.0) ** 2) / ((c - 2.0) * (c - 3.0))
+    return out
+
+
+@nb.njit(**_JIT)
+def rolling_idx(values: np.ndarray, starts: np.ndarray, window: int, find_max: bool) -> np.ndarray:
+    """qlib's ``IdxMax``/``IdxMin``: 1-based position of the max/min in the window.
+
+    Reproduces ``rolling(N, min_periods=1).apply(lambda x: x.argmax() + 1, raw=True)``: the window
+    passed to numpy still holds its NaN values and ``np.argmax`` returns the first NaN, so a window
+    with a missing value reports that value's position; a window without valid values is NaN.
+    """
+    n = values.shape[0]
+    out = np.empty(n)
+    for g in nb.prange(starts.shape[0] - 1):
+        s, e = starts[g], starts[g + 1]
+        for i in range(s, e):
+            lo = _lo(i, s, window)
+            cnt = 0
+            best = 0
+            bv = np.nan
+            first_nan = -1
+            for j in range(lo, i + 1):
+                v = values[j]
+                if math.isnan(v):
+                    if first_nan < 0:
+                        first_nan = j - lo
+                    continue
+                if cnt == 0 or (find_max and v > bv) or ((not find_max) and v < bv):
+                    bv = v
+                    best = j - lo
+                cnt += 1
+            if cnt == 0:
+                out[i] = np.nan
+            elif first_nan >= 0:
+                out[i] = first_nan + 1.0
+            else:
+                out[i] = best + 1.0
+    return out
+
+
+@nb.njit(**_JIT)
+def rolling_rank(values: np.ndarray, starts: np.ndarray, window: int) -> np.ndarray:
+    """Percentile rank of the last value in the window (pandas ``rolling.rank(pct=True)``).
+
+    Average rank among the window's valid values divided by their count; NaN when the last value
+    is missing.
+    """
+    n = values.shape[0]
+    out = np.empty(n)
+    for g in nb.prange(starts.shape[0] - 1):
+        s, e = starts[g], starts[g + 1]
+        for i in range(s, e):
+            x = values[i]
+            if math.isnan(x):
+                out[i] = np.nan
+                continue
+            lo = _lo(i, s, window)
+            cnt = 0
+            less = 0
+            eq = 0
+            for j in range(lo, i + 1):
+                v = values[j]
+                if not math.isnan(v):
+                    cnt += 1
+                    if v < x:
+                        less += 1
+                    elif v == x:
+                        eq += 1
+            out[i] = (less + (eq + 1) / 2.0) / cnt
+    return out
+
+
+@nb.njit(inline="always")
+def _window_sorted(values: np.ndarray, lo: int, hi: int, buf: np.ndarray) -> int:
+    cnt = 0
+    for j in range(lo, hi + 1):
+        v = values[j]
+        if not math.isnan(v):
+            buf[cnt] = v
+            cnt += 1
+    buf[:cnt].sort()
+    return cnt
+
+
+@nb.njit(**_JIT)
+def rolling_quantile(values: np.ndarray, starts: np.ndarray, window: int, q: float) -> np.ndarray:
+    """Rolling quantile with linear interpolation, as pandas' ``rolling.quantile``."""
+    n = values.shape[0]
+    out = np.empty(n)
+    for g in nb.prange(starts.shape[0] - 1):
+        s, e = starts[g], starts[g + 1]
+        buf = np.empty(max(e - s, 1))
+        for i in range(s, e):
+            cnt = _window_sorted(values, _lo(i, s, window), i, buf)
+            if cnt == 0:
+                out[i] = np.nan
+                continue
+            pos = q * (cnt - 1)
+            k = int(pos)
+            if k == pos:
+                out[i] = buf[k]
+            else:
+                lo_v = buf[k]
+                hi_v = buf[k + 1]
+                out[i] = lo_v + (hi_v - lo_v) * (pos - k)
+    return out
+
+
+@nb.njit(**_JIT)
+def rolling_median(values: np.ndarray, starts: np.ndarray, window: int) -> np.ndarray:
+    """Rolling median (pandas ``rolling.median``: mean of the two middle values when even)."""
+    n = values.shape[0]
+    out = np.empty(n)
+    for g in nb.prange(starts.shape[0] - 1):
+        s, e = starts[g], starts[g + 1]
+        buf = np.empty(max(e - s, 1))
+        for i in range(s, e):
+            cnt = _window_sorted(values, _lo(i, s, window), i, buf)
+            if cnt == 0:
+                out[i] = np.nan
+            elif cnt % 2 == 1:
+                out[i] = buf[cnt // 2]
+            else:
+                out[i] = (buf[cnt // 2 - 1] + buf[cnt // 2]) / 2.0
+    return out
+
+
+@nb.njit(**_JIT)
+def rolling_mad(values: np.ndarray, starts: np.ndarray, window: int) -> np.ndarray:
+    """qlib's ``Mad``: mean absolute deviation from the mean of the window's valid values."""
+    n = values.shape[0]
+    out = np.empty(n)
+    for g in nb.prange(starts.shape[0] - 1):
+        s, e = starts[g], starts[g + 1]
+        for i in range(s, e):
+            lo = _lo(i, s, window)
+            cnt = 0
+            tot = 0.0
+            for j in range(lo, i + 1):
+                v = values[j]
+                if not math.isnan(v):
+                    cnt += 1
+                    tot += v
+            if cnt == 0:
+                out[i] = np.nan
+                continue
+            m = tot / cnt
+            acc = 0.0
+            for j in range(lo, i + 1):
+                v = values[j]
+                if not math.isnan(v):
+                    acc += abs(v - m)
+            out[i] = acc / cnt
+    return out
+
+
+@nb.njit(**_JIT)
+def rolling_wma(values: np.ndarray, starts: np.ndarray, window: int) -> np.ndarray:
+    """qlib's ``WMA``: ``np.nanmean(w * x)`` with ``w = (1..L) / sum(1..L)``, L the window length.
+
+    Note qlib divides by the number of *valid* values, not by the weights' sum, so a window with
+    missing values is scaled down; this reproduces it.
+    """
+    n = values.shape[0]
+    out = np.empty(n)
+    for g in nb.prange(starts.shape[0] - 1):
+        s, e = starts[g], starts[g + 1]
+        for i in range(s, e):
+            lo = _lo(i, s, window)
+            length = i - lo + 1
+            wsum = length * (length + 1) / 2.0
+            cnt = 0
+            acc = 0.0
+            for j in range(lo, i + 1):
+                v = values[j]
+                if not math.isnan(v):
+                    cnt += 1
+                    acc += ((j - lo + 1) / wsum) * v
+            out[i] = acc / cnt if cnt > 0 else np.nan
+    return out
+
+
+@nb.njit(**_JIT)
+def ewm_mean(values: np.ndarray, starts: np.ndarray, alpha: float) -> np.ndarray:
+    """pandas ``ewm(alpha=alpha, adjust=True, ignore_na=False, min_periods=1).mean()`` per asset."""
+    n = values.shape[0]
+    out = np.empty(n)
+    old_wt_factor = 1.0 - alpha
+    for g in nb.prange(starts.shape[0] - 1):
+        s, e = starts[g], starts[g + 1]
+        if e <= s:
+            continue
+        weighted = values[s]
+        old_wt = 1.0
+        nobs = 0 if math.isnan(weighted) else 1
+        out[s] = weighted if nobs >= 1 else np.nan
+        for i in range(s + 1, e):
+            cur = values[i]
+            is_obs = not math.isnan(cur)
+            if is_obs:
+                nobs += 1
+            if not math.isnan(weighted):
+                old_wt *= old_wt_factor
+                if is_obs:
+                    if weighted != cur:
+                        weighted = (old_wt * weighted + cur) / (old_wt + 1.0)
+                    old_wt += 1.0
+            elif is_obs:
+                weighted = cur
+            out[i] = weighted if nobs >= 1 else np.nan
+    return out
+
+
+@nb.njit(**_JIT)
+def expanding_ema(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """qlib's ``EMA(x, 0)``: ``nansum(w * x)`` with ``w ~ a**(L-1..0)``, ``a = 1 - 2/(1+L)``."""
+    n = values.shape[0]
+    out = np.empty(n)
+    for g in nb.prange(starts.shape[0] - 1):
+        s, e = starts[g], starts[g + 1]
+        for i in range(s, e):
+            length = i - s + 1
+            a = 1.0 - 2.0 / (1.0 + length)
+            wsum = 0.0
+            for k in range(length):
+                wsum += a**k
+            acc = 0.0
+            cnt = 0
+            for j in range(s, i + 1):
+                v = values[j]
+                if not math.isnan(v):
+                    cnt += 1
+                    acc += a ** (i - j) / wsum * v
+            out[i] = acc if cnt > 0 else np.nan
+    return out
+
+
+@nb.njit(inline="always")
+def _reg_update(val: float, front: float, window: float, st: np.ndarray) -> None:
+    # st = [i_sum, x_sum, x2_sum, y_sum, xy_sum, y2_sum, na_count]; qlib's rolling.pyx update()
+    st[4] = st[4] - st[3]
+    st[2] = st[2] + st[0] - 2 * st[1]
+    st[1] = st[1] - st[0]
+    if not math.isnan(front):
+        st[0] -= 1
+        st[3] -= front
+        st[5] -= front * front
+    else:
+        st[6] -= 1
+    if math.isnan(val):
+        st[6] += 1
+    else:
+        st[0] += 1
+        st[1] += window
+        st[2] += window * window
+        st[3] += val
+        st[5] += val * val
+        st[4] += window * val
+
+
+@nb.njit(**_JIT)
+def _rolling_reg(values: np.ndarray, starts: np.ndarray, window: int, what: int) -> np.ndarray:
+    """qlib's cython ``rolling_slope`` (0) / ``rolling_rsquare`` (1) / ``rolling_resi`` (2), same arithmetic."""
+    n = values.shape[0]
+    out = np.empty(n)
+    for g in nb.prange(starts.shape[0] - 1):
+        s, e = starts[g], starts[g + 1]
+        w = window if window > 0 else max(e - s, 1)
+        st = np.zeros(7)
+        st[6] = w
+        wf = float(w)
+        for i in range(s, e):
+            val = values[i]
+            front = values[i - w] if i - w >= s else np.nan
+            _reg_update(val, front, wf, st)
+            cnt = w - st[6]
+            i_sum, x_sum, x2_sum, y_sum, xy_sum, y2_sum = st[0], st[1], st[2], st[3], st[4], st[5]
+            num = cnt * xy_sum - x_sum * y_sum
+            if what == 0:
+                den = cnt * x2_sum - x_sum * x_sum
+                out[i] = num / den if den != 0 else (np.nan if num == 0 else math.copysign(np.inf, num))
+            elif what == 1:
+                den2 = (cnt * x2_sum - x_sum * x_sum) * (cnt * y2_sum - y_sum * y_sum)
+                if den2 == 0 or cnt == 0:
+                    out[i] = np.nan
+                else:
+                    r = num / math.sqrt(den2)
+                    out[i] = r * r
+            else:
+                den = cnt * x2_sum - x_sum * x_sum
+                if den == 0 or cnt == 0:
+                    out[i] = np.nan
+                    continue
+                slope = num / den
+                x_mean = x_sum / cnt
+                y_mean = y_sum / cnt
+                interp = y_mean - slope * x_mean
+                out[i] = val - (slope * wf + interp)
+            _ = i_sum
+    return out
+
+
+def rolling_slope(values: np.ndarray, starts: np.ndarray, window: int) -> np.ndarray:
+    """qlib ``Slope``: OLS slope of the window's values on their position (1..N)."""
+    return _rolling_reg(values, starts, window, 0)
+
+
+def rolling_rsquare(values: np.ndarray, starts: np.ndarray, window: int) -> np.ndarray:
+    """qlib ``Rsquare``: R² of that regression (before qlib's near-constant masking)."""
+    return _rolling_reg(values, starts, window, 1)
+
+
+def rolling_resi(values: np.ndarray, starts: np.ndarray, window: int) -> np.ndarray:
+    """qlib ``Resi``: residual of the last value in that regression."""
+    return _rolling_reg(values, starts, window, 2)
+
+
+@nb.njit(**_JIT)
+def _rolling_pair(x: np.ndarray, y: np.ndarray, starts: np.ndarray, window: int, corr: bool) -> np.ndarray:
+    n = x.shape[0]
+    out = np.empty(n)
+    for g in nb.prange(starts.shape[0] - 1):
+        s, e = starts[g], starts[g + 1]
+        for i in range(s, e):
+            lo = _lo(i, s, window)
+            cnt = 0
+            sx = 0.0
+            sy = 0.0
+            for j in range(lo, i + 1):
+                if not (math.isnan(x[j]) or math.isnan(y[j])):
+                    cnt += 1
+                    sx += x[j]
+                    sy += y[j]
+            if cnt < 2:
+                out[i] = np.nan
+                continue
+            mx = sx / cnt
+            my = sy / cnt
+            sxy = 0.0
+            sxx = 0.0
+            syy = 0.0
+            for j in range(lo, i + 1):
+                if not (math.isnan(x[j]) or math.isnan(y[j])):
+                    dx = x[j] - mx
+                    dy = y[j] - my
+                    sxy += dx * dy
+                    sxx += dx * dx
+                    syy += dy * dy
+            if corr:
+                den = math.sqrt(sxx * syy)
+                out[i] = sxy / den if den > 0 else np.nan
+            else:
+                out[i] = sxy / (cnt - 1)
+    return out
+
+
+def rolling_cov(x: np.ndarray, y: np.ndarray, starts: np.ndarray, window: int) -> np.ndarray:
+    """Rolling sample covariance (ddof=1) over the rows where both values are valid."""
+    return _rolling_pair(x, y, starts, window, False)
+
+
+def rolling_corr(x: np.ndarray, y: np.ndarray, starts: np.ndarray, window: int) -> np.ndarray:
+    """Rolling Pearson correlation over the rows where both values are valid."""
+    return _rolling_pair(x, y, starts, window, True)
+
+
+@nb.njit(**_JIT)
+def rolling_count(values: np.ndarray, starts: np.ndarray, window: int) -> np.ndarray:
+    """Number of valid values in the window (pandas ``rolling(N, min_periods=1).count()``)."""
+    n = values.shape[0]
+    out = np.empty(n)
+    for g in nb.prange(starts.shape[0] - 1):
+        s, e = starts[g], starts[g + 1]
+        for i in range(s, e):
+            cnt = 0
+            for j in range(_lo(i, s, window), i + 1):
+                if not math.isnan(values[j]):
+                    cnt += 1
+            out[i] = float(cnt)
+    return out
