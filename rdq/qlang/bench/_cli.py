@@ -135,6 +135,7 @@ def run_cmd(
     from rdq.qlang.bench._prompts import Task
     from rdq.qlang.bench._score import score, score_references
 
+    ks = _parse_ks(k)
     probs = load_problems(problems)[:limit] if limit else load_problems(problems)
     ex = _executor(task, executor, timeout=timeout, memory_mb=memory_mb, q_path=q_path)
     t = Task(task.value)
@@ -153,7 +154,7 @@ def run_cmd(
         if not probs:
             raise ConfigError(f"no completion in {completions} matches a problem of the set (task {t.value})")
         models = sorted({c.model for c in comps if c.model})
-        result = score(probs, samples, executor=ex, task=t, ks=_parse_ks(k), workers=workers, seed=seed,
+        result = score(probs, samples, executor=ex, task=t, ks=ks, workers=workers, seed=seed,
                        model=",".join(models))
     _finish(result, as_json=as_json, out=out, store=store)
 
@@ -189,6 +190,7 @@ def generate_cmd(
 
     if n < 1:
         raise ConfigError(f"--n {n}: need at least one sample per problem")
+    ks = _parse_ks(k)
     probs = load_problems(problems)[:limit] if limit else load_problems(problems)
     chat = make_chat_model(model, temperature=temperature, base_url=base_url, max_tokens=max_tokens)
     t = Task(task.value)
@@ -201,7 +203,7 @@ def generate_cmd(
     for c in comps:
         samples.setdefault(c.problem_id, []).append((c.sample, c.code))
     ex = _executor(task, executor, timeout=timeout, memory_mb=memory_mb, q_path=q_path)
-    result = score(probs, samples, executor=ex, task=t, ks=_parse_ks(k), workers=workers, model=model)
+    result = score(probs, samples, executor=ex, task=t, ks=ks, workers=workers, model=model)
     _finish(result, as_json=as_json, out=out, store=store)
 
 

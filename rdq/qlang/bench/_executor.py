@@ -98,6 +98,9 @@ class Executor(Protocol):
         ...
 
 
+_WARM = False
+
+
 def _embedded_run(script: str) -> tuple[str, str, int]:
     from rdq.qlang import Session  # type: ignore[attr-defined]
 
@@ -124,7 +127,11 @@ class EmbeddedExecutor:
     language: Literal["q", "python"] = "q"
 
     def prepare(self) -> None:
-        """Import the interpreter once (before forking), with a clear error when it is missing."""
+        """Import the interpreter and build one session before forking, so every forked run starts warm
+        (a first ``Session()`` fills module-level caches); a clear error when it is missing."""
+        global _WARM
+        if _WARM:
+            return
         try:
             import rdq.qlang as qlang
         except ImportError as exc:  # pragma: no cover - depends on the build
@@ -133,6 +140,8 @@ class EmbeddedExecutor:
             raise ConfigError(
                 "rdq.qlang has no Session yet (the embedded interpreter is not built); use --executor q"
             )
+        qlang.Session().run_script("exit 0;")
+        _WARM = True
 
     def run(self, script: str) -> RunResult:
         """Run a q script; see :func:`q_script`."""

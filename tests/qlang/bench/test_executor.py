@@ -159,7 +159,7 @@ def test_q_binary_missing_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.M
 # ------------------------------------------------------------------------------------ python side
 def test_python_executor_is_isolated_and_limited(tmp_path: Path) -> None:
     py = PythonExecutor(timeout_s=10, memory_mb=300)
-    ok = py.run("import os, sys\nprint(sys.flags.isolated, os.getcwd() != %r)" % os.getcwd())
+    ok = py.run(f"import os, sys\nprint(sys.flags.isolated, os.getcwd() != {os.getcwd()!r})")
     assert ok.exit_code == 0 and ok.stdout.split() == ["1", "True"]
     boom = py.run("x = bytearray(2 * 1024 ** 3)\nprint('allocated')")
     assert boom.exit_code != 0 and "MemoryError" in boom.stderr

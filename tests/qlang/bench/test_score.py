@@ -22,7 +22,7 @@ def _python_samples(problems):
 
 @pytest.fixture(scope="module")
 def problems():
-    return load_sample()[:6]
+    return load_sample()[:3]
 
 
 def test_pool_and_serial_agree(problems) -> None:

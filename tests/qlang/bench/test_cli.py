@@ -1,0 +1,59 @@
+"""``rdq qbench``: the offline quick start, scoring a completions file, translation."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from conftest import shared_path
+from rdq.cli import app
+from rdq.qlang.bench._problem import load_problems, load_sample
+
+runner = CliRunner()
+
+
+def test_run_with_no_arguments_scores_the_references(embedded, tmp_path: Path) -> None:
+    out = tmp_path / "res.json"
+    res = runner.invoke(app, ["qbench", "run", "--timeout", "60", "--out", str(out), "--workers", "2"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(out.read_text())
+    assert data["overall"]["pass@1"]["value"] == 1.0
+    assert data["n_problems"] == len(load_sample())
+    assert "pass@1" in res.output
+
+
+def test_run_scores_a_completions_file_as_json(embedded, tmp_path: Path) -> None:
+    problems = load_sample()[:2]
+    comp = tmp_path / "c.jsonl"
+    rows = []
+    for p in problems:
+        for i in range(3):
+            code = p.q_solution if i != 1 else "solve:{[x] 0N}"
+            rows.append({"problem_id": p.problem_id, "sample": i, "completion": f"```q\n{code}\n```"})
+    comp.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    res = runner.invoke(app, ["qbench", "run", "--completions", str(comp), "--k", "1,2,5", "--json",
+                              "--timeout", "60", "--workers", "1"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.output)
+    assert data["ks"] == [1, 2]  # k=5 dropped: 3 samples per problem
+    assert abs(data["overall"]["pass@1"]["value"] - 2 / 3) < 1e-12
+    assert data["overall"]["pass@2"]["value"] == 1.0
+
+
+def test_bad_k_is_a_clean_error() -> None:
+    res = runner.invoke(app, ["qbench", "run", "--k", "one"])
+    assert res.exit_code != 0
+    assert "comma-separated" in str(res.exception) or "comma-separated" in res.output
+
+
+def test_translate_command(tmp_path: Path) -> None:
+    src = shared_path("leetcode", "LeetCodeDataset-v0.2.0-test.jsonl.gz")
+    out, skipped = tmp_path / "lc.jsonl", tmp_path / "skipped.jsonl"
+    res = runner.invoke(app, ["qbench", "translate", "--leetcode", str(src), "--out", str(out),
+                              "--skipped", str(skipped)])
+    assert res.exit_code == 0, res.output
+    n = len(load_problems(out))
+    assert f"translated {n} of 200" in res.output
+    assert n + len(skipped.read_text().splitlines()) == 200
