@@ -16,7 +16,7 @@ from typing import Any
 
 import polars as pl
 
-from rdq.errors import ConfigError
+from rdq.errors import ConfigError, DataError
 from rdq.pipeline._config import (
     EQUAL_WEIGHT,
     DataSection,
@@ -121,9 +121,15 @@ def benchmark_panel(data: DataSection, panel: pl.DataFrame, benchmark: str | Non
         )
     import rdq.data as rd
 
-    bench = rd.load_panel(
-        data.path, mapping=data.columns or None, start=data.start, end=data.end, universe=[benchmark]
-    )
+    try:
+        bench = rd.load_panel(
+            data.path, mapping=data.columns or None, start=data.start, end=data.end, universe=[benchmark]
+        )
+    except DataError as exc:
+        raise ConfigError(
+            f"strategy.benchmark: cannot read {benchmark!r} from {data.path}: no rows ({exc.message});"
+            " check the symbol (qlib's CSI300 index is SH000300) or use 'equal_weight'"
+        ) from None
     if bench.height == 0:
         raise ConfigError(f"strategy.benchmark: {benchmark!r} has no rows in {data.path}; check the symbol")
     common = [c for c in panel.columns if c in bench.columns]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -82,3 +83,42 @@ def test_label_default_and_expression() -> None:
     assert a[0] == pytest.approx(12.1 / 11.0 - 1)
     custom = ad.compute_label(panel, "Ref($close, -1)/$close - 1")
     assert custom.filter(pl.col("asset") == "A").sort("date")["label"].to_list()[0] == pytest.approx(0.1)
+
+
+def test_load_data_from_a_file_and_benchmark_outside_the_universe(tmp_path: Path) -> None:
+    path = tmp_path / "panel.parquet"
+    _panel().write_parquet(path)
+    data = DataSection(path=path, universe=("A",), start=dt.date(2020, 1, 3))
+    panel = ad.load_data(data)
+    assert panel["asset"].unique().to_list() == ["A"] and panel["date"].min() == dt.date(2020, 1, 3)
+    bench = ad.benchmark_panel(data, panel, "B")  # read from the file, not from the filtered panel
+    assert bench is not None and bench["asset"].unique().to_list() == ["B"]
+    assert bench["close"].to_list() == [19.0, 19.0]
+    with pytest.raises(ConfigError, match="no rows"):
+        ad.benchmark_panel(data, panel, "ZZZ")
+
+
+def test_fit_predict_rolling_scores_only_the_test_span() -> None:
+    from rdq.data import synth_market
+    from rdq.pipeline import RollingSection, SegmentSection
+
+    panel = synth_market(n_assets=20, n_days=160, seed=5).panel
+    feats = ad.compute_factors(
+        panel, {"MOM5": "$close/Ref($close,5)-1", "VOL": "Std($close/Ref($close,1)-1, 10)"}
+    )
+    label = ad.compute_label(panel, None)
+    days = panel["date"].unique().sort().to_list()
+    seg = SegmentSection(train=(days[10], days[79]), valid=(days[80], days[109]), test=(days[110], days[157]))
+    model = ModelSection(
+        cls="LGBMModel",
+        kwargs={"num_boost_round": 5, "num_leaves": 4, "early_stopping_rounds": None, "num_threads": 1},
+        learn_processors=(("DropnaLabel", {}),),
+    )
+    static = ad.fit_predict(feats, label, model=model, segments=seg, rolling=None)
+    rolled = ad.fit_predict(
+        feats, label, model=model, segments=seg, rolling=RollingSection(step=16, train_span=70, valid_span=30)
+    )
+    for scores in (static, rolled):
+        assert scores.columns == ["date", "asset", "score"]
+        assert scores["date"].min() >= days[110] and scores["date"].max() <= days[157]
+    assert rolled["date"].n_unique() > 16  # more than one rolling window scored the span
