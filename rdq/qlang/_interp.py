@@ -113,6 +113,9 @@ class Lambda(Fn):
             else:
                 raise QError("rank")
         loc = dict(zip(self.params, args, strict=True))
+        if self.d.pats:
+            for nm, pat in self.d.pats.items():
+                self.interp.pattern(pat, loc.pop(nm) if nm.startswith("__p") else loc[nm], loc)
         try:
             return self.interp.run_body(self.d, loc)
         except QError as e:
@@ -612,6 +615,8 @@ class Interp:
                     e.pos = n[2]
                 elif tag == "asg" and len(n) > 6:
                     e.pos = n[6]
+                elif tag == "pat":
+                    e.pos = n[3]
                 elif tag in ("j", "m", "ap", "sig"):
                     e.pos = -1
             raise
@@ -767,6 +772,10 @@ class Interp:
                 if e.name == "type" and not (type(v) is A or type(v) is V):
                     raise QError("stype") from None
                 raise
+        if tag == "pat":
+            v = self.ev(n[2], loc)
+            self.pattern(n[1], v, loc)
+            return v
         if tag == "tbl":
             return self.table_literal(n, loc)
         if tag == "sql":
@@ -813,6 +822,110 @@ class Interp:
         if knames:
             return D(T(knames, kvals), T(vnames, vvals))
         return T(vnames, vvals)
+
+    # -- pattern (destructuring) assignment ----------------------------------------------
+    def _bind(self, name: str, v: Any, loc: dict[str, Any] | None) -> None:
+        if loc is not None:
+            loc[name] = v
+        else:
+            self.g[name] = v
+
+    def pattern(self, p: Any, v: Any, loc: dict[str, Any] | None) -> None:
+        from rdq.qlang._ops import match
+
+        if p is None:
+            return
+        tag = p[0]
+        if tag == "paren":
+            self.pattern(p[1], v, loc)
+            return
+        if tag == "v":
+            self._bind(p[1], v, loc)
+            return
+        if tag == "c":
+            lit = self.ev(p, loc)
+            if not match(lit, v):
+                raise QError("match")
+            return
+        if tag == "lst":
+            its = p[1]
+            if type(v) is A or isinstance(v, Fn):
+                raise QError("type")
+            if type(v) is D and type(v.k) is not T:
+                vals = items(v.v)
+            else:
+                vals = items(v)
+            if len(vals) != len(its):
+                raise QError("length")
+            for sub, val in zip(its, vals, strict=True):
+                self.pattern(sub, val, loc)
+            return
+        if tag == "asg" and p[2] is None and p[3] is None:
+            chk = self.ev(p[4], loc)
+            v2 = self._check_or_apply(chk, v)
+            self._bind(p[1], v2, loc)
+            return
+        if tag == "ret":
+            chk = self.ev(p[1], loc)
+            self._check_or_apply(chk, v)
+            return
+        if tag == "pat":
+            chk = self.ev(p[2], loc)
+            v2 = self._check_or_apply(chk, v)
+            self.pattern(p[1], v2, loc)
+            return
+        if tag == "ap" and p[1][0] == "v":
+            self.assign(("asg", p[1][1], p[2], None, ("c", v), False), loc)
+            return
+        if tag == "dg" and p[1] == "!":
+            if type(v) is not D:
+                raise QError("type")
+            if p[2] is not None and p[2][0] == "v" and (p[3] is None or p[3][0] == "v"):
+                self._bind(p[2][1], v.k, loc)
+                if p[3] is not None:
+                    self._bind(p[3][1], v.v, loc)
+                return
+            keys = self.ev(p[2], loc)
+            from rdq.qlang._ops import find
+
+            pos = find(v.k, keys)
+            if isinstance(pos, int):
+                pos = np.array([pos])
+            if (pos >= count(v.k)).any():
+                raise QError("match")
+            self.pattern(p[3], index(v.v, V(7, pos)), loc)
+            return
+        if tag == "j" and p[1][0] == "v" and p[1][1] == "flip" and type(v) is T:
+            inner = p[2]
+            while inner[0] == "paren":
+                inner = inner[1]
+            if inner[0] == "ap" and inner[1][0] in ("v",) and False:
+                pass
+            names = [a[1] for a in inner[2]] if inner[0] == "ap" else []
+            for nm in names:
+                self._bind(nm, index(v, A(11, nm)), loc)
+            return
+        raise QError("nyi")
+
+    def _check_or_apply(self, chk: Any, v: Any) -> Any:
+        if isinstance(chk, Fn):
+            return call(chk, [v])
+        if type(chk) is A and chk.t == 11:
+            from rdq.qlang._values import TYPE_CHARS
+
+            c = chk.v
+            want = {ch: t for t, ch in TYPE_CHARS.items()}
+            t = want.get(c.lower())
+            if t is None:
+                raise QError("type")
+            if c.islower():
+                ok = type(v) is A and v.t == t
+            else:
+                ok = type(v) is V and v.t == t
+            if not ok:
+                raise QError("type")
+            return v
+        raise QError("type")
 
     # -- assignment ------------------------------------------------------------------
     def assign(self, n: Any, loc: dict[str, Any] | None) -> Any:

@@ -48,6 +48,7 @@ class LambdaDef:
     body: list[Any]
     src: str
     locals_: set[str] = field(default_factory=set)
+    pats: dict[str, Any] = field(default_factory=dict)
 
 
 class _P:
@@ -139,6 +140,11 @@ class _P:
         if t.kind == "name" and t.val in _SQL:
             return self.sql()
         left, isverb = self.term()
+        if left[0] in ("paren", "lst"):
+            t = self.peek()
+            if t is not None and t.kind == "op" and t.val == ":":
+                self.i += 1
+                return ("pat", left, self.expr(), t.pos)
         if self.at_end():
             return left
         if isverb:
@@ -326,39 +332,22 @@ class _P:
     def lambda_(self, open_tok: Tok) -> Any:
         params: list[str] | None = None
         t = self.peek()
+        pats: dict[str, Any] = {}
         if t is not None and t.kind == "lb":
             self.i += 1
             params = []
-            self.nl_ok.append(True)
-            while True:
-                p = self.next()
-                if p.kind == "rb":
-                    break
-                if p.kind == "name":
-                    params.append(p.val)
-                    nt = self.peek()
-                    if nt is not None and nt.kind == "op" and nt.val == ":":
-                        # typed parameter / filter: skip to ; or ]
-                        self.i += 1
-                        depth = 0
-                        while True:
-                            q = self.peek()
-                            if q is None:
-                                raise QError("parse")
-                            if q.kind in ("lb", "lp", "lc"):
-                                depth += 1
-                            elif q.kind in ("rb", "rp", "rc"):
-                                if depth == 0:
-                                    break
-                                depth -= 1
-                            elif q.kind == "semi" and depth == 0:
-                                break
-                            self.i += 1
-                elif p.kind == "semi":
+            for k, e in enumerate(self.args("rb")):
+                if e is None:
                     continue
+                if e[0] == "v":
+                    params.append(e[1])
+                elif e[0] == "asg" and e[2] is None and e[3] is None:
+                    params.append(e[1])
+                    pats[e[1]] = ("asg", e[1], None, None, e[4], False)
                 else:
-                    raise QError("parse")
-            self.nl_ok.pop()
+                    hidden = f"__p{k}"
+                    params.append(hidden)
+                    pats[hidden] = e if e[0] != "pat" else e
         start_i = self.i
         self.nl_ok.append(False)
         body = self.block("rc")
@@ -369,6 +358,7 @@ class _P:
             used = _implicit(self.toks[start_i : self.i])
             params = ["x", "y", "z"][: max(used, 1)]
         ld = LambdaDef(params, body, src)
+        ld.pats = pats
         ld.locals_ = _locals(body)
         return ("fn", ld)
 

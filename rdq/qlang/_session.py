@@ -106,7 +106,7 @@ class Session:
                         last_assign = False
                         continue
                     r = interp.ev(st, None)
-                    last_assign = st[0] == "asg"
+                    last_assign = st[0] in ("asg", "pat")
                 if not last_assign and r is not IDENTITY:
                     text = display(r)
         except QExit:
