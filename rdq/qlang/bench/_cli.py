@@ -128,6 +128,7 @@ def run_cmd(
     store: StoreOpt = None,
     limit: LimitOpt = None,
     seed: Annotated[int, typer.Option("--seed", help="Bootstrap seed.")] = 0,
+    model: Annotated[str | None, typer.Option("--model", help="Only completions of this model (needed when the file holds several).")] = None,
 ) -> None:
     """Score completions (or, with no --completions, the reference solutions: a sanity run, pass@1 = 1)."""
     from rdq.qlang.bench._generate import load_completions
@@ -143,6 +144,15 @@ def run_cmd(
         result = score_references(probs, executor=ex, task=t, workers=workers)
     else:
         comps = load_completions(completions, task=t)
+        models = sorted({c.model for c in comps})
+        if model is not None:
+            comps = [c for c in comps if c.model == model]
+            if not comps:
+                from rdq.errors import did_you_mean
+
+                raise ConfigError(f"no completions of model '{model}' in {completions}{did_you_mean(model, models)}")
+        elif len(models) > 1:
+            raise ConfigError(f"{completions} holds completions of several models {models}; pick one with --model")
         samples: dict[str, list[tuple[int, str]]] = {}
         for c in comps:
             samples.setdefault(c.problem_id, []).append((c.sample, c.code))
@@ -153,9 +163,8 @@ def run_cmd(
         probs = [p for p in probs if p.problem_id in samples]
         if not probs:
             raise ConfigError(f"no completion in {completions} matches a problem of the set (task {t.value})")
-        models = sorted({c.model for c in comps if c.model})
         result = score(probs, samples, executor=ex, task=t, ks=ks, workers=workers, seed=seed,
-                       model=",".join(models))
+                       model=model or ",".join(m for m in models if m))
     _finish(result, as_json=as_json, out=out, store=store)
 
 

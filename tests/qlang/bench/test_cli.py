@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from conftest import shared_path
 from typer.testing import CliRunner
 
-from conftest import shared_path
 from rdq.cli import app
 from rdq.qlang.bench._problem import load_problems, load_sample
 
@@ -57,3 +57,17 @@ def test_translate_command(tmp_path: Path) -> None:
     n = len(load_problems(out))
     assert f"translated {n} of 200" in res.output
     assert n + len(skipped.read_text().splitlines()) == 200
+
+
+def test_completions_of_several_models_need_a_choice(embedded, tmp_path: Path) -> None:
+    p = load_sample()[0]
+    comp = tmp_path / "c.jsonl"
+    comp.write_text(json.dumps({"problem_id": p.problem_id, "model": "a", "completion": p.q_solution}) + "\n"
+                    + json.dumps({"problem_id": p.problem_id, "model": "b", "completion": "solve:{0}"}) + "\n")
+    res = runner.invoke(app, ["qbench", "run", "--completions", str(comp)])
+    assert res.exit_code != 0 and "--model" in str(res.exception)
+    for model, expected in (("a", 1.0), ("b", 0.0)):
+        res = runner.invoke(app, ["qbench", "run", "--completions", str(comp), "--model", model, "--json",
+                                  "--workers", "1", "--timeout", "60"])
+        assert res.exit_code == 0, res.output
+        assert json.loads(res.output)["overall"]["pass@1"]["value"] == expected
