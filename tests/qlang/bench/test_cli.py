@@ -71,3 +71,32 @@ def test_completions_of_several_models_need_a_choice(embedded, tmp_path: Path) -
                                   "--workers", "1", "--timeout", "60"])
         assert res.exit_code == 0, res.output
         assert json.loads(res.output)["overall"]["pass@1"]["value"] == expected
+
+
+def test_generate_command_with_a_fake_model(embedded, tmp_path: Path, monkeypatch) -> None:
+    from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+    import rdq.qlang.bench._generate as gen
+
+    p = load_sample()[0]
+    answers = [f"```q\n{p.q_solution}```", "```q\nsolve:{0}\n```"]
+    seen: dict = {}
+
+    def fake_make(spec: str, **kwargs):
+        seen.update(kwargs, spec=spec)
+        return FakeListChatModel(responses=answers)
+
+    monkeypatch.setattr(gen, "make_chat_model", fake_make)
+    cache = tmp_path / "cache.jsonl"
+    args = ["qbench", "generate", "--model", "fake:list", "--n", "2", "--temperature", "0.3", "--limit", "1",
+            "--cache", str(cache), "--k", "1,2", "--json", "--workers", "1", "--timeout", "60", "--concurrency", "1"]
+    res = runner.invoke(app, args)
+    assert res.exit_code == 0, res.output
+    assert seen["spec"] == "fake:list" and seen["temperature"] == 0.3
+    data = json.loads(res.output[res.output.index("{"):])
+    assert data["overall"]["pass@1"]["value"] == 0.5 and data["overall"]["pass@2"]["value"] == 1.0
+    assert len(cache.read_text().splitlines()) == 2
+    # a rerun is served from the cache
+    monkeypatch.setattr(gen, "make_chat_model", lambda spec, **kw: FakeListChatModel(responses=["```q\nsolve:{1}\n```"]))
+    res = runner.invoke(app, args)
+    assert res.exit_code == 0 and json.loads(res.output[res.output.index("{"):])["overall"]["pass@1"]["value"] == 0.5

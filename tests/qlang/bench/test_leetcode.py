@@ -122,10 +122,16 @@ def test_python_side_of_translated_problems_runs(shared_test_split) -> None:
     assert result.pass_at(1) == 1.0, [s.reason for p in result.problems for s in p.samples]
 
 
-# q solutions written by hand for a few real shared problems: the translated tests must accept them
+# q solutions written by hand for a few real shared problems: the translated tests must accept them.
+# (q's `in` takes a general-list x whole, so the substring check needs each-left `in\\:`.)
 _HAND_Q = {
     "minimum-operations-to-collect-elements": "solve:{[nums;k] n:count nums; n-min {last where y=x}[nums] each 1+til k}",
     "two-sum": "solve:{[n;t] c:til[count n] cross til count n; c:c where c[;0]<c[;1]; first c where t=sum each n c}",
+    "existence-of-a-substring-in-a-string-and-its-reverse":
+        "pairs:{x (til count[x]-1)+\\:0 1}\nsolve:{any pairs[x] in\\: pairs reverse x}",
+    "harshad-number": "solve:{s:sum 10 vs x; $[0=x mod s;s;-1]}",
+    "special-array-i": "solve:{all 1=(1_deltas x) mod 2}",
+    "find-the-number-of-good-pairs-i": "solve:{[a;b;k] count where raze 0=a mod\\:b*k}",
 }
 
 
