@@ -190,18 +190,18 @@ class Derived(Fn):
             return Proj(self, args)
         adv = self.adv
         f = self.f
-        if adv == "'":
-            return each(f, args)
-        if adv == "/":
-            return over(f, args, scan=False)
-        if adv == "\\":
-            return over(f, args, scan=True)
         if not isinstance(f, Fn) and adv in ("/:", "\\:") and len(args) == 1:
             from rdq.qlang import _verbs
 
             return _verbs.q_sv(f, args[0]) if adv == "/:" else _verbs.q_vs(f, args[0])
         if not isinstance(f, Fn) and adv == "'" and type(f) in (V, A):
             return _case(f, args)
+        if adv == "'":
+            return each(f, args)
+        if adv == "/":
+            return over(f, args, scan=False)
+        if adv == "\\":
+            return over(f, args, scan=True)
         if adv == "/:":
             if len(args) != 2:
                 if len(args) == 1:
@@ -252,6 +252,12 @@ def _case(f: Any, args: list[Any]) -> Any:
     """``0 1 0'[a;b]``: pick each item from the list named by f."""
     sel = items(f)
     n = len(sel)
+    for a in args:
+        if type(a) is not A and count(a) != n:
+            raise QError("length")
+    dks = [a.k for a in args if type(a) is D]
+    if dks and any(not _match(dks[0], k) for k in dks[1:]):
+        raise QError("domain")
     out = []
     for i in range(n):
         k = sel[i].v
@@ -260,6 +266,12 @@ def _case(f: Any, args: list[Any]) -> Any:
         a = args[k]
         out.append(a if type(a) is A else item(a, i) if count(a) == n else _raise_len())
     return mklist(out)
+
+
+def _match(a: Any, b: Any) -> bool:
+    from rdq.qlang._ops import match
+
+    return match(a, b)
 
 
 def _raise_len() -> Any:
@@ -508,10 +520,8 @@ def each_prior(f: Any, args: list[Any]) -> Any:
         if not lst:
             return x
         seed = None
-        if isinstance(f, Prim) and f.name in ("-", "+", "%", "*"):
-            res = [lst[0] if f.name in ("-", "+") else lst[0]]
-            if f.name in ("%",):
-                res = [call(f, [lst[0], A(7, 1)])]
+        if isinstance(f, Prim):
+            res = [lst[0]]
         else:
             from rdq.qlang._core import null_atom
 
@@ -532,6 +542,8 @@ def each_prior(f: Any, args: list[Any]) -> Any:
         for a in lst:
             res.append(call(f, [a, prev]))
             prev = a
+        if type(x) is D:
+            return D(x.k, mklist(res))
         return mklist(res)
     raise QError("rank")
 
@@ -727,6 +739,9 @@ class Interp:
         if tag == "adv":
             f = self.ev(n[2], loc)
             return Derived(n[1], f)
+        if tag == "comp":
+            g = self.ev(n[2], loc)
+            return Comp([self.ev(n[1], loc), g])
         if tag == "pj":
             lft = self.ev(n[2], loc)
             f = self.ev(n[1], loc)
@@ -989,15 +1004,15 @@ _LMAX = 2**63
 
 
 def _wrap7(v: int) -> A:
-    if -_LMAX <= v < _LMAX:
+    if -_LMAX < v < _LMAX:
         return A(7, v)
     return A(7, ((v + _LMAX) % (2 * _LMAX)) - _LMAX)
 
 
 _FAST: dict[str, Callable[[int, int], Any]] = {
-    "+": lambda a, b: _wrap7(a + b),
-    "-": lambda a, b: _wrap7(a - b),
-    "*": lambda a, b: _wrap7(a * b),
+    "+": lambda a, b: _wrap7(a + b) if a != -_LMAX and b != -_LMAX else A(7, -_LMAX),
+    "-": lambda a, b: _wrap7(a - b) if a != -_LMAX and b != -_LMAX else A(7, -_LMAX),
+    "*": lambda a, b: _wrap7(a * b) if a != -_LMAX and b != -_LMAX else A(7, -_LMAX),
     "<": lambda a, b: _T1 if a < b else _F1,
     ">": lambda a, b: _T1 if a > b else _F1,
     "=": lambda a, b: _T1 if a == b else _F1,

@@ -220,7 +220,9 @@ def tokenize(src: str) -> list[Tok]:
                 toks.append(Tok("adv", "':", i, i + 2, space))
                 i += 2
                 continue
-            if space or prev is None or prev.kind in ("lp", "lb", "semi", "nl", "lc"):
+            if i + 1 < n and src[i + 1] == "[" and (space or prev is None or prev.kind in ("lp", "lb", "semi", "nl", "lc", "op")):
+                toks.append(Tok("op", "'", i, i + 1, space))
+            elif space or prev is None or prev.kind in ("lp", "lb", "semi", "nl", "lc"):
                 toks.append(Tok("sig", "'", i, i + 1, space))
             else:
                 toks.append(Tok("adv", "'", i, i + 1, space))

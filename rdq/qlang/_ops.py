@@ -25,6 +25,7 @@ __all__ = [
 ]
 
 _NUM = {1, 4, 5, 6, 7, 8, 9}
+_LNULL = -(2**63)
 
 
 def res_type(t1: int, t2: int) -> int:
@@ -172,9 +173,25 @@ def _arith_core(op: str) -> Callable[[Any, Any], Any]:
                 if t == 8:
                     r = float(np.float32(r))
                 return A(t, r)
-            return A(t, wrap_int(pyop(x.v, y.v), t))
+            nul = NULLS[t]
+            xv = x.v
+            yv = y.v
+            if (x.t >= 5 and xv == NULLS[x.t]) or (y.t >= 5 and yv == NULLS[y.t]):
+                return A(t, nul)
+            return A(t, wrap_int(pyop(xv, yv), t))
         with np.errstate(all="ignore"):
-            r = npop(_np(x, t), _np(y, t))
+            a = _np(x, t)
+            b = _np(y, t)
+            r = npop(a, b)
+            if t in (5, 6, 7):
+                nul = NULLS[t]
+                m = None
+                if x.t >= 5:
+                    m = a == nul
+                if y.t >= 5:
+                    m = (b == nul) if m is None else (m | (b == nul))
+                if m is not None and np.any(m):
+                    r = np.where(m, nul, r)
         return _fromnp(t, r, False)
 
     return core
@@ -245,7 +262,7 @@ def _mod_core(x: Any, y: Any) -> Any:
 
 
 def arith(op: str, x: Any, y: Any) -> Any:
-    if type(x) is A and type(y) is A and x.t == 7 and y.t == 7:
+    if type(x) is A and type(y) is A and x.t == 7 and y.t == 7 and x.v != _LNULL and y.v != _LNULL:
         # fast path for long atoms
         if op == "+":
             return A(7, wrap_int(x.v + y.v, 7))

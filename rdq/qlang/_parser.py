@@ -173,6 +173,8 @@ class _P:
             rhs = self.expr()
             if rhs is None:
                 return ("pj", v, left)
+            if _is_bare_verb(rhs):
+                return ("comp", ("pj", v, left), rhs)
             if v[0] == "c" and type(v[1]) is tuple and v[1][0] == "op":
                 return ("dg", v[1][1], left, rhs, vt.pos if vt else 0)
             return ("d", v, left, rhs, vt.pos if vt else 0)
@@ -240,7 +242,7 @@ class _P:
                 and self.toks[self.i + 1].kind == "op"
                 and self.toks[self.i + 1].val == ":"
                 and not self.toks[self.i + 1].space
-                and not nt.space
+                and nt.val not in (":", "::")
             ):
                 op = nt.val
                 self.i += 2
@@ -416,6 +418,12 @@ class _P:
         if p.peek() is not None:
             raise QError("parse")
         return e
+
+
+def _is_bare_verb(n: Any) -> bool:
+    return isinstance(n, tuple) and (
+        (n[0] == "c" and type(n[1]) is tuple and n[1][0] in ("op", "mop")) or n[0] == "adv"
+    )
 
 
 def _match_in(toks: list[Tok], i: int) -> int:
