@@ -165,3 +165,14 @@ def test_python_executor_is_isolated_and_limited(tmp_path: Path) -> None:
     assert boom.exit_code != 0 and "MemoryError" in boom.stderr
     slow = PythonExecutor(timeout_s=0.5).run("while True:\n    pass\n")
     assert slow.timed_out
+
+
+def test_embedded_memory_limit_fails_the_run(embedded) -> None:
+    from rdq.qlang.bench._executor import EmbeddedExecutor
+
+    small = EmbeddedExecutor(timeout_s=60, memory_mb=256)
+    res = small.run(q_script("solve:{count til x}", "show solve 400000000;"))  # 3.2 GB of longs
+    v = judge(res, "400000000")
+    assert not v.passed and res.exit_code != 0
+    # the same code within the limit passes
+    assert judge(small.run(q_script("solve:{count til x}", "show solve 1000;")), "1000").passed

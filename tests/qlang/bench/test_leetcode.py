@@ -123,7 +123,7 @@ def test_python_side_of_translated_problems_runs(shared_test_split) -> None:
 
 
 # q solutions written by hand for a few real shared problems: the translated tests must accept them.
-# (q's `in` takes a general-list x whole, so the substring check needs each-left `in\\:`.)
+# (q's `in` takes a general-list x whole, so the substring check needs each-left `in\:`.)
 _HAND_Q = {
     "minimum-operations-to-collect-elements": "solve:{[nums;k] n:count nums; n-min {last where y=x}[nums] each 1+til k}",
     "two-sum": "solve:{[n;t] c:til[count n] cross til count n; c:c where c[;0]<c[;1]; first c where t=sum each n c}",
