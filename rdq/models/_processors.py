@@ -246,7 +246,9 @@ class RobustZScoreNorm(Processor):
             raise ConfigError("RobustZScoreNorm.fit got an empty frame; the train span has no rows")
         # column medians in polars (parallel); equal to numpy's nanmedian
         center = _row(frame.select(_missing_as_null(c).median() for c in cols), cols)
-        mad = frame.select((_missing_as_null(c) - float(m)).abs().median() for c, m in zip(cols, center, strict=True))
+        mad = frame.select(
+            (_missing_as_null(c) - float(m)).abs().median() for c, m in zip(cols, center, strict=True)
+        )
         scale = _row(mad, cols)
         scale += EPS
         scale *= 1.4826

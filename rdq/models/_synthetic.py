@@ -35,6 +35,7 @@ def synthetic_learning_set(
         ``date, asset, label``.
     """
     rng = np.random.default_rng(seed)
+    n_signal = min(n_signal, n_features)
     dates = [start + dt.timedelta(days=i) for i in range(n_days)]
     assets = [f"A{i:04d}" for i in range(n_assets)]
     x = rng.standard_normal((n_assets, n_days, n_features))
@@ -47,8 +48,8 @@ def synthetic_learning_set(
         "date": pl.Series("date", np.tile(np.array(dates, dtype="datetime64[D]"), n_assets)).cast(pl.Date),
         "asset": np.repeat(np.array(assets), n_days),
     }
-    factors = pl.DataFrame({**keys, **{f"f{j}": flat[:, j] for j in range(n_features)}}).with_columns(
-        pl.col(f"f{j}").fill_nan(None) for j in range(n_features)
-    )
+    names = [f"f{j}" for j in range(n_features)]
+    feats = pl.from_numpy(flat, schema=names, orient="row").with_columns(pl.col(names).fill_nan(None))
+    factors = pl.DataFrame(keys).hstack(feats)
     label = pl.DataFrame({**keys, "label": y.reshape(-1)})
     return factors, label

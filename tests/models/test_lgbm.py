@@ -36,7 +36,7 @@ def dataset():  # type: ignore[no-untyped-def]
 
 def test_lgbm_with_qlib_defaults_learns_planted_signal(dataset) -> None:  # type: ignore[no-untyped-def]
     ds, label = dataset
-    model = LGBMModel(num_threads=2, seed=0)  # qlib's benchmark parameters
+    model = LGBMModel(num_threads=1, seed=0)  # qlib's benchmark parameters
     assert isinstance(model, Model)
     scores = model.fit(ds).predict(ds, "test")
     assert scores.columns == ["date", "asset", "score"]
@@ -53,7 +53,7 @@ def test_lgbm_with_qlib_defaults_learns_planted_signal(dataset) -> None:  # type
 
 def test_lgbm_is_deterministic_with_a_seed(dataset) -> None:  # type: ignore[no-untyped-def]
     ds, _ = dataset
-    kw = {"num_threads": 2, "num_boost_round": 60, "colsample_bytree": 0.5}
+    kw = {"num_threads": 1, "num_boost_round": 60, "colsample_bytree": 0.5}
     a = LGBMModel(seed=1, **kw).fit(ds).predict(ds)  # type: ignore[arg-type]
     b = LGBMModel(seed=1, **kw).fit(ds).predict(ds)  # type: ignore[arg-type]
     c = LGBMModel(seed=2, **kw).fit(ds).predict(ds)  # type: ignore[arg-type]
@@ -65,7 +65,7 @@ def test_lgbm_early_stopping_and_errors(dataset) -> None:  # type: ignore[no-unt
     ds, _ = dataset
     # with a large learning rate it overfits fast: early stopping cuts the 1000 rounds short
     m = LGBMModel(
-        num_threads=2, learning_rate=0.5, lambda_l1=0.0, lambda_l2=0.0, num_leaves=64, early_stopping_rounds=5
+        num_threads=1, learning_rate=0.5, lambda_l1=0.0, lambda_l2=0.0, num_leaves=64, early_stopping_rounds=5
     ).fit(ds)
     n_rounds = len(m.evals_result_["valid"]["l2"])
     assert n_rounds == m.best_iteration_ + 5 < 1000
