@@ -597,8 +597,10 @@ def q_sum(x: Any) -> Any:
             a = _nonnull(x).astype(np.int64)
             rt = 7 if t in (1, 4, 7) else (6 if t == 6 else 5)
             rt = 7 if t == 7 else (6 if t in (6,) else (5 if t == 5 else 6))
-            if t in (1, 4):
+            if t == 4:
                 rt = 6
+            if t == 1:
+                rt = 7
             s = int(a.sum())
             from rdq.qlang._core import wrap_int
 
@@ -658,6 +660,9 @@ def q_max(x: Any) -> Any:
             return A(t, float(a.max())) if len(a) else A(t, -math.inf)
         if t == 11:
             return A(t, max(x.a.tolist()))
+        if t in (5, 6, 7):
+            a = _nonnull(x)
+            return A(t, int(a.max())) if len(a) else A(t, -(2 ** {5: 15, 6: 31, 7: 63}[t]) + 1)
         return A(t, int(x.a.max()))
     if type(x) is A:
         return x
@@ -761,10 +766,13 @@ def _scan_np(x: Any, fn: Any, name: str) -> Any:
             if name == "maxs":
                 r = np.where(np.isneginf(r) & np.isnan(x.a), np.nan, r)
             return V(t, r)
+        if name == "maxs" and t in (5, 6, 7):
+            lo = -np.iinfo(x.a.dtype).max
+            a = np.where(x.a == NULLS[t], lo, x.a)
+            return V(t, fn(a).astype(x.a.dtype))
         if name == "mins" and t in (5, 6, 7):
             a = np.where(x.a == NULLS[t], np.iinfo(x.a.dtype).max, x.a)
             r = fn(a)
-            r = np.where(r == np.iinfo(x.a.dtype).max, NULLS[t], r)
             return V(t, r.astype(x.a.dtype))
         return V(t, fn(x.a))
     if type(x) is A:
@@ -1462,6 +1470,8 @@ def _unkey(x: D) -> T:
 
 
 def q_take(x: Any, y: Any) -> Any:
+    if type(x) is A and x.t == 11 and x.v in ("s", "u", "p", "g", ""):
+        return q_set_attr(x, y)
     if type(x) is V and x.t == 11 and type(y) is D:
         return D(x, index(y, x))
     if type(x) is V and x.t == 11 and type(y) is T:
@@ -1525,6 +1535,9 @@ def _parse_str(t: int, s: str) -> A:
         if t == 4:
             return A(4, int(s, 16) if s.startswith("0x") else int(s))
         v = int(float(s)) if ("." in s or "e" in s) else int(s)
+        lim = {5: 2**15 - 1, 6: 2**31 - 1, 7: 2**63 - 1}.get(t)
+        if lim is not None and not -lim <= v <= lim:
+            return null_atom(t)
         return A(t, v)
     except ValueError:
         return null_atom(t)
@@ -1577,7 +1590,7 @@ def _cast(t: int, y: Any) -> Any:
         return T(list(y.cols), [_cast(t, c) for c in y.data])
     if t == 11:
         if y.t == 10:
-            return A(11, _as_text(y)) if ty is V or ty is A else None
+            return A(11, _as_text(y).strip(" ")) if ty is V or ty is A else None
         if y.t == 11:
             return y
         raise QError("type")
@@ -1899,6 +1912,32 @@ def q_meta(t: Any) -> Any:
     return D(k, v)
 
 
+def q_xrank(n: Any, x: Any) -> Any:
+    r = q_rank(x)
+    m = count(x)
+    return V(7, (n.v * r.a) // max(m, 1))
+
+
+def q_xgroup(k: Any, t: Any) -> Any:
+    from rdq.qlang._sql import select
+
+    names = items_py(k)
+    by = [(nm, (lambda nm: lambda env: env[nm])(nm)) for nm in names]
+    others = [c for c in t.cols if c not in names]
+    cols = [(c, (lambda c: lambda env: env[c])(c)) for c in others]
+    r = select(t, wheres=[], by=by, cols=cols, base=None)
+    # xgroup keeps first-occurrence order of the groups
+    ktab = r.k
+    return r if ktab is None else _first_order(t, names, r)
+
+
+def _first_order(t: T, names: list[str], r: D) -> D:
+    sub = T(names, [t.data[t.cols.index(c)] for c in names])
+    firsts = q_distinct(sub)
+    pos = find_rows(r.k, firsts)
+    return D(take_items(r.k, pos), take_items(r.v, pos))
+
+
 def q_exit(x: Any) -> Any:
     raise QExit(int(x.v) if type(x) is A else 0)
 
@@ -2051,11 +2090,15 @@ def q_attr(x: Any) -> Any:
 def q_set_attr(x: Any, y: Any) -> Any:
     if type(y) is V:
         if x.v == "s":
-            srt = q_asc(y)
+            srt = take_items(y, _sort_keys(y))
             if not match(srt, y):
                 raise QError("s-fail")
+        if x.v == "u" and len(q_distinct(y).a) != len(y.a):
+            raise QError("u-fail")
         r = V(y.t, y.a, x.v)
         return r
+    if type(y) is D and type(y.k) is V:
+        return D(q_set_attr(x, y.k), y.v)
     if type(y) is L:
         r2 = L(y.items)
         r2.attr = x.v
@@ -2377,6 +2420,8 @@ def builtins(interp: Any) -> dict[str, Any]:
         "mmu": d("mmu", q_mmu),
         "lsq": d("lsq", q_lsq),
         "xkey": d("xkey", q_xkey),
+        "xrank": d("xrank", q_xrank),
+        "xgroup": d("xgroup", q_xgroup),
         "xcol": d("xcol", q_xcol),
         "xcols": d("xcols", q_xcols),
         "xasc": d("xasc", q_xasc),
