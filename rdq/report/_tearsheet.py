@@ -130,19 +130,32 @@ def _risk_keys(metrics: Mapping[str, Any]) -> set[str]:
     return {f"{g}.{f}" for g in RISK_GROUPS for f in RISK_FIELDS if f"{g}.{f}" in metrics}
 
 
+#: short column headers of the three risk series in the terminal table
+_SERIES_HEADERS: dict[str, str] = {
+    "excess_without_cost": "excess, no cost",
+    "excess_with_cost": "excess, w/ cost",
+    "absolute_with_cost": "absolute, w/ cost",
+}
+
+
 def metrics_table(metrics: Mapping[str, Any] | Any, *, title: str = "Backtest metrics") -> Table:
-    """A rich table: one row per risk series (qlib's three), one column per risk field, then the other metrics."""
+    """A rich table that fits 80 columns: one row per risk field, one column per risk series (qlib's three).
+
+    The remaining metrics (turnover, cost, ``signal.*``, ...) follow, one per row, in the first value column.
+    """
     m = flat_metrics(metrics)
-    table = Table(title=title, show_lines=False)
-    table.add_column("series", style="bold")
-    for f in RISK_FIELDS:
-        table.add_column(f, justify="right")
-    for g in RISK_GROUPS:
-        if any(f"{g}.{f}" in m for f in RISK_FIELDS):
-            table.add_row(g, *(format_value(m.get(f"{g}.{f}", math.nan)) for f in RISK_FIELDS))
-    rest = [k for k in m if k not in _risk_keys(m)]
-    for k in rest:
-        table.add_row(k, format_value(m[k]), *([""] * (len(RISK_FIELDS) - 1)))
+    groups = [g for g in RISK_GROUPS if any(f"{g}.{f}" in m for f in RISK_FIELDS)]
+    table = Table(title=title)
+    table.add_column("metric", style="bold", no_wrap=True)
+    for g in groups or RISK_GROUPS[:1]:
+        table.add_column(_SERIES_HEADERS[g] if groups else "value", justify="right", no_wrap=True)
+    for f in RISK_FIELDS if groups else ():
+        table.add_row(f, *(format_value(m.get(f"{g}.{f}", math.nan)) for g in groups))
+    if groups:
+        table.rows[-1].end_section = True
+    pad = [""] * (max(len(groups), 1) - 1)
+    for k in (k for k in m if k not in _risk_keys(m)):
+        table.add_row(k, format_value(m[k]), *pad)
     return table
 
 
