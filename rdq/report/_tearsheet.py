@@ -243,10 +243,15 @@ def render_charts(sheet: TearSheet, *, window: int = 20, dpi: int = 110) -> dict
     if sheet.quantiles is not None and sheet.quantiles.height:
         q = quantile_curves(sheet.quantiles)
         fig, ax = plt.subplots(figsize=(9, 3.6))
-        cmap = plt.get_cmap("RdYlGn")
+        cmap = plt.get_cmap("viridis")  # no pale middle: every quantile reads on white
         qcols = [col for col in q.columns if col != "date"]
         for i, col in enumerate(qcols):
-            ax.plot(q["date"].to_list(), q[col].to_numpy(), color=cmap(i / max(len(qcols) - 1, 1)), label=col)
+            ax.plot(
+                q["date"].to_list(),
+                q[col].to_numpy(),
+                color=cmap(0.9 * i / max(len(qcols) - 1, 1)),
+                label=col,
+            )
         ax.set_ylabel("cumulative mean label (sum)")
         save("quantiles", fig, ax)
     return out
