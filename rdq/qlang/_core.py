@@ -304,6 +304,14 @@ def index(x: Any, i: Any) -> Any:
                     return index(x.v, A(7, int(pos)))
             pos = find_rows(x.k, T(list(x.k.cols), [mklist([a]) if False else enlist(a) for a in items(i)]))
             return index(x.v, A(7, int(pos[0])))
+        if type(x.k) is V and x.k.attr == "s" and ti in (A, V):
+            # step dictionary: the value of the last key <= i
+            kk = x.k.a
+            iv = i.v if ti is A else i.a
+            p2 = np.searchsorted(kk, iv, side="right") - 1
+            if ti is A:
+                return item(x.v, int(p2)) if p2 >= 0 else _null_for(x.v)
+            return mklist([item(x.v, int(q)) if q >= 0 else _null_for(x.v) for q in np.atleast_1d(p2).tolist()])
         if ti is A:
             p = _find_keys(x.k, i)
             if p >= count(x.k):

@@ -89,6 +89,8 @@ def _char_lit(codes: list[int]) -> str:
 def _int_elem(t: int, v: int) -> str:
     if v == NULLS[t]:
         return "0N"
+    if t == 5:
+        return str(v)
     if v == _INF[t]:
         return "0W"
     if v == -_INF[t]:
@@ -114,7 +116,7 @@ def fmt_atom(x: A) -> str:
         if v != v:
             return "0Ne"
         if math.isinf(v):
-            return ("-" if v < 0 else "") + "0We"
+            return ("-" if v < 0 else "") + "0we"
         return fmt_float(v) + "e"
     if t == 10:
         return _char_lit([v])
@@ -356,7 +358,7 @@ def display(x: Any) -> str:
         return "\n".join(s.rstrip() for s in lines)
     if tx is D:
         if count(x.k) == 0 and type(x.k) is not T:
-            return "()!()" if type(x.k) is L else inline(x)
+            return ""
         return "\n".join(_dict_lines(x))
     if tx is T:
         return "\n".join(_table_lines(x))

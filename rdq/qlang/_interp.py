@@ -418,6 +418,8 @@ def over(f: Any, args: list[Any], *, scan: bool) -> Any:
             for a in lst[1:]:
                 acc = call(f, [acc, a])
             return acc
+        if isinstance(f, Prim) and f.name == "," and type(acc) is A:
+            acc = enlist(acc)
         res = [acc]
         for a in lst[1:]:
             acc = call(f, [acc, a])

@@ -153,10 +153,12 @@ class _P:
         save = self.i
         t = self.peek()
         assert t is not None
+        nxt2 = self.toks[self.i + 1] if self.i + 1 < len(self.toks) else None
         if (
             left[0] == "v"
             and left[1] in MONADIC_KEYWORDS
             and not (t.kind == "name" and t.val in INFIX_KEYWORDS)
+            and not (t.kind == "op" and (nxt2 is None or nxt2.kind in ("semi", "rp", "rb", "rc", "nl")))
         ):
             return ("j", left, self.expr())
         if t.kind == "name" and t.val in INFIX_KEYWORDS and not self._followed_by_bracket():

@@ -1612,8 +1612,6 @@ def _cast(t: int, y: Any) -> Any:
         if t in (8, 9):
             if src_t in (5, 6, 7) and v == NULLS[src_t]:
                 return A(t, math.nan)
-            if src_t in (5, 6, 7) and abs(v) == 2 ** {5: 15, 6: 31, 7: 63}[src_t] - 1:
-                return A(t, math.copysign(math.inf, v))
             r = float(v)
             if t == 8:
                 r = float(np.float32(r))
