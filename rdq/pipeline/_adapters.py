@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,7 @@ __all__ = [
     "summarize_records",
     "record_run",
     "store_path",
+    "rdq_dir",
     "panel_fingerprint",
     "EW_ASSET",
     "EQUAL_WEIGHT",
@@ -369,9 +371,15 @@ class _LocalRunLog:
         return run_id
 
 
-def store_path(workspace: Path) -> Path:
+def rdq_dir(workspace: str | os.PathLike[str]) -> Path:
+    """The workspace's ``.rdq`` folder: ``<workspace>/.rdq``, or ``workspace`` itself when it is named ``.rdq``."""
+    p = Path(workspace)
+    return p if p.name == ".rdq" else p / ".rdq"
+
+
+def store_path(workspace: str | os.PathLike[str]) -> Path:
     """The workspace's store file: ``<workspace>/.rdq/rdq.duckdb`` (:func:`rdq.store.default_store_path`)."""
-    return Path(workspace) / ".rdq" / "rdq.duckdb"
+    return rdq_dir(workspace) / "rdq.duckdb"
 
 
 def record_run(
@@ -392,7 +400,7 @@ def record_run(
     try:
         from rdq.store import Store
     except ImportError:
-        fallback = Path(workspace) / ".rdq" / "pipeline_runs.duckdb"
+        fallback = rdq_dir(workspace) / "pipeline_runs.duckdb"
         log.info("rdq.store is not available; recording the run in %s", fallback)
         return _LocalRunLog(fallback).add_run(kind, config, metrics, artifacts)
     store = Store(store_path(workspace))

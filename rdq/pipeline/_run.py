@@ -96,7 +96,7 @@ def run_dir_for(config: ScenarioConfig, workspace: str | os.PathLike[str]) -> Pa
     """``<workspace>/.rdq/runs/<name>-<hash of the scenario>``: the same scenario always maps to the same folder."""
     body = config.to_dict()
     body.pop("source", None)
-    return Path(workspace) / ".rdq" / "runs" / f"{config.name}-{section_hash(body)[:10]}"
+    return ad.rdq_dir(workspace) / "runs" / f"{config.name}-{section_hash(body)[:10]}"
 
 
 def _source_stamp(config: ScenarioConfig) -> list[Any]:
@@ -186,7 +186,8 @@ def run_scenario(
     config:
         A :class:`ScenarioConfig` or the path of a scenario YAML file.
     workspace:
-        The project folder: the store is ``<workspace>/.rdq/rdq.duckdb``, run folders ``<workspace>/.rdq/runs/``.
+        The project folder: the store is ``<workspace>/.rdq/rdq.duckdb``, run folders ``<workspace>/.rdq/runs/``
+        (a folder named ``.rdq`` is taken as that ``.rdq`` folder itself).
     progress:
         Show a rich progress bar over the stages.
     resume:

@@ -122,3 +122,9 @@ def test_fit_predict_rolling_scores_only_the_test_span() -> None:
         assert scores.columns == ["date", "asset", "score"]
         assert scores["date"].min() >= days[110] and scores["date"].max() <= days[157]
     assert rolled["date"].n_unique() > 16  # more than one rolling window scored the span
+
+
+def test_workspace_folders() -> None:
+    assert ad.rdq_dir("proj") == Path("proj/.rdq")
+    assert ad.rdq_dir("proj/.rdq") == Path("proj/.rdq")  # `rdq backtest --workspace .rdq` style
+    assert ad.store_path(".") == Path(".rdq/rdq.duckdb")
