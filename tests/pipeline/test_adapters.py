@@ -128,3 +128,22 @@ def test_workspace_folders() -> None:
     assert ad.rdq_dir("proj") == Path("proj/.rdq")
     assert ad.rdq_dir("proj/.rdq") == Path("proj/.rdq")  # `rdq backtest --workspace .rdq` style
     assert ad.store_path(".") == Path(".rdq/rdq.duckdb")
+
+
+def test_qlib_folder_market_universe_and_index_benchmark(tmp_path: Path) -> None:
+    """The csi300 scenario's data path: a qlib folder, a market file as universe, an index outside it."""
+    from rdq.data import synth_market, write_qlib_dir
+
+    panel = synth_market(n_assets=6, n_days=40, seed=2).panel
+    root = write_qlib_dir(panel, tmp_path / "qlib")
+    (root / "instruments" / "mkt.txt").write_text(
+        "S0001\t2015-01-01\t2015-12-31\nS0002\t2015-01-01\t2015-12-31\n"
+    )
+    data = DataSection(path=root, universe="mkt", start=dt.date(2015, 1, 5))
+    uni = ad.load_data(data)
+    assert sorted(uni["asset"].unique().to_list()) == ["S0001", "S0002"]
+    bench = ad.benchmark_panel(data, uni, "S0005")
+    assert bench is not None and bench["asset"].unique().to_list() == ["S0005"]
+    want = panel.filter((pl.col("asset") == "S0005") & (pl.col("date") >= dt.date(2015, 1, 5))).sort("date")
+    # qlib stores float32
+    np.testing.assert_allclose(bench.sort("date")["close"].to_numpy(), want["close"].to_numpy(), rtol=1e-6)
