@@ -492,7 +492,12 @@ def _metrics(r: _Reader, raw: Any) -> MetricsSection:
 
 
 def parse_scenario(
-    raw: Any, *, source: str = "<scenario>", base: Path | None = None, check_paths: bool = True
+    raw: Any,
+    *,
+    source: str = "<scenario>",
+    base: Path | None = None,
+    check_paths: bool = True,
+    require_segments: bool = False,
 ) -> ScenarioConfig:
     """Check a scenario mapping (as read from YAML) and return the typed config.
 
@@ -506,6 +511,8 @@ def parse_scenario(
         Folder relative paths are resolved against (the scenario file's folder; default: cwd).
     check_paths:
         Require ``data.path`` and the model config path to exist.
+    require_segments:
+        Require ``segments`` when the model is inline (a model config file brings its own).
 
     Raises
     ------
@@ -518,13 +525,17 @@ def parse_scenario(
     if label is not None:
         label = r.string(label, "label")
     name = top.get("name", Path(source).stem)
+    model = _model(r, top["model"], check_paths=check_paths)
+    segments = _segments(r, top.get("segments"))
+    if require_segments and segments is None and model.path is None:
+        raise r.fail("segments", "missing: give train/valid/test date spans (an inline model has no default)")
     return ScenarioConfig(
         name=r.string(str(name), "name"),
         data=_data(r, top["data"], check_paths=check_paths),
         factors=_factors(r, top.get("factors")),
         label=label,
-        model=_model(r, top["model"], check_paths=check_paths),
-        segments=_segments(r, top.get("segments")),
+        model=model,
+        segments=segments,
         rolling=_rolling(r, top.get("rolling")),
         strategy=_strategy(r, top.get("strategy")),
         metrics=_metrics(r, top.get("metrics")),
@@ -557,4 +568,4 @@ def load_scenario(path: str | Path, *, check_paths: bool = True) -> ScenarioConf
         mark = getattr(exc, "problem_mark", None)
         where = f", line {mark.line + 1}" if mark is not None else ""
         raise ConfigError(f"{p}{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
-    return parse_scenario(raw, source=str(p), base=p.parent, check_paths=check_paths)
+    return parse_scenario(raw, source=str(p), base=p.parent, check_paths=check_paths, require_segments=True)

@@ -45,7 +45,10 @@ def test_demo_scenario() -> None:
     assert cfg.model.path == ROOT / "configs" / "lgbm_alpha158.yaml"
     assert (cfg.strategy.topk, cfg.strategy.n_drop) == (50, 5)
     assert cfg.strategy.costs.trade_unit is None and cfg.strategy.costs.limit_threshold is None
-    assert cfg.segments is not None and cfg.segments.test[1] == dt.date(2022, 8, 31)  # last synthetic day
+    from rdq.data import synth_market
+
+    last_day = synth_market(n_assets=2, n_days=2000, seed=0).panel["date"].max()
+    assert cfg.segments is not None and cfg.segments.test[1] == last_day == dt.date(2022, 8, 31)
 
 
 def test_csi300_scenario_is_the_papers_setting() -> None:
@@ -122,6 +125,15 @@ def test_bad_yaml_names_the_line(tmp_path: Path) -> None:
     path.write_text("name: x\ndata: {synthetic: {assets: 3}\nmodel: y\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"line \d+: not valid YAML"):
         load_scenario(path)
+
+
+def test_inline_model_needs_segments() -> None:
+    with pytest.raises(ConfigError, match="segments"):
+        parse_scenario(
+            {"data": {"synthetic": {}}, "model": {"class": "LGBMModel"}},
+            source="x.yaml",
+            require_segments=True,
+        )
 
 
 def test_parse_defaults() -> None:
