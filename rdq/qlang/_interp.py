@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -984,6 +985,9 @@ class Interp:
             ivals = [IDENTITY if a is None else self.ev(a, loc) for a in idx]
             if cur is _MISSING:
                 cur = D(L([]), L([]))
+            r = _inplace(cur, ivals, f, val)
+            if r is not None:
+                return r
             new = amend_deep(cur, ivals, f, val)
         if scope_local:
             assert loc is not None
@@ -1000,6 +1004,52 @@ class Interp:
 
 
 _MISSING = object()
+_INT_IDX = (5, 6, 7)
+
+
+def _inplace(cur: Any, ivals: list[Any], f: Any, val: Any) -> Any:
+    """Amend a uniquely held vector in place (``v[i]:x``, ``v[i]+:x``, ``m[i;j]:x``); None when not safe.
+
+    The interpreter treats values as immutable; mutating is only safe when nothing else refers to
+    the vector or its buffer, which the reference counts tell.
+    """
+    getrc = sys.getrefcount
+    if type(cur) is L and len(ivals) == 2:
+        i0 = ivals[0]
+        if type(i0) is not A or i0.t not in _INT_IDX or getrc(cur) > 4:
+            return None
+        k0 = i0.v
+        if not 0 <= k0 < len(cur.items):
+            return None
+        row = cur.items[k0]
+        if type(row) is not V or getrc(row) > 3:
+            return None
+        cur = row
+        ivals = ivals[1:]
+    elif getrc(cur) > 4:
+        return None
+    if type(cur) is not V or len(ivals) != 1:
+        return None
+    i = ivals[0]
+    if type(i) is not A or i.t not in _INT_IDX or type(val) is not A:
+        return None
+    a = cur.a
+    if getrc(a) > 2 or a.base is not None:
+        return None
+    k = i.v
+    if not 0 <= k < len(a):
+        return None
+    if f is None:
+        new = val
+    else:
+        if not isinstance(f, Prim):
+            return None
+        new = f.call([item(cur, k), val])
+    if type(new) is not A or new.t != cur.t:
+        return None
+    a[k] = new.v
+    cur.attr = ""
+    return val if f is None else new
 _T1 = A(1, 1)
 _F1 = A(1, 0)
 _LMAX = 2**63

@@ -120,3 +120,13 @@ def test_loop_heavy_code_is_correct() -> None:
     assert s.display("v:100#0; i:0; while[i<100; v[i]:i*i; i+:1]; sum v") == str(sum(i * i for i in range(100)))
     r = s.eval("sum {x*x} each til 1000")
     assert r.v == int(np.sum(np.arange(1000) ** 2))
+
+
+def test_in_place_amend_keeps_value_semantics() -> None:
+    """Amends mutate only uniquely held vectors: aliases and callers' values never change."""
+    s = Session()
+    assert s.display("v:til 5; w:v; w[0]:99; (v 0; w 0)") == "0 99"
+    assert s.display("m:(3;3)#0; n:m; n[1;1]:7; (m[1;1]; n[1;1])") == "0 7"
+    assert s.display("f:{[x] r:x; r[0]:100; r}; a:1 2 3; (f a; a)") == "100 2 3\n1   2 3"
+    assert s.display("c:3#0; do[7; c[1]+:1]; c") == "0 7 0"
+    assert s.display("u:1 2 3; u[1]:`a") == "'type"
