@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from conftest import shared_path
 from typer.testing import CliRunner
 
@@ -14,6 +15,7 @@ from rdq.qlang.bench._problem import load_problems, load_sample
 runner = CliRunner()
 
 
+@pytest.mark.slow
 def test_run_with_no_arguments_scores_the_references(embedded, tmp_path: Path) -> None:
     out = tmp_path / "res.json"
     res = runner.invoke(app, ["qbench", "run", "--timeout", "60", "--out", str(out), "--workers", "2"])
