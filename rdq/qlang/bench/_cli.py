@@ -87,8 +87,8 @@ def _finish(result, *, as_json: bool, out: Path | None, store: Path | None) -> N
         result.write_json(out)
         log.info("wrote %s", out)
     if store is not None:
-        recorded = record_in_store(result, store_path=store)
-        if not recorded:
+        recorded = record_in_store(result, store_path=store, results_json=out)
+        if recorded is None:
             Console(stderr=True).print("[yellow]rdq.store is not available: run not recorded[/]")
     if as_json:
         typer.echo(json.dumps(result.to_dict(), indent=2))

@@ -239,15 +239,33 @@ def score_references(problems: Sequence[Problem], *, executor: AnyExecutor, task
                  model="reference", progress=progress)
 
 
-def record_in_store(result: BenchResult, *, store_path: str | Path | None = None) -> bool:
-    """Record the run in ``rdq.store.Store`` when that module exists; returns whether it was recorded."""
+def record_in_store(
+    result: BenchResult,
+    *,
+    store_path: str | Path | None = None,
+    results_json: str | Path | None = None,
+) -> str | None:
+    """Record the run in ``rdq.store.Store`` (kind ``"qbench"``) when that module exists.
+
+    Metrics are ``pass@k`` plus their CI bounds overall and per difficulty; ``results_json`` (the
+    file written by :meth:`BenchResult.write_json`) is stored as an artifact. Returns the run id, or
+    None when ``rdq.store`` is not available.
+    """
     try:
         from rdq.store import Store  # type: ignore[attr-defined]
     except ImportError:
         log.info("rdq.store is not available; results kept as JSON only")
-        return False
-    metrics = {f"pass@{k}": e.value for k, e in result.overall.items()}
+        return None
+    metrics: dict[str, float] = {}
+    for k, e in result.overall.items():
+        metrics[f"pass@{k}"] = e.value
+        metrics[f"pass@{k}_ci_low"] = e.ci_low
+        metrics[f"pass@{k}_ci_high"] = e.ci_high
+    for diff, ests in result.by_difficulty.items():
+        for k, e in ests.items():
+            metrics[f"pass@{k}/{diff}"] = e.value
+    config = {"task": result.task, "executor": result.executor, "model": result.model,
+              "n_problems": len(result.problems), "ks": list(result.ks), **result.config}
+    artifacts = {"results_json": str(results_json)} if results_json is not None else None
     store = Store(store_path) if store_path is not None else Store()
-    store.add_run(kind="qbench", config={"task": result.task, "executor": result.executor,
-                                         "model": result.model, **result.config}, metrics=metrics)
-    return True
+    return str(store.add_run("qbench", config, metrics, artifacts))

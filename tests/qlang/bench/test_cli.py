@@ -35,10 +35,18 @@ def test_run_scores_a_completions_file_as_json(embedded, tmp_path: Path) -> None
             code = p.q_solution if i != 1 else "solve:{[x] 0N}"
             rows.append({"problem_id": p.problem_id, "sample": i, "completion": f"```q\n{code}\n```"})
     comp.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    db = tmp_path / "store.duckdb"
     res = runner.invoke(app, ["qbench", "run", "--completions", str(comp), "--k", "1,2,5", "--json",
-                              "--timeout", "60", "--workers", "1"])
+                              "--timeout", "60", "--workers", "1", "--store", str(db)])
     assert res.exit_code == 0, res.output
-    data = json.loads(res.output)
+    data = json.loads(res.output[res.output.index("{"):])
+    try:
+        from rdq.store import Store
+    except ImportError:
+        Store = None
+    if Store is not None:  # the run is recorded when rdq.store exists
+        runs = Store(db).runs(kind="qbench")
+        assert runs.height == 1 and json.loads(runs["metrics"][0])["pass@2"] == 1.0
     assert data["ks"] == [1, 2]  # k=5 dropped: 3 samples per problem
     assert abs(data["overall"]["pass@1"]["value"] - 2 / 3) < 1e-12
     assert data["overall"]["pass@2"]["value"] == 1.0

@@ -77,10 +77,11 @@ def test_store_recording_is_optional(tmp_path: Path, problems) -> None:
     res = score(problems[:1], samples, executor=PythonExecutor(timeout_s=10), task=Task.Q_TO_PYTHON, workers=1,
                 progress=False)
     try:
-        import rdq.store as store_mod
+        from rdq.store import Store
     except ImportError:
-        store_mod = None
-    if store_mod is None or not hasattr(store_mod, "Store"):
-        assert record_in_store(res, store_path=tmp_path / "x.duckdb") is False
-    else:
-        assert record_in_store(res, store_path=tmp_path / "x.duckdb") is True
+        assert record_in_store(res, store_path=tmp_path / "x.duckdb") is None
+        return
+    rid = record_in_store(res, store_path=tmp_path / "x.duckdb", results_json=tmp_path / "r.json")
+    run = Store(tmp_path / "x.duckdb").get_run(rid)
+    assert run["kind"] == "qbench" and run["metrics"]["pass@1"] == 1.0
+    assert run["config"]["task"] == "q_to_python" and run["artifacts"]["results_json"].endswith("r.json")
