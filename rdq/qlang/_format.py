@@ -48,7 +48,7 @@ def fmt_float(v: float, prec: int | None = None) -> str:
     p = PRECISION[0] if prec is None else prec
     if p == 0:
         p = 17
-    s = "%.*g" % (p, v)
+    s = f"{v:.{p}g}"
     if "e" in s:
         mant, ex = s.split("e")
         sign = ex[0]
@@ -80,7 +80,7 @@ def _char_lit(codes: list[int]) -> str:
         elif ch == "\r":
             out.append("\\r")
         elif c < 32 or c > 126:
-            out.append("\\%03o" % c)
+            out.append(f"\\{c:03o}")
         else:
             out.append(ch)
     return '"' + "".join(out) + '"'
@@ -123,7 +123,7 @@ def fmt_atom(x: A) -> str:
     if t == 11:
         return "`" + v
     if t == 4:
-        return "0x%02x" % v
+        return f"0x{v:02x}"
     if t == 2:
         return str(v)
     return str(v)
@@ -145,7 +145,7 @@ def _vec(x: V) -> str:
     if t == 1:
         return pre + "".join("1" if b else "0" for b in a.tolist()) + "b"
     if t == 4:
-        return pre + "0x" + "".join("%02x" % b for b in a.tolist())
+        return pre + "0x" + "".join(f"{b:02x}" for b in a.tolist())
     if t in (5, 6, 7):
         body = " ".join(_int_elem(t, v) for v in a.tolist())
         return pre + body + _SUF[t]
@@ -229,7 +229,7 @@ def _col_cells(c: Any) -> list[str]:
             nul = NULLS[t]
             return ["" if v == nul else _int_elem(t, v) for v in c.a.tolist()]
         if t == 4:
-            return ["%02x" % v for v in c.a.tolist()]
+            return [f"{v:02x}" for v in c.a.tolist()]
     out = []
     for a in items(c):
         if type(a) is V and a.t == 10:

@@ -801,10 +801,10 @@ class Interp:
 
             return run_sql(self, n, loc)
         if tag == "seq":
-            r: Any = IDENTITY
+            last: Any = IDENTITY
             for st in n[1]:
-                r = self.ev(st, loc)
-            return r
+                last = self.ev(st, loc)
+            return last
         raise QError("nyi")
 
     def cond(self, args: list[Any], loc: dict[str, Any] | None) -> Any:
@@ -1134,7 +1134,7 @@ def amend_deep(x: Any, idx: list[Any], f: Any, y: Any) -> Any:
         return amend_at(x, i, f, y)
     # vector of indices: pair y items (unless atom)
     iis = items(i)
-    ys = items(y) if (type(y) in (V, L) and not (y is _NOARG)) else None
+    ys = items(y) if (type(y) in (V, L) and y is not _NOARG) else None
     if ys is not None and len(ys) != len(iis):
         if f is None or True:
             raise QError("length")

@@ -266,7 +266,7 @@ def run_sql(interp: Any, n: Any, loc: dict[str, Any] | None) -> Any:
     wheres = [mk(w) for w in where if w is not None]
     if kind == "delete":
         names = []
-        for nm, e in cols:
+        for _nm, e in cols:
             if e is None:
                 continue
             if e[0] == "v":
@@ -321,11 +321,18 @@ def eval_ptree(interp: Any, x: Any, env: dict[str, Any]) -> Any:
     return x
 
 
+def _ptree_ev(interp: Any, tree: Any) -> Evaluator:
+    def ev(env: dict[str, Any]) -> Any:
+        return eval_ptree(interp, tree, env)
+
+    return ev
+
+
 def _fcols(interp: Any, a: Any) -> list[tuple[str, Evaluator]]:
     if type(a) is D:
         out = []
         for k, v in zip(items(a.k), items(a.v), strict=True):
-            out.append((k.v, (lambda vv: lambda env: eval_ptree(interp, vv, env))(v)))
+            out.append((k.v, _ptree_ev(interp, v)))
         return out
     return []
 
@@ -334,7 +341,7 @@ def functional_select(interp: Any, args: list[Any]) -> Any:
     t, c, b, a = args[:4]
     if type(t) is A and t.t == 11:
         t = interp.lookup(t.v, None)
-    wheres = [(lambda cc: lambda env: eval_ptree(interp, cc, env))(cc) for cc in items(c)] if count(c) else []
+    wheres = [_ptree_ev(interp, cc) for cc in items(c)] if count(c) else []
     if type(c) is L and not c.items:
         wheres = []
     by: list[tuple[str, Evaluator]] | None
@@ -350,10 +357,10 @@ def functional_select(interp: Any, args: list[Any]) -> Any:
     elif type(b) is D:
         by = _fcols(interp, b)
     elif type(b) is A and b.t == 11:
-        by = [(b.v, (lambda s: lambda env: eval_ptree(interp, s, env))(b))]
+        by = [(b.v, _ptree_ev(interp, b))]
         kind = "exec"
     elif type(b) is V and b.t == 11:
-        by = [(s, (lambda s: lambda env: eval_ptree(interp, A(11, s), env))(s)) for s in b.a.tolist()]
+        by = [(s, _ptree_ev(interp, A(11, s))) for s in b.a.tolist()]
         kind = "exec"
     elif type(b) is L and not b.items:
         by = None
@@ -382,7 +389,7 @@ def functional_update(interp: Any, args: list[Any]) -> Any:
     if type(t) is A and t.t == 11:
         target = t.v
         t = interp.lookup(t.v, None)
-    wheres = [(lambda cc: lambda env: eval_ptree(interp, cc, env))(cc) for cc in items(c)] if count(c) else []
+    wheres = [_ptree_ev(interp, cc) for cc in items(c)] if count(c) else []
     if type(a) is D:
         by = _fcols(interp, b) if type(b) is D else None
         r = update(t, wheres=wheres, by=by, cols=_fcols(interp, a), base=None)

@@ -37,7 +37,18 @@ from rdq.qlang._interp import (
     index_deep,
     valence,
 )
-from rdq.qlang._ops import arith, compare, find, find_rows, keys_of, match, minmax, pervade1, pervade2, res_type
+from rdq.qlang._ops import (
+    arith,
+    compare,
+    find,
+    find_rows,
+    keys_of,
+    match,
+    minmax,
+    pervade1,
+    pervade2,
+    res_type,
+)
 from rdq.qlang._values import DTYPES, IDENTITY, NULLS, A, D, Fn, L, QError, T, V
 
 __all__ = ["OPS", "builtins", "join", "q_sum", "q_prd", "q_max", "q_min"]
@@ -105,8 +116,8 @@ def join(x: Any, y: Any) -> Any:
     lx = items(x) if tx in (V, L) else [x]
     ly = items(y) if ty in (V, L) else [y]
     if tx is D or ty is D or tx is T or ty is T:
-        lx = [x] if tx in (D, T) and not (tx is T) else lx
-        ly = [y] if ty in (D, T) and not (ty is T) else ly
+        lx = [x] if tx in (D, T) and tx is not T else lx
+        ly = [y] if ty in (D, T) and ty is not T else ly
     return mklist(lx + ly) if (lx or ly) else EMPTY
 
 
@@ -1139,7 +1150,7 @@ def q_string(x: Any) -> Any:
         if t == 1:
             return chars(str(x.v))
         if t == 4:
-            return chars("%02x" % x.v)
+            return chars(f"{x.v:02x}")
         return chars(inline(x))
     if tx is V:
         if x.t == 10:
@@ -1644,9 +1655,8 @@ def _cast(t: int, y: Any) -> Any:
         return V(1, a != 0)
     if src_t in (8, 9):
         nan = np.isnan(a)
-        r = np.floor(np.where(nan, 0, a) + 0.5)
-        r = np.clip(r, -(2**62), 2**62)
-        out = r.astype(np.int64)
+        rounded = np.clip(np.floor(np.where(nan, 0, a) + 0.5), -(2**62), 2**62)
+        out = rounded.astype(np.int64)
         if t in (5, 6, 7):
             out[nan] = NULLS[t]
         return V(t, out.astype(DTYPES[t]))
@@ -1677,8 +1687,6 @@ def q_at(x: Any, y: Any) -> Any:
 def q_dot(x: Any, y: Any) -> Any:
     args = items(y) if type(y) in (V, L) else [y]
     if isinstance(x, Fn):
-        if type(y) is A:
-            raise QError("rank") if False else None
         return call(x, list(args))
     return index_deep(x, list(args))
 
@@ -1693,7 +1701,7 @@ def make_at_n(interp: Any) -> Any:
     def at_n(args: list[Any]) -> Any:
         if len(args) == 3:
             x, i, f = args
-            if isinstance(x, Fn) and not (type(x) is A):
+            if isinstance(x, Fn) and type(x) is not A:
                 # trap
                 try:
                     return call(x, [i])
@@ -1916,13 +1924,20 @@ def q_xrank(n: Any, x: Any) -> Any:
     return V(7, (n.v * r.a) // max(m, 1))
 
 
+def _getter(name: str) -> Any:
+    def get(env: dict[str, Any]) -> Any:
+        return env[name]
+
+    return get
+
+
 def q_xgroup(k: Any, t: Any) -> Any:
     from rdq.qlang._sql import select
 
     names = items_py(k)
-    by = [(nm, (lambda nm: lambda env: env[nm])(nm)) for nm in names]
+    by = [(nm, _getter(nm)) for nm in names]
     others = [c for c in t.cols if c not in names]
-    cols = [(c, (lambda c: lambda env: env[c])(c)) for c in others]
+    cols = [(c, _getter(c)) for c in others]
     r = select(t, wheres=[], by=by, cols=cols, base=None)
     # xgroup keeps first-occurrence order of the groups
     ktab = r.k
@@ -2443,7 +2458,6 @@ def _shift_seed(x: Any, s: Any) -> Any:
 
 def _uj(x: Any, y: Any) -> Any:
     if type(x) is D and type(y) is D and type(x.k) is T:
-        xv = _uj(x.v, _empty_cols(y.v)) if True else x.v
         return _kt_upsert(D(x.k, _uj(x.v, _empty_cols(y.v))), D(y.k, _uj(_empty_cols(x.v), y.v)))
     cols = list(x.cols) + [c for c in y.cols if c not in x.cols]
     nx, ny = count(x), count(y)
