@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import polars as pl
 
 from rdq.errors import ConfigError
-from rdq.signal._frames import calendar_shift, check_factor_frame
+from rdq.signal._frames import check_factor_frame, with_lagged
 from rdq.signal._ic import daily_corr
 from rdq.signal._quantile import _check_quantiles, bucket_expr
 
@@ -34,10 +34,10 @@ def autocorr_frame(
     cols = check_factor_frame(factors, columns=columns)
     if isinstance(lag, bool) or not isinstance(lag, int) or lag < 1:
         raise ConfigError(f"lag must be a positive integer, got {lag!r}")
-    base = factors.select("date", "asset", *cols)
-    moved = calendar_shift(base, lag=lag).rename({c: c + _LAG for c in cols})
-    joined = base.join(moved, on=["date", "asset"], how="inner")
-    return daily_corr(joined, [(c, c, c + _LAG) for c in cols], method="spearman")
+    joined = with_lagged(factors.select("date", "asset", *cols), cols, lag=lag, suffix=_LAG)
+    first = joined.get_column("date").unique().sort().head(lag)
+    out = daily_corr(joined, [(c, c, c + _LAG) for c in cols], method="spearman")
+    return out.filter(~pl.col("date").is_in(first.implode()))
 
 
 def rank_autocorr(factors: pl.DataFrame, *, column: str, lag: int = 1) -> pl.DataFrame:
@@ -71,24 +71,26 @@ def turnover_frame(
     tops = factors.select(
         "date", "asset", *[(bucket_expr(c, quantiles) == quantiles).fill_null(False).alias(c) for c in cols]
     )
-    prev = calendar_shift(tops, lag=1).rename({c: c + _LAG for c in cols})
-    joined = tops.join(prev, on=["date", "asset"], how="left")
-    counts = tops.group_by("date").agg([pl.col(c).sum().alias(c) for c in cols])
-    prev_counts = calendar_shift(counts.with_columns(pl.lit("").alias("asset")), lag=1).drop("asset")
-    agg = joined.group_by("date").agg(
-        [
-            (1.0 - (pl.col(c) & pl.col(c + _LAG).fill_null(False)).sum() / pl.col(c).sum()).alias(c)
-            for c in cols
-        ]
+    joined = with_lagged(tops, cols, lag=1, suffix=_LAG)
+    per_day = (
+        joined.group_by("date")
+        .agg(
+            *[pl.col(c).sum().alias(c) for c in cols],
+            *[(pl.col(c) & pl.col(c + _LAG).fill_null(False)).sum().alias(c + "__stay") for c in cols],
+        )
+        .sort("date")
     )
-    out = agg.join(prev_counts.rename({c: c + _LAG for c in cols}), on="date", how="inner")
-    return out.select(
+    # the per-day frame holds every calendar date, so shift(1) is the previous calendar day
+    return per_day.select(
         "date",
         *[
-            pl.when((pl.col(c + _LAG) > 0) & pl.col(c).is_finite()).then(pl.col(c)).otherwise(None).alias(c)
+            pl.when((pl.col(c).shift(1) > 0) & (pl.col(c) > 0))
+            .then(1.0 - pl.col(c + "__stay") / pl.col(c))
+            .otherwise(None)
+            .alias(c)
             for c in cols
         ],
-    ).sort("date")
+    ).slice(1)
 
 
 def top_turnover(factors: pl.DataFrame, *, column: str, quantiles: int = 5) -> pl.DataFrame:

@@ -18,7 +18,7 @@ import polars as pl
 
 from rdq.errors import SchemaError, did_you_mean
 
-__all__ = ["check_factor_frame", "check_label_frame", "valid", "calendar_shift", "LABEL"]
+__all__ = ["check_factor_frame", "check_label_frame", "valid", "calendar_shift", "with_lagged", "LABEL"]
 
 KEYS = ["date", "asset"]
 #: name of the label column
@@ -129,3 +129,22 @@ def calendar_shift(frame: pl.DataFrame, *, lag: int, calendar: pl.Series | None 
         .drop("_t")
     )
     return moved.select(["date", "asset", *[c for c in moved.columns if c not in KEYS]])
+
+
+def with_lagged(frame: pl.DataFrame, columns: Sequence[str], *, lag: int, suffix: str) -> pl.DataFrame:
+    """``frame`` sorted by ``(asset, date)`` with ``<column><suffix>`` = the asset's value ``lag`` calendar days earlier.
+
+    The calendar is the frame's sorted unique dates; the lagged value is null when the asset has no row
+    on that earlier date.  Past values only: no look-ahead.
+    """
+    t = pl.col("date").rank("dense").cast(pl.Int64)
+    out = frame.with_columns(t.alias("_t")).sort("asset", "_t")
+    if lag == 1:  # the previous row of the same asset, if it sits on the previous calendar day
+        same = (pl.col("asset") == pl.col("asset").shift(1)) & (pl.col("_t") == pl.col("_t").shift(1) + 1)
+        return out.with_columns(
+            [pl.when(same).then(pl.col(c).shift(1)).otherwise(None).alias(c + suffix) for c in columns]
+        ).drop("_t")
+    past = out.select(
+        "asset", (pl.col("_t") + lag).alias("_t"), *[pl.col(c).alias(c + suffix) for c in columns]
+    )
+    return out.join(past, on=["asset", "_t"], how="left").drop("_t")

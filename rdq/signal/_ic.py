@@ -13,9 +13,11 @@ import math
 from collections.abc import Sequence
 from typing import Literal
 
+import numpy as np
 import polars as pl
 
-from rdq.signal._frames import LABEL, check_factor_frame, check_label_frame, valid
+from rdq.signal._frames import LABEL, check_factor_frame, check_label_frame
+from rdq.signal._kernels import corr_by_day
 from rdq.signal._metric import Metric
 
 __all__ = ["CorrMethod", "ic_series", "ic_frame", "ic_summary", "daily_corr", "pair_frame"]
@@ -24,19 +26,8 @@ CorrMethod = Literal["pearson", "spearman"]
 _METHODS: tuple[str, ...] = ("pearson", "spearman")
 
 
-def _corr_expr(x: str, y: str, *, rank: bool, name: str) -> pl.Expr:
-    """Per-group correlation of ``x`` and ``y`` over their valid pairs (an aggregation expression)."""
-    ok = valid(x) & valid(y)
-    xv: pl.Expr = pl.when(ok).then(pl.col(x).cast(pl.Float64))
-    yv: pl.Expr = pl.when(ok).then(pl.col(y).cast(pl.Float64))
-    if rank:
-        xv = xv.rank("average").cast(pl.Float64)
-        yv = yv.rank("average").cast(pl.Float64)
-    dx = xv - xv.mean()
-    dy = yv - yv.mean()
-    r = (dx * dy).sum() / ((dx * dx).sum() * (dy * dy).sum()).sqrt()
-    defined = (ok.sum() >= 2) & (xv.max() > xv.min()) & (yv.max() > yv.min())
-    return pl.when(defined).then(r.clip(-1.0, 1.0)).otherwise(None).cast(pl.Float64).alias(name)
+#: factor columns handed to the kernel at once (bounds the float64 copy to n_rows x this)
+_CHUNK_COLUMNS = 32
 
 
 def daily_corr(
@@ -62,14 +53,46 @@ def daily_corr(
         ``date`` plus one Float64 column per pair, one row per date (sorted); null where undefined.
     """
     _check_method(method)
-    exprs = [_corr_expr(x, y, rank=method == "spearman", name=out) for out, x, y in pairs]
-    return frame.lazy().group_by("date").agg(exprs).sort("date").collect()
+    df = frame.collect() if isinstance(frame, pl.LazyFrame) else frame
+    order = df.select(pl.arg_sort_by("date", maintain_order=True)).to_series().to_numpy()
+    dates = df.get_column("date").gather(order)
+    phys = dates.to_physical().to_numpy()
+    n = phys.shape[0]
+    starts = np.flatnonzero(np.r_[True, phys[1:] != phys[:-1]]) if n else np.zeros(0, dtype=np.int64)
+    day_values = dates.gather(starts) if n else dates
+    offsets = np.r_[starts, n].astype(np.int64)
+    result: dict[str, np.ndarray] = {}
+    for lo in range(0, len(pairs), _CHUNK_COLUMNS):
+        chunk = pairs[lo : lo + _CHUNK_COLUMNS]
+        cols = list(dict.fromkeys(c for _, x, y in chunk for c in (x, y)))
+        index = {c: i for i, c in enumerate(cols)}
+        matrix = np.empty((n, len(cols)), dtype=np.float64)
+        for c in cols:
+            matrix[:, index[c]] = df.get_column(c).cast(pl.Float64).to_numpy()[order]
+        xi = np.array([index[x] for _, x, _ in chunk], dtype=np.int64)
+        yi = np.array([index[y] for _, _, y in chunk], dtype=np.int64)
+        out = corr_by_day(matrix, offsets, xi, yi, method == "spearman")
+        for j, (name, _, _) in enumerate(chunk):
+            result[name] = out[:, j]
+    return pl.DataFrame(
+        [
+            day_values.alias("date"),
+            *[pl.Series(k, v, dtype=pl.Float64).fill_nan(None) for k, v in result.items()],
+        ]
+    )
 
 
 def pair_frame(factors: pl.DataFrame, label: pl.DataFrame, columns: Sequence[str]) -> pl.DataFrame:
     """Factors and label side by side on the union of their ``(date, asset)`` keys (like pandas' alignment)."""
     left = factors.select("date", "asset", *columns)
     right = label.select("date", "asset", pl.col(LABEL))
+    if (
+        left.height == right.height
+        and left.schema["date"] == right.schema["date"]
+        and left.get_column("date").equals(right.get_column("date"))
+        and left.get_column("asset").equals(right.get_column("asset"))
+    ):  # already aligned row by row (frames built from the same panel): no join needed
+        return left.with_columns(right.get_column(LABEL))
     return left.join(right, on=["date", "asset"], how="full", coalesce=True)
 
 

@@ -56,21 +56,46 @@ def default_label(panel: pl.DataFrame, *, horizon: int = 1, price: str = "close"
             column=missing[0],
             fix="load the panel with rdq.data.load_panel (use mapping= to rename columns)",
         )
-    base = panel.select("date", "asset", pl.col(price).cast(pl.Float64).fill_nan(None).alias("_p"))
-    calendar = base.select(pl.col("date").unique().sort()).with_row_index("_t")
-    base = base.join(calendar, on="date", how="inner")
-    spans = base.group_by("asset").agg(pl.col("_t").min().alias("_lo"), pl.col("_t").max().alias("_hi"))
-    grid = (
-        spans.select("asset", pl.int_ranges("_lo", pl.col("_hi") + 1, dtype=pl.UInt32).alias("_t"))
-        .explode("_t")
-        .join(base.select("asset", "_t", "_p"), on=["asset", "_t"], how="left")
-        .sort("asset", "_t")
+    base = panel.select(
+        "date",
+        "asset",
+        pl.col(price).cast(pl.Float64).fill_nan(None).alias("_p"),
+        (pl.col("date").rank("dense").cast(pl.Int64) - 1).alias("_t"),
+    ).sort("asset", "_t")
+    spans = base.group_by("asset").agg(
+        (pl.col("_t").max() - pl.col("_t").min() + 1 - pl.len()).alias("_holes"),
+        pl.col("_t").n_unique().alias("_u"),
+        pl.len().alias("_n"),
     )
+    if (spans["_u"] != spans["_n"]).any():
+        dup = spans.filter(pl.col("_u") != pl.col("_n"))["asset"][0]
+        raise SchemaError(
+            f"panel has duplicate (date, asset) rows for asset {dup!r}",
+            column="date",
+            fix="drop duplicates, e.g. panel.unique(['date', 'asset'], keep='last')",
+        )
     entry = pl.col("_p").shift(-1).over("asset")
     exit_ = pl.col("_p").shift(-(horizon + 1)).over("asset")
     ret = exit_ / entry - 1.0
-    grid = grid.with_columns(pl.when((entry > 0) & ret.is_finite()).then(ret).otherwise(None).alias("label"))
-    out = base.select("date", "asset", "_t").join(
-        grid.select("asset", "_t", "label"), on=["asset", "_t"], how="left"
-    )
-    return out.select("date", "asset", "label").sort("asset", "date")
+    label = pl.when((entry > 0) & ret.is_finite()).then(ret).otherwise(None).alias("label")
+    holed = spans.filter(pl.col("_holes") > 0).get_column("asset")
+    # assets trading on every calendar day of their history: row shifts are calendar shifts
+    dense = base.filter(~pl.col("asset").is_in(holed.implode())).with_columns(label)
+    parts = [dense.select("date", "asset", "label")]
+    if holed.len():
+        # qlib's Ref runs on the calendar: put the assets with holes on every day of their span first
+        sparse = base.filter(pl.col("asset").is_in(holed.implode()))
+        grid = (
+            sparse.group_by("asset")
+            .agg(pl.int_ranges(pl.col("_t").min(), pl.col("_t").max() + 1).alias("_t"))
+            .explode("_t")
+            .join(sparse.select("asset", "_t", "_p"), on=["asset", "_t"], how="left")
+            .sort("asset", "_t")
+            .with_columns(label)
+        )
+        parts.append(
+            sparse.select("date", "asset", "_t")
+            .join(grid.select("asset", "_t", "label"), on=["asset", "_t"], how="left")
+            .select("date", "asset", "label")
+        )
+    return pl.concat(parts).sort("asset", "date")

@@ -92,14 +92,34 @@ def quantile_frame(
     check_label_frame(label)
     _check_quantiles(quantiles)
     joined = pair_frame(factors, label, cols).lazy()
-    buckets = [bucket_expr(c, quantiles, mask=valid(c) & valid(LABEL)).alias(f"_b_{c}") for c in cols]
-    joined = joined.with_columns(buckets)
-    aggs = [
-        pl.col(LABEL).filter(pl.col(f"_b_{c}") == k).mean().alias(f"{c}__q{k}")
-        for c in cols
-        for k in range(1, quantiles + 1)
-    ]
-    return joined.group_by("date").agg(aggs).sort("date").collect()
+    dates = joined.select(pl.col("date").unique())
+    parts = []
+    for c in cols:
+        means = (
+            joined.select(
+                "date",
+                bucket_expr(c, quantiles, mask=valid(c) & valid(LABEL)).alias("_b"),
+                pl.col(LABEL).cast(pl.Float64).alias("_y"),
+            )
+            .drop_nulls("_b")
+            .group_by("date", "_b")
+            .agg(pl.col("_y").mean())
+        )
+        parts.append(means)
+    out = dates.collect()
+    for c, part in zip(cols, pl.collect_all(parts), strict=True):
+        wide = (
+            part.pivot(on="_b", index="date", values="_y", sort_columns=True)
+            if part.height
+            else part.select("date")
+        )
+        missing = [str(k) for k in range(1, quantiles + 1) if str(k) not in wide.columns]
+        wide = wide.with_columns([pl.lit(None, dtype=pl.Float64).alias(k) for k in missing])
+        wide = wide.select(
+            "date", *[pl.col(str(k)).cast(pl.Float64).alias(f"{c}__q{k}") for k in range(1, quantiles + 1)]
+        )
+        out = out.join(wide, on="date", how="left")
+    return out.sort("date")
 
 
 def quantile_returns(

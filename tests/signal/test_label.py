@@ -60,6 +60,8 @@ def test_bad_prices_and_options() -> None:
         default_label(p, horizon=0)
     with pytest.raises(SchemaError, match="close"):
         default_label(p.drop("close"))
+    with pytest.raises(SchemaError, match="duplicate"):
+        default_label(pl.concat([p, p.head(1)]))
 
 
 def test_no_dependence_on_later_rows_beyond_horizon() -> None:
