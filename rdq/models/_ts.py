@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 __all__ = ["TSWindows", "FillnaType", "make_windows"]
 
-FillnaType = Literal["zero", "ffill+bfill", "none"]
+FillnaType = Literal["zero", "ffill", "ffill+bfill", "none"]
 
 
 class TSWindows:
@@ -48,13 +48,18 @@ class TSWindows:
         ``date, asset`` rows to make samples for (e.g. one segment's rows of the ``learn``
         frame); labels are read from ``labels`` when given, else from ``frame``.
     fillna:
-        ``"zero"`` fills NaN with 0 (after padding), ``"ffill+bfill"`` fills along time inside
-        each window (qlib's ``fillna_type``) and then 0, ``"none"`` leaves NaN.
+        ``"zero"``: missing days and NaN values become 0. ``"ffill"`` / ``"ffill+bfill"``
+        (qlib's ``TSDataSampler.fillna_type``): a day the asset has no row (or a padding day)
+        takes the features of the asset's nearest earlier row in the window (then, for
+        ``+bfill``, the nearest later one); what is still missing then becomes 0.
+        ``"none"``: NaN stays NaN.
 
     Attributes
     ----------
     dense: np.ndarray
         float32, shape ``(n_assets, step_len - 1 + n_days, n_features)``.
+    present: np.ndarray
+        bool, shape ``(n_assets, step_len - 1 + n_days)``: the asset has a row that day.
     asset_idx, day_idx: np.ndarray
         int64, shape ``(n_samples,)``: sample ``i`` is the window
         ``dense[asset_idx[i], day_idx[i] : day_idx[i] + step_len]``.
@@ -76,8 +81,8 @@ class TSWindows:
     ) -> None:
         if not isinstance(step_len, int) or step_len < 1:
             raise ConfigError(f"step_len must be an integer >= 1, got {step_len!r}")
-        if fillna not in ("zero", "ffill+bfill", "none"):
-            raise ConfigError(f"fillna must be 'zero', 'ffill+bfill' or 'none', got {fillna!r}")
+        if fillna not in ("zero", "ffill", "ffill+bfill", "none"):
+            raise ConfigError(f"fillna must be 'zero', 'ffill', 'ffill+bfill' or 'none', got {fillna!r}")
         self.step_len = step_len
         self.fillna = fillna
         self.features = tuple(features)
@@ -94,6 +99,9 @@ class TSWindows:
         d = rows.get_column("_d").to_numpy() + pad
         dense[a, d] = rows.select(pl.col(list(self.features)).cast(pl.Float32)).to_numpy()
         self.dense = dense
+        present = np.zeros(dense.shape[:2], dtype=bool)
+        present[a, d] = True
+        self.present = present
         keyed = (
             sample_keys.select("date", "asset")
             .join(day_of, on="date", how="left")
@@ -127,7 +135,20 @@ class TSWindows:
             if isinstance(idx, slice)
             else idx
         )
-        out = self.dense[self.asset_idx[sel][:, None], self.day_idx[sel][:, None] + self._offsets[None, :]]
+        a = self.asset_idx[sel][:, None]
+        d = self.day_idx[sel][:, None] + self._offsets[None, :]
+        if self.fillna in ("ffill", "ffill+bfill"):
+            present = self.present[a, d]  # (b, step_len): the asset has a row that day
+            pos = np.where(present, self._offsets[None, :], -1)
+            np.maximum.accumulate(pos, axis=1, out=pos)  # last row at or before each step
+            if self.fillna == "ffill+bfill":
+                first = np.argmax(present, axis=1)[:, None]  # the window's first row
+                pos = np.where(pos < 0, first, pos)
+            missing = pos < 0
+            out = self.dense[a, self.day_idx[sel][:, None] + np.maximum(pos, 0)]
+            out[missing] = np.nan
+        else:
+            out = self.dense[a, d]
         return _fill(out, self.fillna)
 
     def batches(
@@ -148,19 +169,6 @@ class TSWindows:
 def _fill(x: np.ndarray, how: FillnaType) -> np.ndarray:
     if how == "none":
         return x
-    if how == "ffill+bfill":
-        # forward fill along time (axis 1): index of last valid step at or before each step
-        valid = ~np.isnan(x)
-        steps = np.arange(x.shape[1])[None, :, None]
-        last = np.where(valid, steps, -1)
-        np.maximum.accumulate(last, axis=1, out=last)
-        x = np.take_along_axis(x, np.maximum(last, 0), axis=1)
-        x = np.where(last >= 0, x, np.nan).astype(np.float32, copy=False)
-        # backward fill the leading NaN with the first valid step
-        valid = ~np.isnan(x)
-        first = np.where(valid, steps, x.shape[1])
-        first = np.minimum.accumulate(first[:, ::-1], axis=1)[:, ::-1]
-        x = np.where(valid, x, np.take_along_axis(x, np.minimum(first, x.shape[1] - 1), axis=1))
     return np.nan_to_num(x, nan=0.0).astype(np.float32, copy=False)
 
 

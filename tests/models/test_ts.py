@@ -40,19 +40,21 @@ def _naive(frame: pl.DataFrame, keys: pl.DataFrame, step_len: int, fillna: str) 
     out = []
     for date, asset in keys.iter_rows():
         t = cal.index(date)
-        win = []
-        for j in range(t - step_len + 1, t + 1):
-            win.append(table.get((cal[j], asset), np.full(3, np.nan)) if j >= 0 else np.full(3, np.nan))
-        w = pd.DataFrame(np.array(win))
+        days = [cal[j] if j >= 0 else None for j in range(t - step_len + 1, t + 1)]
+        # which day's row fills each step: its own if the asset has a row, else the nearest before/after
+        src = pd.Series([d if (d, asset) in table else None for d in days], dtype=object)
+        if fillna in ("ffill", "ffill+bfill"):
+            src = src.ffill()
         if fillna == "ffill+bfill":
-            w = w.ffill().bfill()
+            src = src.bfill()
+        w = pd.DataFrame([table[(d, asset)] if not pd.isna(d) else np.full(3, np.nan) for d in src])
         if fillna != "none":
             w = w.fillna(0.0)
         out.append(w.to_numpy())
     return np.array(out, dtype=np.float32)
 
 
-@pytest.mark.parametrize("fillna", ["zero", "ffill+bfill", "none"])
+@pytest.mark.parametrize("fillna", ["zero", "ffill", "ffill+bfill", "none"])
 @pytest.mark.parametrize("step_len", [1, 4, 15])
 def test_windows_match_naive_construction(step_len: int, fillna: str) -> None:
     frame = _ragged_frame()
@@ -103,3 +105,32 @@ def test_window_errors() -> None:
             step_len=2,
             sample_keys=pl.DataFrame({"date": [dt.date(1999, 1, 1)], "asset": ["A0"]}),
         )
+
+
+@pytest.mark.parametrize("fillna", ["none", "ffill", "ffill+bfill"])
+@pytest.mark.parametrize("step_len", [3, 8])
+def test_windows_match_qlib_ts_data_sampler(step_len: int, fillna: str) -> None:
+    qds = pytest.importorskip("qlib.data.dataset")
+    frame = _ragged_frame(seed=3)
+    pdf = (
+        frame.rename({"date": "datetime", "asset": "instrument"})
+        .with_columns(pl.col("datetime").cast(pl.Datetime("ns")))
+        .to_pandas()
+        .set_index(["datetime", "instrument"])
+        .sort_index()
+    )
+    sampler = qds.TSDataSampler(
+        pdf, start=pdf.index[0][0], end=pdf.index[-1][0], step_len=step_len, fillna_type=fillna
+    )
+    index = sampler.get_index()  # (datetime, instrument) of each sample, in the sampler's order
+    keys = pl.DataFrame(
+        {"date": [t.date() for t in index.get_level_values(0)], "asset": list(index.get_level_values(1))}
+    )
+    ours = TSWindows(frame, features=["x0", "x1", "x2"], step_len=step_len, sample_keys=keys, fillna=fillna)  # type: ignore[arg-type]
+    got = ours.windows()
+    want = np.stack([np.asarray(sampler[i], dtype=np.float64) for i in range(len(sampler))])
+    assert got.shape == want[:, :, :3].shape == (frame.height, step_len, 3)
+    # qlib fills missing days from neighbouring rows and leaves NaN values NaN; rdq then makes them 0
+    expect = want[:, :, :3] if fillna == "none" else np.nan_to_num(want[:, :, :3], nan=0.0)
+    np.testing.assert_allclose(got, expect.astype(np.float32), rtol=0, atol=0)
+    np.testing.assert_allclose(ours.labels, want[:, -1, 3].astype(np.float32))
