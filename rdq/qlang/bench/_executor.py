@@ -55,8 +55,17 @@ class Verdict:
     duration_s: float = 0.0
 
 
+def _normalise(text: str) -> str:
+    return "\n".join(line.rstrip() for line in text.strip().splitlines())
+
+
 def judge(result: RunResult, expected: str) -> Verdict:
     """Apply the report's pass rule to a run.
+
+    Exit code 0, no timeout, no "error" (any case) on stderr, and stdout equal to ``expected`` after
+    trimming. One refinement of the report's rule: trailing blanks are also dropped at the end of each
+    line, on both sides, because q pads the last column of a matrix display and reference outputs are
+    usually stored right-stripped; everything else must match character for character.
 
     Examples
     --------
@@ -71,10 +80,9 @@ def judge(result: RunResult, expected: str) -> Verdict:
         return Verdict(False, f"exit code {result.exit_code}", result.duration_s)
     if "error" in result.stderr.lower():
         return Verdict(False, "stderr mentions error", result.duration_s)
-    got = result.stdout.strip()
-    if got != expected.strip():
-        return Verdict(False, f"wrong output: got {got[:60]!r}, expected {expected.strip()[:60]!r}",
-                       result.duration_s)
+    got, want = _normalise(result.stdout), _normalise(expected)
+    if got != want:
+        return Verdict(False, f"wrong output: got {got[:60]!r}, expected {want[:60]!r}", result.duration_s)
     return Verdict(True, "", result.duration_s)
 
 

@@ -34,6 +34,8 @@ def test_scripts_are_code_blank_line_test_exit() -> None:
         (RunResult("  1 2  \n\n", "", 0), "1 2", True, ""),  # trimmed
         (RunResult("1 2 \n", "", 0), "1 2 3", False, "wrong output"),
         (RunResult("1  2\n", "", 0), "1 2", False, "wrong output"),  # inner text must match exactly
+        (RunResult("1  6 \n8  10\n", "", 0), "1  6\n8  10", True, ""),  # q pads matrix columns
+        (RunResult(" 1 2\n3 4\n", "", 0), "1 2\n 3 4", False, "wrong output"),  # leading blanks count
         (RunResult("1 2\n", "'type error\n", 0), "1 2", False, "stderr"),
         (RunResult("1 2\n", "ERROR: boom", 0), "1 2", False, "stderr"),
         (RunResult("1 2\n", "warning: slow", 0), "1 2", True, ""),
