@@ -388,7 +388,7 @@ def over(f: Any, args: list[Any], *, scan: bool) -> Any:
 
             return _converge(fn1, args[1], scan=scan, n=args[0])
         return _converge(lambda a: index(f, a), args[0], scan=scan)
-    if fv == 1:
+    if fv == 1 or (len(args) == 1 and isinstance(f, Derived) and f.adv in ("/", "\\")):
         if len(args) == 1:
             return _converge(lambda a: call(f, [a]), args[0], scan=scan)
         if len(args) == 2:
