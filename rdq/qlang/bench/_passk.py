@@ -24,7 +24,7 @@ def pass_at_k(n: int, c: int, k: int) -> float:
 
     Examples
     --------
-    >>> pass_at_k(10, 3, 1)
+    >>> round(pass_at_k(10, 3, 1), 12)
     0.3
     >>> round(pass_at_k(5, 1, 2), 6)
     0.4
