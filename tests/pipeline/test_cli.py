@@ -40,7 +40,7 @@ def test_typer_command_table(small_run: tuple[ScenarioResult, Path]) -> None:
 
     result = CliRunner().invoke(app, ["scenario", str(res.config.source), "--workspace", str(ws)])
     assert result.exit_code == 0, result.output
-    assert "small" in result.output and "report:" in result.output and "series" in result.output
+    assert "small" in result.output and "report:" in result.output and "information_ratio" in result.output
 
 
 def test_missing_scenario_is_a_config_error(tmp_path: Path) -> None:
