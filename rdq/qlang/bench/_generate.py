@@ -235,6 +235,14 @@ def generate(
         ``len(problems) * n`` completions in problem order, sample order.
     """
     task = Task(task)
+    source = {Task.PYTHON_TO_Q: "python_solution", Task.Q_TO_PYTHON: "q_solution"}.get(task)
+    if source is not None:
+        lacking = [p.problem_id for p in problems if not getattr(p, source).strip()]
+        if lacking:
+            raise ConfigError(
+                f"task {task.value} translates each problem's {source}, but {len(lacking)} problems have none "
+                f"(e.g. {lacking[:3]}); use --task description_to_q or other problems"
+            )
     if not isinstance(cache, CompletionCache):
         cache = CompletionCache(cache)
     lang = target_language(task)

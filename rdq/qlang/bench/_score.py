@@ -234,6 +234,14 @@ def score(
 def score_references(problems: Sequence[Problem], *, executor: AnyExecutor, task: Task = Task.DESCRIPTION_TO_Q,
                      workers: int | None = None, progress: bool = True) -> BenchResult:
     """Score the problems' own reference solutions (the sanity run: pass@1 must be 1.0)."""
+    from rdq.errors import ConfigError
+
+    lacking = [p.problem_id for p in problems if not reference_solution(p, task).strip()]
+    if lacking:
+        raise ConfigError(
+            f"{len(lacking)} of {len(problems)} problems have no {target_language(task)} reference solution "
+            f"(e.g. {lacking[:3]}); score model output with --completions instead"
+        )
     samples = {p.problem_id: [(0, reference_solution(p, task))] for p in problems}
     return score(problems, samples, executor=executor, task=task, ks=(1,), workers=workers,
                  model="reference", progress=progress)

@@ -144,3 +144,12 @@ def test_missing_provider_package_says_what_to_install() -> None:
         make_chat_model("gpt-4.1")
     with pytest.raises(ConfigError, match="unknown model provider"):
         make_chat_model("nosuch:model")
+
+
+def test_translation_tasks_need_their_source(tmp_path: Path, problems) -> None:
+    from dataclasses import replace
+
+    bare = [replace(p, q_solution="") for p in problems]
+    with pytest.raises(ConfigError, match="q_solution"):
+        generate(bare, FakeListChatModel(responses=[GOOD]), model_name="fake:m", task=Task.Q_TO_PYTHON, n=1,
+                 cache=tmp_path / "c.jsonl", progress=False)

@@ -85,3 +85,14 @@ def test_store_recording_is_optional(tmp_path: Path, problems) -> None:
     run = Store(tmp_path / "x.duckdb").get_run(rid)
     assert run["kind"] == "qbench" and run["metrics"]["pass@1"] == 1.0
     assert run["config"]["task"] == "q_to_python" and run["artifacts"]["results_json"].endswith("r.json")
+
+
+def test_reference_run_needs_reference_solutions(problems) -> None:
+    from dataclasses import replace
+
+    from rdq.qlang.bench._executor import EmbeddedExecutor
+    from rdq.qlang.bench._score import score_references
+
+    bare = [replace(p, q_solution="") for p in problems]
+    with pytest.raises(ConfigError, match="no q reference solution"):
+        score_references(bare, executor=EmbeddedExecutor())
