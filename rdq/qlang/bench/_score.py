@@ -200,12 +200,13 @@ def score(
         log.warning("dropping k=%s: some problems have only %d sample(s)", dropped, n_min)
     workers = workers or os.cpu_count() or 1
     results: dict[str, ProblemResult] = {}
-    with Progress(disable=not progress, transient=True) as bar:
+    # no auto-refresh thread: runs fork (the embedded executor, the pool), and forking beside a thread is unsafe
+    with Progress(disable=not progress, transient=True, auto_refresh=False) as bar:
         job = bar.add_task(f"scoring {task.value} on {executor.name}", total=len(problems))
         if workers <= 1 or len(problems) <= 1:
             for p in problems:
                 results[p.problem_id] = _run_problem(p, samples[p.problem_id], task, executor)
-                bar.advance(job)
+                bar.update(job, advance=1, refresh=True)
         else:
             ctx = mp.get_context("fork")
             with ProcessPoolExecutor(max_workers=min(workers, len(problems)), mp_context=ctx) as pool:
@@ -213,7 +214,7 @@ def score(
                         for p in problems}
                 for fut in as_completed(futs):
                     results[futs[fut]] = fut.result()
-                    bar.advance(job)
+                    bar.update(job, advance=1, refresh=True)
     ordered = tuple(results[p.problem_id] for p in problems)
     ns, cs = [r.n for r in ordered], [r.c for r in ordered]
     overall = {k: estimate(ns, cs, k, n_boot=n_boot, seed=seed) for k in usable}
