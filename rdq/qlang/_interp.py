@@ -595,7 +595,7 @@ class Interp:
     def write_handle(self, h: A, x: Any) -> Any:
         from rdq.qlang._core import qstr
 
-        lines = [qstr(x)] if type(x) is V else [qstr(a) for a in x.items]
+        lines = [qstr(x)] if type(x) is not L else [qstr(a) for a in x.items]
         text = "\n".join(lines) if h.v < 0 else "".join(lines)
         if abs(h.v) == 1:
             self.out.append(text if h.v < 0 else text.rstrip("\n"))
@@ -687,7 +687,7 @@ class Interp:
                 if isinstance(f, Fn):
                     return Comp([f, x])
             f = self.ev(n[1], loc)
-            if type(f) is A and f.t in (6, 7) and f.v in (1, -1, 2, -2) and (type(x) is V and x.t == 10 or type(x) is L):
+            if type(f) is A and f.t in (6, 7) and f.v in (1, -1, 2, -2) and (x.t == 10 or type(x) is L):
                 return self.write_handle(f, x)
             return apply(f, x)
         if tag == "m":
