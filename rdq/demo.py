@@ -90,9 +90,10 @@ def run_demo(config: DemoConfig = DemoConfig(), *, console: Console | None = Non
     out.seconds["synth"] = time.perf_counter() - t0
     out.paths["panel"] = str(panel_path)
     panel = market.panel
+    dates = panel["date"].unique().sort()
     con.print(
         f"synthetic market: {panel['asset'].n_unique()} assets x {panel['date'].n_unique()} days "
-        f"({panel['date'].min()} .. {panel['date'].max()}), seed {config.seed} -> {panel_path}"
+        f"({dates[0]} .. {dates[-1]}), seed {config.seed} -> {panel_path}"
     )
 
     t0 = time.perf_counter()
