@@ -1034,7 +1034,7 @@ def _inplace(cur: Any, ivals: list[Any], f: Any, val: Any) -> Any:
     if type(i) is not A or i.t not in _INT_IDX or type(val) is not A:
         return None
     a = cur.a
-    if getrc(a) > 2 or a.base is not None:
+    if getrc(a) > 3 or a.base is not None:  # V.a, local a, getrefcount arg
         return None
     k = i.v
     if not 0 <= k < len(a):
@@ -1044,7 +1044,11 @@ def _inplace(cur: Any, ivals: list[Any], f: Any, val: Any) -> Any:
     else:
         if not isinstance(f, Prim):
             return None
-        new = f.call([item(cur, k), val])
+        fast = _FAST.get(f.name) if (cur.t == 7 and val.t == 7) else None
+        if fast is not None:
+            new = fast(int(a[k]), val.v)
+        else:
+            new = f.call([item(cur, k), val])
     if type(new) is not A or new.t != cur.t:
         return None
     a[k] = new.v
