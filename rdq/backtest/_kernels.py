@@ -13,10 +13,9 @@ import numpy as np
 
 __all__ = ["floordiv", "round_by_unit", "isclose", "buy_amount_by_cash", "cost_ratio"]
 
-_JIT = dict(cache=True, nogil=True, error_model="numpy")
 
 
-@nb.njit(**_JIT)
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def floordiv(a: float, b: float) -> float:
     """Python / numpy float ``a // b`` (``npy_divmod``), not ``floor(a / b)``."""
     mod = np.fmod(a, b)
@@ -33,7 +32,7 @@ def floordiv(a: float, b: float) -> float:
     return math.copysign(0.0, a / b)
 
 
-@nb.njit(**_JIT)
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def round_by_unit(amount: float, factor: float, unit: float, use_unit: bool) -> float:
     """qlib's ``round_amount_by_trade_unit``: whole lots of ``unit / factor`` adjusted shares, +0.1 slack."""
     if use_unit:
@@ -41,13 +40,13 @@ def round_by_unit(amount: float, factor: float, unit: float, use_unit: bool) -> 
     return amount
 
 
-@nb.njit(**_JIT)
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def isclose(a: float, b: float) -> bool:
     """``numpy.isclose(a, b)`` with its default tolerances."""
     return abs(a - b) <= 1e-8 + 1e-5 * abs(b)
 
 
-@nb.njit(**_JIT)
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def buy_amount_by_cash(price: float, cash: float, ratio: float, min_cost: float) -> float:
     """qlib's ``_get_buy_amount_by_cash_limit`` (a zero ``ratio`` gives an infinite critical price)."""
     out = 0.0
@@ -60,7 +59,7 @@ def buy_amount_by_cash(price: float, cash: float, ratio: float, min_cost: float)
     return out
 
 
-@nb.njit(**_JIT)
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def cost_ratio(base: float, impact: float, trade_val: float, volume: float, price: float) -> float:
     """Cost rate of one deal: ``base + impact * (trade_val / (volume * price))**2`` (no volume: ``+impact``)."""
     total = volume * price

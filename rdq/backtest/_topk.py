@@ -45,7 +45,6 @@ __all__ = ["TopkDropout", "backtest_topk"]
 
 log = logging.getLogger(__name__)
 
-_JIT = dict(cache=True, nogil=True, error_model="numpy")
 
 # trade directions of qlib's is_stock_tradable: None (both limits), BUY, SELL
 _ANY, _BUY, _SELL = 0, 1, 2
@@ -104,7 +103,7 @@ class TopkDropout:
         }
 
 
-@nb.njit(**_JIT)
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def _tradable(close: np.ndarray, lim_buy: np.ndarray, lim_sell: np.ndarray, t: int, i: int, d: int) -> bool:
     if math_isnan(close[t, i]):
         return False
@@ -115,12 +114,12 @@ def _tradable(close: np.ndarray, lim_buy: np.ndarray, lim_sell: np.ndarray, t: i
     return not lim_sell[t, i]
 
 
-@nb.njit(**_JIT)
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def math_isnan(x: float) -> bool:
     return x != x
 
 
-@nb.njit(**_JIT)
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def _head(n_items: int, n: int) -> int:
     """Length of Python's ``li[:n]``."""
     if n >= 0:
@@ -128,7 +127,7 @@ def _head(n_items: int, n: int) -> int:
     return max(n_items + n, 0)
 
 
-@nb.njit(**_JIT)
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def _sort_by_score(idx: np.ndarray, s: np.ndarray) -> np.ndarray:
     """``idx`` ordered by score descending (ties: lower index first), missing scores last by index."""
     idx = np.sort(idx)
@@ -142,7 +141,7 @@ def _sort_by_score(idx: np.ndarray, s: np.ndarray) -> np.ndarray:
     return out
 
 
-@nb.njit(**_JIT)
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def _first_n(
     li: np.ndarray, n: int, only_tradable: bool, close: np.ndarray, lb: np.ndarray, ls: np.ndarray, t: int
 ) -> np.ndarray:
@@ -159,7 +158,7 @@ def _first_n(
     return out[:k]
 
 
-@nb.njit(**_JIT)
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def _last_n(
     li: np.ndarray, n: int, only_tradable: bool, close: np.ndarray, lb: np.ndarray, ls: np.ndarray, t: int
 ) -> np.ndarray:
@@ -176,7 +175,7 @@ def _last_n(
     return out[:k][::-1].copy()
 
 
-@nb.njit(**_JIT)
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def _topk_loop(
     close: np.ndarray,
     buy_px: np.ndarray,
@@ -246,7 +245,8 @@ def _topk_loop(
                     n_sell += 1
             buy = today[: _head(len(today), n_sell + topk - n_last)]
             # --- sells (whole position), in asset order
-            for i in held_idx:
+            for h in range(n_last):
+                i = int(held_idx[h])
                 if not sell_mask[i]:
                     continue
                 sell_mask[i] = False
@@ -278,11 +278,11 @@ def _topk_loop(
                         amount[i] -= ta
                     cash += tv - c
                     n_trades += 1
-            for i in held_idx:
-                sell_mask[i] = False
+            sell_mask[:] = False
             # --- buys, best score first
             value = cash * risk_degree / len(buy) if len(buy) > 0 else 0.0
-            for i in buy:
+            for b in range(len(buy)):
+                i = int(buy[b])
                 if not _tradable(close, lim_buy, lim_sell, t, i, buy_dir):
                     continue
                 p = buy_px[t, i]

@@ -38,10 +38,9 @@ from rdq.errors import ConfigError, DataError
 
 __all__ = ["backtest_weights", "weights_from_scores"]
 
-_JIT = dict(cache=True, nogil=True, error_model="numpy")
 
 
-@nb.njit(**_JIT)
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def _weights_loop(
     close: np.ndarray,
     px: np.ndarray,
