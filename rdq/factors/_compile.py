@@ -131,9 +131,45 @@ class CompileContext:
 
 @dataclass(frozen=True)
 class _Typed:
+    """A compiled node. ``nan``/``inf``: the values may hold NaN / infinities.
+
+    NaN (from ``0/0``, ``Log(-1)``, ``inf-inf``) is turned into null only where it matters
+    (comparisons, native rolling ops, the final output): ``fill_nan`` references its input twice,
+    so applying it at every node would duplicate the expression tree exponentially.
+    """
+
     expr: pl.Expr | None
     kind: Kind
     value: float | str | None = None
+    nan: bool = False
+    inf: bool = False
+
+
+def _fill_nan(s: pl.Series) -> pl.Series:
+    return s.fill_nan(None)
+
+
+def _denan(e: pl.Expr, kind: Kind) -> pl.Expr:
+    """NaN -> null with a single reference to ``e`` (a UDF, unlike ``Expr.fill_nan``)."""
+    dtype = pl.Float32 if kind == "f32" else pl.Float64
+    return e.map_batches(_fill_nan, is_elementwise=True, return_dtype=dtype)
+
+
+def _scalar_flags(t: _Typed) -> tuple[bool, bool]:
+    if t.kind == "scalar" and isinstance(t.value, float):
+        return bool(np.isnan(t.value)), bool(np.isinf(t.value))
+    return t.nan, t.inf
+
+
+def _np_extreme(fn: Callable[[np.ndarray, np.ndarray], np.ndarray], kind: Kind) -> Callable[[Sequence[pl.Series]], pl.Series]:
+    dtype = pl.Float32 if kind == "f32" else pl.Float64
+
+    def run(series: Sequence[pl.Series]) -> pl.Series:
+        a, b = (s.cast(dtype).fill_null(np.nan).to_numpy() for s in series)
+        out = pl.Series("v", fn(a, b), dtype=dtype)
+        return out.fill_nan(None)
+
+    return run
 
 
 def _np_f32(fn: Callable[[np.ndarray], np.ndarray]) -> Callable[[pl.Series], pl.Series]:
@@ -209,8 +245,15 @@ class _Compiler:
             raise self.error("expected a numeric expression, got a string", node)
         return t.expr
 
+    def clean(self, t: _Typed, node: Node, like: Kind = "f64") -> pl.Expr:
+        """The expression with NaN turned into null (only when it may hold NaN)."""
+        e = self.expr_of(t, node, like)
+        if t.nan and t.kind != "scalar":
+            return _denan(e, "f32" if t.kind == "f32" else "f64")
+        return e
+
     def as_f64(self, t: _Typed, node: Node) -> pl.Expr:
-        return self.expr_of(t, node).cast(pl.Float64)
+        return self.clean(t, node).cast(pl.Float64)
 
     def as_bool(self, t: _Typed, node: Node) -> pl.Expr:
         if t.kind == "bool":
@@ -301,14 +344,25 @@ class _Compiler:
         return ea, eb, kind
 
     def arith(self, node: Call, args: list[_Typed], fn: Callable[[pl.Expr, pl.Expr], pl.Expr],
-              scalar: Callable[[float, float], float]) -> _Typed:
+              scalar: Callable[[float, float], float], rule: str = "add") -> _Typed:
         a, b = args
         if a.kind == "scalar" and b.kind == "scalar":
             assert isinstance(a.value, float) and isinstance(b.value, float)
             with np.errstate(all="ignore"):
                 return _Typed(None, "scalar", float(scalar(np.float64(a.value), np.float64(b.value))))
         ea, eb, kind = self.pair(node, args)
-        return _Typed(fn(ea, eb).fill_nan(None), kind)
+        (an, ai), (bn, bi) = _scalar_flags(a), _scalar_flags(b)
+        if rule == "add":
+            nan, inf = an or bn or (ai and bi), ai or bi
+        elif rule == "mul":
+            nan, inf = an or bn or ai or bi, ai or bi
+        elif rule == "div" and b.kind == "scalar" and b.value not in (0.0,) and not (bn or bi):
+            nan, inf = an or ai, ai
+        elif rule == "keep":
+            nan, inf = False, ai or bi
+        else:
+            nan, inf = True, True
+        return _Typed(fn(ea, eb), kind, nan=nan, inf=inf)
 
     def op_Add(self, node: Call, args: list[_Typed], _: list) -> _Typed:
         return self.arith(node, args, lambda a, b: a + b, lambda a, b: a + b)
@@ -317,32 +371,33 @@ class _Compiler:
         return self.arith(node, args, lambda a, b: a - b, lambda a, b: a - b)
 
     def op_Mul(self, node: Call, args: list[_Typed], _: list) -> _Typed:
-        return self.arith(node, args, lambda a, b: a * b, lambda a, b: a * b)
+        return self.arith(node, args, lambda a, b: a * b, lambda a, b: a * b, "mul")
 
     def op_Div(self, node: Call, args: list[_Typed], _: list) -> _Typed:
-        return self.arith(node, args, lambda a, b: a / b, lambda a, b: a / b)
+        return self.arith(node, args, lambda a, b: a / b, lambda a, b: a / b, "div")
 
     def op_Power(self, node: Call, args: list[_Typed], _: list) -> _Typed:
         if self.ctx.precision == "qlib" and "f32" in (args[0].kind, args[1].kind):
             fn = _np_f32_pair(np.power)
             return self.arith(
-                node, args, lambda a, b: pl.map_batches([a, b], fn, return_dtype=pl.Float32), np.power
+                node, args, lambda a, b: pl.map_batches([a, b], fn, return_dtype=pl.Float32), np.power, "pow"
             )
-        return self.arith(node, args, lambda a, b: a.pow(b), lambda a, b: np.power(a, b))
+        return self.arith(node, args, lambda a, b: a.pow(b), lambda a, b: np.power(a, b), "pow")
+
+    def extreme(self, node: Call, args: list[_Typed], fn: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> _Typed:
+        # np.maximum / np.minimum: a missing value on either side gives a missing value
+        kind = self.promote(args[0].kind, args[1].kind)
+        dtype = pl.Float32 if kind == "f32" else pl.Float64
+        run = _np_extreme(fn, kind)
+        return self.arith(
+            node, args, lambda a, b: pl.map_batches([a, b], run, return_dtype=dtype), fn, "keep"
+        )
 
     def op_Greater(self, node: Call, args: list[_Typed], _: list) -> _Typed:
-        return self.arith(
-            node, args,
-            lambda a, b: pl.when(a.is_null() | b.is_null()).then(None).otherwise(pl.max_horizontal(a, b)),
-            lambda a, b: np.maximum(a, b),
-        )
+        return self.extreme(node, args, np.maximum)
 
     def op_Less(self, node: Call, args: list[_Typed], _: list) -> _Typed:
-        return self.arith(
-            node, args,
-            lambda a, b: pl.when(a.is_null() | b.is_null()).then(None).otherwise(pl.min_horizontal(a, b)),
-            lambda a, b: np.minimum(a, b),
-        )
+        return self.extreme(node, args, np.minimum)
 
     def compare(self, node: Call, args: list[_Typed], fn: Callable[[pl.Expr, pl.Expr], pl.Expr],
                 missing: bool) -> _Typed:
@@ -351,8 +406,8 @@ class _Compiler:
             r = fn(pl.lit(a.value), pl.lit(b.value))
             return _Typed(r.cast(pl.Boolean), "bool")
         kind: Kind = self.promote(a.kind, b.kind)
-        ea = self.expr_of(a, node.args[0], kind)
-        eb = self.expr_of(b, node.args[1], kind)
+        ea = self.clean(a, node.args[0], kind)
+        eb = self.clean(b, node.args[1], kind)
         return _Typed(fn(ea, eb).fill_null(missing), "bool")
 
     def op_Gt(self, node: Call, args: list[_Typed], _: list) -> _Typed:
@@ -383,7 +438,7 @@ class _Compiler:
         return _Typed(~self.as_bool(args[0], node.args[0]), "bool")
 
     def unary(self, node: Call, args: list[_Typed], fn: Callable[[pl.Expr], pl.Expr],
-              scalar: Callable[[float], float], kind: Kind | None = None) -> _Typed:
+              scalar: Callable[[float], float], kind: Kind | None = None, rule: str = "keep") -> _Typed:
         (a,) = args
         if a.kind == "scalar":
             assert isinstance(a.value, float)
@@ -391,7 +446,13 @@ class _Compiler:
                 return _Typed(None, "scalar", float(scalar(np.float64(a.value))))
         k: Kind = kind or ("f32" if a.kind == "f32" else "f64")
         e = self.expr_of(a, node.args[0]).cast(pl.Float32 if k == "f32" else pl.Float64)
-        return _Typed(fn(e).fill_nan(None), k)
+        if rule == "keep":
+            nan, inf = a.nan, a.inf
+        elif rule == "sign":
+            nan, inf = a.nan, False
+        else:
+            nan, inf = True, True
+        return _Typed(fn(e), k, nan=nan, inf=inf)
 
     def op_Abs(self, node: Call, args: list[_Typed], _: list) -> _Typed:
         return self.unary(node, args, lambda e: e.abs(), np.abs)
@@ -399,13 +460,15 @@ class _Compiler:
     def op_Sign(self, node: Call, args: list[_Typed], _: list) -> _Typed:
         # qlib casts to float32 before np.sign
         kind: Kind = "f32" if self.ctx.precision == "qlib" else "f64"
-        return self.unary(node, args, lambda e: e.sign(), np.sign, kind)
+        return self.unary(node, args, lambda e: e.sign(), np.sign, kind, "sign")
 
     def op_Log(self, node: Call, args: list[_Typed], _: list) -> _Typed:
         if self.ctx.precision == "qlib" and args[0].kind == "f32":
             # numpy's float32 log is not always correctly rounded; use it to round like qlib
-            return self.unary(node, args, lambda e: e.map_batches(_np_f32(np.log), is_elementwise=True), np.log)
-        return self.unary(node, args, lambda e: e.log(), np.log)
+            return self.unary(
+                node, args, lambda e: e.map_batches(_np_f32(np.log), is_elementwise=True), np.log, None, "log"
+            )
+        return self.unary(node, args, lambda e: e.log(), np.log, None, "log")
 
     def op_Neg(self, node: Call, args: list[_Typed], _: list) -> _Typed:
         return self.unary(node, args, lambda e: -e, lambda v: -v)
@@ -425,7 +488,8 @@ class _Compiler:
         ea = self.expr_of(a, node.args[1], kind)
         eb = self.expr_of(b, node.args[2], kind)
         dtype = pl.Float32 if kind == "f32" else pl.Float64
-        return _Typed(pl.when(cond).then(ea.cast(dtype)).otherwise(eb.cast(dtype)), kind)
+        (an, ai), (bn, bi) = _scalar_flags(a), _scalar_flags(b)
+        return _Typed(pl.when(cond).then(ea.cast(dtype)).otherwise(eb.cast(dtype)), kind, nan=an or bn, inf=ai or bi)
 
     def op_Mask(self, node: Call, args: list[_Typed], params: list) -> _Typed:
         (a,) = args
@@ -433,18 +497,22 @@ class _Compiler:
         e = self.expr_of(a, node.args[0])
         pick = pl.col("asset").str.to_uppercase() == str(instrument).upper()
         out = e.filter(pick & pl.col(REAL)).first().over("date")
-        return _Typed(out, a.kind if a.kind != "scalar" else "f64")
+        return _Typed(out, a.kind if a.kind != "scalar" else "f64", nan=a.nan, inf=a.inf)
 
     # -- rolling ---------------------------------------------------------------------------
     def win(self, n: float) -> int:
         return int(n) if n > 0 else self.ctx.max_len
 
-    def kernel(self, e: pl.Expr, fn: Callable[..., np.ndarray], *params: object) -> pl.Expr:
+    def kernel(self, e: pl.Expr, fn: Callable[..., np.ndarray], *params: object, raw: bool = False) -> pl.Expr:
+        """Apply a numba kernel to the whole column. Unless ``raw``, +-inf counts as missing, as in
+        pandas' rolling windows (``_prep_values``); qlib's cython kernels and shifts see inf (``raw``)."""
         starts = self.ctx.starts
 
         def run(s: pl.Series) -> pl.Series:
-            x = s.cast(pl.Float64).to_numpy()
-            return pl.Series(s.name, fn(np.ascontiguousarray(x, dtype=np.float64), starts, *params)).fill_nan(None)
+            x = np.array(s.cast(pl.Float64).to_numpy(), dtype=np.float64, copy=True)
+            if not raw:
+                x[np.isinf(x)] = np.nan
+            return pl.Series(s.name, fn(x, starts, *params)).fill_nan(None)
 
         return e.cast(pl.Float64).map_batches(run, return_dtype=pl.Float64)
 
@@ -452,8 +520,10 @@ class _Compiler:
         starts = self.ctx.starts
 
         def run(series: Sequence[pl.Series]) -> pl.Series:
-            x = np.ascontiguousarray(series[0].cast(pl.Float64).to_numpy(), dtype=np.float64)
-            y = np.ascontiguousarray(series[1].cast(pl.Float64).to_numpy(), dtype=np.float64)
+            x = np.array(series[0].cast(pl.Float64).to_numpy(), dtype=np.float64, copy=True)
+            y = np.array(series[1].cast(pl.Float64).to_numpy(), dtype=np.float64, copy=True)
+            x[np.isinf(x)] = np.nan
+            y[np.isinf(y)] = np.nan
             return pl.Series("v", fn(x, y, starts, *params)).fill_nan(None)
 
         return pl.map_batches([a.cast(pl.Float64), b.cast(pl.Float64)], run, return_dtype=pl.Float64)
@@ -465,37 +535,35 @@ class _Compiler:
         (n,) = params
         e = self.series(args, node)
         kind: Kind = args[0].kind if args[0].kind in ("f32", "f64", "bool") else "f64"
-        if n == 0:
-            return _Typed(e.first().over("asset"), kind)
-        return _Typed(e.shift(int(n)).over("asset"), kind)
+        a = args[0]
+        out = self.kernel(e, K.shift, int(n), raw=True)
+        if kind == "f32":
+            out = out.cast(pl.Float32)  # exact: the values came from float32
+        return _Typed(out, kind if kind != "bool" else "f64", inf=a.inf)
 
     def op_Delta(self, node: Call, args: list[_Typed], params: list) -> _Typed:
         (n,) = params
         k: Kind = "f32" if args[0].kind == "f32" else "f64"
         e = self.series(args, node).cast(pl.Float32 if k == "f32" else pl.Float64)
-        prev = e.first().over("asset") if n == 0 else e.shift(int(n)).over("asset")
-        return _Typed((e - prev).fill_nan(None), k)
-
-    def native(self, node: Call, args: list[_Typed], params: list, method: str) -> _Typed:
-        (n,) = params
-        e = self.as_f64(args[0], node.args[0])
-        out = getattr(e, method)(window_size=self.win(n), min_samples=1).over("asset")
-        return _Typed(out, "f64")
+        prev = self.kernel(e, K.shift, int(n), raw=True).cast(pl.Float32 if k == "f32" else pl.Float64)
+        return _Typed(e - prev, k, nan=args[0].nan or args[0].inf, inf=args[0].inf)
 
     def op_Mean(self, node: Call, args: list[_Typed], params: list) -> _Typed:
-        return self.native(node, args, params, "rolling_mean")
+        return self.kern(node, args, K.rolling_sum, int(params[0]), True)
 
     def op_Sum(self, node: Call, args: list[_Typed], params: list) -> _Typed:
-        return self.native(node, args, params, "rolling_sum")
+        return self.kern(node, args, K.rolling_sum, int(params[0]), False)
 
     def op_Max(self, node: Call, args: list[_Typed], params: list) -> _Typed:
-        return self.native(node, args, params, "rolling_max")
+        return self.kern(node, args, K.rolling_extreme, int(params[0]), True)
 
     def op_Min(self, node: Call, args: list[_Typed], params: list) -> _Typed:
-        return self.native(node, args, params, "rolling_min")
+        return self.kern(node, args, K.rolling_extreme, int(params[0]), False)
 
-    def kern(self, node: Call, args: list[_Typed], fn: Callable[..., np.ndarray], *params: object) -> _Typed:
-        return _Typed(self.kernel(self.as_f64(args[0], node.args[0]), fn, *params), "f64")
+    def kern(self, node: Call, args: list[_Typed], fn: Callable[..., np.ndarray], *params: object,
+             raw: bool = False) -> _Typed:
+        out = self.kernel(self.as_f64(args[0], node.args[0]), fn, *params, raw=raw)
+        return _Typed(out, "f64", inf=raw and args[0].inf)
 
     def op_Count(self, node: Call, args: list[_Typed], params: list) -> _Typed:
         return self.kern(node, args, K.rolling_count, int(params[0]))
@@ -519,10 +587,10 @@ class _Compiler:
         return self.kern(node, args, K.rolling_idx, int(params[0]), False)
 
     def op_Quantile(self, node: Call, args: list[_Typed], params: list) -> _Typed:
-        return self.kern(node, args, K.rolling_quantile, int(params[0]), float(params[1]))
+        return self.kern(node, args, K.rolling_sorted_quantile, int(params[0]), float(params[1]), False)
 
     def op_Med(self, node: Call, args: list[_Typed], params: list) -> _Typed:
-        return self.kern(node, args, K.rolling_median, int(params[0]))
+        return self.kern(node, args, K.rolling_sorted_quantile, int(params[0]), 0.5, True)
 
     def op_Mad(self, node: Call, args: list[_Typed], params: list) -> _Typed:
         return self.kern(node, args, K.rolling_mad, int(params[0]))
@@ -531,10 +599,10 @@ class _Compiler:
         return self.kern(node, args, K.rolling_rank, int(params[0]))
 
     def op_Slope(self, node: Call, args: list[_Typed], params: list) -> _Typed:
-        return self.kern(node, args, K.rolling_slope, int(params[0]))
+        return self.kern(node, args, K.rolling_slope, int(params[0]), raw=True)
 
     def op_Resi(self, node: Call, args: list[_Typed], params: list) -> _Typed:
-        return self.kern(node, args, K.rolling_resi, int(params[0]))
+        return self.kern(node, args, K.rolling_resi, int(params[0]), raw=True)
 
     def op_WMA(self, node: Call, args: list[_Typed], params: list) -> _Typed:
         return self.kern(node, args, K.rolling_wma, int(params[0]))
@@ -547,7 +615,7 @@ class _Compiler:
     def op_Rsquare(self, node: Call, args: list[_Typed], params: list) -> _Typed:
         n = int(params[0])
         e = self.as_f64(args[0], node.args[0])
-        out = self.kernel(e, K.rolling_rsquare, n)
+        out = self.kernel(e, K.rolling_rsquare, n, raw=True)
         if n > 0:
             out = pl.when(self.near_constant(e, n)).then(None).otherwise(out)
         return _Typed(out, "f64")
@@ -587,7 +655,7 @@ class _Compiler:
     def op_CSZScore(self, node: Call, args: list[_Typed], _: list) -> _Typed:
         e = self.real(node, args)
         out = (e - e.mean().over("date")) / e.std(ddof=1).over("date")
-        return _Typed(out.fill_nan(None), "f64")
+        return _Typed(_denan(out, "f64"), "f64")
 
     def op_CSDemean(self, node: Call, args: list[_Typed], _: list) -> _Typed:
         e = self.real(node, args)
@@ -630,7 +698,7 @@ def compile_expr(expr: str | Node, ctx: CompileContext, *, text: str | None = No
     if t.kind == "str":
         raise ExpressionError("an expression must be numeric, not a string", expr=source, pos=node.pos)
     assert t.expr is not None
-    return t.expr.cast(pl.Float64).fill_nan(None)
+    return comp.clean(t, node).cast(pl.Float64)
 
 
 def negative_refs(node: Node) -> list[Call]:

@@ -90,47 +90,66 @@ def _check_panel(panel: pl.DataFrame) -> pl.DataFrame:
                 column=col,
                 fix="normalise the frame with rdq.data.schema.normalize_panel (e.g. rename symbol -> asset)",
             )
-    if panel.height and panel.select(pl.struct("asset", "date").is_duplicated().any()).item():
-        dup = panel.with_row_index("__row").filter(pl.struct("asset", "date").is_duplicated()).row(0, named=True)
-        raise ValidationError(
-            f"duplicate (date, asset) rows, e.g. {dup['asset']} on {dup['date']}",
-            row=int(dup["__row"]) + 1,
-            column="date",
-            fix="deduplicate the panel (rdq.data.validate_panel reports every duplicate)",
-        )
-    if not _is_sorted(panel):
+    if panel.height < 2:
+        return panel
+    if not _strictly_sorted(panel):
         panel = panel.sort(["asset", "date"])
+        a, d = pl.col("asset"), pl.col("date")
+        dup = panel.select(((a == a.shift(1)) & (d == d.shift(1))).arg_true().first()).item()
+        if dup is not None:
+            row = panel.row(int(dup), named=True)
+            raise ValidationError(
+                f"duplicate (date, asset) rows, e.g. {row['asset']} on {row['date']}",
+                column="date",
+                fix="deduplicate the panel (rdq.data.validate_panel reports every duplicate)",
+            )
     return panel
 
 
-def _is_sorted(panel: pl.DataFrame) -> bool:
-    if panel.height < 2:
-        return True
-    keys = panel.select("asset", "date")
-    return bool(keys.equals(keys.sort(["asset", "date"])))
+def _strictly_sorted(panel: pl.DataFrame) -> bool:
+    """Sorted by (asset, date) with no duplicate (asset, date): one O(n) pass."""
+    a, d = pl.col("asset"), pl.col("date")
+    ok = (a > a.shift(1)) | ((a == a.shift(1)) & (d > d.shift(1)))
+    return bool(panel.select(ok.slice(1).all()).item())
 
 
-def working_frame(panel: pl.DataFrame) -> pl.DataFrame:
-    """The panel with calendar gaps inside each asset's range filled by null rows.
+def working_frame(panel: pl.DataFrame) -> tuple[pl.DataFrame, np.ndarray]:
+    """The sorted panel with calendar gaps inside each asset's range filled by null rows.
 
-    Adds the Boolean column ``__rdq_real`` (True for the panel's own rows). Sorted by (asset, date).
+    Returns the frame (with the Boolean column ``__rdq_real``, True for the panel's own rows;
+    numeric fields as Float64, NaN as null) and the asset boundaries ``(n_assets + 1,)``.
     """
-    real = panel.with_columns(pl.lit(True).alias(REAL))
-    cal = panel.select(pl.col("date").unique().sort()).with_row_index("__i").with_columns(pl.col("__i").cast(pl.Int64))
-    idx = panel.select("asset", "date").join(cal, on="date", how="left")
-    bounds = idx.group_by("asset", maintain_order=True).agg(
-        pl.col("__i").min().alias("lo"), pl.col("__i").max().alias("hi"), pl.len().alias("n")
-    )
-    if bounds.select(((pl.col("hi") - pl.col("lo") + 1) == pl.col("n")).all()).item():
-        return real
-    grid = (
-        bounds.select("asset", pl.int_ranges("lo", pl.col("hi") + 1).alias("__i"))
-        .explode("__i")
-        .join(cal, on="__i", how="left")
-        .drop("__i")
-    )
-    work = grid.join(real, on=["asset", "date"], how="left").with_columns(pl.col(REAL).fill_null(False))
-    return work.sort(["asset", "date"])
+    lengths = panel.group_by("asset", maintain_order=True).len()["len"].to_numpy().astype(np.int64)
+    starts = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=starts[1:])
+    phys = panel["date"].to_physical().to_numpy()
+    cal = np.unique(phys)
+    ci = np.searchsorted(cal, phys)
+    lo = ci[starts[:-1]]
+    hi = ci[starts[1:] - 1]
+    span = (hi - lo + 1).astype(np.int64)
+    if np.array_equal(span, lengths):
+        return panel.with_columns(pl.lit(True).alias(REAL)), starts
+    new_starts = np.zeros(len(span) + 1, dtype=np.int64)
+    np.cumsum(span, out=new_starts[1:])
+    total = int(new_starts[-1])
+    dest = np.repeat(new_starts[:-1] - lo, lengths) + ci
+    full_ci = np.arange(total) - np.repeat(new_starts[:-1], span) + np.repeat(lo, span)
+    real = np.zeros(total, dtype=bool)
+    real[dest] = True
+    assets = panel["asset"].gather(starts[:-1]).to_numpy()
+    cols: dict[str, pl.Series] = {
+        "date": pl.Series("date", cal[full_ci]).cast(panel.schema["date"]),
+        "asset": pl.Series("asset", np.repeat(assets, span), dtype=pl.Utf8),
+    }
+    for name, dtype in panel.schema.items():
+        if name in ("date", "asset") or not (dtype.is_numeric() or dtype == pl.Boolean):
+            continue
+        vals = np.full(total, np.nan)
+        vals[dest] = panel[name].cast(pl.Float64).fill_null(np.nan).to_numpy()
+        cols[name] = pl.Series(name, vals).fill_nan(None)
+    cols[REAL] = pl.Series(REAL, real)
+    return pl.DataFrame(cols), new_starts
 
 
 @contextmanager
@@ -210,10 +229,8 @@ def compute(
     fields = frozenset(
         c for c, t in panel.schema.items() if c not in ("date", "asset") and (t.is_numeric() or t == pl.Boolean)
     )
-    work = working_frame(panel)
-    lengths = work.group_by("asset", maintain_order=True).len()["len"].to_numpy()
-    starts = np.zeros(len(lengths) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=starts[1:])
+    work, starts = working_frame(panel)
+    lengths = np.diff(starts)
 
     # Python factors: a bare registered name, or used inside an expression
     registry = registered_factors()

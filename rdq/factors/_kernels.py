@@ -553,3 +553,94 @@ def rolling_count(values: np.ndarray, starts: np.ndarray, window: int) -> np.nda
                     cnt += 1
             out[i] = float(cnt)
     return out
+
+
+@nb.njit(**_JIT)
+def shift(values: np.ndarray, starts: np.ndarray, n: int) -> np.ndarray:
+    """Per-asset shift by ``n`` rows (``n > 0``: past values; ``n < 0``: future; 0: the first value)."""
+    out = np.empty(values.shape[0])
+    for g in range(starts.shape[0] - 1):
+        s, e = starts[g], starts[g + 1]
+        for i in range(s, e):
+            if n == 0:
+                out[i] = values[s]
+            else:
+                j = i - n
+                out[i] = values[j] if s <= j < e else np.nan
+    return out
+
+
+@nb.njit(**_JIT)
+def rolling_sum(values: np.ndarray, starts: np.ndarray, window: int, mean: bool) -> np.ndarray:
+    """Rolling sum (``mean=True``: mean) of the window's valid values; NaN when there are none."""
+    out = np.empty(values.shape[0])
+    for g in range(starts.shape[0] - 1):
+        s, e = starts[g], starts[g + 1]
+        for i in range(s, e):
+            cnt = 0
+            tot = 0.0
+            for j in range(_lo(i, s, window), i + 1):
+                v = values[j]
+                if not math.isnan(v):
+                    cnt += 1
+                    tot += v
+            if cnt == 0:
+                out[i] = np.nan
+            else:
+                out[i] = tot / cnt if mean else tot
+    return out
+
+
+@nb.njit(**_JIT)
+def rolling_extreme(values: np.ndarray, starts: np.ndarray, window: int, find_max: bool) -> np.ndarray:
+    """Rolling max/min of the window's valid values; NaN when there are none."""
+    out = np.empty(values.shape[0])
+    for g in range(starts.shape[0] - 1):
+        s, e = starts[g], starts[g + 1]
+        for i in range(s, e):
+            best = np.nan
+            for j in range(_lo(i, s, window), i + 1):
+                v = values[j]
+                if not math.isnan(v):
+                    if math.isnan(best) or (find_max and v > best) or ((not find_max) and v < best):
+                        best = v
+            out[i] = best
+    return out
+
+
+@nb.njit(**_JIT)
+def rolling_sorted_quantile(values: np.ndarray, starts: np.ndarray, window: int, q: float, median: bool) -> np.ndarray:
+    """Rolling quantile (linear, pandas) or median, keeping the window sorted (O(window) per row)."""
+    n = values.shape[0]
+    out = np.empty(n)
+    for g in range(starts.shape[0] - 1):
+        s, e = starts[g], starts[g + 1]
+        buf = np.empty(max(e - s, 1))
+        cnt = 0
+        for i in range(s, e):
+            v = values[i]
+            if not math.isnan(v):
+                k = np.searchsorted(buf[:cnt], v)
+                for m in range(cnt, k, -1):
+                    buf[m] = buf[m - 1]
+                buf[k] = v
+                cnt += 1
+            if window > 0 and i - window >= s:
+                old = values[i - window]
+                if not math.isnan(old):
+                    k = np.searchsorted(buf[:cnt], old)
+                    for m in range(k, cnt - 1):
+                        buf[m] = buf[m + 1]
+                    cnt -= 1
+            if cnt == 0:
+                out[i] = np.nan
+            elif median:
+                out[i] = buf[cnt // 2] if cnt % 2 == 1 else (buf[cnt // 2 - 1] + buf[cnt // 2]) / 2.0
+            else:
+                pos = q * (cnt - 1)
+                k2 = int(pos)
+                if k2 == pos:
+                    out[i] = buf[k2]
+                else:
+                    out[i] = buf[k2] + (buf[k2 + 1] - buf[k2]) * (pos - k2)
+    return out
