@@ -892,6 +892,11 @@ class Interp:
             v2 = self._check_or_apply(chk, v)
             self.pattern(p[1], v2, loc)
             return
+        if tag == "j" and p[1][0] == "v" and p[1][1] not in self.builtins:
+            idxv = self.ev(p[2], loc)
+            cur = self.lookup(p[1][1], loc)
+            self._bind(p[1][1], amend_deep(cur, [idxv], None, v), loc)
+            return
         if tag == "ap" and p[1][0] == "v":
             self.assign(("asg", p[1][1], p[2], None, ("c", v), False), loc)
             return

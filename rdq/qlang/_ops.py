@@ -369,6 +369,13 @@ def minmax(is_max: bool, x: Any, y: Any) -> Any:
             t = 1
         elif a.t == b.t and a.t in (10, 11, 4):
             t = a.t
+        elif {a.t, b.t} & {10} and ({a.t, b.t} - {10}) <= {1, 4, 5, 6, 7}:
+            av = a.v if type(a) is A else a.a.astype(np.int64)
+            bv = b.v if type(b) is A else b.a.astype(np.int64)
+            r = (np.maximum if is_max else np.minimum)(av, bv)
+            if type(a) is A and type(b) is A:
+                return A(10, int(r) % 256)
+            return V(10, (np.asarray(r) % 256).astype(np.uint8))
         else:
             t = res_type(a.t, b.t)
             if t == 6 and a.t in (1, 4) and b.t in (1, 4):

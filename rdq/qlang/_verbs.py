@@ -1171,8 +1171,45 @@ def _as_text(x: Any) -> str:
     return qstr(x)
 
 
+_WIDTH = {1: 1, 4: 1, 5: 2, 6: 4, 7: 8, 8: 4, 9: 8, 10: 1}
+_NPDT = {5: ">i2", 6: ">i4", 7: ">i8", 8: ">f4", 9: ">f8", 4: ">u1", 10: ">u1", 1: ">u1"}
+
+
+def _bits_bytes_vs(x: A, y: Any) -> Any:
+    if type(y) is V:
+        return L([_bits_bytes_vs(x, a) for a in items(y)])
+    if type(y) is not A or y.t not in _NPDT:
+        raise QError("type")
+    raw = np.array([y.v], dtype=_NPDT[y.t]).tobytes()
+    if x.t == 4:
+        return V(4, np.frombuffer(raw, dtype=np.uint8).copy())
+    bits = np.unpackbits(np.frombuffer(raw, dtype=np.uint8)).astype(np.bool_)
+    return V(1, bits)
+
+
+def _bits_bytes_sv(x: A, y: Any) -> Any:
+    if type(y) is not V:
+        raise QError("type")
+    if x.t == 1:
+        if y.t != 1:
+            raise QError("type")
+        raw = np.packbits(y.a.astype(np.uint8)).tobytes()
+    else:
+        if y.t != 4:
+            raise QError("type")
+        raw = y.a.tobytes()
+    t = {1: 4, 2: 5, 4: 6, 8: 7}.get(len(raw))
+    if t is None:
+        raise QError("length")
+    v = np.frombuffer(raw, dtype=_NPDT[t])[0]
+    return A(t, int(v))
+
+
 def q_vs(x: Any, y: Any) -> Any:
     from rdq.qlang._core import chars
+
+    if type(x) is A and ((x.t == 1 and x.v == 0) or (x.t == 4 and x.v == 0)):
+        return _bits_bytes_vs(x, y)
 
     if (type(x) is V and x.t == 10) or (type(x) is A and x.t == 10):
         sep = _as_text(x)
@@ -1229,6 +1266,9 @@ def q_vs(x: Any, y: Any) -> Any:
 
 def q_sv(x: Any, y: Any) -> Any:
     from rdq.qlang._core import chars
+
+    if type(x) is A and ((x.t == 1 and x.v == 0) or (x.t == 4 and x.v == 0)):
+        return _bits_bytes_sv(x, y)
 
     if (type(x) is V and x.t == 10) or (type(x) is A and x.t == 10):
         sep = _as_text(x)
@@ -1860,6 +1900,8 @@ def _row_table(t: Any, rows: Any) -> T:
     lst = items(rows)
     if lst and all(type(a) is A for a in lst):
         return T(list(cols), [enlist(a) for a in lst])
+    if lst and all(type(a) is L and len(a.items) == len(cols) for a in lst):
+        return T(list(cols), [mklist([r.items[j] for r in lst]) for j in range(len(cols))])
     return T(list(cols), [a if type(a) is not A else enlist(a) for a in lst])
 
 
@@ -2248,6 +2290,21 @@ def q_vcond(args: list[Any]) -> Any:
     return mklist(out)
 
 
+def _q3(interp: Any, args: list[Any]) -> Any:
+    t = args[0]
+    if type(t) is A and t.t == 11 and type(args[1]) is not A:
+        t = interp.lookup(t.v, None)
+    if type(t) is T or (type(t) is D and type(t.k) is T):
+        from rdq.qlang._sql import _env, _unkey, eval_ptree
+
+        tt, _ = _unkey(t)
+        rows = args[1]
+        idx = rows.a.astype(np.int64) if type(rows) is V else np.array([rows.v], dtype=np.int64)
+        sub = take_items(tt, idx)
+        return eval_ptree(interp, args[2], _env(sub, None, idx))
+    return q_vcond(args)
+
+
 def q_fby(x: Any, y: Any) -> Any:
     f, vals = items(x)
     g = q_group(y)
@@ -2305,7 +2362,7 @@ def builtins(interp: Any) -> dict[str, Any]:
 
     from rdq.qlang._sql import functional_select, functional_update
 
-    OPS["?"] = _glyph("?", q_question_m, q_find, lambda a: q_vcond(a) if len(a) == 3 else functional_select(interp, a))
+    OPS["?"] = _glyph("?", q_question_m, q_find, lambda a: _q3(interp, a) if len(a) == 3 else functional_select(interp, a))
     OPS["!"] = _glyph("!", q_bang_m, q_dict, lambda a: functional_update(interp, a))
     OPS["$"] = _glyph("$", q_string, q_cast)
     _PRINT[:] = [lambda v: q_0n(interp, v)]
