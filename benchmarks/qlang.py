@@ -21,6 +21,7 @@ import os
 import statistics
 import sys
 import time
+import warnings
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,6 +32,7 @@ FILES = {"core": "golden_core_dev.jsonl", "dev": "golden_dev.jsonl"}
 def _golden_worker(row):  # type: ignore[no-untyped-def]
     from rdq.qlang.golden import run_row
 
+    warnings.simplefilter("ignore")
     ok, _ = run_row(row)
     return ok
 
@@ -129,6 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--q-path", default=None)
     ap.add_argument("--skip-golden", action="store_true")
     args = ap.parse_args(argv)
+    warnings.simplefilter("ignore")  # numpy warnings from q arithmetic on nulls/infinities are expected
     if not args.skip_golden:
         golden([f for f in args.files.split(",") if f], args.jobs)
     sample(args.q_path, args.jobs)
