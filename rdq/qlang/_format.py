@@ -302,8 +302,10 @@ def _grid(rows: list[Any]) -> str | None:
     if len(rows) < 1:
         return None
     n = -1
+    if all(type(r) is V and r.t == 10 for r in rows):
+        return None
     for r in rows:
-        if type(r) is V and r.t != 10:
+        if type(r) is V:
             c = len(r.a)
         elif type(r) is L:
             c = len(r.items)
