@@ -1,0 +1,1 @@
+"""The embedded sample benchmark (``sample.jsonl``) and its source (``_sample_source``)."""
