@@ -128,7 +128,11 @@ def _dict_merge(core: Callable[[Any, Any], Any], x: D, y: D) -> Any:
             vals[p] = pervade2(core, vals[p], yv[j])
         else:
             extra_k.append(yk[j])
-            extra_v.append(yv[j])
+            yj = yv[j]
+            if type(yj) is A and yj.t in _NUM:
+                extra_v.append(pervade2(core, A(yj.t, 0.0 if yj.t in (8, 9) else 0), yj))
+            else:
+                extra_v.append(yj)
     k = join(x.k, mklist(extra_k)) if extra_k else x.k
     return D(k, mklist(vals + extra_v))
 

@@ -1951,7 +1951,7 @@ def q_meta(t: Any) -> Any:
             tc.append(TYPE_CHARS.get(c.t, " "))
         else:
             its = c.items
-            if its and all(type(a) is V and a.t == its[0].t for a in its):
+            if its and type(its[0]) is V:
                 tc.append(TYPE_CHARS.get(its[0].t, " ").upper())
             else:
                 tc.append(" ")
@@ -2333,9 +2333,9 @@ OPS: dict[str, Any] = {
     "<": _glyph("<", q_iasc, lambda x, y: compare("<", x, y)),
     ">": _glyph(">", q_idesc, lambda x, y: compare(">", x, y)),
     "=": _glyph("=", q_eq_m, lambda x, y: compare("=", x, y)),
-    "<=": _glyph("<=", None, lambda x, y: compare("<=", x, y)),
-    ">=": _glyph(">=", None, lambda x, y: compare(">=", x, y)),
-    "<>": _glyph("<>", None, lambda x, y: compare("<>", x, y)),
+    "<=": _glyph("~>", None, lambda x, y: compare("<=", x, y)),
+    ">=": _glyph("~<", None, lambda x, y: compare(">=", x, y)),
+    "<>": _glyph("~=", None, lambda x, y: compare("<>", x, y)),
     "~": _glyph("~", q_tilde_m, q_match),
     ",": _glyph(",", q_enlist, join),
     "^": _glyph("^", q_null, q_fill),
