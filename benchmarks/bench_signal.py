@@ -43,6 +43,7 @@ def _timed(fn, repeat: int = 3):  # type: ignore[no-untyped-def]
 
 
 def main() -> None:
+    np.seterr(invalid="ignore", divide="ignore")
     parser = argparse.ArgumentParser()
     parser.add_argument("--factors", type=int, default=20)
     args = parser.parse_args()

@@ -30,6 +30,25 @@ _METHODS: tuple[str, ...] = ("pearson", "spearman")
 _CHUNK_COLUMNS = 32
 
 
+def _chunks(pairs: Sequence[tuple[str, str, str]]) -> list[list[tuple[str, str, str]]]:
+    """Pairs grouped by their x column, cut so that a chunk touches at most ``_CHUNK_COLUMNS`` columns."""
+    ordered = sorted(pairs, key=lambda p: p[1])  # stable: a factor's pairs stay together
+    chunks: list[list[tuple[str, str, str]]] = []
+    current: list[tuple[str, str, str]] = []
+    used: set[str] = set()
+    for pair in ordered:
+        extra = {pair[1], pair[2]} - used
+        if current and len(used) + len(extra) > _CHUNK_COLUMNS and pair[1] not in used:
+            chunks.append(current)
+            current, used = [], set()
+            extra = {pair[1], pair[2]}
+        current.append(pair)
+        used |= extra
+    if current:
+        chunks.append(current)
+    return chunks
+
+
 def daily_corr(
     frame: pl.DataFrame | pl.LazyFrame,
     pairs: Sequence[tuple[str, str, str]],
@@ -62,8 +81,7 @@ def daily_corr(
     day_values = dates.gather(starts) if n else dates
     offsets = np.r_[starts, n].astype(np.int64)
     result: dict[str, np.ndarray] = {}
-    for lo in range(0, len(pairs), _CHUNK_COLUMNS):
-        chunk = pairs[lo : lo + _CHUNK_COLUMNS]
+    for chunk in _chunks(pairs):
         cols = list(dict.fromkeys(c for _, x, y in chunk for c in (x, y)))
         index = {c: i for i, c in enumerate(cols)}
         matrix = np.empty((n, len(cols)), dtype=np.float64)
@@ -77,7 +95,7 @@ def daily_corr(
     return pl.DataFrame(
         [
             day_values.alias("date"),
-            *[pl.Series(k, v, dtype=pl.Float64).fill_nan(None) for k, v in result.items()],
+            *[pl.Series(k, result[k], dtype=pl.Float64).fill_nan(None) for k, _, _ in pairs],
         ]
     )
 

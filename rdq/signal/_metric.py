@@ -41,7 +41,9 @@ class Metric(StrEnum):
     TOP_RETURN = "top_return"
     #: mean daily label of the bottom quantile
     BOTTOM_RETURN = "bottom_return"
-    #: mean daily long-short spread: top quantile minus bottom quantile
+    #: mean daily long-short spread: top quantile minus bottom quantile.  qlib's ``Long-Short Ann
+    #: Return`` differs: it halves the spread, picks ``int(n_rows * 0.2)`` names counting rows with a
+    #: missing score, and annualises (x252); :func:`rdq.signal.qlib_long_short` reproduces it exactly
     LONG_SHORT = "long_short"
     #: annualised information ratio of the daily spread: mean / std * sqrt(252)
     LONG_SHORT_IR = "long_short_ir"

@@ -20,8 +20,8 @@ import polars as pl
 
 from rdq.errors import ConfigError
 from rdq.signal._autocorr import autocorr_frame, turnover_frame
-from rdq.signal._frames import check_factor_frame, check_label_frame
-from rdq.signal._ic import ic_frame, ic_metrics, ic_summary
+from rdq.signal._frames import LABEL, check_factor_frame, check_label_frame
+from rdq.signal._ic import daily_corr, ic_metrics, ic_summary, pair_frame
 from rdq.signal._label import default_label, label_expression
 from rdq.signal._metric import SUMMARY_METRICS, Metric, decay_column, quantile_column
 from rdq.signal._quantile import _check_quantiles, quantile_frame
@@ -208,20 +208,24 @@ def signal_report(
         log.debug("no panel given: IC decay skipped")
         hs = ()
 
-    ic = ic_frame(factors, label, columns=cols, method="pearson")
-    ric = ic_frame(factors, label, columns=cols, method="spearman")
-    qf = quantile_frame(factors, label, columns=cols, quantiles=quantiles)
-    ac = autocorr_frame(factors, columns=cols)
-    to = turnover_frame(factors, columns=cols, quantiles=quantiles)
-
-    decay: dict[int, tuple[pl.DataFrame, pl.DataFrame]] = {}
+    # one frame with the label and every decay label, so each factor is ranked once per day
+    frame = pair_frame(factors, label, cols)
+    pairs = [(c, c, LABEL) for c in cols]
     for h in hs:
         assert panel is not None
         lab_h = default_label(panel, horizon=h)
-        decay[h] = (
-            ic_frame(factors, lab_h, columns=cols, method="pearson"),
-            ic_frame(factors, lab_h, columns=cols, method="spearman"),
-        )
+        keys = frame.select("date", "asset")
+        if lab_h.height != keys.height or not lab_h.select("date", "asset").equals(keys):
+            lab_h = keys.join(lab_h, on=["date", "asset"], how="left", maintain_order="left")
+        frame = frame.with_columns(lab_h.get_column(LABEL).alias(f"{LABEL}__h{h}"))
+        pairs += [(f"{c}__h{h}", c, f"{LABEL}__h{h}") for c in cols]
+    pearson = daily_corr(frame, pairs, method="pearson")
+    spearman = daily_corr(frame, pairs, method="spearman")
+    ic = pearson.select("date", *cols)
+    ric = spearman.select("date", *cols)
+    qf = quantile_frame(factors, label, columns=cols, quantiles=quantiles)
+    ac = autocorr_frame(factors, columns=cols)
+    to = turnover_frame(factors, columns=cols, quantiles=quantiles)
 
     out: list[FactorSignal] = []
     daily_parts: list[pl.DataFrame] = []
@@ -242,8 +246,8 @@ def signal_report(
                 name=c,
                 metrics={m: metrics[m] for m in SUMMARY_METRICS},
                 quantile_returns=tuple(_mean(qf.get_column(f"{c}__q{k}")) for k in range(1, quantiles + 1)),
-                ic_decay={h: _mean(decay[h][0].get_column(c)) for h in hs},
-                rank_ic_decay={h: _mean(decay[h][1].get_column(c)) for h in hs},
+                ic_decay={h: _mean(pearson.get_column(f"{c}__h{h}")) for h in hs},
+                rank_ic_decay={h: _mean(spearman.get_column(f"{c}__h{h}")) for h in hs},
             )
         )
         day = (
