@@ -121,11 +121,19 @@ class Market:
 def _first_duplicate(di: np.ndarray, ai: np.ndarray, n_assets: int) -> int | None:
     """Row (0-based) of the first repeat of a ``(date, asset)`` pair, or None."""
     flat = di.astype(np.int64) * n_assets + ai
-    order = np.argsort(flat, kind="stable")
-    same = np.flatnonzero(flat[order][1:] == flat[order][:-1])
-    if len(same) == 0:
+    if len(flat) == 0:
         return None
-    return int(order[1:][same].min())
+    seen = np.bincount(flat)
+    if seen.max() <= 1:
+        return None
+    dup = np.flatnonzero(seen[flat] > 1)  # rows of repeated pairs; the second occurrence is the offender
+    first_seen: dict[int, int] = {}
+    for row in dup.tolist():
+        key = int(flat[row])
+        if key in first_seen:
+            return int(row)
+        first_seen[key] = row
+    return None
 
 
 def align_scores(

@@ -142,23 +142,6 @@ def _sort_by_score(idx: np.ndarray, s: np.ndarray) -> np.ndarray:
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
-def _first_n(
-    li: np.ndarray, n: int, only_tradable: bool, close: np.ndarray, lb: np.ndarray, ls: np.ndarray, t: int
-) -> np.ndarray:
-    if not only_tradable:
-        return li[: _head(len(li), n)]
-    out = np.empty(len(li), dtype=np.int64)
-    k = 0
-    for j in range(len(li)):
-        if _tradable(close, lb, ls, t, li[j], _ANY):
-            out[k] = li[j]
-            k += 1
-            if k >= n:
-                break
-    return out[:k]
-
-
-@nb.njit(cache=True, nogil=True, error_model="numpy")
 def _last_n(
     li: np.ndarray, n: int, only_tradable: bool, close: np.ndarray, lb: np.ndarray, ls: np.ndarray, t: int
 ) -> np.ndarray:
@@ -173,6 +156,52 @@ def _last_n(
             if k >= n:
                 break
     return out[:k][::-1].copy()
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def _candidates(
+    s: np.ndarray,
+    held: np.ndarray,
+    n: int,
+    only_tradable: bool,
+    close: np.ndarray,
+    lb: np.ndarray,
+    ls: np.ndarray,
+    t: int,
+) -> np.ndarray:
+    """qlib's ``today``: ``get_first_n`` of the scored, non-held names sorted by score (ties: name order).
+
+    A bounded insertion buffer instead of a full sort: O(n_assets) for the few names needed.
+    """
+    if not only_tradable and n < 0:  # Python's li[:negative]: needs the whole sorted list
+        cand = np.flatnonzero(~np.isnan(s) & ~held)
+        cand = cand[np.argsort(-s[cand], kind="mergesort")]
+        return cand[: _head(len(cand), n)]
+    m = max(n, 1) if only_tradable else n
+    idx = np.empty(max(m, 1), dtype=np.int64)
+    val = np.empty(max(m, 1))
+    k = 0
+    if m == 0:
+        return idx[:0]
+    for i in range(len(s)):
+        v = s[i]
+        if held[i] or math_isnan(v):
+            continue
+        if k == m and not (v > val[k - 1]):
+            continue
+        if only_tradable and not _tradable(close, lb, ls, t, i, _ANY):
+            continue
+        j = k if k < m else m - 1
+        while j > 0 and val[j - 1] < v:
+            if j < m:
+                idx[j] = idx[j - 1]
+                val[j] = val[j - 1]
+            j -= 1
+        idx[j] = i
+        val[j] = v
+        if k < m:
+            k += 1
+    return idx[:k].copy()
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
@@ -230,9 +259,7 @@ def _topk_loop(
             s = scores[t - 1]
             held_idx = np.flatnonzero(held)
             n_last = len(held_idx)
-            cand = np.flatnonzero(~np.isnan(s) & ~held)
-            cand = cand[np.argsort(-s[cand], kind="mergesort")]
-            today = _first_n(cand, n_drop + topk - n_last, only_tradable, close, lim_buy, lim_sell, t)
+            today = _candidates(s, held, n_drop + topk - n_last, only_tradable, close, lim_buy, lim_sell, t)
             comb_raw = np.empty(n_last + len(today), dtype=np.int64)
             comb_raw[:n_last] = held_idx
             comb_raw[n_last:] = today

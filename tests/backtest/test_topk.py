@@ -202,3 +202,33 @@ def test_unknown_benchmark(small: tuple[pl.DataFrame, pl.DataFrame]) -> None:
     panel, scores = small
     with pytest.raises(ConfigError, match="did you mean 'AAA'"):
         backtest_topk(panel, scores, TopkDropout(topk=1, n_drop=1), benchmark="AAB")
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_candidate_buffer_matches_a_full_stable_sort(seed: int) -> None:
+    """The bounded insertion buffer picks exactly qlib's get_first_n of the sorted candidates (ties included)."""
+    from rdq.backtest._topk import _candidates
+
+    rng = np.random.default_rng(seed)
+    n_assets = int(rng.integers(1, 40))
+    s = rng.integers(-3, 4, n_assets).astype(float)  # many ties
+    s[rng.random(n_assets) < 0.2] = np.nan
+    held = rng.random(n_assets) < 0.3
+    close = np.where(rng.random((1, n_assets)) < 0.2, np.nan, 1.0)
+    lb = rng.random((1, n_assets)) < 0.2
+    ls = rng.random((1, n_assets)) < 0.2
+    cand = [i for i in range(n_assets) if not held[i] and not np.isnan(s[i])]
+    cand.sort(key=lambda i: -s[i])  # stable: ties keep name order
+    for only_tradable in (False, True):
+        for n in (-3, -1, 0, 1, 2, 5, 50):
+            if only_tradable:  # qlib's get_first_n with the tradable filter
+                ref: list[int] = []
+                for i in cand:
+                    if not np.isnan(close[0, i]) and not lb[0, i] and not ls[0, i]:
+                        ref.append(i)
+                        if len(ref) >= n:
+                            break
+            else:
+                ref = cand[:n]
+            got = _candidates(s, held, n, only_tradable, close, lb, ls, 0).tolist()
+            assert got == ref, (only_tradable, n)
