@@ -43,13 +43,16 @@ def test_half_turnover_and_missing() -> None:
     assert rank_autocorr(empty, column="x")["autocorr"].to_list() == [None, None]
 
 
-def test_matches_pandas_peer() -> None:
-    """Peer: unstack to (date x asset), Spearman of each row with the previous row (pairwise complete)."""
+@pytest.mark.parametrize("lag", [1, 3])
+def test_matches_pandas_peer(lag: int) -> None:
+    """Peer: unstack to (date x asset), Spearman of each row with the row ``lag`` before (pairwise complete)."""
     factors, _ = make_frames(n_days=30, n_assets=25, seed=7, nan_share=0.2)
+    # an asset missing whole days (no row at all), as suspended stocks are
+    factors = factors.filter(~((pl.col("asset") == "S003") & pl.col("date").dt.day().is_in([10, 11, 17])))
     wide = factors.to_pandas().pivot(index="date", columns="asset", values="g").sort_index()
-    prev = wide.shift(1)
-    peer = np.array([wide.iloc[i].corr(prev.iloc[i], method="spearman") for i in range(1, len(wide))])
-    mine = rank_autocorr(factors, column="g")
+    prev = wide.shift(lag)
+    peer = np.array([wide.iloc[i].corr(prev.iloc[i], method="spearman") for i in range(lag, len(wide))])
+    mine = rank_autocorr(factors.sample(fraction=1.0, shuffle=True, seed=1), column="g", lag=lag)
     assert mine.height == len(peer)
     np.testing.assert_allclose(as_nan(mine["autocorr"]), peer, rtol=1e-12)
 

@@ -131,6 +131,22 @@ def test_undefined_metrics_are_none_in_json() -> None:
         rep["X"]
 
 
+def test_row_order_does_not_matter(market: tuple[pl.DataFrame, pl.DataFrame]) -> None:
+    """Shuffled inputs (the slower join paths) give the same report as aligned ones."""
+    panel, factors = market
+    label = default_label(panel)
+    a = signal_report(factors, label, panel=panel, horizons=(1, 3)).to_frame()
+    shuffled = signal_report(
+        factors.sample(fraction=1.0, shuffle=True, seed=3),
+        label.sample(fraction=1.0, shuffle=True, seed=4),
+        panel=panel.sample(fraction=1.0, shuffle=True, seed=5),
+        horizons=(1, 3),
+    ).to_frame()
+    assert a.columns == shuffled.columns
+    for c in a.columns[1:]:
+        np.testing.assert_allclose(as_nan(shuffled[c]), as_nan(a[c]), rtol=1e-12, atol=1e-15, err_msg=c)
+
+
 def test_without_panel_decay_is_empty(market: tuple[pl.DataFrame, pl.DataFrame]) -> None:
     panel, factors = market
     rep = signal_report(factors, default_label(panel), columns=["noise"])
