@@ -390,7 +390,7 @@ class _Compiler:
         dtype = pl.Float32 if kind == "f32" else pl.Float64
         run = _np_extreme(fn, kind)
         return self.arith(
-            node, args, lambda a, b: pl.map_batches([a, b], run, return_dtype=dtype), fn, "keep"
+            node, args, lambda a, b: pl.map_batches([a, b], run, return_dtype=dtype), fn, "keep"  # type: ignore[arg-type]
         )
 
     def op_Greater(self, node: Call, args: list[_Typed], _: list) -> _Typed:
@@ -566,7 +566,7 @@ class _Compiler:
         return _Typed(out, "f64", inf=raw and args[0].inf)
 
     def op_Count(self, node: Call, args: list[_Typed], params: list) -> _Typed:
-        return self.kern(node, args, K.rolling_count, int(params[0]))
+        return self.kern(node, args, K.rolling_count, int(params[0]), raw=True)  # pandas counts inf
 
     def op_Std(self, node: Call, args: list[_Typed], params: list) -> _Typed:
         return self.kern(node, args, K.rolling_std, int(params[0]), 1, False)

@@ -129,7 +129,8 @@ def working_frame(panel: pl.DataFrame) -> tuple[pl.DataFrame, np.ndarray]:
     hi = ci[starts[1:] - 1]
     span = (hi - lo + 1).astype(np.int64)
     if np.array_equal(span, lengths):
-        return panel.with_columns(pl.lit(True).alias(REAL)), starts
+        floats = [c for c, t in panel.schema.items() if t.is_float()]
+        return panel.with_columns(*[pl.col(c).fill_nan(None) for c in floats], pl.lit(True).alias(REAL)), starts
     new_starts = np.zeros(len(span) + 1, dtype=np.int64)
     np.cumsum(span, out=new_starts[1:])
     total = int(new_starts[-1])

@@ -1,0 +1,148 @@
+"""Alpha158: rdq's expression engine vs qlib's Alpha158 handler, same data, one run.
+
+For each dataset (the shared S&P 500 file and a synthetic random-walk market), the panel is written
+to qlib's binary format, then timed through
+
+* qlib: ``qlib.contrib.data.handler.Alpha158`` with no processors (raw features), default kernels;
+* rdq: ``rdq.factors.compute(panel, load_library("alpha158"), precision="qlib")`` (after a tiny
+  warm-up call that loads the numba kernels);
+
+and the script prints both times, the speed ratio and the largest relative difference between the
+two outputs (over values both report; the count of differing missing positions too).
+
+Usage::
+
+    .venv/bin/python benchmarks/alpha158_vs_qlib.py                       # full size (slow: qlib)
+    .venv/bin/python benchmarks/alpha158_vs_qlib.py --sp500-assets 100 --assets 200 --days 1000
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+ROOT = Path(__file__).resolve().parents[1]
+SP500 = ROOT.parent / "shared" / "data" / "sp500_5yr_daily.parquet"
+FIELDS = ["open", "high", "low", "close", "volume", "vwap"]
+
+
+def sp500_panel(n_assets: int | None) -> pl.DataFrame:
+    from rdq.data import load_panel
+
+    p = load_panel(SP500)
+    p = p.with_columns(((pl.col("high") + pl.col("low") + pl.col("close")) / 3).alias("vwap"))
+    if n_assets:
+        keep = p["asset"].unique().sort()[:n_assets].implode()
+        p = p.filter(pl.col("asset").is_in(keep))
+    return p.select("date", "asset", *FIELDS)
+
+
+def synthetic_panel(n_assets: int, n_days: int, seed: int = 0) -> pl.DataFrame:
+    """A random-walk market (numpy), asset names SYN0000..."""
+    rng = np.random.default_rng(seed)
+    dates = pl.date_range(pl.date(2000, 1, 3), pl.date(2040, 1, 1), "1d", eager=True)
+    dates = dates.filter(dates.dt.weekday() <= 5)[:n_days]
+    ret = rng.normal(0.0003, 0.02, (n_assets, n_days))
+    close = 50 * np.exp(np.cumsum(ret, axis=1))
+    open_ = close * np.exp(rng.normal(0, 0.01, close.shape))
+    high = np.maximum(open_, close) * np.exp(np.abs(rng.normal(0, 0.008, close.shape)))
+    low = np.minimum(open_, close) * np.exp(-np.abs(rng.normal(0, 0.008, close.shape)))
+    volume = np.round(rng.lognormal(13, 0.5, close.shape))
+    return pl.DataFrame(
+        {
+            "date": np.tile(dates.to_numpy(), n_assets),
+            "asset": np.repeat([f"SYN{i:04d}" for i in range(n_assets)], n_days),
+            "open": open_.ravel(),
+            "high": high.ravel(),
+            "low": low.ravel(),
+            "close": close.ravel(),
+            "volume": volume.ravel(),
+            "vwap": ((high + low + close) / 3).ravel(),
+        }
+    ).with_columns(pl.col("date").cast(pl.Date))
+
+
+def compare(ours: pl.DataFrame, theirs: pl.DataFrame, names: list[str]) -> tuple[float, int]:
+    j = ours.join(theirs, on=["date", "asset"], how="inner", suffix="_q")
+    worst, nan_mismatch = 0.0, 0
+    for n in names:
+        a = j[n].cast(pl.Float64).fill_null(np.nan).to_numpy()
+        b = j[n + "_q"].cast(pl.Float64).fill_null(np.nan).to_numpy()
+        na, nb = np.isnan(a), np.isnan(b)
+        nan_mismatch += int((na != nb).sum())
+        ok = ~na & ~nb & (a != b)
+        if ok.any():
+            with np.errstate(all="ignore"):
+                rel = np.abs(a[ok] - b[ok]) / np.abs(b[ok])
+            worst = max(worst, float(np.nanmax(rel)))
+    return worst, nan_mismatch
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sp500-assets", type=int, default=0, help="first N S&P tickers (0 = all 505)")
+    ap.add_argument("--assets", type=int, default=1000, help="synthetic assets")
+    ap.add_argument("--days", type=int, default=2500, help="synthetic days")
+    ap.add_argument("--qlib-kernels", type=int, default=0, help="qlib joblib workers (0 = qlib's default)")
+    args = ap.parse_args()
+    logging.getLogger("qlib").setLevel(logging.WARNING)
+
+    from rdq.data import write_qlib_dir
+    from rdq.factors import compute, load_library
+
+    lib = load_library("alpha158")
+    datasets = {}
+    if SP500.exists():
+        datasets["sp500"] = sp500_panel(args.sp500_assets or None)
+    datasets["synthetic"] = synthetic_panel(args.assets, args.days)
+    datasets = {
+        k: v.with_columns([pl.col(c).cast(pl.Float32).cast(pl.Float64) for c in FIELDS]).sort(["asset", "date"])
+        for k, v in datasets.items()
+    }
+    tmp = Path(tempfile.mkdtemp(prefix="rdq-bench-"))
+    both = pl.concat(list(datasets.values()))
+    qdir = write_qlib_dir(both, tmp / "qlib")
+
+    import qlib
+    from qlib.contrib.data.handler import Alpha158
+
+    kw = {"kernels": args.qlib_kernels} if args.qlib_kernels else {}
+    qlib.init(provider_uri=str(qdir), region="us", **kw)
+    compute(datasets["synthetic"].head(200), lib, precision="qlib")  # numba warm-up (cached kernels)
+
+    for name, panel in datasets.items():
+        assets = panel["asset"].unique().sort().to_list()
+        t0 = time.perf_counter()
+        h = Alpha158(
+            instruments=assets,
+            start_time=str(panel["date"].min()),
+            end_time=str(panel["date"].max()),
+            infer_processors=[],
+            learn_processors=[],
+        )
+        q = h.fetch(col_set="feature").reset_index()
+        t_qlib = time.perf_counter() - t0
+        theirs = (
+            pl.from_pandas(q).rename({"datetime": "date", "instrument": "asset"}).with_columns(pl.col("date").cast(pl.Date))
+        )
+        t0 = time.perf_counter()
+        ours = compute(panel, lib, precision="qlib")
+        t_rdq = time.perf_counter() - t0
+        worst, nan_mismatch = compare(ours, theirs, list(lib))
+        n_assets, n_rows = len(assets), panel.height
+        print(
+            f"{name:10s} {n_assets:5d} assets x {n_rows // max(n_assets, 1):5d} days ({n_rows:,} rows): "
+            f"qlib {t_qlib:8.2f} s   rdq {t_rdq:7.2f} s   ratio {t_qlib / t_rdq:6.1f}x   "
+            f"max rel diff {worst:.2e}   NaN mismatches {nan_mismatch}",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()
