@@ -128,8 +128,8 @@ def tokenize(src: str) -> list[Tok]:
     n = len(src)
     while i < n:
         c = src[i]
-        space = i == 0 or src[i - 1] in " \t\n\r"
-        if c in " \t\r":
+        space = i == 0 or src[i - 1] in " \t\n\r\xa0"
+        if c in " \t\r\xa0":
             i += 1
             continue
         if c == "\n":

@@ -78,6 +78,18 @@ class Session:
             return str(PRECISION[0])
         if cmd in ("", "\\"):
             return ""
+        head = cmd.split(" ", 1)[0]
+        if head in ("c", "C", "g", "S", "e", "o", "z", "W", "T"):
+            return ""  # console/gc/seed/error-trap settings: accepted, no effect here
+        if head in ("t", "ts"):
+            import time
+
+            rest = cmd[len(head):].strip()
+            t0 = time.perf_counter()
+            if rest:
+                self._eval_text(rest)
+            ms = int((time.perf_counter() - t0) * 1000)
+            return str(ms) if head == "t" else f"{ms} 0"
         raise QError("nyi")
 
     def eval(self, src: str) -> Any:
