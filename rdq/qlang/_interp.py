@@ -800,6 +800,11 @@ class Interp:
             from rdq.qlang._sql import run_sql
 
             return run_sql(self, n, loc)
+        if tag == "blk":
+            last2: Any = IDENTITY
+            for st in n[1]:
+                last2 = IDENTITY if st is None else self.ev(st, loc)
+            return last2
         if tag == "seq":
             last: Any = IDENTITY
             for st in n[1]:

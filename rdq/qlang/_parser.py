@@ -278,6 +278,9 @@ class _P:
             node = self.paren()
         elif k == "lc":
             node = self.lambda_(t)
+        elif k == "lb":
+            # a block [e1;e2;...] (as in $[c;[a;b];d]): evaluate in order, value of the last
+            node = ("blk", self.args("rb"))
         elif k == "adv":
             # a bare adverb used as a noun-ish function, e.g. (/) is not valid; treat ' as each
             node = ("c", ("op", t.val))

@@ -2505,6 +2505,17 @@ def builtins(interp: Any) -> dict[str, Any]:
         "ij": d("ij", lambda x, y: _ij(x, y)),
     }
     b["0N!"] = m("0N!", lambda x: q_0n(interp, x))
+    from rdq.qlang._core import chars
+    from rdq.qlang._format import display
+
+    lo = "abcdefghijklmnopqrstuvwxyz"
+    b[".Q.a"] = chars(lo)
+    b[".Q.A"] = chars(lo.upper())
+    b[".Q.n"] = chars("0123456789")
+    b[".Q.nA"] = chars("0123456789" + lo.upper())
+    b[".Q.an"] = chars(lo.upper() + lo + "_0123456789")
+    b[".Q.s"] = m(".Q.s", lambda x: chars(display(x) + "\n"))
+    b[".Q.f"] = d(".Q.f", lambda n, x: chars(f"{float(x.v):.{n.v}f}"))
     return b
 
 
