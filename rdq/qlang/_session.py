@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +15,7 @@ from rdq.qlang._values import IDENTITY, QError
 __all__ = ["Session", "ScriptResult", "QExit"]
 
 log = logging.getLogger(__name__)
+_RECURSION_LIMIT = 30000
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,9 @@ class Session:
 
     def __init__(self, *, error_trace: bool = False) -> None:
         self.error_trace = error_trace
+        # each q call costs several Python frames; allow q recursion a few thousand deep
+        if sys.getrecursionlimit() < _RECURSION_LIMIT:
+            sys.setrecursionlimit(_RECURSION_LIMIT)
         self.interp = Interp()
         self.interp.eval_text = self._eval_text  # type: ignore[attr-defined]
 
