@@ -127,6 +127,16 @@ class CompileContext:
     precision: Precision = "float64"
     python_factors: dict[str, str] = field(default_factory=dict)
     max_len: int = 1
+    #: compiled sub-expressions by canonical text, shared by every factor compiled with this
+    #: context: the same polars expression object lets polars' common-subexpression elimination
+    #: evaluate e.g. ``Ref($close, 1)`` once for the whole library
+    memo: dict[str, object] = field(default_factory=dict)
+    #: canonical texts of sub-expressions used more than once: each is computed once into a
+    #: temporary column (polars cannot share UDF results between expressions by itself)
+    shared: frozenset[str] = frozenset()
+    #: filled by the compiler: temporary column name -> (expression, stage); a stage-k column
+    #: only reads columns of earlier stages
+    temps: dict[str, tuple[pl.Expr, int]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -143,6 +153,8 @@ class _Typed:
     value: float | str | None = None
     nan: bool = False
     inf: bool = False
+    #: the latest temporary-column stage this expression reads (0: none)
+    stage: int = 0
 
 
 def _fill_nan(s: pl.Series) -> pl.Series:
@@ -234,7 +246,23 @@ class _Compiler:
                 hint or " (fields start with '$'; bare names must be registered Python factors)",
             )
         assert isinstance(node, Call)
-        return self.call(node)
+        key = str(node)
+        hit = self.ctx.memo.get(key)
+        if isinstance(hit, _Typed):
+            return hit
+        out = self.call(node)
+        stage = max((self.stage_of(a) for a in node.args), default=0)
+        out = _Typed(out.expr, out.kind, out.value, out.nan, out.inf, stage)
+        if key in self.ctx.shared and out.expr is not None:
+            name = f"__rdq_t{len(self.ctx.temps)}"
+            self.ctx.temps[name] = (out.expr.alias(name), stage + 1)
+            out = _Typed(pl.col(name), out.kind, out.value, out.nan, out.inf, stage + 1)
+        self.ctx.memo[key] = out
+        return out
+
+    def stage_of(self, node: Node) -> int:
+        hit = self.ctx.memo.get(str(node)) if isinstance(node, Call) else None
+        return hit.stage if isinstance(hit, _Typed) else 0
 
     # -- coercions -------------------------------------------------------------------------
     def expr_of(self, t: _Typed, node: Node, like: Kind = "f64") -> pl.Expr:
@@ -607,17 +635,19 @@ class _Compiler:
     def op_WMA(self, node: Call, args: list[_Typed], params: list) -> _Typed:
         return self.kern(node, args, K.rolling_wma, int(params[0]))
 
-    def near_constant(self, e: pl.Expr, n: int) -> pl.Expr:
-        # qlib: np.isclose(x.rolling(N, min_periods=1).std(), 0, atol=2e-05)
-        std = self.kernel(e, K.rolling_std, n, 1, False)
-        return (std.abs() <= 2e-5).fill_null(False)
+    def near_constant(self, node: Node, n: int) -> pl.Expr:
+        # qlib: np.isclose(x.rolling(N, min_periods=1).std(), 0, atol=2e-05); compiled as the node
+        # Std(x, N) so that it is shared with an explicit Std(x, N) elsewhere
+        std = self.compile(Call(node.pos, "Std", (node, Num(node.pos, float(n), True))))
+        assert std.expr is not None
+        return (std.expr.abs() <= 2e-5).fill_null(False)
 
     def op_Rsquare(self, node: Call, args: list[_Typed], params: list) -> _Typed:
         n = int(params[0])
         e = self.as_f64(args[0], node.args[0])
         out = self.kernel(e, K.rolling_rsquare, n, raw=True)
         if n > 0:
-            out = pl.when(self.near_constant(e, n)).then(None).otherwise(out)
+            out = pl.when(self.near_constant(node.args[0], n)).then(None).otherwise(out)
         return _Typed(out, "f64")
 
     def op_EMA(self, node: Call, args: list[_Typed], params: list) -> _Typed:
@@ -634,7 +664,8 @@ class _Compiler:
         b = self.as_f64(args[1], node.args[1])
         out = self.kernel2(a, b, K.rolling_corr, self.win(n) if n == 0 else n)
         if n > 0:
-            out = pl.when(self.near_constant(a, n) | self.near_constant(b, n)).then(None).otherwise(out)
+            flat = self.near_constant(node.args[0], n) | self.near_constant(node.args[1], n)
+            out = pl.when(flat).then(None).otherwise(out)
         return _Typed(out, "f64")
 
     def op_Cov(self, node: Call, args: list[_Typed], params: list) -> _Typed:
@@ -699,6 +730,15 @@ def compile_expr(expr: str | Node, ctx: CompileContext, *, text: str | None = No
         raise ExpressionError("an expression must be numeric, not a string", expr=source, pos=node.pos)
     assert t.expr is not None
     return comp.clean(t, node).cast(pl.Float64)
+
+
+def implied_calls(node: Call) -> list[Call]:
+    """Sub-expressions an operator computes besides its arguments (qlib's near-constant masks)."""
+    if node.op == "Rsquare" and len(node.args) == 2:
+        return [Call(node.pos, "Std", (node.args[0], node.args[1]))]
+    if node.op == "Corr" and len(node.args) == 3:
+        return [Call(node.pos, "Std", (node.args[0], node.args[2])), Call(node.pos, "Std", (node.args[1], node.args[2]))]
+    return []
 
 
 def negative_refs(node: Node) -> list[Call]:

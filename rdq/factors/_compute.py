@@ -17,7 +17,7 @@ output. Cross-sectional operators ignore the inserted rows.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -27,7 +27,7 @@ import polars as pl
 from rdq.data.schema import panel_fingerprint
 from rdq.errors import ConfigError, ExpressionError, SchemaError, ValidationError
 from rdq.factors._cache import FactorCache
-from rdq.factors._compile import REAL, CompileContext, Precision, compile_expr
+from rdq.factors._compile import REAL, CompileContext, Precision, compile_expr, implied_calls
 from rdq.factors._parser import Call, Name, Node, parse
 from rdq.factors._registry import registered_factors
 
@@ -47,6 +47,14 @@ def _names_in(node: Node) -> set[str]:
             out |= _names_in(a)
         return out
     return set()
+
+
+def _count_calls(node: Node, counts: dict[str, int]) -> None:
+    if isinstance(node, Call):
+        key = str(node)
+        counts[key] = counts.get(key, 0) + 1
+        for a in (*node.args, *implied_calls(node)):
+            _count_calls(a, counts)
 
 
 def parse_named(exprs: Mapping[str, str]) -> dict[str, Node]:
@@ -242,8 +250,16 @@ def compute(
     if py_cols:
         work = _add_python_factors(work, {n: registry[n] for n in py_cols}, py_cols)
 
+    counts: dict[str, int] = {}
+    for node in nodes.values():
+        _count_calls(node, counts)
     ctx = CompileContext(
-        fields=fields, starts=starts, precision=precision, python_factors=py_cols, max_len=int(lengths.max())
+        fields=fields,
+        starts=starts,
+        precision=precision,
+        python_factors=py_cols,
+        max_len=int(lengths.max()),
+        shared=frozenset(k for k, c in counts.items() if c > 1),
     )
     compiled: dict[str, pl.Expr] = {}
     for name, node in nodes.items():
@@ -266,6 +282,12 @@ def compute(
     if cache is not None:
         log.info("factor cache: %d hit(s), %d to compute", len(names) - len(todo), len(todo))
 
+    # shared sub-expressions of the factors still to compute, stage by stage
+    needed = _needed_temps(ctx.temps, [compiled[n] for n in todo])
+    for stage in sorted({st for name, (_, st) in ctx.temps.items() if name in needed}):
+        batch = [e for name, (e, st) in ctx.temps.items() if st == stage and name in needed]
+        work = _run(lambda: work.lazy().with_columns(batch).collect())  # noqa: B023 - called at once
+
     with _progress(progress, len(todo)) as advance:
         for chunk in _chunks(todo, chunk_size):
             out = _evaluate(work, [compiled[n] for n in chunk])
@@ -284,11 +306,27 @@ def _chunks(items: Sequence[str], size: int) -> Iterator[list[str]]:
         yield list(items[i : i + size])
 
 
-def _evaluate(work: pl.DataFrame, exprs: list[pl.Expr]) -> pl.DataFrame:
+def _needed_temps(temps: dict[str, tuple[pl.Expr, int]], exprs: list[pl.Expr]) -> set[str]:
+    """Temporary columns the expressions read, directly or through other temporaries."""
+    needed: set[str] = set()
+    todo = [c for e in exprs for c in e.meta.root_names() if c in temps]
+    while todo:
+        name = todo.pop()
+        if name not in needed:
+            needed.add(name)
+            todo.extend(c for c in temps[name][0].meta.root_names() if c in temps)
+    return needed
+
+
+def _run(fn: Callable[[], pl.DataFrame]) -> pl.DataFrame:
     try:
-        out = work.lazy().select(pl.col(REAL), *exprs).collect()
+        return fn()
     except pl.exceptions.PolarsError as exc:  # pragma: no cover - defensive: compile checks catch most
         raise ExpressionError(f"evaluating factors failed: {str(exc).splitlines()[0]}", expr="") from None
+
+
+def _evaluate(work: pl.DataFrame, exprs: list[pl.Expr]) -> pl.DataFrame:
+    out = _run(lambda: work.lazy().select(pl.col(REAL), *exprs).collect())
     return out.filter(pl.col(REAL)).drop(REAL)
 
 
