@@ -21,7 +21,7 @@ import polars as pl
 from rdq.errors import ConfigError
 from rdq.signal._autocorr import autocorr_frame, turnover_frame
 from rdq.signal._frames import LABEL, check_factor_frame, check_label_frame
-from rdq.signal._ic import daily_corr, ic_metrics, ic_summary, pair_frame
+from rdq.signal._ic import daily_corr, pair_frame
 from rdq.signal._label import default_label, label_expression
 from rdq.signal._metric import SUMMARY_METRICS, Metric, decay_column, quantile_column
 from rdq.signal._quantile import _check_quantiles, quantile_frame
@@ -154,10 +154,6 @@ class SignalReport:
         return report_table(self)
 
 
-def _col(frame: pl.DataFrame, name: str) -> pl.Series:
-    return frame.get_column(name) if name in frame.columns else pl.Series(name, [], dtype=pl.Float64)
-
-
 def signal_report(
     factors: pl.DataFrame,
     label: pl.DataFrame | None = None,
@@ -227,44 +223,86 @@ def signal_report(
     ac = autocorr_frame(factors, columns=cols)
     to = turnover_frame(factors, columns=cols, quantiles=quantiles)
 
+    spread = qf.select("date", *[(pl.col(f"{c}__q{quantiles}") - pl.col(f"{c}__q1")).alias(c) for c in cols])
+    s_ic, s_ric, s_ls = _stats(ic, cols), _stats(ric, cols), _stats(spread, cols)
+    s_ac, s_to = _stats(ac, cols), _stats(to, cols)
+    s_q = _stats(qf, [f"{c}__q{k}" for c in cols for k in range(1, quantiles + 1)])
+    decay_names = [f"{c}__h{h}" for c in cols for h in hs]
+    s_dp, s_ds = _stats(pearson, decay_names), _stats(spearman, decay_names)
+
     out: list[FactorSignal] = []
-    daily_parts: list[pl.DataFrame] = []
     for c in cols:
-        metrics = ic_metrics(ic.get_column(c), ric.get_column(c))
-        top = qf.get_column(f"{c}__q{quantiles}")
-        bottom = qf.get_column(f"{c}__q1")
-        spread = (top - bottom).alias("long_short")
-        ls = ic_summary(spread)
-        metrics[Metric.TOP_RETURN] = _mean(top)
-        metrics[Metric.BOTTOM_RETURN] = _mean(bottom)
-        metrics[Metric.LONG_SHORT] = ls["mean"]
-        metrics[Metric.LONG_SHORT_IR] = ls["ir"] * math.sqrt(ANNUALIZATION_DAYS)
-        metrics[Metric.AUTOCORR] = _mean(_col(ac, c))
-        metrics[Metric.TOP_TURNOVER] = _mean(_col(to, c))
+        a, b, ls = _summary(s_ic[c]), _summary(s_ric[c]), _summary(s_ls[c])
+        metrics: dict[Metric, float] = {
+            Metric.IC: a["mean"],
+            Metric.RANK_IC: b["mean"],
+            Metric.ICIR: a["ir"],
+            Metric.RANK_ICIR: b["ir"],
+            Metric.IC_TSTAT: a["tstat"],
+            Metric.RANK_IC_TSTAT: b["tstat"],
+            Metric.IC_HIT_RATE: a["hit_rate"],
+            Metric.RANK_IC_HIT_RATE: b["hit_rate"],
+            Metric.N_DAYS: a["n"],
+            Metric.TOP_RETURN: _summary(s_q[f"{c}__q{quantiles}"])["mean"],
+            Metric.BOTTOM_RETURN: _summary(s_q[f"{c}__q1"])["mean"],
+            Metric.LONG_SHORT: ls["mean"],
+            Metric.LONG_SHORT_IR: ls["ir"] * math.sqrt(ANNUALIZATION_DAYS),
+            Metric.AUTOCORR: _summary(s_ac[c])["mean"],
+            Metric.TOP_TURNOVER: _summary(s_to[c])["mean"],
+        }
         out.append(
             FactorSignal(
                 name=c,
                 metrics={m: metrics[m] for m in SUMMARY_METRICS},
-                quantile_returns=tuple(_mean(qf.get_column(f"{c}__q{k}")) for k in range(1, quantiles + 1)),
-                ic_decay={h: _mean(pearson.get_column(f"{c}__h{h}")) for h in hs},
-                rank_ic_decay={h: _mean(spearman.get_column(f"{c}__h{h}")) for h in hs},
+                quantile_returns=tuple(_summary(s_q[f"{c}__q{k}"])["mean"] for k in range(1, quantiles + 1)),
+                ic_decay={h: _summary(s_dp[f"{c}__h{h}"])["mean"] for h in hs},
+                rank_ic_decay={h: _summary(s_ds[f"{c}__h{h}"])["mean"] for h in hs},
             )
         )
-        day = (
-            ic.select("date", pl.col(c).alias("ic"))
-            .join(ric.select("date", pl.col(c).alias("rank_ic")), on="date", how="full", coalesce=True)
-            .join(qf.select("date", spread), on="date", how="full", coalesce=True)
-            .join(ac.select("date", pl.col(c).alias("autocorr")), on="date", how="left")
-            .join(to.select("date", pl.col(c).alias("top_turnover")), on="date", how="left")
-            .select(
-                "date", pl.lit(c).alias("factor"), "ic", "rank_ic", "long_short", "autocorr", "top_turnover"
-            )
-        )
-        daily_parts.append(day.sort("date"))
-    daily = pl.concat(daily_parts) if daily_parts else pl.DataFrame()
+
+    def _long(frame: pl.DataFrame, name: str) -> pl.DataFrame:
+        return frame.unpivot(index="date", on=cols, variable_name="factor", value_name=name)
+
+    day_keys = ["date", "factor"]
+    daily = (
+        _long(ic, "ic")
+        .join(_long(ric, "rank_ic"), on=day_keys, how="left", maintain_order="left")
+        .join(_long(spread, "long_short"), on=day_keys, how="left", maintain_order="left")
+        .join(_long(ac, "autocorr"), on=day_keys, how="left", maintain_order="left")
+        .join(_long(to, "top_turnover"), on=day_keys, how="left", maintain_order="left")
+        .select("date", "factor", "ic", "rank_ic", "long_short", "autocorr", "top_turnover")
+    )
     return SignalReport(factors=tuple(out), label=label_name, quantiles=quantiles, horizons=hs, daily=daily)
 
 
-def _mean(s: pl.Series) -> float:
-    v = s.cast(pl.Float64).fill_nan(None).drop_nulls()
-    return float(v.mean()) if v.len() else math.nan  # type: ignore[arg-type]
+def _stats(frame: pl.DataFrame, names: list[str]) -> dict[str, tuple[float, float, int, int]]:
+    """``(mean, std, n, n_positive)`` of each column over its non-missing values, in one pass."""
+    if not names:
+        return {}
+    exprs = []
+    for i, n in enumerate(names):
+        v = pl.col(n).cast(pl.Float64).fill_nan(None)
+        exprs += [
+            v.mean().alias(f"m{i}"),
+            v.std(ddof=1).alias(f"s{i}"),
+            v.count().alias(f"n{i}"),
+            (v > 0).sum().alias(f"h{i}"),
+        ]
+    row = frame.select(exprs).row(0)
+    return {n: (row[4 * i], row[4 * i + 1], row[4 * i + 2], row[4 * i + 3]) for i, n in enumerate(names)}
+
+
+def _summary(stats: tuple[float | None, float | None, int, int]) -> dict[str, float]:
+    """The :func:`rdq.signal.ic_summary` numbers from :func:`_stats`' tuple."""
+    mean, std, n, pos = stats
+    m = float(mean) if n >= 1 and mean is not None else math.nan
+    sd = float(std) if n >= 2 and std is not None else math.nan
+    ir = m / sd if n >= 2 and sd > 0 else math.nan
+    return {
+        "mean": m,
+        "std": sd,
+        "ir": ir,
+        "tstat": ir * math.sqrt(n) if not math.isnan(ir) else math.nan,
+        "hit_rate": pos / n if n >= 1 else math.nan,
+        "n": float(n),
+    }
