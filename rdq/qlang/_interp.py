@@ -35,6 +35,14 @@ __all__ = [
 ]
 
 
+class View:
+    """A q view (``name::expr`` at top level): re-evaluated each time it is referenced."""
+
+    def __init__(self, name: str, body: str) -> None:
+        self.name = name
+        self.body = body
+
+
 class Return(Exception):
     def __init__(self, value: Any) -> None:
         self.value = value
@@ -564,6 +572,7 @@ class Interp:
         self.builtins: dict[str, Any] = _verbs.builtins(self)
         self.ops: dict[str, Any] = _verbs.OPS
         self.out: list[str] = []  # text printed by show / 0N! / -1
+        self._evaluating: set[str] = set()
         self.err: list[str] = []
 
     # -- variables ----------------------------------------------------------
@@ -574,6 +583,8 @@ class Interp:
                 return v
         v = self.g.get(name, _MISSING)
         if v is not _MISSING:
+            if type(v) is View:
+                return self.view_value(v)
             return v
         b = self.builtins.get(name)
         if b is not None:
@@ -591,6 +602,15 @@ class Interp:
                 if type(base) is D:
                     return index(base, A(11, tail))
         raise QError(name)
+
+    def view_value(self, v: View) -> Any:
+        if v.name in self._evaluating:
+            raise QError("loop")
+        self._evaluating.add(v.name)
+        try:
+            return self.eval_text(v.body)  # type: ignore[attr-defined]
+        finally:
+            self._evaluating.discard(v.name)
 
     def write_handle(self, h: A, x: Any) -> Any:
         from rdq.qlang._core import qstr
@@ -646,6 +666,8 @@ class Interp:
                     return v
             v = self.g.get(name, _MISSING)
             if v is not _MISSING:
+                if type(v) is View:
+                    return self.view_value(v)
                 return v
             return self.lookup(name, loc)
         if tag == "dg":

@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from rdq.qlang._format import PRECISION, display
-from rdq.qlang._interp import Interp, QExit, Return
+import re
+
+from rdq.qlang._interp import Interp, QExit, Return, View
 from rdq.qlang._parser import parse
 from rdq.qlang._values import IDENTITY, QError
 
@@ -16,6 +18,7 @@ __all__ = ["Session", "ScriptResult", "QExit"]
 
 log = logging.getLogger(__name__)
 _RECURSION_LIMIT = 30000
+_VIEW = re.compile(r"^\s*([A-Za-z][A-Za-z0-9_]*)\s*::(.*)$", re.S)
 
 
 @dataclass(frozen=True)
@@ -111,8 +114,12 @@ class Session:
         text = ""
         try:
             s = src.strip()
+            vm = _VIEW.match(src)
             if s.startswith("\\"):
                 text = self._system(s[1:])
+            elif vm and vm.group(2).strip() and not vm.group(2).startswith(":"):
+                parse(vm.group(2))  # syntax check now, as q does
+                interp.g[vm.group(1)] = View(vm.group(1), vm.group(2))
             else:
                 stmts = parse(src)
                 r: Any = IDENTITY
@@ -151,6 +158,11 @@ class Session:
             try:
                 if chunk.startswith("\\"):
                     self._system(chunk[1:])
+                    continue
+                vm = _VIEW.match(chunk)
+                if vm and vm.group(2).strip() and not vm.group(2).startswith(":"):
+                    parse(vm.group(2))
+                    interp.g[vm.group(1)] = View(vm.group(1), vm.group(2))
                     continue
                 for st in parse(chunk):
                     if st is not None:

@@ -2505,6 +2505,10 @@ def builtins(interp: Any) -> dict[str, Any]:
         "ij": d("ij", lambda x, y: _ij(x, y)),
     }
     b["0N!"] = m("0N!", lambda x: q_0n(interp, x))
+    from rdq.qlang._interp import View
+
+    b["view"] = m("view", lambda x: chars(interp.g[x.v].body.strip()) if type(interp.g.get(x.v)) is View else _raise("type"))
+    b["views"] = m("views", lambda x: q_set_attr(A(11, "s"), _syms(sorted(k for k, v in interp.g.items() if type(v) is View))))
     from rdq.qlang._core import chars
     from rdq.qlang._format import display
 
@@ -2517,6 +2521,10 @@ def builtins(interp: Any) -> dict[str, Any]:
     b[".Q.s"] = m(".Q.s", lambda x: chars(display(x) + "\n"))
     b[".Q.f"] = d(".Q.f", lambda n, x: chars(f"{float(x.v):.{n.v}f}"))
     return b
+
+
+def _raise(name: str) -> Any:
+    raise QError(name)
 
 
 def _shift_seed(x: Any, s: Any) -> Any:
