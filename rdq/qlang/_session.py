@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from dataclasses import dataclass
 from typing import Any
 
 from rdq.qlang._format import PRECISION, display
-import re
-
 from rdq.qlang._interp import Interp, QExit, Return, View
 from rdq.qlang._parser import parse
 from rdq.qlang._values import IDENTITY, QError
