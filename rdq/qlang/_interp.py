@@ -812,6 +812,18 @@ class Interp:
                 if e.name == "type" and not (type(v) is A or type(v) is V):
                     raise QError("stype") from None
                 raise
+        if tag == "pcond":
+            a = n[1]
+            x = self.ev(a[0], loc)
+            k = 1
+            while k + 1 < len(a):
+                try:
+                    self.pattern(a[k], x, loc)
+                except QError:
+                    k += 2
+                    continue
+                return self.ev(a[k + 1], loc)
+            return self.ev(a[k], loc) if k < len(a) and a[k] is not None else IDENTITY
         if tag == "pat":
             v = self.ev(n[2], loc)
             self.pattern(n[1], v, loc)

@@ -131,6 +131,9 @@ class _P:
             if nt is None or nt.kind in ("semi", "rb", "rp"):
                 self.i += 1
                 return ("c", ("op", ":"))
+            if nt.kind == "lb" and not nt.space:
+                self.i += 2
+                return ("pcond", self.args("rb"))
             if not (nt.kind == "adv" and not nt.space):
                 self.i += 1
                 return ("ret", self.expr())
