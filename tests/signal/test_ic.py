@@ -28,6 +28,7 @@ def _assert_same_daily(mine: np.ndarray, peer: np.ndarray) -> None:
     np.testing.assert_allclose(mine[ok], peer[ok], rtol=1e-10, atol=0)
 
 
+@pytest.mark.filterwarnings("ignore:An input array is constant")  # scipy inside pandas, on the constant days
 def test_matches_qlib_calc_ic(frames: tuple[pl.DataFrame, pl.DataFrame]) -> None:
     factors, label = frames
     q_ic, q_ric = calc_ic(to_qlib(factors, "f"), to_qlib(label, "label"))
