@@ -63,43 +63,47 @@ def _lo(i: int, s: int, window: int) -> int:
 
 @nb.njit(**_JIT)
 def rolling_std(values: np.ndarray, starts: np.ndarray, window: int, ddof: int, squared: bool) -> np.ndarray:
-    """Rolling standard deviation (``squared=True``: variance), two-pass, ``ddof`` as pandas.
+    """Rolling standard deviation (``squared=True``: variance), ``ddof`` as pandas, O(1) per row.
 
-    A window of identical values gives exactly 0, as pandas' ``roll_var`` does.
+    Welford updates as values enter and leave the window (pandas' ``roll_var`` algorithm); a window
+    whose valid values are all identical gives exactly 0, as in pandas.
     """
     n = values.shape[0]
     out = np.empty(n)
-    for g in nb.prange(starts.shape[0] - 1):
+    for g in range(starts.shape[0] - 1):
         s, e = starts[g], starts[g + 1]
+        cnt = 0
+        mean = 0.0
+        ssq = 0.0
+        run = 0
+        prev = np.nan
         for i in range(s, e):
-            lo = _lo(i, s, window)
-            cnt = 0
-            tot = 0.0
-            first = np.nan
-            same = True
-            for j in range(lo, i + 1):
-                v = values[j]
-                if not math.isnan(v):
+            v = values[i]
+            if not math.isnan(v):
+                run = run + 1 if v == prev else 1
+                prev = v
+                cnt += 1
+                delta = v - mean
+                mean += delta / cnt
+                ssq += delta * (v - mean)
+            if window > 0 and i - window >= s:
+                old = values[i - window]
+                if not math.isnan(old):
+                    cnt -= 1
                     if cnt == 0:
-                        first = v
-                    elif v != first:
-                        same = False
-                    cnt += 1
-                    tot += v
+                        mean = 0.0
+                        ssq = 0.0
+                    else:
+                        delta = old - mean
+                        mean -= delta / cnt
+                        ssq -= delta * (old - mean)
             if cnt - ddof <= 0:
                 out[i] = np.nan
-                continue
-            if same:
+            elif run >= cnt:
                 out[i] = 0.0
-                continue
-            m = tot / cnt
-            ss = 0.0
-            for j in range(lo, i + 1):
-                v = values[j]
-                if not math.isnan(v):
-                    ss += (v - m) * (v - m)
-            var = ss / (cnt - ddof)
-            out[i] = var if squared else math.sqrt(var)
+            else:
+                var = max(ssq, 0.0) / (cnt - ddof)
+                out[i] = var if squared else math.sqrt(var)
     return out
 
 
@@ -572,18 +576,35 @@ def shift(values: np.ndarray, starts: np.ndarray, n: int) -> np.ndarray:
 
 @nb.njit(**_JIT)
 def rolling_sum(values: np.ndarray, starts: np.ndarray, window: int, mean: bool) -> np.ndarray:
-    """Rolling sum (``mean=True``: mean) of the window's valid values; NaN when there are none."""
+    """Rolling sum (``mean=True``: mean) of the window's valid values; NaN when there are none.
+
+    Kahan-compensated running sum, O(1) per row (as pandas' ``roll_sum``/``roll_mean``).
+    """
     out = np.empty(values.shape[0])
     for g in range(starts.shape[0] - 1):
         s, e = starts[g], starts[g + 1]
+        cnt = 0
+        tot = 0.0
+        comp = 0.0
         for i in range(s, e):
-            cnt = 0
-            tot = 0.0
-            for j in range(_lo(i, s, window), i + 1):
-                v = values[j]
-                if not math.isnan(v):
-                    cnt += 1
-                    tot += v
+            v = values[i]
+            if not math.isnan(v):
+                cnt += 1
+                y = v - comp
+                t = tot + y
+                comp = (t - tot) - y
+                tot = t
+            if window > 0 and i - window >= s:
+                old = values[i - window]
+                if not math.isnan(old):
+                    cnt -= 1
+                    y = -old - comp
+                    t = tot + y
+                    comp = (t - tot) - y
+                    tot = t
+                    if cnt == 0:
+                        tot = 0.0
+                        comp = 0.0
             if cnt == 0:
                 out[i] = np.nan
             else:

@@ -1,0 +1,170 @@
+"""``rdq factors ...``: compute factor libraries or expressions, evaluate them, check look-ahead."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+import polars as pl
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from rdq.errors import ConfigError
+
+__all__ = ["register", "load_data"]
+
+_DATA_HELP = "Market data: Parquet/CSV file, folder of per-asset files, DuckDB or qlib folder."
+_EXPR_HELP = "A factor as NAME=EXPR (repeatable), e.g. --expr 'MA5=Mean($close, 5)/$close'."
+
+
+def load_data(path: Path, *, start: str | None = None, end: str | None = None) -> pl.DataFrame:
+    """Load a panel with :func:`rdq.data.load_panel` (the one place to swap the loader)."""
+    from rdq.data import load_panel
+
+    return load_panel(path, start=start, end=end)
+
+
+def _exprs(library: str | None, exprs: list[str] | None) -> dict[str, str]:
+    from rdq.factors import load_library
+
+    if library and exprs:
+        raise ConfigError("give either --library or --expr, not both")
+    if library:
+        return load_library(library)
+    if not exprs:
+        raise ConfigError("nothing to compute: give --library alpha158|alpha360 or --expr NAME=EXPR")
+    out: dict[str, str] = {}
+    for i, item in enumerate(exprs, 1):
+        name, sep, text = item.partition("=")
+        if not sep or not name.strip() or not text.strip():
+            # a bare expression (no NAME=) gets a positional name
+            name, text = f"f{i}", item
+        out[name.strip()] = text.strip()
+    return out
+
+
+def _write_parquet(frame: pl.DataFrame, out: Path) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=".tmp-", suffix=".parquet")
+    os.close(fd)
+    try:
+        frame.write_parquet(tmp)
+        os.replace(tmp, out)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``factors`` command group to ``app``."""
+    grp = typer.Typer(help="Factor expressions: compute, evaluate, check look-ahead, list.", no_args_is_help=True)
+    app.add_typer(grp, name="factors")
+
+    @grp.command("compute")
+    def compute_cmd(
+        data: Annotated[Path, typer.Option("--data", help=_DATA_HELP)],
+        out: Annotated[Path, typer.Option("--out", help="Output Parquet: date, asset, one column per factor.")],
+        library: Annotated[str | None, typer.Option("--library", help="alpha158 or alpha360.")] = None,
+        expr: Annotated[list[str] | None, typer.Option("--expr", help=_EXPR_HELP)] = None,
+        start: Annotated[str | None, typer.Option("--start", help="First date (YYYY-MM-DD).")] = None,
+        end: Annotated[str | None, typer.Option("--end", help="Last date (YYYY-MM-DD).")] = None,
+        precision: Annotated[str, typer.Option("--precision", help="float64, or qlib (float32 like qlib).")] = "float64",
+        cache_dir: Annotated[Path | None, typer.Option("--cache-dir", help="Cache factor values here.")] = None,
+    ) -> None:
+        """Compute factors and write them as Parquet (columns named as qlib names them)."""
+        from rdq.factors import compute
+
+        exprs = _exprs(library, expr)
+        panel = load_data(data, start=start, end=end)
+        frame = compute(panel, exprs, progress=True, precision=precision, cache_dir=cache_dir)  # type: ignore[arg-type]
+        _write_parquet(frame, out)
+        Console(stderr=True).print(f"wrote {frame.height:,} rows x {len(exprs)} factors to {out}")
+
+    @grp.command("eval")
+    def eval_cmd(
+        data: Annotated[Path, typer.Option("--data", help=_DATA_HELP)],
+        library: Annotated[str | None, typer.Option("--library", help="alpha158 or alpha360.")] = None,
+        expr: Annotated[list[str] | None, typer.Option("--expr", help=_EXPR_HELP)] = None,
+        start: Annotated[str | None, typer.Option("--start")] = None,
+        end: Annotated[str | None, typer.Option("--end")] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    ) -> None:
+        """IC / RankIC / ICIR report of factors against qlib's default label."""
+        from rdq.factors import compute
+        from rdq.signal import signal_report
+
+        exprs = _exprs(library, expr)
+        panel = load_data(data, start=start, end=end)
+        frame = compute(panel, exprs, progress=not as_json)
+        report = signal_report(frame, panel=panel, horizons=None)
+        if as_json:
+            typer.echo(json.dumps(report.to_dict(), indent=2, default=_json_default))
+            return
+        from rdq.signal import report_table
+
+        Console().print(report_table(report))
+
+    @grp.command("check")
+    def check_cmd(
+        data: Annotated[Path, typer.Option("--data", help=_DATA_HELP)],
+        expr: Annotated[list[str], typer.Option("--expr", help=_EXPR_HELP)],
+        n_cuts: Annotated[int, typer.Option("--n-cuts", help="Truncation dates to test.")] = 5,
+        as_json: Annotated[bool, typer.Option("--json")] = False,
+    ) -> None:
+        """Check factors for look-ahead; exits 1 when one reads the future."""
+        from rdq.factors import check_library_lookahead
+
+        exprs = _exprs(None, expr)
+        panel = load_data(data)
+        reports = check_library_lookahead(panel, exprs, n_cuts=n_cuts)
+        bad = [r for r in reports.values() if r.looks_ahead]
+        if as_json:
+            typer.echo(json.dumps([r.to_dict() for r in reports.values()], indent=2, default=str))
+        else:
+            console = Console()
+            for r in reports.values():
+                if r.exempt:
+                    console.print(f"[yellow]exempt[/] {r.name}: labels may look ahead")
+                elif r.looks_ahead:
+                    console.print(f"[bold red]LOOKS AHEAD[/] {r.name} = {r.expr}")
+                    for issue in r.static_issues:
+                        console.print(f"  {issue}")
+                    changed = {k: v for k, v in r.changed.items() if v}
+                    if changed:
+                        console.print(f"  values changed when the future was removed: {changed}")
+                    for ex in r.examples[:3]:
+                        console.print(f"  e.g. {ex[0]} {ex[1]}: full={ex[2]} truncated={ex[3]}")
+                else:
+                    console.print(f"[green]ok[/] {r.name}")
+        if bad:
+            raise typer.Exit(1)
+
+    @grp.command("list")
+    def list_cmd(
+        library: Annotated[str | None, typer.Option("--library", help="Show this library's factors.")] = None,
+    ) -> None:
+        """List libraries, or a library's factors with their expressions."""
+        from rdq.factors import list_libraries, load_library, operator_names
+
+        console = Console()
+        if library is None:
+            for name in list_libraries():
+                console.print(f"{name}: {len(load_library(name))} factors")
+            console.print(f"operators: {', '.join(operator_names())}")
+            return
+        table = Table(title=library)
+        table.add_column("name")
+        table.add_column("expression")
+        for name, text in load_library(library).items():
+            table.add_row(name, text)
+        console.print(table)
+
+
+def _json_default(obj: Any) -> Any:
+    if hasattr(obj, "isoformat"):
+        return obj.isoformat()
+    return str(obj)
