@@ -474,7 +474,8 @@ def _empty_fold(f: Any, x: Any) -> Any:
             if f.name in "+*" and type(x) is V and x.t in (8, 9):
                 return A(9, float(ident.v))
             return ident
-    return IDENTITY
+        return IDENTITY
+    return L([])
 
 
 def _fast_fold(f: Any, x: Any) -> Any:
@@ -752,6 +753,10 @@ class Interp:
             return self.assign(n, loc)
         if tag == "fn":
             return Lambda(n[1], self)
+        if tag == "lst" and None in n[1]:
+            its = n[1]
+            vals2: list[Any] = [None if a is None else self.ev(a, loc) for a in its]
+            return Proj(self.builtins["enlist"], vals2)
         if tag == "lst":
             its = n[1]
             out: list[Any] = [None] * len(its)

@@ -430,7 +430,7 @@ class _P:
 
 def _is_bare_verb(n: Any) -> bool:
     return isinstance(n, tuple) and (
-        (n[0] == "c" and type(n[1]) is tuple and n[1][0] in ("op", "mop")) or n[0] == "adv"
+        (n[0] == "c" and type(n[1]) is tuple and n[1][0] in ("op", "mop")) or n[0] in ("adv", "pj")
     )
 
 
