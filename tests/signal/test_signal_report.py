@@ -9,6 +9,8 @@ import math
 import numpy as np
 import polars as pl
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 from rich.console import Console
 from signal_frames import as_nan
 
@@ -165,3 +167,48 @@ def test_rich_rendering(market: tuple[pl.DataFrame, pl.DataFrame]) -> None:
     text = console.export_text()
     assert "fut" in text and "noise" in text and "RankIC" in text
     assert text.count("noise") == 1  # the limited table shows only the strongest factor
+
+
+def _tiny(n_days: int, n_assets: int, seed: int, nan_share: float) -> tuple[pl.DataFrame, pl.DataFrame]:
+    rng = np.random.default_rng(seed)
+    n = n_days * n_assets
+    dates = np.arange(np.datetime64("2023-01-02"), np.datetime64("2023-01-02") + n_days)
+    x = rng.normal(size=n)
+    x[rng.random(n) < nan_share] = np.nan
+    panel = pl.DataFrame(
+        {
+            "date": pl.Series(np.tile(dates, n_assets)).cast(pl.Date),
+            "asset": np.repeat([f"Z{i}" for i in range(n_assets)], n_days),
+            "close": np.exp(rng.normal(0, 0.05, n)) * 10,
+            "x": x,
+        }
+    )
+    return panel, panel.select("date", "asset", "x", (-pl.col("x")).alias("neg"))
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    n_days=st.integers(0, 12),
+    n_assets=st.integers(1, 9),
+    seed=st.integers(0, 10_000),
+    nan_share=st.sampled_from([0.0, 0.3, 1.0]),
+)
+@example(n_days=0, n_assets=1, seed=0, nan_share=0.0)  # empty
+@example(n_days=6, n_assets=1, seed=0, nan_share=0.0)  # single asset
+@example(n_days=6, n_assets=5, seed=0, nan_share=1.0)  # all missing
+def test_report_invariants_on_small_panels(n_days: int, n_assets: int, seed: int, nan_share: float) -> None:
+    panel, factors = _tiny(n_days, n_assets, seed, nan_share)
+    rep = signal_report(factors, panel=panel, horizons=(1, 2), quantiles=3)
+    x, neg = rep["x"], rep["neg"]
+    for m in (Metric.IC, Metric.RANK_IC):
+        v = x[m]
+        assert math.isnan(v) or -1.0 <= v <= 1.0
+        assert (math.isnan(v) and math.isnan(neg[m])) or neg[m] == pytest.approx(-v, abs=1e-12)
+    for m in (Metric.IC_HIT_RATE, Metric.TOP_TURNOVER):
+        assert math.isnan(x[m]) or 0.0 <= x[m] <= 1.0
+    # sign flip swaps the quantile ladder (buckets are symmetric), so the spread changes sign
+    assert (math.isnan(x[Metric.LONG_SHORT]) and math.isnan(neg[Metric.LONG_SHORT])) or neg[
+        Metric.LONG_SHORT
+    ] == pytest.approx(-x[Metric.LONG_SHORT], abs=1e-12)
+    assert rep.to_frame().height == 2
+    json.dumps(rep.to_dict(), allow_nan=False)
