@@ -876,6 +876,17 @@ class Interp:
 
         knames, kvals = build(n[1])
         vnames, vvals = build(n[2])
+        if knames and not vnames:
+            # q 4.1 dictionary literal ([k:v;...])
+            seen: dict[str, int] = {}
+            names = []
+            for nm in knames:
+                k = seen.get(nm, 0)
+                names.append(nm if k == 0 else f"{nm}{k}")
+                seen[nm] = k + 1
+            from rdq.qlang._values import V as _V
+
+            return D(_V(11, np.array(names, dtype=object)), mklist(kvals))
         allv = kvals + vvals
         ln = max([count(v) for v in allv if type(v) is not A] or [1])
         allv = [_extend(v, ln) for v in allv]

@@ -1566,7 +1566,7 @@ def _cast_target(x: Any) -> tuple[int, bool]:
             raise QError("nyi")
         return t, False
     if type(x) is A and x.t in (5, 6, 7):
-        return abs(x.v), False
+        return abs(x.v), x.v < 0
     raise QError("type")
 
 
@@ -1597,7 +1597,9 @@ def _parse_str(t: int, s: str) -> A:
 def q_cast(x: Any, y: Any) -> Any:
     if type(x) is V and x.t == 10 and type(y) is not A:
         pass
-    if type(x) in (V, L) and x.t != 10:
+    if type(x) in (V, L) and (x.t != 10 or (len(x.a) > 1 and type(y) is L)):
+        if count(x) != count(y):
+            raise QError("length")
         return mklist([q_cast(a, b) for a, b in zip(items(x), items(y), strict=True)])
     if type(x) is A and x.t in (5, 6, 7) and x.v < 0:
         pass
