@@ -33,7 +33,7 @@ DataKey = Literal["learn", "infer"]
 SCORE_SCHEMA = {"date": pl.Date, "asset": pl.Utf8, "score": pl.Float64}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class LearningDataset:
     """Processed learning frames and the segments to cut them by.
 
