@@ -1543,6 +1543,8 @@ def q_match(x: Any, y: Any) -> Any:
 _CAST_NAMES = {
     "boolean": 1, "b": 1, "byte": 4, "x": 4, "short": 5, "h": 5, "int": 6, "i": 6, "long": 7, "j": 7,
     "real": 8, "e": 8, "float": 9, "f": 9, "char": 10, "c": 10, "symbol": 11, "s": 11, "": 11,
+    "timestamp": 12, "p": 12, "month": 13, "m": 13, "date": 14, "d": 14, "datetime": 15, "z": 15,
+    "timespan": 16, "n": 16, "minute": 17, "u": 17, "second": 18, "v": 18, "time": 19, "t": 19,
 }
 
 
@@ -1635,6 +1637,13 @@ def _parse_cast(t: int, y: Any) -> Any:
 
 def _cast(t: int, y: Any) -> Any:
     ty = type(y)
+    if t >= 12:
+        # temporal types: only the underlying numbers are modelled (empty columns, raw casts)
+        if ty is L and not y.items:
+            return V(t, np.array([], dtype=DTYPES[t]))
+        if ty is V and y.t in (5, 6, 7, 12, 13, 14, 15, 16, 17, 18, 19):
+            return V(t, y.a.astype(DTYPES[t]))
+        raise QError("nyi")
     if ty is L:
         return mklist([_cast(t, a) for a in y.items]) if y.items else V(t, np.array([], dtype=DTYPES[t]))
     if ty is D:
