@@ -1193,6 +1193,8 @@ def _bits_bytes_sv(x: A, y: Any) -> Any:
     if x.t == 1:
         if y.t != 1:
             raise QError("type")
+        if len(y.a) not in (8, 16, 32, 64):
+            raise QError("length")
         raw = np.packbits(y.a.astype(np.uint8)).tobytes()
     else:
         if y.t != 4:
