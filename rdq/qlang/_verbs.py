@@ -1896,6 +1896,9 @@ def q_ungroup(t: Any) -> Any:
 
 
 def q_insert(interp: Any, name: Any, rows: Any) -> Any:
+    if name.v not in interp.g and (type(rows) is T or (type(rows) is D and type(rows.k) is T)):
+        interp.g[name.v] = rows
+        return V(7, np.arange(count(rows), dtype=np.int64))
     t = interp.lookup(name.v, None)
     n0 = count(t)
     new = _upsert(t, rows, insert=True)
@@ -1929,6 +1932,19 @@ def _upsert(t: Any, rows: Any, *, insert: bool = False) -> Any:
         return _kt_upsert(t, kt)
     if type(t) is T:
         rt = _row_table(t, rows)
+        if type(rows) is T and set(rt.cols) < set(t.cols):
+            n = count(rt)
+            full = []
+            for c, col in zip(t.cols, t.data, strict=True):
+                if c in rt.cols:
+                    full.append(rt.data[rt.cols.index(c)])
+                elif type(col) is V:
+                    from rdq.qlang._interp import enlist_n
+
+                    full.append(enlist_n(null_atom(col.t), n))
+                else:
+                    full.append(mklist([EMPTY] * n))
+            rt = T(list(t.cols), full)
         if insert:
             for c, col in zip(t.cols, t.data, strict=True):
                 other = rt.data[rt.cols.index(c)]
@@ -2525,6 +2541,8 @@ def builtins(interp: Any) -> dict[str, Any]:
     from rdq.qlang._core import chars
     from rdq.qlang._format import display
 
+    b["tables"] = m("tables", lambda x: _syms(sorted(k for k, v in interp.g.items() if type(v) is T or (type(v) is D and type(v.k) is T))))
+    b[".h.htc"] = d(".h.htc", lambda tag, x: chars(f"<{tag.v}>{qstr(x)}</{tag.v}>"))
     lo = "abcdefghijklmnopqrstuvwxyz"
     b[".Q.a"] = chars(lo)
     b[".Q.A"] = chars(lo.upper())
