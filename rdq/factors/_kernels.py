@@ -186,34 +186,50 @@ def rolling_idx(values: np.ndarray, starts: np.ndarray, window: int, find_max: b
 
     Reproduces ``rolling(N, min_periods=1).apply(lambda x: x.argmax() + 1, raw=True)``: the window
     passed to numpy still holds its NaN values and ``np.argmax`` returns the first NaN, so a window
-    with a missing value reports that value's position; a window without valid values is NaN.
+    with a missing value reports that value's position; a window without valid values is NaN; ties
+    go to the first occurrence. O(1) amortised per row (monotonic deque).
     """
     n = values.shape[0]
     out = np.empty(n)
-    for g in nb.prange(starts.shape[0] - 1):
+    dq = np.empty(n, dtype=np.int64)  # candidate indices, best first
+    nans = np.empty(n, dtype=np.int64)  # NaN positions of the group, in order
+    for g in range(starts.shape[0] - 1):
         s, e = starts[g], starts[g + 1]
+        head = 0
+        tail = 0
+        nh = 0
+        nt = 0
+        cnt = 0
         for i in range(s, e):
             lo = _lo(i, s, window)
-            cnt = 0
-            best = 0
-            bv = np.nan
-            first_nan = -1
-            for j in range(lo, i + 1):
-                v = values[j]
-                if math.isnan(v):
-                    if first_nan < 0:
-                        first_nan = j - lo
-                    continue
-                if cnt == 0 or (find_max and v > bv) or ((not find_max) and v < bv):
-                    bv = v
-                    best = j - lo
+            v = values[i]
+            if math.isnan(v):
+                nans[nt] = i
+                nt += 1
+            else:
                 cnt += 1
+                if find_max:
+                    while tail > head and values[dq[tail - 1]] < v:
+                        tail -= 1
+                else:
+                    while tail > head and values[dq[tail - 1]] > v:
+                        tail -= 1
+                dq[tail] = i
+                tail += 1
+            if lo > s:
+                old = values[lo - 1]
+                if not math.isnan(old):
+                    cnt -= 1
+            while head < tail and dq[head] < lo:
+                head += 1
+            while nh < nt and nans[nh] < lo:
+                nh += 1
             if cnt == 0:
                 out[i] = np.nan
-            elif first_nan >= 0:
-                out[i] = first_nan + 1.0
+            elif nh < nt:
+                out[i] = nans[nh] - lo + 1.0
             else:
-                out[i] = best + 1.0
+                out[i] = dq[head] - lo + 1.0
     return out
 
 
