@@ -2110,6 +2110,45 @@ def _moving(fn: str) -> Any:
     return mv
 
 
+def _seed_like(x: Any, is_max: bool) -> Any:
+    def core(a: Any) -> Any:
+        t = a.t
+        if t in (8, 9):
+            v: Any = -math.inf if is_max else math.inf
+        elif t in (5, 6, 7):
+            v = -(2 ** {5: 15, 6: 31, 7: 63}[t] - 1) if is_max else 2 ** {5: 15, 6: 31, 7: 63}[t] - 1
+        else:
+            raise QError("type")
+        if type(a) is A:
+            return A(t, v)
+        return V(t, np.full(len(a.a), v, dtype=DTYPES[t]))
+
+    return pervade1(core, x)
+
+
+def _shift1(y: Any, is_max: bool) -> Any:
+    if type(y) is D:
+        return D(y.k, _shift1(y.v, is_max))
+    if type(y) is T:
+        return T(list(y.cols), [_shift1(c, is_max) for c in y.data])
+    lst = items(y)
+    if not lst:
+        return y
+    return mklist([_seed_like(lst[0], is_max)] + lst[:-1])
+
+
+def _mext(is_max: bool) -> Any:
+    def mv(n: Any, y: Any) -> Any:
+        acc = y
+        prev = y
+        for _ in range(max(n.v - 1, 0)):
+            prev = _shift1(prev, is_max)
+            acc = minmax(is_max, acc, prev)
+        return acc
+
+    return mv
+
+
 def q_ema(a: Any, x: Any) -> Any:
     lst = _float_arr(x)
     al = float(a.v) if type(a) is A else None
@@ -2511,8 +2550,8 @@ def builtins(interp: Any) -> dict[str, Any]:
         "scov": d("scov", lambda x, y: q_cov(x, y, 1)),
         "msum": d("msum", _moving("sum")),
         "mavg": d("mavg", _moving("avg")),
-        "mmax": d("mmax", _moving("max")),
-        "mmin": d("mmin", _moving("min")),
+        "mmax": d("mmax", _mext(True)),
+        "mmin": d("mmin", _mext(False)),
         "mcount": d("mcount", _moving("count")),
         "mdev": d("mdev", _moving("dev")),
         "ema": d("ema", q_ema),
