@@ -1,9 +1,12 @@
 """Compile a parsed expression into one polars expression over the (asset, date)-sorted panel.
 
-Time-series operators work per asset: native polars ones (``shift``, ``rolling_mean``, ...) run
-with ``.over("asset")``; the others call a numba kernel from :mod:`rdq.factors._kernels` once on
-the whole column with the asset boundaries (``map_batches``), so there is no Python loop per
-asset. Cross-sectional operators (``CSRank``, ...) run with ``.over("date")``.
+Element-wise operators are polars expressions (evaluated lazily, multi-threaded). Time-series
+operators call a numba kernel from :mod:`rdq.factors._kernels` once on the whole column with the
+asset boundaries (``map_batches``): windows never cross assets and there is no Python loop per
+asset; the kernels release the GIL so polars runs several at once. Cross-sectional operators
+(``CSRank``, ...) are polars window expressions ``.over("date")``. A sub-expression used by more
+than one factor (``Ref($close, 1)``, ``Std($close, 20)``, ...) is computed once into a temporary
+column (see :class:`CompileContext`), since polars cannot share UDF results between expressions.
 
 Semantics are qlib's (``qlib/data/ops.py``), which are pandas': rolling windows use
 ``min_periods=1``, ``Std``/``Var`` have ddof=1, NaN is skipped inside windows, a comparison with a
