@@ -357,7 +357,7 @@ def functional_select(interp: Any, args: list[Any]) -> Any:
     elif type(b) is D:
         by = _fcols(interp, b)
     elif type(b) is A and b.t == 11:
-        by = [(b.v, _ptree_ev(interp, b))]
+        by = [("", _ptree_ev(interp, b))]
         kind = "exec"
     elif type(b) is V and b.t == 11:
         by = [(s, _ptree_ev(interp, A(11, s))) for s in b.a.tolist()]
@@ -370,16 +370,31 @@ def functional_select(interp: Any, args: list[Any]) -> Any:
     if kind == "exec":
         if type(a) is L and not a.items:
             cols: list[tuple[str, Evaluator]] = []
-            if by:
-                cols = []
+            if not by:
+                from rdq.qlang._verbs import q_last
+
+                sub = select(t, wheres=wheres, by=None, cols=[], base=None)
+                return q_last(sub)
         elif type(a) is D:
             cols = _fcols(interp, a)
+            if by:
+                return select(t, wheres=wheres, by=by, cols=cols, base=None)
         else:
-            cols = [("", lambda env: eval_ptree(interp, a, env))]
-        r = select(t, wheres=wheres, by=by, cols=cols, base=None, kind="exec")
-        return r
-    cols = _fcols(interp, a)
+            cols = [("", _ptree_ev(interp, a))]
+        return select(t, wheres=wheres, by=by, cols=cols, base=None, kind="exec")
+    if type(a) is A and a.t == 11 and by is not None:
+        cols = [("", _ptree_ev(interp, a))]
+    else:
+        cols = _fcols(interp, a)
     limit = args[4] if len(args) > 4 else None
+    if len(args) > 5:
+        r = select(t, wheres=wheres, by=by, cols=cols, base=None)
+        order = eval_ptree(interp, args[5], _env(r, None)) if type(r) is T else None
+        if order is not None:
+            r = take_items(r, order.a.astype(np.int64))
+        if limit is not None and not (type(limit) is A and limit.v >= 2**63 - 1):
+            r = _limit(r, limit)
+        return r
     return select(t, wheres=wheres, by=by, cols=cols, base=None, limit=limit)
 
 
