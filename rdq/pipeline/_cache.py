@@ -61,6 +61,10 @@ class StageCache:
         self.dir = run_dir / "stages"
         self.enabled = enabled
 
+    def frame_path(self, stage: str, key: str) -> Path:
+        """Where the stage's frame is (or will be) cached."""
+        return self._paths(stage, key)[0]
+
     def _paths(self, stage: str, key: str) -> tuple[Path, Path]:
         return self.dir / f"{stage}-{key}.parquet", self.dir / f"{stage}-{key}.json"
 

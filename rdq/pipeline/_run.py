@@ -77,6 +77,9 @@ class ScenarioResult:
         Content hash of the panel.
     stages:
         ``{stage: "computed" | "cached"}``.
+    stage_files:
+        ``{stage: path}`` of each stage's cached frame (``data`` is the panel, ``factors`` the
+        FactorFrame, ``label`` the label frame), for analyses that reuse them.
     """
 
     config: ScenarioConfig
@@ -90,6 +93,7 @@ class ScenarioResult:
     report: TearSheetFiles
     data_fingerprint: str
     stages: dict[str, StageState] = field(default_factory=dict)
+    stage_files: dict[str, Path] = field(default_factory=dict)
 
 
 def run_dir_for(config: ScenarioConfig, workspace: str | os.PathLike[str]) -> Path:
@@ -129,11 +133,13 @@ class _Stages:
     def __init__(self, cache: StageCache, progress: Callable[[str], None]) -> None:
         self.cache = cache
         self.state: dict[str, StageState] = {}
+        self.files: dict[str, Path] = {}
         self.progress = progress
 
     def run(
         self, stage: StageName, key: str, compute: Callable[[], tuple[pl.DataFrame, dict[str, Any]]]
     ) -> tuple[pl.DataFrame, dict[str, Any]]:
+        self.files[stage] = self.cache.frame_path(stage, key)
         hit = self.cache.load(stage, key)
         if hit is not None:
             log.info("stage %s: cached (%s)", stage, key)
@@ -351,4 +357,5 @@ def run_scenario(
         report=report,
         data_fingerprint=data_fp,
         stages=dict(st.state),
+        stage_files=dict(st.files),
     )
