@@ -1277,6 +1277,8 @@ def q_sv(x: Any, y: Any) -> Any:
         parts = [_as_text(a) for a in items(y)]
         return chars(sep.join(parts))
     if type(x) is A and x.t == 11 and x.v == "":
+        if type(y) is L and all(type(a) is V and a.t == 10 for a in y.items):
+            return chars("".join(_as_text(a) + "\n" for a in y.items))
         return A(11, ".".join(a.v for a in items(y)))
     if type(x) is A and x.t in (4, 5, 6, 7):
         base = x.v
@@ -2572,6 +2574,10 @@ def builtins(interp: Any) -> dict[str, Any]:
         "lj": d("lj", lambda x, y: _lj(x, y)),
         "ij": d("ij", lambda x, y: _ij(x, y)),
     }
+    for kw, shown in (("sum", "+/"), ("prd", "*/"), ("max", "|/"), ("min", "&/"), ("sums", "+\\"),
+                      ("prds", "*\\"), ("maxs", "|\\"), ("mins", "&\\"), ("raze", ",/"), ("deltas", "-':"),
+                      ("ratios", "%':")):
+        b[kw].name = shown
     b["0N!"] = m("0N!", lambda x: q_0n(interp, x))
     from rdq.qlang._interp import View
 
