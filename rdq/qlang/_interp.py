@@ -570,8 +570,8 @@ class Interp:
         from rdq.qlang import _verbs
 
         self.g: dict[str, Any] = {}
-        self.builtins: dict[str, Any] = _verbs.builtins(self)
         self.ops: dict[str, Any] = _verbs.OPS
+        self.builtins: dict[str, Any] = _verbs.builtins(self)  # also sets the per-session self.ops
         self.out: list[str] = []  # text printed by show / 0N! / -1
         self._evaluating: set[str] = set()
         self.err: list[str] = []
@@ -1146,8 +1146,10 @@ def _infer_name(e: Any) -> str | None:
             return str(e[1]).split(".")[-1]
         if e[0] in ("j", "m"):
             return _infer_name(e[2])
-        if e[0] == "d":
-            return _infer_name(e[2])
+        if e[0] in ("d", "dg"):
+            return _infer_name(e[2]) or _infer_name(e[3])
+        if e[0] == "asg":
+            return str(e[1])
         if e[0] == "ap" and e[2]:
             for a in e[2]:
                 r = _infer_name(a)

@@ -1474,7 +1474,7 @@ def q_find(x: Any, y: Any) -> Any:
 
 
 _RNG = [np.random.default_rng(0)]
-_PRINT: list[Any] = []
+
 
 
 def _roll(n: Any, y: Any) -> Any:
@@ -1493,10 +1493,19 @@ def _roll(n: Any, y: Any) -> Any:
     return take_items(y, idx.astype(np.int64))
 
 
-def q_dict(x: Any, y: Any) -> Any:
-    if type(x) is A and x.t == 7 and x.v == NULLS[7] and _PRINT:
-        _PRINT[0](y)
+def q_dict_in(interp: Any, x: Any, y: Any) -> Any:
+    """``x!y`` with the session: ``0N!x`` prints, ``n!`t`` keys a global table in place."""
+    if type(x) is A and x.t in (5, 6, 7) and type(y) is A and y.t == 11:
+        interp.g[y.v] = q_dict(x, interp.lookup(y.v, None))
         return y
+    if type(x) is A and x.t == 7 and x.v == NULLS[7]:
+        return q_0n(interp, y)
+    return q_dict(x, y)
+
+
+def q_dict(x: Any, y: Any) -> Any:
+    if type(x) is A and x.t in (5, 6, 7) and type(y) is D and type(y.k) is T:
+        y = _unkey(y)
     if type(x) is A and x.t in (1, 4, 5, 6, 7) and type(y) is T:
         k = x.v
         if k == 0:
@@ -2065,7 +2074,8 @@ def q_wavg(w: Any, x: Any) -> Any:
 
 
 def q_wsum(w: Any, x: Any) -> Any:
-    return q_sum(arith("*", w, x))
+    r = q_sum(arith("*", w, x))
+    return A(9, float(r.v)) if type(r) is A and r.t in (5, 6, 7) else r
 
 
 def q_cor(x: Any, y: Any) -> Any:
@@ -2432,13 +2442,15 @@ def builtins(interp: Any) -> dict[str, Any]:
 
     from rdq.qlang._sql import functional_select, functional_update
 
-    OPS["?"] = _glyph("?", q_question_m, q_find, lambda a: _q3(interp, a) if len(a) == 3 else functional_select(interp, a))
-    OPS["!"] = _glyph("!", q_bang_m, q_dict, lambda a: functional_update(interp, a))
-    OPS["$"] = _glyph("$", q_string, q_cast)
-    _PRINT[:] = [lambda v: q_0n(interp, v)]
-    OPS["@"] = _glyph("@", q_at_m, q_at, make_at_n(interp))
-    OPS["."] = _glyph(".", lambda x: q_value(interp, x), q_dot, make_dot_n(interp))
-    OPS["'"] = _glyph("'", None, None, q_compose)
+    # glyphs that need the session are built per interpreter (sessions never share state)
+    ops = dict(OPS)
+    ops["?"] = _glyph("?", q_question_m, q_find, lambda a: _q3(interp, a) if len(a) == 3 else functional_select(interp, a))
+    ops["!"] = _glyph("!", q_bang_m, lambda x, y: q_dict_in(interp, x, y), lambda a: functional_update(interp, a))
+    ops["$"] = _glyph("$", q_string, q_cast)
+    ops["@"] = _glyph("@", q_at_m, q_at, make_at_n(interp))
+    ops["."] = _glyph(".", lambda x: q_value(interp, x), q_dot, make_dot_n(interp))
+    ops["'"] = _glyph("'", None, None, q_compose)
+    interp.ops = ops
     ssr = Prim("ssr", None, None, lambda a: q_ssr(*a), valence=3)
     b: dict[str, Any] = {
         "til": m("til", q_til),

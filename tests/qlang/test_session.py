@@ -130,3 +130,19 @@ def test_in_place_amend_keeps_value_semantics() -> None:
     assert s.display("f:{[x] r:x; r[0]:100; r}; a:1 2 3; (f a; a)") == "100 2 3\n1   2 3"
     assert s.display("c:3#0; do[7; c[1]+:1]; c") == "0 7 0"
     assert s.display("u:1 2 3; u[1]:`a") == "'type"
+
+
+def test_sessions_do_not_share_state() -> None:
+    s1 = Session()
+    s2 = Session()  # created after s1: s1 must still use its own globals and output
+    s1.display("a:1 2 3")
+    s2.display("a:10 20 30")
+    s1.display("@[`a;0;:;9]")
+    assert s1.display("a") == "9 2 3"
+    assert s2.display("a") == "10 20 30"
+    assert s1.display("0N!5") == "5\n5"
+    assert s2.display("1+1") == "2"
+    s1.display("t:([]k:1 2;v:3 4)")
+    s1.display("1!`t")
+    assert s1.display("keys t") == ",`k"
+    assert s2.display("t") == "'t"
