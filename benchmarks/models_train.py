@@ -38,6 +38,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=None, help="LightGBM threads (default: every core)")
     parser.add_argument("--qlib-processors", action="store_true", help="also time qlib's processors (pandas)")
     parser.add_argument("--no-peer", action="store_true", help="skip the direct lightgbm.train peer run")
+    parser.add_argument("--no-lgbm", action="store_true", help="time the dataset processors only")
     args = parser.parse_args()
 
     import lightgbm as lgb
@@ -55,7 +56,8 @@ def main() -> None:
 
     threads = args.threads or os.cpu_count() or 1
     print(
-        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; lightgbm {lgb.__version__}"
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; "
+        f"lightgbm {lgb.__version__}"
     )
     t0 = time.perf_counter()
     factors, label = synthetic_learning_set(
@@ -114,6 +116,8 @@ def main() -> None:
         )
         del pdf, q
 
+    if args.no_lgbm:
+        return
     model = LGBMModel(num_threads=threads, seed=0)
     t0, c0 = time.perf_counter(), time.process_time()
     model.fit(ds)

@@ -156,7 +156,10 @@ def build_dataset(
         .with_columns(pl.col(LABEL).fill_nan(None))
         .sort("asset", "date")
     )
-    dup = frame.select(pl.struct("date", "asset").is_duplicated().any()).item()
+    # sorted by (asset, date): a duplicate is a row equal to the one before it
+    dup = frame.select(
+        ((pl.col("date") == pl.col("date").shift(1)) & (pl.col("asset") == pl.col("asset").shift(1))).any()
+    ).item()
     if dup:
         raise SchemaError(
             "factors or label frame has duplicate (date, asset) rows",
