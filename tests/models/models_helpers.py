@@ -1,4 +1,4 @@
-"""Helpers shared by the model tests (importable: ``from models_helpers import day, segments_for``)."""
+"""Helpers shared by the model tests (a uniquely named module, so it never collides with another conftest)."""
 
 from __future__ import annotations
 
