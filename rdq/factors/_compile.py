@@ -540,9 +540,12 @@ class _Compiler:
         starts = self.ctx.starts
 
         def run(s: pl.Series) -> pl.Series:
-            x = np.array(s.cast(pl.Float64).to_numpy(), dtype=np.float64, copy=True)
+            x = np.ascontiguousarray(s.cast(pl.Float64).to_numpy(), dtype=np.float64)
             if not raw:
-                x[np.isinf(x)] = np.nan
+                inf = np.isinf(x)
+                if inf.any():
+                    x = x.copy()
+                    x[inf] = np.nan
             return pl.Series(s.name, fn(x, starts, *params)).fill_nan(None)
 
         return e.cast(pl.Float64).map_batches(run, return_dtype=pl.Float64)

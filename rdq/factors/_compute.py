@@ -17,9 +17,12 @@ output. Cross-sectional operators ignore the inserted rows.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import polars as pl
@@ -34,6 +37,8 @@ from rdq.factors._registry import registered_factors
 __all__ = ["compute", "parse_named", "working_frame"]
 
 log = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
 
 _PY_PREFIX = "__rdq_py_"
 
@@ -286,7 +291,7 @@ def compute(
     needed = _needed_temps(ctx.temps, [compiled[n] for n in todo])
     for stage in sorted({st for name, (_, st) in ctx.temps.items() if name in needed}):
         batch = [e for name, (e, st) in ctx.temps.items() if st == stage and name in needed]
-        work = _run(lambda: work.lazy().with_columns(batch).collect())  # noqa: B023 - called at once
+        work = work.hstack(_parallel_select(work, batch).get_columns())
 
     with _progress(progress, len(todo)) as advance:
         for chunk in _chunks(todo, chunk_size):
@@ -318,15 +323,36 @@ def _needed_temps(temps: dict[str, tuple[pl.Expr, int]], exprs: list[pl.Expr]) -
     return needed
 
 
-def _run(fn: Callable[[], pl.DataFrame]) -> pl.DataFrame:
+def _run(fn: Callable[[], _T]) -> _T:
     try:
         return fn()
     except pl.exceptions.PolarsError as exc:  # pragma: no cover - defensive: compile checks catch most
         raise ExpressionError(f"evaluating factors failed: {str(exc).splitlines()[0]}", expr="") from None
 
 
+def _parallel_select(work: pl.DataFrame, exprs: list[pl.Expr]) -> pl.DataFrame:
+    """``work.select(exprs)`` split over one thread per core.
+
+    polars runs Python UDFs (our numba kernels) one after another inside one query; the kernels
+    release the GIL, so separate queries on separate threads do run them in parallel.
+    """
+    threads = min(os.cpu_count() or 1, len(exprs))
+    height = pl.col(REAL).alias("__rdq_height")  # keeps constant expressions full height
+
+    def select(part: list[pl.Expr]) -> pl.DataFrame:
+        return work.lazy().select(height, *part).collect().drop("__rdq_height")
+
+    if threads <= 1:
+        return _run(lambda: select(exprs))
+    parts = [exprs[i::threads] for i in range(threads)]
+    with ThreadPoolExecutor(threads) as pool:
+        frames = _run(lambda: list(pool.map(select, parts)))
+    out = pl.concat(frames, how="horizontal")
+    return out.select([e.meta.output_name() for e in exprs])
+
+
 def _evaluate(work: pl.DataFrame, exprs: list[pl.Expr]) -> pl.DataFrame:
-    out = _run(lambda: work.lazy().select(pl.col(REAL), *exprs).collect())
+    out = _parallel_select(work, [pl.col(REAL), *exprs])
     return out.filter(pl.col(REAL)).drop(REAL)
 
 
