@@ -13,6 +13,7 @@ from models_helpers import day
 from rdq.errors import ConfigError
 from rdq.models import (
     CSRankNorm,
+    CSZScoreNorm,
     DropnaLabel,
     Fillna,
     LGBMModel,
@@ -44,9 +45,9 @@ def test_lgbm_alpha158_config_is_qlibs_benchmark() -> None:
     assert cfg.data.segments.test == (dt.date(2017, 1, 1), dt.date(2020, 8, 1))
     infer = build_processors(cfg.data.infer_processors)
     learn = build_processors(cfg.data.learn_processors)
-    assert [type(p) for p in infer] == [RobustZScoreNorm, Fillna]
-    assert infer[0].clip_outlier is True and infer[0].fields_group == "feature"  # type: ignore[attr-defined]
-    assert [type(p) for p in learn] == [DropnaLabel, CSRankNorm] and learn[1].fields_group == "label"
+    # qlib's LightGBM/Alpha158 yaml sets no processors: the Alpha158 handler's defaults apply
+    assert infer == []
+    assert [type(p) for p in learn] == [DropnaLabel, CSZScoreNorm] and learn[1].fields_group == "label"
     model = build_model(cfg.model, seed=cfg.seed)
     assert isinstance(model, LGBMModel)
     for key, value in {**QLIB_LGBM, "learning_rate": 0.2}.items():
@@ -59,7 +60,10 @@ def test_lgbm_alpha158_config_is_qlibs_benchmark() -> None:
 
 def test_alpha360_configs() -> None:
     lgbm = load_model_config(CONFIGS / "lgbm_alpha360.yaml")
-    assert lgbm.data.factors == "alpha360" and lgbm.data.infer_processors == ()
+    assert lgbm.data.factors == "alpha360"
+    infer = build_processors(lgbm.data.infer_processors)
+    assert [type(p) for p in infer] == [RobustZScoreNorm, Fillna]
+    assert infer[0].clip_outlier is True and infer[0].fields_group == "feature"  # type: ignore[attr-defined]
     assert [p.cls for p in lgbm.data.learn_processors] == ["DropnaLabel", "CSRankNorm"]
     assert lgbm.model.kwargs["learning_rate"] == 0.0421
     gru = load_model_config(CONFIGS / "gru_alpha360.yaml")
