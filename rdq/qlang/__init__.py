@@ -1,5 +1,17 @@
 """An embedded q interpreter: lexer, parser, evaluator and the q console formatter.
 
+Public API
+----------
+- :class:`Session` — one q workspace. ``display(src)`` returns exactly what the q console prints for
+  one input line (errors as ``'name``; ``Session(error_trace=True)`` adds the q 4 trace lines),
+  ``eval(src)`` returns the q value, ``run_script(text)`` runs a script as ``q file.q`` does and
+  returns a :class:`ScriptResult` (``stdout``, ``stderr``, ``exit_code``).
+- :class:`QExit` — raised by ``exit n`` outside scripts; :class:`QError` — a q signal.
+
+Values live in :mod:`rdq.qlang._values` (atoms, numpy-backed vectors, general lists, dictionaries,
+tables, functions). The interpreter is checked against console examples printed by real q in the
+reference docs (KX, CC BY 4.0): ``python -m rdq.qlang.golden --file core|dev [--flag qsql] --per-file``.
+
 >>> from rdq.qlang import Session
 >>> Session().display("1+til 3")
 '1 2 3'
