@@ -23,6 +23,8 @@ from rdq.qlang.golden import GoldenRow, load_rows, load_skips, run_row
 
 HERE = Path(__file__).resolve().parent
 CORE_FLOOR = 0.85
+#: guard against a row that never terminates (a hang, not a speed assertion)
+HANG_GUARD_S = 120
 REGRESS = [ln.strip() for ln in (HERE / "golden_regress.txt").read_text().splitlines() if ln.strip()]
 
 
@@ -46,7 +48,7 @@ def test_skip_list_is_reviewed() -> None:
 
 def test_core_pass_rate() -> None:
     rows = [r for rid, r in _core_rows().items() if rid not in _skips()]
-    passed = sum(1 for r in rows if run_row(r)[0])
+    passed = sum(1 for r in rows if run_row(r, timeout_s=HANG_GUARD_S)[0])
     rate = passed / len(rows)
     assert rate >= CORE_FLOOR, f"golden core pass rate {rate:.3f} < floor {CORE_FLOOR}"
 
@@ -56,5 +58,5 @@ def test_core_row(row_id: str) -> None:
     rows = _core_rows()
     if row_id not in rows:
         pytest.skip(f"{row_id} not in this golden file")
-    ok, actual = run_row(rows[row_id])
+    ok, actual = run_row(rows[row_id], timeout_s=HANG_GUARD_S)
     assert ok, f"{row_id}: {rows[row_id].input!r}\nexpected:\n{rows[row_id].expected}\nactual:\n{actual}"
