@@ -129,6 +129,8 @@ def items(x: Any) -> list[Any]:
             return [A(t, v) for v in x.a.tolist()]
         if t == 11 or t == 2:
             return [A(t, v) for v in x.a.tolist()]
+        if t == 1:
+            return [A(1, int(v)) for v in x.a.tolist()]
         return [A(t, v) for v in x.a.tolist()]
     if tx is T:
         return table_rows(x)

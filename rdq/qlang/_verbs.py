@@ -1148,7 +1148,7 @@ def q_string(x: Any) -> Any:
             s = inline(x)
             return chars(s[:-1] if s[-1] in "hi" else s)
         if t == 1:
-            return chars(str(x.v))
+            return chars(str(int(x.v)))
         if t == 4:
             return chars(f"{x.v:02x}")
         return chars(inline(x))
@@ -1500,6 +1500,11 @@ def q_dict_in(interp: Any, x: Any, y: Any) -> Any:
         return y
     if type(x) is A and x.t == 7 and x.v == NULLS[7]:
         return q_0n(interp, y)
+    if type(x) is A and x.t in (6, 7) and x.v == -3:
+        from rdq.qlang._core import chars
+        from rdq.qlang._format import inline
+
+        return chars(inline(y))
     return q_dict(x, y)
 
 
