@@ -2246,8 +2246,66 @@ def q_set_attr(x: Any, y: Any) -> Any:
     return y
 
 
-def q_parse(x: Any) -> Any:
+def q_parse(interp: Any, x: Any) -> Any:
+    """``parse``: q source text -> parse tree (lists of functions, symbols for names, quoted symbols)."""
+    from rdq.qlang._parser import parse
+
+    stmts = parse(qstr(x))
+    if len(stmts) != 1:
+        raise QError("nyi")
+    return _ptree(interp, stmts[0])
+
+
+def _ptree(interp: Any, n: Any) -> Any:
+    if n is None:
+        return IDENTITY
+    tag = n[0]
+    ops = interp.ops
+    if tag == "c":
+        v = n[1]
+        if type(v) is tuple:
+            if v[0] == "op":
+                return ops[v[1]]
+            if v[0] == "mop":
+                return Prim(v[1] + ":", ops[v[1]].m, None)
+            return EMPTY
+        if type(v) is A and v.t == 11:
+            return enlist(v)
+        if type(v) is V and v.t == 11:
+            return L([v])
+        return v
+    if tag == "v":
+        return A(11, n[1])
+    if tag == "dg":
+        return L([ops[n[1]], _ptree(interp, n[2]), _ptree(interp, n[3])])
+    if tag == "d":
+        return L([_ptree(interp, n[1]), _ptree(interp, n[2]), _ptree(interp, n[3])])
+    if tag == "m":
+        f = n[1]
+        if f[0] == "c" and type(f[1]) is tuple and f[1][0] == "op":
+            fp: Any = Prim(f[1][1] + ":", ops[f[1][1]].m, None)
+        else:
+            fp = _ptree(interp, f)
+        return L([fp, _ptree(interp, n[2])])
+    if tag == "j":
+        return L([_ptree(interp, n[1]), _ptree(interp, n[2])])
+    if tag == "ap":
+        return L([_ptree(interp, n[1])] + [_ptree(interp, a) for a in n[2]])
+    if tag == "asg" and n[2] is None and n[3] is None:
+        return L([ops[":"], A(11, n[1]), _ptree(interp, n[4])])
+    if tag == "lst":
+        return L([interp.builtins["enlist"]] + [_ptree(interp, a) for a in n[1]])
+    if tag == "paren":
+        return _ptree(interp, n[1])
+    if tag == "fn":
+        return Lambda(n[1], interp)
     raise QError("nyi")
+
+
+def q_eval(interp: Any, x: Any) -> Any:
+    from rdq.qlang._sql import eval_ptree
+
+    return eval_ptree(interp, x, {})
 
 
 def q_compose(args: list[Any]) -> Any:
@@ -2534,7 +2592,8 @@ def builtins(interp: Any) -> dict[str, Any]:
         "show": m("show", lambda x: q_show(interp, x)),
         "exit": m("exit", q_exit),
         "inv": m("inv", q_inv),
-        "parse": m("parse", q_parse),
+        "parse": m("parse", lambda x: q_parse(interp, x)),
+        "eval": m("eval", lambda x: q_eval(interp, x)),
         "in": d("in", q_in),
         "within": d("within", q_within),
         "like": d("like", q_like),
