@@ -3,7 +3,8 @@
 Element-wise operators are polars expressions (evaluated lazily, multi-threaded). Time-series
 operators call a numba kernel from :mod:`rdq.factors._kernels` once on the whole column with the
 asset boundaries (``map_batches``): windows never cross assets and there is no Python loop per
-asset; the kernels release the GIL so polars runs several at once. Cross-sectional operators
+asset; the kernels release the GIL and ``compute`` runs independent queries on one thread per
+core. Cross-sectional operators
 (``CSRank``, ...) are polars window expressions ``.over("date")``. A sub-expression used by more
 than one factor (``Ref($close, 1)``, ``Std($close, 20)``, ...) is computed once into a temporary
 column (see :class:`CompileContext`), since polars cannot share UDF results between expressions.

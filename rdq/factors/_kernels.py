@@ -512,51 +512,37 @@ def rolling_resi(values: np.ndarray, starts: np.ndarray, window: int) -> np.ndar
 
 @nb.njit(**_JIT)
 def _rolling_pair(x: np.ndarray, y: np.ndarray, starts: np.ndarray, window: int, corr: bool) -> np.ndarray:
-    """Rolling co-moments over the rows where both values are valid, O(1) per row.
-
-    Welford-style updates of the means and centred (co-)sums as pairs enter and leave the window.
-    """
     n = x.shape[0]
     out = np.empty(n)
-    for g in range(starts.shape[0] - 1):
+    for g in nb.prange(starts.shape[0] - 1):
         s, e = starts[g], starts[g + 1]
-        cnt = 0
-        mx = 0.0
-        my = 0.0
-        sxx = 0.0
-        syy = 0.0
-        sxy = 0.0
         for i in range(s, e):
-            xi = x[i]
-            yi = y[i]
-            if not (math.isnan(xi) or math.isnan(yi)):
-                cnt += 1
-                dx = xi - mx
-                mx += dx / cnt
-                dy = yi - my
-                my += dy / cnt
-                sxx += dx * (xi - mx)
-                syy += dy * (yi - my)
-                sxy += dx * (yi - my)
-            if window > 0 and i - window >= s:
-                xo = x[i - window]
-                yo = y[i - window]
-                if not (math.isnan(xo) or math.isnan(yo)):
-                    cnt -= 1
-                    if cnt == 0:
-                        mx = my = sxx = syy = sxy = 0.0
-                    else:
-                        mx_new = mx - (xo - mx) / cnt
-                        my_new = my - (yo - my) / cnt
-                        sxx -= (xo - mx_new) * (xo - mx)
-                        syy -= (yo - my_new) * (yo - my)
-                        sxy -= (xo - mx_new) * (yo - my)
-                        mx = mx_new
-                        my = my_new
+            lo = _lo(i, s, window)
+            cnt = 0
+            sx = 0.0
+            sy = 0.0
+            for j in range(lo, i + 1):
+                if not (math.isnan(x[j]) or math.isnan(y[j])):
+                    cnt += 1
+                    sx += x[j]
+                    sy += y[j]
             if cnt < 2:
                 out[i] = np.nan
-            elif corr:
-                den = math.sqrt(max(sxx, 0.0) * max(syy, 0.0))
+                continue
+            mx = sx / cnt
+            my = sy / cnt
+            sxy = 0.0
+            sxx = 0.0
+            syy = 0.0
+            for j in range(lo, i + 1):
+                if not (math.isnan(x[j]) or math.isnan(y[j])):
+                    dx = x[j] - mx
+                    dy = y[j] - my
+                    sxy += dx * dy
+                    sxx += dx * dx
+                    syy += dy * dy
+            if corr:
+                den = math.sqrt(sxx * syy)
                 out[i] = sxy / den if den > 0 else np.nan
             else:
                 out[i] = sxy / (cnt - 1)
