@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import shared_path
+from shared_data import shared_path
 from typer.testing import CliRunner
 
 from rdq.cli import app
