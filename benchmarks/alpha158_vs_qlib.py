@@ -10,6 +10,14 @@ to qlib's binary format, then timed through
 and the script prints both times, the speed ratio and the largest relative difference between the
 two outputs (over values both report; the count of differing missing positions too).
 
+Measured 2026-11-24 on the shared 2-core box (other engineers' jobs running; qlib with its
+default joblib kernels, rdq warm numba cache)::
+
+    sp500        505 assets x 1225 days (619,040 rows):   qlib  51.14 s  rdq 3.94 s  ratio 13.0x  max rel diff 5.7e-07
+    synthetic   1000 assets x 2500 days (2,500,000 rows): qlib 104.29 s  rdq 8.28 s  ratio 12.6x  max rel diff 5.5e-06
+
+(no NaN-position mismatches in either). Timings vary by ~30% run to run with the machine's load.
+
 Usage::
 
     .venv/bin/python benchmarks/alpha158_vs_qlib.py                       # full size (slow: qlib)
