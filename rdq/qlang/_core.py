@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from rdq.qlang._values import DTYPES, IDENTITY, NULLS, A, D, Fn, L, QError, T, V
+from rdq.qlang._values import DTYPES, IDENTITY, NULLS, A, D, E, Fn, L, QError, T, V
 
 __all__ = [
     "qtype",
@@ -89,6 +89,8 @@ def count(x: Any) -> int:
         return count(x.k)
     if tx is T:
         return count(x.data[0]) if x.data else 0
+    if tx is E:
+        return len(x.a)
     return 1
 
 
@@ -136,6 +138,8 @@ def items(x: Any) -> list[Any]:
         return table_rows(x)
     if tx is D:
         return items(x.v)
+    if tx is E:
+        return items(x.syms())
     return [x]
 
 

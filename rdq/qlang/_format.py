@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from rdq.qlang._core import count, is_null_atom, item, items
-from rdq.qlang._values import IDENTITY, NULLS, A, D, Fn, L, T, V
+from rdq.qlang._values import IDENTITY, NULLS, A, D, E, Fn, L, T, V
 
 __all__ = ["display", "fmt_atom", "inline", "fmt_float", "fmt_plain"]
 
@@ -184,6 +184,8 @@ def inline(x: Any) -> str:
         return k + "!" + inline(x.v)
     if tx is T:
         return "+" + inline(D(V(11, np.array(x.cols, dtype=object)), L(list(x.data)))).replace("(", "(", 1)
+    if tx is E:
+        return "`" + x.dom + "$" + _vec(x.syms())
     if x is IDENTITY:
         return "::"
     if isinstance(x, Fn):
@@ -215,6 +217,8 @@ def fmt_plain(x: Any) -> str:
 
 
 def _col_cells(c: Any) -> list[str]:
+    if type(c) is E:
+        c = c.syms()
     if type(c) is V:
         t = c.t
         if t == 1:

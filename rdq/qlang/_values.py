@@ -26,6 +26,7 @@ __all__ = [
     "D",
     "T",
     "Fn",
+    "E",
     "QError",
     "IDENTITY",
     "NULLS",
@@ -116,6 +117,42 @@ class T:
 
     def __repr__(self) -> str:
         return f"T({self.cols!r})"
+
+
+class E:
+    """An enumeration (type 20): indices ``a`` (int64) into the symbol list held by global ``dom``.
+
+    ``g`` is the session's globals, so the symbols are resolved when used (as q does, an update of the
+    domain shows through the enumeration).
+    """
+
+    __slots__ = ("dom", "a", "g", "attr")
+    t = 20
+
+    def __init__(self, dom: str, a: np.ndarray, g: dict[str, Any]) -> None:
+        self.dom = dom
+        self.a = a
+        self.g = g
+        self.attr = ""
+
+    def __len__(self) -> int:
+        return len(self.a)
+
+    def domain(self) -> np.ndarray:
+        d = self.g.get(self.dom)
+        if type(d) is V and d.t == 11:
+            return d.a
+        if type(d) is D and type(d.k) is T and d.k.data and type(d.k.data[0]) is V:
+            return d.k.data[0].a
+        raise QError(self.dom)
+
+    def syms(self) -> V:
+        """The enumerated symbols as a symbol vector."""
+        dom = self.domain()
+        return V(11, dom[self.a] if len(self.a) else np.array([], dtype=object))
+
+    def __repr__(self) -> str:
+        return f"E({self.dom},{self.a!r})"
 
 
 class Fn:

@@ -49,7 +49,7 @@ from rdq.qlang._ops import (
     pervade2,
     res_type,
 )
-from rdq.qlang._values import DTYPES, IDENTITY, NULLS, A, D, Fn, L, QError, T, V
+from rdq.qlang._values import DTYPES, IDENTITY, NULLS, A, D, E, Fn, L, QError, T, V
 
 __all__ = ["OPS", "builtins", "join", "q_sum", "q_prd", "q_max", "q_min"]
 
@@ -420,6 +420,8 @@ def q_flip(x: Any) -> Any:
 
 
 def q_key(x: Any) -> Any:
+    if type(x) is E:
+        return A(11, x.dom)
     if type(x) is D:
         return x.k
     if type(x) is T:
@@ -434,6 +436,8 @@ def q_key(x: Any) -> Any:
 
 
 def q_value(interp: Any, x: Any) -> Any:
+    if type(x) is E:
+        return x.syms()
     if type(x) is D:
         return x.v
     if type(x) is V and x.t == 10:
@@ -1637,6 +1641,53 @@ def q_cast(x: Any, y: Any) -> Any:
     return _cast(t, y)
 
 
+def _enum_index(interp: Any, name: str, y: Any, *, extend: bool) -> E:
+    """`` `d$y`` (``extend=False``: a symbol not in ``d`` is ``'cast``) and `` `d?y`` (appends them to ``d``)."""
+    dom = interp.g.get(name) if extend else None
+    if dom is None:
+        dom = interp.lookup(name, None) if not extend else L([])
+    if type(dom) is L and not dom.items:
+        dom = V(11, np.array([], dtype=object))
+    if type(y) is L and not y.items:
+        y = V(11, np.array([], dtype=object))
+    if type(y) is not V or y.t != 11:
+        raise QError("type")
+    if type(dom) is D and type(dom.k) is T and not extend and not len(y.a):
+        return E(name, np.array([], dtype=np.int64), interp.g)
+    if type(dom) is not V or dom.t != 11:
+        raise QError("type")
+    pos: dict[str, int] = {}
+    for i, s in enumerate(dom.a.tolist()):
+        pos.setdefault(s, i)
+    idx = []
+    new: list[str] = []
+    for s in y.a.tolist():
+        j = pos.get(s)
+        if j is None:
+            if not extend:
+                raise QError("cast")
+            j = pos[s] = len(dom.a) + len(new)
+            new.append(s)
+        idx.append(j)
+    if new:
+        interp.g[name] = V(11, np.concatenate([dom.a, np.array(new, dtype=object)]), dom.attr)
+    return E(name, np.array(idx, dtype=np.int64), interp.g)
+
+
+def q_cast_in(interp: Any, x: Any, y: Any) -> Any:
+    """``x$y`` where a symbol ``x`` that names no type enumerates ``y`` over the domain ``x``."""
+    if type(x) is A and x.t == 11 and (x.v not in _CAST_NAMES or (len(x.v) == 1 and x.v in interp.g)):
+        return _enum_index(interp, x.v, y, extend=False)
+    return q_cast(x, y)
+
+
+def q_find_in(interp: Any, x: Any, y: Any) -> Any:
+    """``x?y``; a symbol ``x`` is enum extend."""
+    if type(x) is A and x.t == 11:
+        return _enum_index(interp, x.v, y, extend=True)
+    return q_find(x, y)
+
+
 def _parse_cast(t: int, y: Any) -> Any:
     if type(y) is V and y.t == 10:
         if t == 0:
@@ -1655,6 +1706,9 @@ def _parse_cast(t: int, y: Any) -> Any:
 
 def _cast(t: int, y: Any) -> Any:
     ty = type(y)
+    if ty is E:
+        y = y.syms() if t in (10, 11) else V(7, y.a)
+        ty = V
     if t >= 12:
         # temporal types: only the underlying numbers are modelled (empty columns, raw casts)
         if ty is L and not y.items:
@@ -1991,8 +2045,12 @@ def q_meta(t: Any) -> Any:
     from rdq.qlang._values import TYPE_CHARS
 
     tc = []
+    fk = []
     for c in t.data:
-        if type(c) is V:
+        fk.append(c.dom if type(c) is E and type(c.g.get(c.dom)) is D else "")
+        if type(c) is E:
+            tc.append("s" if type(c.g.get(c.dom)) is not D else "i")
+        elif type(c) is V:
             tc.append(TYPE_CHARS.get(c.t, " "))
         else:
             its = c.items
@@ -2001,7 +2059,7 @@ def q_meta(t: Any) -> Any:
             else:
                 tc.append(" ")
     k = T(["c"], [_syms(list(t.cols))])
-    v = T(["t", "f", "a"], [V(10, np.array([ord(c) for c in tc], dtype=np.uint8)), _syms([""] * len(tc)), _syms([""] * len(tc))])
+    v = T(["t", "f", "a"], [V(10, np.array([ord(c) for c in tc], dtype=np.uint8)), _syms(fk), _syms([""] * len(tc))])
     return D(k, v)
 
 
@@ -2507,9 +2565,9 @@ def builtins(interp: Any) -> dict[str, Any]:
 
     # glyphs that need the session are built per interpreter (sessions never share state)
     ops = dict(OPS)
-    ops["?"] = _glyph("?", q_question_m, q_find, lambda a: _q3(interp, a) if len(a) == 3 else functional_select(interp, a))
+    ops["?"] = _glyph("?", q_question_m, lambda x, y: q_find_in(interp, x, y), lambda a: _q3(interp, a) if len(a) == 3 else functional_select(interp, a))
     ops["!"] = _glyph("!", q_bang_m, lambda x, y: q_dict_in(interp, x, y), lambda a: functional_update(interp, a))
-    ops["$"] = _glyph("$", q_string, q_cast)
+    ops["$"] = _glyph("$", q_string, lambda x, y: q_cast_in(interp, x, y))
     ops["@"] = _glyph("@", q_at_m, q_at, make_at_n(interp))
     ops["."] = _glyph(".", lambda x: q_value(interp, x), q_dot, make_dot_n(interp))
     ops["'"] = _glyph("'", None, None, q_compose)
