@@ -1504,6 +1504,14 @@ def q_dict_in(interp: Any, x: Any, y: Any) -> Any:
         return y
     if type(x) is A and x.t == 7 and x.v == NULLS[7]:
         return q_0n(interp, y)
+    if type(x) is A and x.t in (6, 7) and x.v in (-8, -9):
+        from rdq.qlang._serial import deserialize, serialize
+
+        if x.v == -8:
+            return V(4, np.frombuffer(serialize(y), dtype=np.uint8).copy())
+        if type(y) is not V or y.t != 4:
+            raise QError("type")
+        return deserialize(y.a.tobytes())
     if type(x) is A and x.t in (6, 7) and x.v == -3:
         from rdq.qlang._core import chars
         from rdq.qlang._format import inline
@@ -1581,7 +1589,7 @@ def _cast_target(x: Any) -> tuple[int, bool]:
         if c == "*":
             return 0, True
         if c.isupper():
-            t = _CAST_NAMES.get(c.lower())
+            t = 2 if c == "G" else _CAST_NAMES.get(c.lower())
             if t is None:
                 raise QError("nyi")
             return t, True
@@ -1594,6 +1602,25 @@ def _cast_target(x: Any) -> tuple[int, bool]:
     raise QError("type")
 
 
+def _parse_guid(s: str) -> str:
+    """A guid from its text, or from an IPv4/IPv6 address (IPv4 maps to ``::ffff:a.b.c.d``)."""
+    import ipaddress
+
+    h = s.replace("-", "")
+    if len(h) == 32 and all(c in "0123456789abcdefABCDEF" for c in h):
+        b = bytes.fromhex(h)
+    else:
+        try:
+            addr: Any = ipaddress.ip_address(s)
+        except ValueError:
+            return NULLS[2]
+        if addr.version == 4:
+            addr = ipaddress.IPv6Address("::ffff:" + s)
+        b = addr.packed
+    x = b.hex()
+    return f"{x[:8]}-{x[8:12]}-{x[12:16]}-{x[16:20]}-{x[20:]}"
+
+
 def _parse_str(t: int, s: str) -> A:
     s = s.strip()
     if t == 11:
@@ -1602,13 +1629,15 @@ def _parse_str(t: int, s: str) -> A:
         return A(10, ord(s[0])) if s else A(10, 32)
     if t == 1:
         return A(1, 1 if s[:1] in ("1", "t", "T", "y", "Y") else 0)
+    if t == 2:
+        return A(2, _parse_guid(s))
     try:
         if t in (8, 9):
             return A(t, float(s)) if s not in ("", "0n", "0N") else null_atom(t)
         if s in ("", "0N"):
             return null_atom(t)
         if t == 4:
-            return A(4, int(s, 16) if s.startswith("0x") else int(s))
+            return A(4, int(s[2:] if s.startswith("0x") else s, 16) % 256)
         v = int(float(s)) if ("." in s or "e" in s) else int(s)
         lim = {5: 2**15 - 1, 6: 2**31 - 1, 7: 2**63 - 1}.get(t)
         if lim is not None and not -lim <= v <= lim:
@@ -1627,7 +1656,7 @@ def q_cast(x: Any, y: Any) -> Any:
         return mklist([q_cast(a, b) for a, b in zip(items(x), items(y), strict=True)])
     if type(x) is A and x.t in (5, 6, 7) and x.v < 0:
         pass
-    if type(x) in (A,) and x.t in (5, 6, 7) and type(y) in (A, V, L) and not (type(x) is A and x.t == 11):
+    if type(x) in (A,) and x.t in (6, 7) and type(y) in (A, V, L) and not (type(x) is A and x.t == 11):
         # pad ($ with an int left): string pad
         if type(y) is V and y.t == 10 or (type(y) is A and y.t == 10):
             s = _as_text(y)
