@@ -298,6 +298,8 @@ def _dict_lines(d: D) -> list[str]:
 def _dict_val(a: Any) -> str:
     if type(a) is A:
         return fmt_atom(a)
+    if type(a) is L and len(a.items) > 1 and all(type(i) is A or isinstance(i, Fn) for i in a.items):
+        return " ".join(inline(i) for i in a.items)
     return inline(a)
 
 
@@ -312,6 +314,8 @@ def _grid(rows: list[Any]) -> str | None:
         if type(r) is V:
             c = len(r.a)
         elif type(r) is L:
+            if any(isinstance(a, Fn) for a in r.items):
+                return None
             c = len(r.items)
         else:
             return None

@@ -575,6 +575,7 @@ class Interp:
         self.out: list[str] = []  # text printed by show / 0N! / -1
         self._evaluating: set[str] = set()
         self.err: list[str] = []
+        self._pending: list[tuple[str, Any, dict[str, Any] | None]] | None = None
 
     # -- variables ----------------------------------------------------------
     def lookup(self, name: str, loc: dict[str, Any] | None) -> Any:
@@ -898,19 +899,39 @@ class Interp:
 
     # -- pattern (destructuring) assignment ----------------------------------------------
     def _bind(self, name: str, v: Any, loc: dict[str, Any] | None) -> None:
+        if self._pending is not None:
+            self._pending.append((name, v, loc))
+            return
+        self._bind_now(name, v, loc)
+
+    def _bind_now(self, name: str, v: Any, loc: dict[str, Any] | None) -> None:
         if loc is not None:
             loc[name] = v
         else:
             self.g[name] = v
 
     def pattern(self, p: Any, v: Any, loc: dict[str, Any] | None) -> None:
+        """Destructuring assignment: all names are bound only once every check has passed."""
+        if self._pending is not None:
+            self._pattern(p, v, loc)
+            return
+        self._pending = []
+        try:
+            self._pattern(p, v, loc)
+            done = self._pending
+        finally:
+            self._pending = None
+        for name, val, lc in done:
+            self._bind_now(name, val, lc)
+
+    def _pattern(self, p: Any, v: Any, loc: dict[str, Any] | None) -> None:
         from rdq.qlang._ops import match
 
         if p is None:
             return
         tag = p[0]
         if tag == "paren":
-            self.pattern(p[1], v, loc)
+            self._pattern(p[1], v, loc)
             return
         if tag == "v":
             self._bind(p[1], v, loc)
@@ -931,7 +952,7 @@ class Interp:
             if len(vals) != len(its):
                 raise QError("length")
             for sub, val in zip(its, vals, strict=True):
-                self.pattern(sub, val, loc)
+                self._pattern(sub, val, loc)
             return
         if tag == "asg" and p[2] is None and p[3] is None:
             chk = self.ev(p[4], loc)
@@ -945,7 +966,7 @@ class Interp:
         if tag == "pat":
             chk = self.ev(p[2], loc)
             v2 = self._check_or_apply(chk, v)
-            self.pattern(p[1], v2, loc)
+            self._pattern(p[1], v2, loc)
             return
         if tag == "j" and p[1][0] == "v" and p[1][1] not in self.builtins:
             idxv = self.ev(p[2], loc)
@@ -971,7 +992,7 @@ class Interp:
                 pos = np.array([pos])
             if (pos >= count(v.k)).any():
                 raise QError("match")
-            self.pattern(p[3], index(v.v, V(7, pos)), loc)
+            self._pattern(p[3], index(v.v, V(7, pos)), loc)
             return
         if tag == "j" and p[1][0] == "v" and p[1][1] == "flip" and type(v) is T:
             inner = p[2]

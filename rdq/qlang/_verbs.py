@@ -1638,7 +1638,9 @@ def _parse_str(t: int, s: str) -> A:
             return null_atom(t)
         if t == 4:
             return A(4, int(s[2:] if s.startswith("0x") else s, 16) % 256)
-        v = int(float(s)) if ("." in s or "e" in s) else int(s)
+        if "." in s:
+            return null_atom(t)  # q: an integral type does not parse "0.5" (0N)
+        v = int(float(s)) if "e" in s else int(s)
         lim = {5: 2**15 - 1, 6: 2**31 - 1, 7: 2**63 - 1}.get(t)
         if lim is not None and not -lim <= v <= lim:
             return null_atom(t)
