@@ -10,7 +10,7 @@ excluded from every summary.  On the same input, the daily values equal qlib's
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Literal
 
 import numpy as np
@@ -203,8 +203,11 @@ def ic_summary(ic: pl.Series) -> dict[str, float]:
 
 def ic_metrics(ic: pl.Series, rank_ic: pl.Series) -> dict[Metric, float]:
     """The IC-family :class:`Metric` values from daily IC and Rank IC series."""
-    a = ic_summary(ic)
-    b = ic_summary(rank_ic)
+    return ic_family(ic_summary(ic), ic_summary(rank_ic))
+
+
+def ic_family(a: Mapping[str, float], b: Mapping[str, float]) -> dict[Metric, float]:
+    """The IC-family :class:`Metric` values from the summaries (:func:`ic_summary`) of IC ``a`` and Rank IC ``b``."""
     return {
         Metric.IC: a["mean"],
         Metric.RANK_IC: b["mean"],

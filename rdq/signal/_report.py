@@ -21,7 +21,7 @@ import polars as pl
 from rdq.errors import ConfigError
 from rdq.signal._autocorr import autocorr_frame, turnover_frame
 from rdq.signal._frames import LABEL, check_factor_frame, check_label_frame
-from rdq.signal._ic import daily_corr, pair_frame
+from rdq.signal._ic import daily_corr, ic_family, pair_frame
 from rdq.signal._label import default_label, label_expression
 from rdq.signal._metric import SUMMARY_METRICS, Metric, decay_column, quantile_column
 from rdq.signal._quantile import _check_quantiles, quantile_frame
@@ -234,15 +234,7 @@ def signal_report(
     for c in cols:
         a, b, ls = _summary(s_ic[c]), _summary(s_ric[c]), _summary(s_ls[c])
         metrics: dict[Metric, float] = {
-            Metric.IC: a["mean"],
-            Metric.RANK_IC: b["mean"],
-            Metric.ICIR: a["ir"],
-            Metric.RANK_ICIR: b["ir"],
-            Metric.IC_TSTAT: a["tstat"],
-            Metric.RANK_IC_TSTAT: b["tstat"],
-            Metric.IC_HIT_RATE: a["hit_rate"],
-            Metric.RANK_IC_HIT_RATE: b["hit_rate"],
-            Metric.N_DAYS: a["n"],
+            **ic_family(a, b),
             Metric.TOP_RETURN: _summary(s_q[f"{c}__q{quantiles}"])["mean"],
             Metric.BOTTOM_RETURN: _summary(s_q[f"{c}__q1"])["mean"],
             Metric.LONG_SHORT: ls["mean"],
