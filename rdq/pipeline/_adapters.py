@@ -2,14 +2,11 @@
 
 Every call into ``rdq.data``, ``rdq.factors``, ``rdq.signal``, ``rdq.models``, ``rdq.backtest`` and
 ``rdq.store`` goes through a function here, so an API change elsewhere is a one-file change.
-``rdq.store`` is optional: while it is absent, :func:`record_run` writes a ``runs`` table in
-``<workspace>/pipeline_runs.duckdb`` with the same fields (a stand-in, see :class:`_LocalRunLog`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import os
 from pathlib import Path
@@ -333,44 +330,6 @@ def summarize_records(records: pl.DataFrame, metrics: MetricsSection) -> dict[st
 # --------------------------------------------------------------------------- store
 
 
-class _LocalRunLog:
-    """Stand-in for ``rdq.store.Store.add_run`` while that module is absent: one DuckDB ``runs`` table."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def add_run(
-        self, kind: str, config: dict[str, Any], metrics: dict[str, Any], artifacts: dict[str, str]
-    ) -> str:
-        import uuid
-
-        import duckdb
-
-        run_id = uuid.uuid4().hex[:12]
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(str(self.path))
-        try:
-            con.execute("BEGIN TRANSACTION")
-            con.execute(
-                "CREATE TABLE IF NOT EXISTS runs (run_id VARCHAR, kind VARCHAR, created TIMESTAMP,"
-                " config JSON, metrics JSON, artifacts JSON)"
-            )
-            con.execute(
-                "INSERT INTO runs VALUES (?, ?, now(), ?, ?, ?)",
-                [
-                    run_id,
-                    kind,
-                    json.dumps(config, default=str),
-                    json.dumps(metrics, default=str),
-                    json.dumps(artifacts),
-                ],
-            )
-            con.execute("COMMIT")
-        finally:
-            con.close()
-        return run_id
-
-
 def rdq_dir(workspace: str | os.PathLike[str]) -> Path:
     """The workspace's ``.rdq`` folder: ``<workspace>/.rdq``, or ``workspace`` itself when it is named ``.rdq``."""
     p = Path(workspace)
@@ -394,15 +353,10 @@ def record_run(
 ) -> str:
     """Write the run (and its dataset, when ``panel`` is given) to the workspace store; return the run id.
 
-    Uses :class:`rdq.store.Store` at ``<workspace>/.rdq/rdq.duckdb`` in one transaction; while
-    ``rdq.store`` is not importable, a stand-in ``runs`` table in ``<workspace>/.rdq/pipeline_runs.duckdb``.
+    Uses :class:`rdq.store.Store` at ``<workspace>/.rdq/rdq.duckdb`` in one transaction.
     """
-    try:
-        from rdq.store import Store
-    except ImportError:
-        fallback = rdq_dir(workspace) / "pipeline_runs.duckdb"
-        log.info("rdq.store is not available; recording the run in %s", fallback)
-        return _LocalRunLog(fallback).add_run(kind, config, metrics, artifacts)
+    from rdq.store import Store
+
     store = Store(store_path(workspace))
     with store.transaction() as tx:
         dataset = tx.add_dataset(panel, source=source) if panel is not None else None

@@ -7,7 +7,6 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import numpy as np
 import polars as pl
 import pytest
@@ -18,6 +17,7 @@ from rdq.pipeline import STAGES, ScenarioResult, load_scenario, run_scenario
 from rdq.pipeline import _adapters as ad
 from rdq.report import CHARTS
 from rdq.signal import default_label
+from rdq.store import Store
 
 from .conftest import SMALL, write_scenario
 
@@ -91,30 +91,10 @@ def test_store_entry(small_run: tuple[ScenarioResult, Path]) -> None:
     res, ws = small_run
     run = json.loads((res.run_dir / "run.json").read_text())  # the latest run of this folder
     assert run["data_fingerprint"] == res.data_fingerprint and set(run["stages"]) == set(STAGES)
-    try:
-        from rdq.store import Store
-    except ImportError:  # the stand-in of rdq.pipeline._adapters
-        con = duckdb.connect(str(ws / ".rdq" / "pipeline_runs.duckdb"), read_only=True)
-        rows = con.execute(
-            "select run_id, kind, config, metrics, artifacts from runs where run_id = ?", [res.run_id]
-        ).fetchall()
-        con.close()
-        assert len(rows) == 1
-        run_id, kind, config, metrics, artifacts = rows[0]
-        entry: dict[str, Any] = {
-            "run_id": run_id,
-            "kind": kind,
-            "config": json.loads(config),
-            "metrics": json.loads(metrics),
-            "artifacts": json.loads(artifacts),
-            "dataset": res.data_fingerprint,
-        }
-    else:
-        store = Store(ws / ".rdq" / "rdq.duckdb")
-        assert res.run_id in store.runs(kind="backtest")["run_id"].to_list()
-        entry = store.get_run(res.run_id)
-        datasets = store.datasets()
-        assert datasets["fingerprint"].to_list() == [res.data_fingerprint]
+    store = Store(ws / ".rdq" / "rdq.duckdb")
+    assert res.run_id in store.runs(kind="backtest")["run_id"].to_list()
+    entry = store.get_run(res.run_id)
+    assert store.datasets()["fingerprint"].to_list() == [res.data_fingerprint]
     assert (entry["run_id"], entry["kind"], entry["dataset"]) == (
         res.run_id,
         "backtest",
