@@ -418,7 +418,7 @@ def over(f: Any, args: list[Any], *, scan: bool) -> Any:
             return x
         lst = items(x)
         if not lst:
-            return _empty_fold(f, x) if not scan else x
+            return _empty_fold(f, x)
         acc = lst[0]
         if not scan:
             fast = _fast_fold(f, x)

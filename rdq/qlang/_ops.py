@@ -420,6 +420,14 @@ def minmax(is_max: bool, x: Any, y: Any) -> Any:
 # -- match / find -----------------------------------------------------------------
 
 
+#: q's comparison tolerance for floats: x and y match when |x-y| <= 2^-43 * max(|x|, |y|)
+_TOL = 2.0**-43
+
+
+def _tol_eq(a: float, b: float) -> bool:
+    return abs(a - b) <= _TOL * max(abs(a), abs(b))
+
+
 def match(x: Any, y: Any) -> bool:
     tx = type(x)
     if tx is not type(y):
@@ -428,13 +436,18 @@ def match(x: Any, y: Any) -> bool:
         if x.t != y.t:
             return False
         if x.t in (8, 9):
-            return x.v == y.v or (x.v != x.v and y.v != y.v)
+            return x.v == y.v or (x.v != x.v and y.v != y.v) or _tol_eq(x.v, y.v)
         return bool(x.v == y.v)
     if tx is V:
         if x.t != y.t or len(x.a) != len(y.a):
             return False
         if x.t in (8, 9):
-            return bool(np.array_equal(x.a, y.a, equal_nan=True))
+            if np.array_equal(x.a, y.a, equal_nan=True):
+                return True
+            a, b = x.a.astype(np.float64), y.a.astype(np.float64)
+            with np.errstate(invalid="ignore"):
+                ok = (a == b) | (np.isnan(a) & np.isnan(b)) | (np.abs(a - b) <= _TOL * np.maximum(np.abs(a), np.abs(b)))
+            return bool(ok.all())
         return bool((x.a == y.a).all())
     if tx is L:
         return len(x.items) == len(y.items) and all(match(a, b) for a, b in zip(x.items, y.items, strict=True))

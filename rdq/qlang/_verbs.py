@@ -1197,13 +1197,16 @@ def _bits_bytes_sv(x: A, y: Any) -> Any:
     if x.t == 1:
         if y.t != 1:
             raise QError("type")
-        if len(y.a) not in (8, 16, 32, 64):
+        if len(y.a) not in (8, 16, 32, 64, 128):
             raise QError("length")
         raw = np.packbits(y.a.astype(np.uint8)).tobytes()
     else:
         if y.t != 4:
             raise QError("type")
         raw = y.a.tobytes()
+    if len(raw) == 16:
+        h = raw.hex()
+        return A(2, f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}")
     t = {1: 4, 2: 5, 4: 6, 8: 7}.get(len(raw))
     if t is None:
         raise QError("length")
@@ -1247,8 +1250,9 @@ def q_vs(x: Any, y: Any) -> Any:
             while base**nd <= mx:
                 nd += 1
             rows = []
+            rt = 4 if x.t == 4 else 7
             for k in range(nd - 1, -1, -1):
-                rows.append(V(7, np.array([(v // base**k) % base for v in vals], dtype=np.int64)))
+                rows.append(V(rt, np.array([(v // base**k) % base for v in vals], dtype=DTYPES[rt])))
             return L(rows)
     if type(x) is V and x.t in (5, 6, 7):
         bases = x.a.tolist()
@@ -1295,7 +1299,7 @@ def q_sv(x: Any, y: Any) -> Any:
             acc: Any = A(7, 0)
             for a in y.items:
                 acc = arith("+", arith("*", acc, x), a)
-            return acc
+            return _cast(4, acc) if x.t == 4 else acc
     if type(x) is A and x.t == 1 and False:
         pass
     if type(x) is V and x.t in (5, 6, 7):
@@ -1598,6 +1602,8 @@ def _cast_target(x: Any) -> tuple[int, bool]:
             raise QError("nyi")
         return t, False
     if type(x) is A and x.t in (5, 6, 7):
+        if x.v == 0:
+            return 0, True  # 0h$y is y, as "*"$y
         return abs(x.v), x.v < 0
     raise QError("type")
 
@@ -1652,6 +1658,8 @@ def _parse_str(t: int, s: str) -> A:
 def q_cast(x: Any, y: Any) -> Any:
     if type(x) is V and x.t == 10 and type(y) is not A:
         pass
+    if type(x) is L and type(y) is A:
+        return mklist([q_cast(a, y) for a in x.items])
     if type(x) in (V, L) and (x.t != 10 or (len(x.a) > 1 and type(y) is L)):
         if count(x) != count(y):
             raise QError("length")
@@ -1720,6 +1728,8 @@ def q_find_in(interp: Any, x: Any, y: Any) -> Any:
 
 
 def _parse_cast(t: int, y: Any) -> Any:
+    if t == 0 and type(y) is not V:
+        return y
     if type(y) is V and y.t == 10:
         if t == 0:
             return y
