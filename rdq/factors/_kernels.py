@@ -630,45 +630,94 @@ def rolling_sum(values: np.ndarray, starts: np.ndarray, window: int, mean: bool)
 
 @nb.njit(**_JIT)
 def rolling_extreme(values: np.ndarray, starts: np.ndarray, window: int, find_max: bool) -> np.ndarray:
-    """Rolling max/min of the window's valid values; NaN when there are none."""
-    out = np.empty(values.shape[0])
+    """Rolling max/min of the window's valid values; NaN when there are none.
+
+    Monotonic deque of candidate indices: O(1) amortised per row, exact (returns an input value).
+    """
+    n = values.shape[0]
+    out = np.empty(n)
+    dq = np.empty(max(n, 1), dtype=np.int64)
     for g in range(starts.shape[0] - 1):
         s, e = starts[g], starts[g + 1]
+        head = 0
+        tail = 0
         for i in range(s, e):
-            best = np.nan
-            for j in range(_lo(i, s, window), i + 1):
-                v = values[j]
-                if not math.isnan(v):
-                    if math.isnan(best) or (find_max and v > best) or ((not find_max) and v < best):
-                        best = v
-            out[i] = best
+            v = values[i]
+            if not math.isnan(v):
+                if find_max:
+                    while tail > head and values[dq[tail - 1]] <= v:
+                        tail -= 1
+                else:
+                    while tail > head and values[dq[tail - 1]] >= v:
+                        tail -= 1
+                dq[tail] = i
+                tail += 1
+            if window > 0:
+                lo = i - window + 1
+                while head < tail and dq[head] < lo:
+                    head += 1
+            out[i] = values[dq[head]] if head < tail else np.nan
     return out
+
+
+@nb.njit(inline="always")
+def _lower(buf: np.ndarray, cnt: int, v: float) -> int:
+    # first position in buf[:cnt] (sorted) whose value is >= v
+    lo = 0
+    hi = cnt
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if buf[mid] < v:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
 
 
 @nb.njit(**_JIT)
 def rolling_sorted_quantile(values: np.ndarray, starts: np.ndarray, window: int, q: float, median: bool) -> np.ndarray:
-    """Rolling quantile (linear, pandas) or median, keeping the window sorted (O(window) per row)."""
+    """Rolling quantile (linear, pandas) or median, keeping the window sorted (O(window) per row).
+
+    The value leaving the window and the one entering it are swapped in one shift of the sorted
+    buffer (binary search for both positions).
+    """
     n = values.shape[0]
     out = np.empty(n)
     for g in range(starts.shape[0] - 1):
         s, e = starts[g], starts[g + 1]
-        buf = np.empty(max(e - s, 1))
+        size = e - s if window <= 0 else min(window, e - s)
+        buf = np.empty(max(size, 1) + 1)
         cnt = 0
         for i in range(s, e):
             v = values[i]
-            if not math.isnan(v):
-                k = np.searchsorted(buf[:cnt], v)
+            old = np.nan
+            if window > 0 and i - window >= s:
+                old = values[i - window]
+            vin = not math.isnan(v)
+            vout = not math.isnan(old)
+            if vin and vout:
+                p = _lower(buf, cnt, old)
+                k = _lower(buf, cnt, v)
+                if k > p:
+                    # remove at p, insert before k (k-1 after removal)
+                    for m in range(p, k - 1):
+                        buf[m] = buf[m + 1]
+                    buf[k - 1] = v
+                else:
+                    for m in range(p, k, -1):
+                        buf[m] = buf[m - 1]
+                    buf[k] = v
+            elif vin:
+                k = _lower(buf, cnt, v)
                 for m in range(cnt, k, -1):
                     buf[m] = buf[m - 1]
                 buf[k] = v
                 cnt += 1
-            if window > 0 and i - window >= s:
-                old = values[i - window]
-                if not math.isnan(old):
-                    k = np.searchsorted(buf[:cnt], old)
-                    for m in range(k, cnt - 1):
-                        buf[m] = buf[m + 1]
-                    cnt -= 1
+            elif vout:
+                p = _lower(buf, cnt, old)
+                for m in range(p, cnt - 1):
+                    buf[m] = buf[m + 1]
+                cnt -= 1
             if cnt == 0:
                 out[i] = np.nan
             elif median:
