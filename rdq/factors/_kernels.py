@@ -510,40 +510,125 @@ def rolling_resi(values: np.ndarray, starts: np.ndarray, window: int) -> np.ndar
     return _rolling_reg(values, starts, window, 2)
 
 
+@nb.njit(inline="always")
+def _pair_two_pass(x: np.ndarray, y: np.ndarray, lo: int, hi: int, corr: bool) -> float:
+    # exact two-pass sums over x[lo:hi+1], y[lo:hi+1] (rows where both are valid)
+    cnt = 0
+    sx = 0.0
+    sy = 0.0
+    for j in range(lo, hi + 1):
+        if not (math.isnan(x[j]) or math.isnan(y[j])):
+            cnt += 1
+            sx += x[j]
+            sy += y[j]
+    if cnt < 2:
+        return np.nan
+    mx = sx / cnt
+    my = sy / cnt
+    sxy = 0.0
+    sxx = 0.0
+    syy = 0.0
+    for j in range(lo, hi + 1):
+        if not (math.isnan(x[j]) or math.isnan(y[j])):
+            dx = x[j] - mx
+            dy = y[j] - my
+            sxy += dx * dy
+            sxx += dx * dx
+            syy += dy * dy
+    if corr:
+        den = math.sqrt(sxx * syy)
+        return sxy / den if den > 0 else np.nan
+    return sxy / (cnt - 1)
+
 @nb.njit(**_JIT)
 def _rolling_pair(x: np.ndarray, y: np.ndarray, starts: np.ndarray, window: int, corr: bool) -> np.ndarray:
+    """Rolling corr/cov, O(1) per row: running sums of deviations from an anchor.
+
+    Every ``window`` rows the anchor moves to a value of the current window and the sums are
+    recomputed afresh, so rounding cannot drift for more than one window. A row whose
+    ``sum((x - mean)^2)`` is below 1e-4 of the squared deviations the sums have seen since then
+    (cancellation: a flat window, or values far from the anchor for their spread) takes the exact
+    two-pass sums instead. Differences from the two-pass result stay ~1e-10 or below.
+    """
     n = x.shape[0]
     out = np.empty(n)
-    for g in nb.prange(starts.shape[0] - 1):
+    for g in range(starts.shape[0] - 1):
         s, e = starts[g], starts[g + 1]
+        cnt = 0
+        cx = 0.0
+        cy = 0.0
+        ax = 0.0
+        ay = 0.0
+        axx = 0.0
+        ayy = 0.0
+        axy = 0.0
+        txx = 0.0
+        tyy = 0.0
+        w = window if window > 0 else max(e - s, 1)  # 0: expanding
         for i in range(s, e):
-            lo = _lo(i, s, window)
-            cnt = 0
-            sx = 0.0
-            sy = 0.0
-            for j in range(lo, i + 1):
-                if not (math.isnan(x[j]) or math.isnan(y[j])):
+            lo = max(s, i - w + 1)
+            if (i - s) % w == 0:
+                # re-anchor on a value of the window and sum it afresh: bounds the drift
+                for j in range(i, lo - 1, -1):
+                    if not (math.isnan(x[j]) or math.isnan(y[j])):
+                        cx = x[j]
+                        cy = y[j]
+                        break
+                cnt = 0
+                ax = 0.0
+                ay = 0.0
+                axx = 0.0
+                ayy = 0.0
+                axy = 0.0
+                for j in range(lo, i + 1):
+                    if not (math.isnan(x[j]) or math.isnan(y[j])):
+                        dx = x[j] - cx
+                        dy = y[j] - cy
+                        cnt += 1
+                        ax += dx
+                        ay += dy
+                        axx += dx * dx
+                        ayy += dy * dy
+                        axy += dx * dy
+                txx = axx
+                tyy = ayy
+            else:
+                if not (math.isnan(x[i]) or math.isnan(y[i])):
+                    dx = x[i] - cx
+                    dy = y[i] - cy
                     cnt += 1
-                    sx += x[j]
-                    sy += y[j]
+                    ax += dx
+                    ay += dy
+                    axx += dx * dx
+                    ayy += dy * dy
+                    axy += dx * dy
+                    txx += dx * dx
+                    tyy += dy * dy
+                j = i - w
+                if j >= s and not (math.isnan(x[j]) or math.isnan(y[j])):
+                    dx = x[j] - cx
+                    dy = y[j] - cy
+                    cnt -= 1
+                    ax -= dx
+                    ay -= dy
+                    axx -= dx * dx
+                    ayy -= dy * dy
+                    axy -= dx * dy
+                    txx += dx * dx
+                    tyy += dy * dy
             if cnt < 2:
                 out[i] = np.nan
                 continue
-            mx = sx / cnt
-            my = sy / cnt
-            sxy = 0.0
-            sxx = 0.0
-            syy = 0.0
-            for j in range(lo, i + 1):
-                if not (math.isnan(x[j]) or math.isnan(y[j])):
-                    dx = x[j] - mx
-                    dy = y[j] - my
-                    sxy += dx * dy
-                    sxx += dx * dx
-                    syy += dy * dy
+            sxx = axx - ax * ax / cnt
+            syy = ayy - ay * ay / cnt
+            # heavy cancellation (values far from the anchor relative to their spread, or a flat
+            # window): fall back to the exact two-pass sums for this row
+            if not (sxx > 1e-4 * txx and syy > 1e-4 * tyy):
+                out[i] = _pair_two_pass(x, y, lo, i, corr)
+                continue
+            sxy = axy - ax * ay / cnt
             if corr:
-                den = math.sqrt(sxx * syy)
-                out[i] = sxy / den if den > 0 else np.nan
+                out[i] = sxy / math.sqrt(sxx * syy)
             else:
                 out[i] = sxy / (cnt - 1)
     return out
