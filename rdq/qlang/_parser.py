@@ -346,8 +346,11 @@ class _P:
         if t is not None and t.kind == "lb":
             self.i += 1
             params = []
-            for k, e in enumerate(self.args("rb")):
+            plist = self.args("rb")
+            for k, e in enumerate(plist):
                 if e is None:
+                    if len(plist) > 1:
+                        params.append(f"__p{k}")  # {[x;]x} takes two arguments, the second unnamed
                     continue
                 if e[0] == "v":
                     params.append(e[1])

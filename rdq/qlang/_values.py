@@ -149,7 +149,14 @@ class E:
     def syms(self) -> V:
         """The enumerated symbols as a symbol vector."""
         dom = self.domain()
-        return V(11, dom[self.a] if len(self.a) else np.array([], dtype=object))
+        if not len(self.a):
+            return V(11, np.array([], dtype=object))
+        ok = (self.a >= 0) & (self.a < len(dom))
+        if ok.all():
+            return V(11, dom[self.a])
+        out = np.full(len(self.a), "", dtype=object)
+        out[ok] = dom[self.a[ok]]
+        return V(11, out)
 
     def __repr__(self) -> str:
         return f"E({self.dom},{self.a!r})"

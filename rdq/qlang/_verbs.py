@@ -937,7 +937,12 @@ def _math1(fn: Any, name: str) -> Any:
     return lambda x: pervade1(core, x)
 
 
+_TOL = 2.0**-43
+
+
 def _floor_ceil(fn: Any) -> Any:
+    step = 1 if fn is math.floor else -1
+
     def core(a: Any) -> Any:
         if a.t in (1, 4, 5, 6, 7):
             return a if a.t >= 5 else (A(7, a.v) if type(a) is A else V(7, a.a.astype(np.int64)))
@@ -948,11 +953,20 @@ def _floor_ceil(fn: Any) -> Any:
                 return A(7, NULLS[7])
             if math.isinf(a.v):
                 return A(7, (2**63 - 1) if a.v > 0 else -(2**63 - 1))
-            return A(7, int(fn(a.v)))
+            r0 = fn(a.v)
+            # q's comparison tolerance: a value within 2^-43 (relative) of the next integer rounds to it
+            nxt = r0 + step
+            if r0 != a.v and abs(nxt - a.v) <= _TOL * max(abs(nxt), abs(a.v)):
+                r0 = nxt
+            return A(7, int(r0))
         arr = a.a.astype(np.float64)
         bad = np.isnan(arr)
         npfn = np.floor if fn is math.floor else np.ceil
-        r = np.where(bad, 0, npfn(np.where(bad, 0, arr))).astype(np.int64)
+        z = np.where(bad, 0, arr)
+        rf = npfn(z)
+        nx = rf + step
+        rf = np.where((rf != z) & (np.abs(nx - z) <= _TOL * np.maximum(np.abs(nx), np.abs(z))), nx, rf)
+        r = np.where(bad, 0, rf).astype(np.int64)
         r[bad] = NULLS[7]
         return V(7, r)
 
@@ -1418,6 +1432,14 @@ def _trim(which: str) -> Any:
             return x
         if type(x) is A and x.t == 11:
             return x
+        if type(x) is V and x.t not in (10, 11):
+            # numeric vectors: drop leading/trailing nulls
+            nn = np.flatnonzero(~q_null(x).a)
+            if not len(nn):
+                return V(x.t, x.a[:0])
+            lo = nn[0] if which in "bl" else 0
+            hi = nn[-1] + 1 if which in "br" else len(x.a)
+            return V(x.t, x.a[lo:hi])
         return _strmap(fn)(x)
 
     return go
@@ -1508,6 +1530,8 @@ def q_dict_in(interp: Any, x: Any, y: Any) -> Any:
         return y
     if type(x) is A and x.t == 7 and x.v == NULLS[7]:
         return q_0n(interp, y)
+    if type(x) is A and x.t == 11 and type(y) is V and y.t in (5, 6, 7):
+        return E(x.v, y.a.astype(np.int64), interp.g)  # `d!i: the enumeration with indices i
     if type(x) is A and x.t in (6, 7) and x.v in (-8, -9):
         from rdq.qlang._serial import deserialize, serialize
 
