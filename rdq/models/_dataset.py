@@ -79,10 +79,16 @@ class LearningDataset:
         y: np.ndarray
             float32, shape ``(n,)``, missing -> NaN.
         """
-        frame = self.frame(segment, data=data)
-        x = frame.select(pl.col(list(self.features)).cast(pl.Float32)).to_numpy(order="c")
-        x = np.ascontiguousarray(x, dtype=np.float32)
-        y = frame.get_column(LABEL).cast(pl.Float32).to_numpy().astype(np.float32, copy=False)
+        source = self.learn if data == "learn" else self.infer
+        # one lazy query: the segment's rows are cut and cast to float32 without a float64 copy
+        frame = (
+            source.lazy()
+            .filter(self.segments.mask(segment))
+            .select("date", "asset", pl.col(list(self.features)).cast(pl.Float32), pl.col(LABEL).cast(pl.Float32))
+            .collect()
+        )
+        x = np.ascontiguousarray(frame.select(self.features).to_numpy(order="c"), dtype=np.float32)
+        y = frame.get_column(LABEL).to_numpy().astype(np.float32, copy=False)
         return frame.select("date", "asset"), x, y
 
     @property
@@ -149,12 +155,14 @@ def build_dataset(
     lab = label.select("date", "asset", pl.col(LABEL).cast(pl.Float64))
     if lab.schema["date"] != date_type:
         lab = lab.with_columns(pl.col("date").cast(date_type))
-    frame = (
-        factors.filter(pl.col("date") <= end_lit)
+    frame = (  # one lazy query: a single materialisation of the (large) joined frame
+        factors.lazy()
+        .filter(pl.col("date") <= end_lit)
         .with_columns(pl.col(feats).cast(pl.Float64).fill_nan(None))
-        .join(lab, on=["date", "asset"], how="left")
+        .join(lab.lazy(), on=["date", "asset"], how="left")
         .with_columns(pl.col(LABEL).fill_nan(None))
         .sort("asset", "date")
+        .collect()
     )
     # sorted by (asset, date): a duplicate is a row equal to the one before it
     dup = frame.select(

@@ -123,17 +123,21 @@ class LGBMModel(BaseModel):
         keep = ~np.isnan(y_valid)
         x_valid, y_valid = x_valid[keep], y_valid[keep]
         names = list(dataset.features)
-        dtrain = lgb.Dataset(x_train, label=y_train, feature_name=names, free_raw_data=True)
+        params = self.lgb_params()
+        # build LightGBM's binned datasets now and drop the raw arrays before training (peak memory)
+        dtrain = lgb.Dataset(x_train, label=y_train, feature_name=names, params=params, free_raw_data=True).construct()
         valid_sets, valid_names = [dtrain], ["train"]
         if x_valid.shape[0]:
-            valid_sets.append(lgb.Dataset(x_valid, label=y_valid, reference=dtrain, free_raw_data=True))
+            dvalid = lgb.Dataset(x_valid, label=y_valid, reference=dtrain, params=params, free_raw_data=True)
+            valid_sets.append(dvalid.construct())
             valid_names.append("valid")
+        del x_train, y_train, x_valid, y_valid, keep
         evals: dict[str, Any] = {}
         callbacks = [lgb.record_evaluation(evals)]
         if self.early_stopping_rounds and len(valid_sets) > 1:
             callbacks.append(lgb.early_stopping(self.early_stopping_rounds, verbose=False))
         self.booster_ = lgb.train(
-            self.lgb_params(),
+            params,
             dtrain,
             num_boost_round=self.num_boost_round,
             valid_sets=valid_sets,
