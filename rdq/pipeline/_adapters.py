@@ -158,10 +158,15 @@ def feature_expressions(factors: FactorSection) -> dict[str, str]:
 
 
 def compute_factors(panel: pl.DataFrame, exprs: dict[str, str], *, progress: bool = False) -> pl.DataFrame:
-    """FactorFrame ``date, asset, <one column per expression>`` (:func:`rdq.factors.compute`)."""
+    """FactorFrame ``date, asset, <one column per expression>`` (:func:`rdq.factors.compute`), as float32.
+
+    Factor values are kept in float32, as qlib stores features and as LightGBM trains on them: half the
+    memory of the whole pipeline (Alpha158 on 500 assets x 2,500 days is 1.25M rows x 158 columns).
+    """
     from rdq.factors import compute
 
-    return compute(panel, exprs, progress=progress)
+    out = compute(panel, exprs, progress=progress)
+    return out.with_columns(pl.col(c).cast(pl.Float32) for c in out.columns if c not in ("date", "asset"))
 
 
 def compute_label(panel: pl.DataFrame, expr: str | None) -> pl.DataFrame:
