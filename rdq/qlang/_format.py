@@ -237,7 +237,7 @@ def _col_cells(c: Any) -> list[str]:
     out = []
     for a in items(c):
         if type(a) is V and a.t == 10:
-            out.append(bytes(a.a).decode("utf-8", "replace"))
+            out.append(inline(a))
         elif type(a) is A:
             out.append(fmt_plain(a))
         else:

@@ -1532,6 +1532,19 @@ def q_dict_in(interp: Any, x: Any, y: Any) -> Any:
         return q_0n(interp, y)
     if type(x) is A and x.t == 11 and type(y) is V and y.t in (5, 6, 7):
         return E(x.v, y.a.astype(np.int64), interp.g)  # `d!i: the enumeration with indices i
+    if type(x) is A and x.t in (5, 6, 7) and x.v == -33 and type(y) is V and y.t in (4, 10):
+        import hashlib
+
+        return V(4, np.frombuffer(hashlib.sha1(y.a.tobytes()).digest(), dtype=np.uint8).copy())
+    if type(x) is A and x.t in (5, 6, 7) and x.v == -27 and type(y) is L and len(y.items) == 2:
+        from rdq.qlang._core import chars
+
+        nd, v = y.items
+        if type(nd) is not A or nd.t not in (5, 6, 7) or type(v) not in (A, V) or v.t not in (8, 9):
+            raise QError("type")
+        if type(v) is A:
+            return chars(f"{v.v:.{nd.v}f}")
+        return L([chars(f"{f:.{nd.v}f}") for f in v.a.tolist()])
     if type(x) is A and x.t in (6, 7) and x.v in (-8, -9):
         from rdq.qlang._serial import deserialize, serialize
 
@@ -2638,7 +2651,30 @@ def builtins(interp: Any) -> dict[str, Any]:
     ops["'"] = _glyph("'", None, None, q_compose)
     interp.ops = ops
     ssr = Prim("ssr", None, None, lambda a: q_ssr(*a), valence=3)
+    from rdq.qlang._core import chars as _chars
+    from rdq.qlang._json import from_json, to_json
+
+    def _jd(a: Any) -> Any:
+        if type(a) is not L or len(a.items) != 2 or type(a.items[1]) is not D:
+            raise QError("type")
+        opts = a.items[1]
+        null0w = False
+        if count(opts.k):
+            v = index(opts, A(11, "null0w"))
+            null0w = type(v) is A and bool(v.v)
+        return _chars(to_json(a.items[0], null0w=null0w))
+
+    def _md5(x: Any) -> Any:
+        import hashlib
+
+        if type(x) is not V or x.t not in (4, 10):
+            raise QError("type")
+        return V(4, np.frombuffer(hashlib.md5(x.a.tobytes()).digest(), dtype=np.uint8).copy())
     b: dict[str, Any] = {
+        ".j.j": m(".j.j", lambda x: _chars(to_json(x))),
+        ".j.jd": m(".j.jd", _jd),
+        ".j.k": m(".j.k", lambda x: from_json(qstr(x))),
+        "md5": m("md5", _md5),
         "til": m("til", q_til),
         "count": m("count", q_count),
         "first": m("first", q_first),
