@@ -323,7 +323,7 @@ def _grid(rows: list[Any]) -> str | None:
             n = c
         elif c != n:
             return None
-    if n <= 1:
+    if n < 1:
         return None
     if all(type(r) is V and r.t in (1, 4) for r in rows):
         return None

@@ -147,6 +147,10 @@ def tokenize(src: str) -> list[Tok]:
             c == "-" and i + 1 < n and (src[i + 1].isdigit() or (src[i + 1] == "." and i + 2 < n and src[i + 2].isdigit()))
             and not prev_noun
         ):
+            if c in "01" and i + 1 < n and src[i + 1] == ":" and src[i + 2 : i + 3] != ":" and not (i > 0 and (src[i - 1].isalnum() or src[i - 1] in "._")):
+                toks.append(Tok("op", c + ":", i, i + 2, space))  # the file verbs 0: and 1:
+                i += 2
+                continue
             if src.startswith("0Ng", i) and not (i + 3 < n and (src[i + 3].isalnum() or src[i + 3] == "_")):
                 toks.append(Tok("num", A(2, NULLS[2]), i, i + 3, space))  # the null guid
                 i += 3

@@ -2602,6 +2602,57 @@ def _glyph(name: str, m: Any, d: Any, n: Any = None) -> Prim:
     return Prim(name, m, d, n, glyph=True)
 
 
+_BIN = {"b": (1, 1), "x": (4, 1), "h": (5, 2), "i": (6, 4), "j": (7, 8), "e": (8, 4), "f": (9, 8), "c": (10, 1)}
+
+
+def q_read_binary(x: Any, y: Any) -> Any:
+    """``(types;widths)1:bytes`` (little-endian) or ``(widths;types)1:bytes`` (big-endian): fixed-width records.
+
+    Returns one column (a vector) per field.
+    """
+    if type(x) is not L or len(x.items) != 2:
+        raise QError("type")
+    a, b = x.items
+    if (type(a) is V and a.t == 10) or (type(a) is A and a.t == 10):
+        types, widths, big = _as_text(a), b, False
+    else:
+        types, widths, big = _as_text(b), a, True
+    ws = [int(w) for w in (widths.a.tolist() if type(widths) is V else [widths.v])]
+    if len(ws) != len(types):
+        raise QError("length")
+    if type(y) is not V or y.t not in (4, 10):
+        raise QError("type")
+    raw = y.a.tobytes()
+    rec = sum(ws)
+    if rec <= 0:
+        raise QError("length")
+    nrec = len(raw) // rec
+    cols: list[Any] = []
+    off = 0
+    for ch, w in zip(types, ws, strict=True):
+        if ch == " ":
+            off += w
+            continue
+        chunks = [raw[r * rec + off : r * rec + off + w] for r in range(nrec)]
+        off += w
+        if ch == "*":
+            vals = [V(10, np.frombuffer(c, dtype=np.uint8).copy()) for c in chunks]
+            cols.append(L(vals))
+            continue
+        spec = _BIN.get(ch)
+        if spec is None or spec[1] != w:
+            raise QError("type")
+        t = spec[0]
+        dt = np.dtype(_LE_DT[t]).newbyteorder(">" if big else "<") if spec[1] > 1 else np.dtype(np.uint8)
+        arr = np.frombuffer(b"".join(chunks), dtype=dt).astype(DTYPES[t])
+        col = V(t, arr if t != 1 else arr != 0)
+        cols.append(col)
+    return L(cols)
+
+
+_LE_DT = {5: "i2", 6: "i4", 7: "i8", 8: "f4", 9: "f8"}
+
+
 OPS: dict[str, Any] = {
     "+": _glyph("+", q_flip, lambda x, y: arith("+", x, y)),
     "-": _glyph("-", q_neg, lambda x, y: arith("-", x, y)),
@@ -2624,6 +2675,7 @@ OPS: dict[str, Any] = {
     "?": _glyph("?", q_question_m, q_find, q_vcond),
     ":": _glyph(":", q_colon_m, q_dyad_colon),
     "::": IDENTITY,
+    "1:": _glyph("1:", None, q_read_binary),
 }
 
 
