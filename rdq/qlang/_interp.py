@@ -875,6 +875,8 @@ class Interp:
                 vals.append(v)
             return names, vals
 
+        if not n[2] and any(e is None for _, e in n[1]):
+            return self._dict_literal_projection(n, loc)
         knames, kvals = build(n[1])
         vnames, vvals = build(n[2])
         if knames and not vnames:
@@ -896,6 +898,25 @@ class Interp:
         if knames:
             return D(T(knames, kvals), T(vnames, vvals))
         return T(vnames, vvals)
+
+    def _dict_literal_projection(self, n: Any, loc: dict[str, Any] | None) -> Any:
+        """q 4.1 ``([a:1;b:])``: a function of the missing values that returns the dictionary."""
+        specs = n[1]
+        known = [None if e is None else self.ev(e, loc) for _, e in specs]
+        holes = [i for i, e in enumerate(specs) if e[1] is None]
+        src_names = [nm for nm, _ in specs]
+
+        def fill(args: list[Any]) -> Any:
+            if len(args) != len(holes):
+                raise QError("rank")
+            vals = list(known)
+            for i, a in zip(holes, args, strict=True):
+                vals[i] = a
+            return self.table_literal(("tbl", [(nm, ("c", v)) for nm, v in zip(src_names, vals, strict=True)], []), loc)
+
+        if len(holes) == 1:
+            return Prim("([])", lambda x: fill([x]), None)
+        return Prim("([])", None, None, fill, valence=len(holes))
 
     # -- pattern (destructuring) assignment ----------------------------------------------
     def _bind(self, name: str, v: Any, loc: dict[str, Any] | None) -> None:
@@ -958,6 +979,22 @@ class Interp:
             chk = self.ev(p[4], loc)
             v2 = self._check_or_apply(chk, v)
             self._bind(p[1], v2, loc)
+            return
+        if tag == "tbl":
+            # q 4.1 dictionary pattern ([k:name;...]): bind the values at keys k
+            if type(v) is not D:
+                raise QError("type")
+            from rdq.qlang._ops import find
+
+            for nm, sub in p[1]:
+                pos = find(v.k, A(11, nm))
+                if int(pos) >= count(v.k):
+                    raise QError("match")
+                val = index(v.v, A(7, int(pos)))
+                if sub is None:
+                    self._bind(nm, val, loc)
+                else:
+                    self._pattern(sub, val, loc)
             return
         if tag == "ret":
             chk = self.ev(p[1], loc)

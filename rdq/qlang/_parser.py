@@ -143,7 +143,7 @@ class _P:
         if t.kind == "name" and t.val in _SQL:
             return self.sql()
         left, isverb = self.term()
-        if left[0] in ("paren", "lst"):
+        if left[0] in ("paren", "lst") or (left[0] == "tbl" and not left[2]):
             t = self.peek()
             if t is not None and t.kind == "op" and t.val == ":":
                 self.i += 1

@@ -435,6 +435,27 @@ def q_key(x: Any) -> Any:
     raise QError("type")
 
 
+#: the namespaces every q session has
+_SYS_NS = ["q", "Q", "h", "j", "o"]
+
+
+def q_key_in(interp: Any, x: Any) -> Any:
+    """``key`` with the session: `` key ` `` lists the namespaces, `` key `.ns `` a namespace's names."""
+    if type(x) is A and x.t == 11 and (x.v == "" or x.v.startswith(".")):
+        pre = "." if x.v == "" else x.v + "."
+        kids: list[str] = []
+        for name in interp.g:
+            if name.startswith(pre) and len(name) > len(pre):
+                head = name[len(pre) :].split(".", 1)[0]
+                if head and head not in kids:
+                    kids.append(head)
+        if x.v == "":
+            return _syms(_SYS_NS + [k for k in kids if k not in _SYS_NS])
+        if kids:
+            return _syms([""] + kids)
+    return q_key(x)
+
+
 def q_value(interp: Any, x: Any) -> Any:
     if type(x) is E:
         return x.syms()
@@ -2743,7 +2764,7 @@ def builtins(interp: Any) -> dict[str, Any]:
         "rank": m("rank", q_rank),
         "raze": m("raze", q_raze),
         "flip": m("flip", q_flip),
-        "key": m("key", q_key),
+        "key": m("key", lambda x: q_key_in(interp, x)),
         "value": m("value", lambda x: q_value(interp, x)),
         "get": m("get", lambda x: q_value(interp, x)),
         "sum": m("sum", q_sum),
