@@ -763,8 +763,8 @@ def _lower(buf: np.ndarray, cnt: int, v: float) -> int:
 def rolling_sorted_quantile(values: np.ndarray, starts: np.ndarray, window: int, q: float, median: bool) -> np.ndarray:
     """Rolling quantile (linear, pandas) or median, keeping the window sorted (O(window) per row).
 
-    The value leaving the window and the one entering it are swapped in one shift of the sorted
-    buffer (binary search for both positions).
+    The value entering the window takes the slot of the one leaving it (binary search) and
+    slides to its place in the sorted buffer: one shift per row.
     """
     n = values.shape[0]
     out = np.empty(n)
@@ -782,21 +782,20 @@ def rolling_sorted_quantile(values: np.ndarray, starts: np.ndarray, window: int,
             vout = not math.isnan(old)
             if vin and vout:
                 p = _lower(buf, cnt, old)
-                k = _lower(buf, cnt, v)
-                if k > p:
-                    # remove at p, insert before k (k-1 after removal)
-                    for m in range(p, k - 1):
-                        buf[m] = buf[m + 1]
-                    buf[k - 1] = v
-                else:
-                    for m in range(p, k, -1):
-                        buf[m] = buf[m - 1]
-                    buf[k] = v
+                # slide the new value from the freed slot to its place
+                while p > 0 and buf[p - 1] > v:
+                    buf[p] = buf[p - 1]
+                    p -= 1
+                while p < cnt - 1 and buf[p + 1] < v:
+                    buf[p] = buf[p + 1]
+                    p += 1
+                buf[p] = v
             elif vin:
-                k = _lower(buf, cnt, v)
-                for m in range(cnt, k, -1):
-                    buf[m] = buf[m - 1]
-                buf[k] = v
+                p = cnt
+                while p > 0 and buf[p - 1] > v:
+                    buf[p] = buf[p - 1]
+                    p -= 1
+                buf[p] = v
                 cnt += 1
             elif vout:
                 p = _lower(buf, cnt, old)
