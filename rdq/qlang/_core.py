@@ -291,6 +291,8 @@ def index(x: Any, i: Any) -> Any:
     tx = type(x)
     ti = type(i)
     if i is IDENTITY:
+        if tx is A:
+            raise QError("type")  # 3[::] is 'type
         return x
     if tx is D:
         if type(x.k) is T:

@@ -239,7 +239,8 @@ def _col_cells(c: Any) -> list[str]:
         if type(a) is V and a.t == 10:
             out.append(inline(a))
         elif type(a) is A:
-            out.append(fmt_plain(a))
+            # a char atom in a general column prints quoted, as the strings beside it do
+            out.append(fmt_plain(a) if a.t != 10 else inline(a))
         else:
             out.append(inline(a))
     return out
@@ -303,6 +304,13 @@ def _dict_val(a: Any) -> str:
     return inline(a)
 
 
+def _grid_cell(a: Any) -> str:
+    """A nested float vector in a grid prints without its ``f`` suffix."""
+    if type(a) is V and a.t == 9 and len(a.a) > 1:
+        return " ".join(fmt_float(v) for v in a.a.tolist())
+    return inline(a)
+
+
 def _grid(rows: list[Any]) -> str | None:
     """Lists of equal-length lists print as an aligned grid."""
     if len(rows) < 1:
@@ -335,7 +343,7 @@ def _grid(rows: list[Any]) -> str | None:
             else:
                 cells.append(_col_cells_full(r))
         else:
-            cells.append([inline(a) for a in r.items])
+            cells.append([_grid_cell(a) for a in r.items])
     w = [max(len(c[j]) for c in cells) for j in range(n)]
     return "\n".join(" ".join(c[j].ljust(w[j]) for j in range(n)).rstrip() for c in cells)
 

@@ -776,6 +776,8 @@ class Interp:
         if tag == "pj":
             lft = self.ev(n[2], loc)
             f = self.ev(n[1], loc)
+            if f is IDENTITY:
+                return lft  # x :: is x
             return Proj(f, [lft, None])
         if tag == "cond":
             return self.cond(n[1], loc)

@@ -1439,6 +1439,8 @@ def _strmap(fn: Any) -> Any:
             return mklist([go(a) for a in x.items])
         if type(x) is D:
             return D(x.k, go(x.v))
+        if type(x) is T:
+            return T(list(x.cols), [go(c) for c in x.data])
         return x
 
     return go
