@@ -34,7 +34,15 @@ from rdq.errors import ExpressionError, did_you_mean
 from rdq.factors import _kernels as K
 from rdq.factors._parser import Call, Field, Name, Node, Num, Str, parse
 
-__all__ = ["Precision", "CompileContext", "compile_expr", "OPERATORS", "operator_names", "negative_refs"]
+__all__ = [
+    "Precision",
+    "CompileContext",
+    "compile_expr",
+    "OPERATORS",
+    "operator_names",
+    "negative_refs",
+    "quantile_groups",
+]
 
 Precision = Literal["float64", "qlib"]
 Kind = Literal["f32", "f64", "bool", "scalar", "str", "field"]
@@ -141,6 +149,9 @@ class CompileContext:
     #: filled by the compiler: temporary column name -> (expression, stage); a stage-k column
     #: only reads columns of earlier stages
     temps: dict[str, tuple[pl.Expr, int]] = field(default_factory=dict)
+    #: ``"<x>|<N>"`` -> the quantiles ``q`` asked of ``Quantile(x, N, q)`` when there are several
+    #: (see :func:`quantile_groups`): they are computed together, from one sorted window
+    quantile_groups: dict[str, tuple[float, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -270,7 +281,7 @@ class _Compiler:
         if isinstance(hit, _Typed):
             return hit
         out = self.call(node)
-        stage = max((self.stage_of(a) for a in node.args), default=0)
+        stage = max([out.stage, *(self.stage_of(a) for a in node.args)])
         out = _Typed(out.expr, out.kind, out.value, out.nan, out.inf, stage)
         if key in self.ctx.shared and out.expr is not None:
             name = f"__rdq_t{len(self.ctx.temps)}"
@@ -630,7 +641,24 @@ class _Compiler:
         return self.kern(node, args, K.rolling_idx, int(params[0]), False)
 
     def op_Quantile(self, node: Call, args: list[_Typed], params: list) -> _Typed:
-        return self.kern(node, args, K.rolling_sorted_quantile, int(params[0]), float(params[1]), False)
+        n, q = int(params[0]), float(params[1])
+        qs = self.ctx.quantile_groups.get(f"{node.args[0]}|{n}")
+        if qs is None or q not in qs:
+            return self.kern(node, args, K.rolling_sorted_quantile, n, q, False)
+        # several quantiles of the same window: one kernel pass into a struct temporary column
+        key = f"__quantiles|{node.args[0]}|{n}"
+        hit = self.ctx.memo.get(key)
+        if not isinstance(hit, tuple):
+            name = f"__rdq_t{len(self.ctx.temps)}"
+            stage = self.stage_of(node.args[0]) + 1
+            expr = self.as_f64(args[0], node.args[0]).map_batches(
+                _quantiles_udf(self.ctx.starts, n, qs), return_dtype=_quantiles_dtype(qs)
+            )
+            self.ctx.temps[name] = (expr.alias(name), stage)
+            hit = (name, stage)
+            self.ctx.memo[key] = hit
+        name, stage = hit
+        return _Typed(pl.col(name).struct.field(f"q{qs.index(q)}"), "f64", stage=stage)
 
     def op_Med(self, node: Call, args: list[_Typed], params: list) -> _Typed:
         return self.kern(node, args, K.rolling_sorted_quantile, int(params[0]), 0.5, True)
@@ -710,6 +738,37 @@ class _Compiler:
     def op_CSNeutralize(self, node: Call, args: list[_Typed], params: list) -> _Typed:
         e = self.real(node, args)
         return _Typed(e - e.mean().over(["date", str(params[0])]), "f64")
+
+
+def _quantiles_dtype(qs: tuple[float, ...]) -> pl.Struct:
+    return pl.Struct({f"q{i}": pl.Float64 for i in range(len(qs))})
+
+
+def _quantiles_udf(starts: np.ndarray, n: int, qs: tuple[float, ...]) -> Callable[[pl.Series], pl.Series]:
+    def run(s: pl.Series) -> pl.Series:
+        out = K.rolling_sorted_quantiles(_as_nan_array(s, False), starts, n, np.array(qs), False)
+        fields = [pl.Series(f"q{i}", out[i]).fill_nan(None) for i in range(len(qs))]
+        return pl.DataFrame(fields).to_struct(s.name)
+
+    return run
+
+
+def quantile_groups(nodes: Sequence[Node]) -> dict[str, tuple[float, ...]]:
+    """``"<x>|<N>"`` -> the distinct ``q`` of every ``Quantile(x, N, q)`` in ``nodes``, when more than one."""
+    found: dict[str, set[float]] = {}
+
+    def walk(node: Node) -> None:
+        if isinstance(node, Call):
+            if node.op == "Quantile" and len(node.args) == 3:
+                n, q = node.args[1], node.args[2]
+                if isinstance(n, Num) and n.is_int and n.value > 0 and isinstance(q, Num):
+                    found.setdefault(f"{node.args[0]}|{int(n.value)}", set()).add(float(q.value))
+            for a in node.args:
+                walk(a)
+
+    for node in nodes:
+        walk(node)
+    return {k: tuple(sorted(v)) for k, v in found.items() if len(v) > 1}
 
 
 def compile_expr(expr: str | Node, ctx: CompileContext, *, text: str | None = None) -> pl.Expr:

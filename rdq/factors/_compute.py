@@ -30,7 +30,7 @@ import polars as pl
 from rdq.data.schema import panel_fingerprint
 from rdq.errors import ConfigError, ExpressionError, SchemaError, ValidationError
 from rdq.factors._cache import FactorCache
-from rdq.factors._compile import REAL, CompileContext, Precision, compile_expr, implied_calls
+from rdq.factors._compile import REAL, CompileContext, Precision, compile_expr, implied_calls, quantile_groups
 from rdq.factors._parser import Call, Name, Node, parse
 from rdq.factors._registry import registered_factors
 
@@ -265,6 +265,7 @@ def compute(
         python_factors=py_cols,
         max_len=int(lengths.max()),
         shared=frozenset(k for k, c in counts.items() if c > 1),
+        quantile_groups=quantile_groups(list(nodes.values())),
     )
     compiled: dict[str, pl.Expr] = {}
     for name, node in nodes.items():

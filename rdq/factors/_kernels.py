@@ -31,6 +31,8 @@ __all__ = [
     "rolling_idx",
     "rolling_rank",
     "rolling_quantile",
+    "rolling_sorted_quantile",
+    "rolling_sorted_quantiles",
     "rolling_median",
     "rolling_mad",
     "rolling_wma",
@@ -760,14 +762,16 @@ def _lower(buf: np.ndarray, cnt: int, v: float) -> int:
 
 
 @nb.njit(**_JIT)
-def rolling_sorted_quantile(values: np.ndarray, starts: np.ndarray, window: int, q: float, median: bool) -> np.ndarray:
-    """Rolling quantile (linear, pandas) or median, keeping the window sorted (O(window) per row).
+def rolling_sorted_quantiles(values: np.ndarray, starts: np.ndarray, window: int, qs: np.ndarray, median: bool) -> np.ndarray:
+    """Rolling quantiles (linear, pandas) at every ``qs`` (``(k,)``) or the median, in one pass.
 
-    The value entering the window takes the slot of the one leaving it (binary search) and
-    slides to its place in the sorted buffer: one shift per row.
+    Returns ``(k, n_rows)`` (``(1, n_rows)`` for the median). Keeps the window's valid values
+    sorted (O(window) per row): the value entering the window takes the slot of the one leaving it
+    (binary search) and slides to its place, one shift per row.
     """
     n = values.shape[0]
-    out = np.empty(n)
+    nq = 1 if median else qs.shape[0]
+    out = np.empty((nq, n))
     for g in range(starts.shape[0] - 1):
         s, e = starts[g], starts[g + 1]
         size = e - s if window <= 0 else min(window, e - s)
@@ -803,14 +807,21 @@ def rolling_sorted_quantile(values: np.ndarray, starts: np.ndarray, window: int,
                     buf[m] = buf[m + 1]
                 cnt -= 1
             if cnt == 0:
-                out[i] = np.nan
+                for r in range(nq):
+                    out[r, i] = np.nan
             elif median:
-                out[i] = buf[cnt // 2] if cnt % 2 == 1 else (buf[cnt // 2 - 1] + buf[cnt // 2]) / 2.0
+                out[0, i] = buf[cnt // 2] if cnt % 2 == 1 else (buf[cnt // 2 - 1] + buf[cnt // 2]) / 2.0
             else:
-                pos = q * (cnt - 1)
-                k2 = int(pos)
-                if k2 == pos:
-                    out[i] = buf[k2]
-                else:
-                    out[i] = buf[k2] + (buf[k2 + 1] - buf[k2]) * (pos - k2)
+                for r in range(nq):
+                    pos = qs[r] * (cnt - 1)
+                    k2 = int(pos)
+                    if k2 == pos:
+                        out[r, i] = buf[k2]
+                    else:
+                        out[r, i] = buf[k2] + (buf[k2 + 1] - buf[k2]) * (pos - k2)
     return out
+
+
+def rolling_sorted_quantile(values: np.ndarray, starts: np.ndarray, window: int, q: float, median: bool) -> np.ndarray:
+    """Rolling quantile (linear, pandas) or median: :func:`rolling_sorted_quantiles` for one ``q``."""
+    return rolling_sorted_quantiles(values, starts, window, np.array([q]), median)[0]

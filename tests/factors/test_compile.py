@@ -250,3 +250,36 @@ def test_unknown_field_suggests_the_nearest() -> None:
     frame = pl.DataFrame({"date": [dt.date(2021, 1, 4)], "asset": ["A"], "close": [1.0], "volume": [1.0]})
     with pytest.raises(ExpressionError, match=r"did you mean 'close'"):
         compute(frame, {"f": "$clsoe"})
+
+
+def test_rolling_corr_cov_stay_on_the_two_pass_values_over_long_series() -> None:
+    # the O(1) kernel keeps running sums around an anchor: over 20,000 rows of a trending,
+    # rounded (ties, flat stretches) random walk it must not drift from the exact two-pass sums
+    from rdq.factors import _kernels as K
+
+    rng = np.random.default_rng(7)
+    n = 20_000
+    x = np.round(100 * np.exp(np.cumsum(rng.normal(0.001, 0.01, n))), 2)
+    x[5000:5100] = x[5000]
+    y = rng.normal(size=n) + 0.001 * x
+    x[rng.random(n) < 0.02] = np.nan
+    starts = np.array([0, 7000, n], dtype=np.int64)
+    for w in (5, 20, 60):
+        got_c = K.rolling_corr(x, y, starts, w)
+        got_v = K.rolling_cov(x, y, starts, w)
+        for i in range(0, n, 37):
+            g = 0 if i < 7000 else 1
+            lo = max(starts[g], i - w + 1)
+            xs, ys = x[lo : i + 1], y[lo : i + 1]
+            ok = ~(np.isnan(xs) | np.isnan(ys))
+            xs, ys = xs[ok], ys[ok]
+            if len(xs) < 2:
+                assert np.isnan(got_c[i]) and np.isnan(got_v[i])
+                continue
+            if np.all(xs == xs[0]):  # flat: rounding noise or missing (qlib masks these rows)
+                assert np.isnan(got_c[i]) or abs(got_c[i]) < 1e-9
+                assert abs(got_v[i]) < 1e-9
+                continue
+            dx, dy = xs - xs.mean(), ys - ys.mean()
+            assert abs(got_c[i] - (dx * dy).sum() / np.sqrt((dx * dx).sum() * (dy * dy).sum())) < 1e-9
+            assert abs(got_v[i] - (dx * dy).sum() / (len(xs) - 1)) <= 1e-9 * max(1.0, abs(got_v[i]))

@@ -149,3 +149,25 @@ def test_dates_as_datetimes() -> None:
     out = compute(p, {"r": "Ref($close, 1)"})
     assert out.schema["date"] == pl.Datetime("us") and out.height == p.height
     assert isinstance(out["date"][0], dt.datetime)
+
+
+def test_quantiles_of_one_window_computed_together_equal_each_alone(small_panel: pl.DataFrame) -> None:
+    # QTLU/QTLD-style pairs share one sorted-window pass; the input is itself a shared
+    # sub-expression (a later stage), and one quantile is used by two factors
+    p = small_panel.with_columns(
+        pl.when(pl.int_range(pl.len()) % 7 == 3).then(None).otherwise(pl.col("close")).alias("close")
+    )
+    x = "Ref($close, 1)/$open"
+    lib = {
+        "hi": f"Quantile({x}, 10, 0.8)",
+        "lo": f"Quantile({x}, 10, 0.2)/$close",
+        "lo2": f"Quantile({x}, 10, 0.2)*2",
+        "mid": f"Quantile({x}, 10, 0.5)",
+        "other": f"Quantile({x}, 5, 0.8)",
+        "med": f"Med({x}, 10)",
+        "r": f"Mean({x}, 3)",
+    }
+    for precision in ("float64", "qlib"):
+        together = compute(p, lib, precision=precision)
+        for name, text in lib.items():
+            assert compute(p, {name: text}, precision=precision)[name].equals(together[name]), name
