@@ -212,7 +212,7 @@ def enlist(x: Any) -> Any:
         if x.t == 11 or x.t == 2:
             return V(x.t, np.array([x.v], dtype=object))
         return V(x.t, np.array([x.v], dtype=DTYPES[x.t]))
-    if type(x) is D and type(x.k) is V and x.k.t == 11:
+    if type(x) is D and type(x.k) is V and x.k.t == 11 and len(x.k.a):
         return T(list(x.k.a.tolist()), [enlist(v) for v in items(x.v)])
     return L([x])
 

@@ -179,7 +179,7 @@ def inline(x: Any) -> str:
         return "(" + ";".join(inline(a) for a in x.items) + ")"
     if tx is D:
         k = inline(x.k)
-        if type(x.k) in (D, T) or (type(x.k) is L and len(x.k.items) > 1) or (type(x.k) is V and False):
+        if type(x.k) in (D, T) or (type(x.k) is L and len(x.k.items) > 1) or (type(x.k) is V and not len(x.k.a)):
             k = "(" + k + ")"
         return k + "!" + inline(x.v)
     if tx is T:

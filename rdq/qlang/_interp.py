@@ -1255,6 +1255,12 @@ def amend_deep(x: Any, idx: list[Any], f: Any, y: Any) -> Any:
     if type(i) is A or (type(x) is D and type(x.k) is T):
         if rest:
             cur = index(x, i)
+            if type(cur) is L and not cur.items and type(x) is D and type(x.v) is L and x.v.items and type(x.v.items[0]) is D:
+                # a new key in a dictionary of dictionaries starts from the first one's empty form
+                p0 = x.v.items[0]
+                from rdq.qlang._core import empty_like
+
+                cur = D(empty_like(p0.k), empty_like(p0.v))
             new = amend_deep(cur, rest, f, y)
             return amend_at(x, i, None, new)
         return amend_at(x, i, f, y)
@@ -1322,7 +1328,10 @@ def amend_at(x: Any, i: Any, f: Any, y: Any) -> Any:
             k2 = join(x.k, enlist(i)) if count(x.k) else enlist(i)
             old = _null_like_vals(x.v)
             new = y if f is None else (call(f, [old, y]) if y is not _NOARG else call(f, [old]))
-            v2 = join(x.v, enlist(new)) if count(x.v) else enlist(new)
+            if count(x.v) and type(x.v) is L and type(new) is D:
+                v2 = L(x.v.items + [new])  # a dictionary value stays a dictionary (enlist would make a table)
+            else:
+                v2 = join(x.v, enlist(new)) if count(x.v) else enlist(new)
             return D(k2, v2)
         old = item(x.v, p)
         new = y if f is None else (call(f, [old, y]) if y is not _NOARG else call(f, [old]))
