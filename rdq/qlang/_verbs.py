@@ -462,6 +462,8 @@ def q_value(interp: Any, x: Any) -> Any:
     if type(x) is D:
         return x.v
     if type(x) is V and x.t == 10:
+        if (x.a == 0).any():
+            raise QError("char")  # a NUL in source text
         return interp.eval_text(qstr(x))
     if type(x) is A and x.t == 10:
         return interp.eval_text(chr(x.v))
@@ -2230,7 +2232,15 @@ def q_xexp(x: Any, y: Any) -> Any:
 
 
 def q_xlog(x: Any, y: Any) -> Any:
-    return arith("%", _math1(np.log, "log")(y), _math1(np.log, "log")(x))
+    def num(a: Any) -> Any:
+        # chars take part as their codes ("A" xlog "C" is log 67 % log 65)
+        if type(a) is A and a.t == 10:
+            return A(7, a.v)
+        if type(a) is V and a.t == 10:
+            return V(7, a.a.astype(np.int64))
+        return a
+
+    return arith("%", _math1(np.log, "log")(num(y)), _math1(np.log, "log")(num(x)))
 
 
 def q_wavg(w: Any, x: Any) -> Any:
@@ -2375,9 +2385,10 @@ def q_show(interp: Any, x: Any) -> Any:
 
 
 def q_0n(interp: Any, x: Any) -> Any:
-    from rdq.qlang._format import display
+    """``0N!x`` prints the one-line (``-3!``) form of x and returns x."""
+    from rdq.qlang._format import inline
 
-    interp.out.append(display(x))
+    interp.out.append(inline(x))
     return x
 
 
