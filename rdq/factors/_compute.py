@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 import numpy as np
 import polars as pl
@@ -188,6 +188,7 @@ def compute(
     progress: bool = False,
     precision: Precision = "float64",
     chunk_size: int = 40,
+    out_dtype: Literal["float64", "float32"] = "float64",
 ) -> pl.DataFrame:
     """Evaluate named factor expressions on a panel.
 
@@ -208,11 +209,15 @@ def compute(
         fields, as qlib does on its binary data (bit-for-bit qlib intermediates).
     chunk_size:
         Factors evaluated per polars query (bounds memory on wide libraries).
+    out_dtype:
+        Type of the factor columns. ``"float32"`` (how qlib stores features, what LightGBM trains
+        on) halves the result's memory; each chunk is cast as it is produced, so the float64 values
+        of the whole library never sit in memory at once.
 
     Returns
     -------
     pl.DataFrame
-        FactorFrame ``date, asset, <name>...`` (Float64, null = missing), shape
+        FactorFrame ``date, asset, <name>...`` (``out_dtype``, null = missing), shape
         ``(panel.height, 2 + len(exprs))``, rows sorted by (asset, date).
 
     Raises
@@ -233,12 +238,15 @@ def compute(
     """
     if precision not in ("float64", "qlib"):
         raise ConfigError(f"precision must be 'float64' or 'qlib', got {precision!r}")
+    if out_dtype not in ("float64", "float32"):
+        raise ConfigError(f"out_dtype must be 'float64' or 'float32', got {out_dtype!r}")
+    dtype = pl.Float32 if out_dtype == "float32" else pl.Float64
     nodes = parse_named(exprs)
     panel = _check_panel(panel)
     names = list(nodes)
     key_cols = panel.select("date", "asset")
     if panel.height == 0:
-        return key_cols.with_columns([pl.lit(None, dtype=pl.Float64).alias(n) for n in names])
+        return key_cols.with_columns([pl.lit(None, dtype=dtype).alias(n) for n in names])
 
     fields = frozenset(
         c for c, t in panel.schema.items() if c not in ("date", "asset") and (t.is_numeric() or t == pl.Boolean)
@@ -282,7 +290,7 @@ def compute(
         if cache is not None and not _names_in(nodes[name]):
             hit = cache.get(f"{precision}|{nodes[name]}", panel.height)
         if hit is not None:
-            results[name] = hit.alias(name)
+            results[name] = hit.alias(name).cast(dtype)
         else:
             todo.append(name)
     if cache is not None:
@@ -298,7 +306,7 @@ def compute(
         for chunk in _chunks(todo, chunk_size):
             out = _evaluate(work, [compiled[n] for n in chunk])
             for name in chunk:
-                results[name] = out[name]
+                results[name] = out[name].cast(dtype)
                 if cache is not None and not _names_in(nodes[name]):
                     cache.put(f"{precision}|{nodes[name]}", out[name])
             if advance is not None:

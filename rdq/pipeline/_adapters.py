@@ -165,8 +165,7 @@ def compute_factors(panel: pl.DataFrame, exprs: dict[str, str], *, progress: boo
     """
     from rdq.factors import compute
 
-    out = compute(panel, exprs, progress=progress)
-    return out.with_columns(pl.col(c).cast(pl.Float32) for c in out.columns if c not in ("date", "asset"))
+    return compute(panel, exprs, progress=progress, out_dtype="float32")
 
 
 def compute_label(panel: pl.DataFrame, expr: str | None) -> pl.DataFrame:

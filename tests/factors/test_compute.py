@@ -171,3 +171,35 @@ def test_quantiles_of_one_window_computed_together_equal_each_alone(small_panel:
         together = compute(p, lib, precision=precision)
         for name, text in lib.items():
             assert compute(p, {name: text}, precision=precision)[name].equals(together[name]), name
+
+
+def test_out_dtype_float32_equals_float64_rounded() -> None:
+    """``out_dtype="float32"`` gives the float64 values rounded to float32 (and rejects other names)."""
+    import datetime as dt
+
+    import numpy as np
+    import polars as pl
+    import pytest
+
+    from rdq.errors import ConfigError
+    from rdq.factors import compute
+
+    rng = np.random.default_rng(3)
+    n = 40
+    close = 10 * np.exp(np.cumsum(rng.normal(0, 0.02, 2 * n)))
+    panel = pl.DataFrame(
+        {
+            "date": [dt.date(2020, 1, 1) + dt.timedelta(days=i % n) for i in range(2 * n)],
+            "asset": ["A"] * n + ["B"] * n,
+            "open": close, "high": close * 1.01, "low": close * 0.99, "close": close,
+            "volume": rng.uniform(1e5, 2e5, 2 * n),
+        }
+    )
+    exprs = {"MA5": "Mean($close, 5)/$close", "STD10": "Std($close, 10)/$close", "RET": "$close/Ref($close,1)-1"}
+    f64 = compute(panel, exprs)
+    f32 = compute(panel, exprs, out_dtype="float32")
+    assert all(f32.schema[c] == pl.Float32 for c in exprs)
+    for c in exprs:
+        np.testing.assert_array_equal(f32[c].to_numpy(), f64[c].cast(pl.Float32).to_numpy())
+    with pytest.raises(ConfigError, match="out_dtype"):
+        compute(panel, exprs, out_dtype="float16")  # type: ignore[arg-type]

@@ -12,7 +12,6 @@ from models_helpers import day
 
 from rdq.errors import ConfigError
 from rdq.models import (
-    CSRankNorm,
     CSZScoreNorm,
     DropnaLabel,
     Fillna,
