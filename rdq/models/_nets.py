@@ -46,60 +46,50 @@ class MLPNet(nn.Module):
         return self.net(x).squeeze(-1)
 
 
-class GRUNet(nn.Module):
+class _RecurrentNet(nn.Module):
+    """A recurrent layer over the window; the last hidden state -> linear -> score.
+
+    Input ``(batch, step_len, n_features)`` (or flat ``(batch, d_feat * step_len)`` rows when ``d_feat``
+    is given, as qlib's Alpha360 models read them); output ``(batch,)``.
+    """
+
+    cell: type[nn.GRU] | type[nn.LSTM]
+
+    def __init__(
+        self,
+        n_features: int,
+        *,
+        hidden_size: int = 32,
+        num_layers: int = 1,
+        dropout: float = 0.0,
+        d_feat: int | None = None,
+    ) -> None:
+        super().__init__()
+        self.d_feat = d_feat
+        self.rnn = self.cell(
+            input_size=d_feat or n_features,
+            hidden_size=hidden_size,
+            num_layers=num_layers,
+            batch_first=True,
+            dropout=dropout if num_layers > 1 else 0.0,
+        )
+        self.fc_out = nn.Linear(hidden_size, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out, _ = self.rnn(_as_sequence(x, self.d_feat))
+        return self.fc_out(out[:, -1, :]).squeeze(-1)
+
+
+class GRUNet(_RecurrentNet):
     """GRU over the window; the last hidden state -> linear -> score (qlib's ``GRUModel``)."""
 
-    def __init__(
-        self,
-        n_features: int,
-        *,
-        hidden_size: int = 32,
-        num_layers: int = 1,
-        dropout: float = 0.0,
-        d_feat: int | None = None,
-    ) -> None:
-        super().__init__()
-        self.d_feat = d_feat
-        self.rnn = nn.GRU(
-            input_size=d_feat or n_features,
-            hidden_size=hidden_size,
-            num_layers=num_layers,
-            batch_first=True,
-            dropout=dropout if num_layers > 1 else 0.0,
-        )
-        self.fc_out = nn.Linear(hidden_size, 1)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out, _ = self.rnn(_as_sequence(x, self.d_feat))
-        return self.fc_out(out[:, -1, :]).squeeze(-1)
+    cell = nn.GRU
 
 
-class LSTMNet(nn.Module):
+class LSTMNet(_RecurrentNet):
     """LSTM over the window; the last hidden state -> linear -> score (qlib's ``LSTMModel``)."""
 
-    def __init__(
-        self,
-        n_features: int,
-        *,
-        hidden_size: int = 32,
-        num_layers: int = 1,
-        dropout: float = 0.0,
-        d_feat: int | None = None,
-    ) -> None:
-        super().__init__()
-        self.d_feat = d_feat
-        self.rnn = nn.LSTM(
-            input_size=d_feat or n_features,
-            hidden_size=hidden_size,
-            num_layers=num_layers,
-            batch_first=True,
-            dropout=dropout if num_layers > 1 else 0.0,
-        )
-        self.fc_out = nn.Linear(hidden_size, 1)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out, _ = self.rnn(_as_sequence(x, self.d_feat))
-        return self.fc_out(out[:, -1, :]).squeeze(-1)
+    cell = nn.LSTM
 
 
 class _PositionalEncoding(nn.Module):
