@@ -263,7 +263,11 @@ def fit_predict(
     rolling: RollingSection | None,
     progress: bool = False,
 ) -> pl.DataFrame:
-    """Fit on train (early stopping on valid) and score the test span: ``date, asset, score``."""
+    """Fit on train (early stopping on valid) and score the test span: ``date, asset, score``.
+
+    ``factors`` is released once the learning dataset is built: pass a frame nobody else holds to
+    lower the peak memory (the pipeline does).
+    """
     from rdq.models import RollingSplitter, build_dataset, rolling_predict
 
     est, infer, learn, seg = _model_parts(model, segments)
@@ -283,6 +287,7 @@ def fit_predict(
         )
         return scores.filter(pl.col("date") >= seg.test[0])
     ds = build_dataset(factors, label, segments=seg, infer_processors=infer, learn_processors=learn)
+    del factors  # the dataset holds what the model needs; the caller handed the frame over
     out: pl.DataFrame = est.fit(ds).predict(ds, "test")
     return out
 

@@ -248,12 +248,16 @@ def run_scenario(
             factors_key,
             label_key,
         )
+        # hand the factor frame over to the model stage and drop it here, so its memory is freed as
+        # soon as the learning dataset is built (peak memory of the whole pipeline)
+        handover = [factors]
+        del factors
         scores, _ = st.run(
             "model",
             model_key,
             lambda: (
                 ad.fit_predict(
-                    factors,
+                    handover.pop(),
                     label,
                     model=cfg.model,
                     segments=cfg.segments,
