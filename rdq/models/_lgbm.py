@@ -113,15 +113,13 @@ class LGBMModel(BaseModel):
         import lightgbm as lgb
 
         _, x_train, y_train = dataset.arrays("train", data="learn")
-        keep = ~np.isnan(y_train)
-        x_train, y_train = x_train[keep], y_train[keep]
+        x_train, y_train = _labelled(x_train, y_train)
         if x_train.shape[0] == 0:
             raise ConfigError(
                 f"LGBMModel: the train segment {dataset.segments.train} has no rows with a label",
             )
         _, x_valid, y_valid = dataset.arrays("valid", data="learn")
-        keep = ~np.isnan(y_valid)
-        x_valid, y_valid = x_valid[keep], y_valid[keep]
+        x_valid, y_valid = _labelled(x_valid, y_valid)
         names = list(dataset.features)
         params = self.lgb_params()
         # build LightGBM's binned datasets now and drop the raw arrays before training (peak memory)
@@ -131,7 +129,7 @@ class LGBMModel(BaseModel):
             dvalid = lgb.Dataset(x_valid, label=y_valid, reference=dtrain, params=params, free_raw_data=True)
             valid_sets.append(dvalid.construct())
             valid_names.append("valid")
-        del x_train, y_train, x_valid, y_valid, keep
+        del x_train, y_train, x_valid, y_valid
         evals: dict[str, Any] = {}
         callbacks = [lgb.record_evaluation(evals)]
         if self.early_stopping_rounds and len(valid_sets) > 1:
@@ -158,3 +156,11 @@ class LGBMModel(BaseModel):
             return make_scores(keys, np.empty(0))
         pred = self.booster_.predict(x, num_iteration=self.best_iteration_)
         return make_scores(keys, np.asarray(pred))
+
+
+def _labelled(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of ``(x, y)`` with a label; no copy when every row has one (the usual case after DropnaLabel)."""
+    keep = ~np.isnan(y)
+    if keep.all():
+        return x, y
+    return x[keep], y[keep]
