@@ -155,7 +155,15 @@ def build_dataset(
     lab = label.select("date", "asset", pl.col(LABEL).cast(pl.Float64))
     if lab.schema["date"] != date_type:
         lab = lab.with_columns(pl.col("date").cast(date_type))
-    frame = (  # one lazy query: a single materialisation of the (large) joined frame
+    in_order = factors.select(
+        (
+            (pl.col("asset") > pl.col("asset").shift(1))
+            | ((pl.col("asset") == pl.col("asset").shift(1)) & (pl.col("date") > pl.col("date").shift(1)))
+        )
+        .slice(1)
+        .all()
+    ).item()
+    query = (  # one lazy query: a single materialisation of the (large) joined frame
         factors.lazy()
         .filter(pl.col("date") <= end_lit)
         # float32 features stay float32 (half the memory); anything else becomes float64
@@ -163,11 +171,11 @@ def build_dataset(
             pl.col(c).cast(pl.Float32 if factors.schema[c] == pl.Float32 else pl.Float64).fill_nan(None)
             for c in feats
         )
-        .join(lab.lazy(), on=["date", "asset"], how="left")
+        .join(lab.lazy(), on=["date", "asset"], how="left", maintain_order="left")
         .with_columns(pl.col(LABEL).fill_nan(None))
-        .sort("asset", "date")
-        .collect()
     )
+    # a FactorFrame from rdq.factors is already sorted by (asset, date): no second copy for a sort
+    frame = (query if in_order else query.sort("asset", "date")).collect()
     # sorted by (asset, date): a duplicate is a row equal to the one before it
     dup = frame.select(
         ((pl.col("date") == pl.col("date").shift(1)) & (pl.col("asset") == pl.col("asset").shift(1))).any()

@@ -165,7 +165,7 @@ def compute_factors(panel: pl.DataFrame, exprs: dict[str, str], *, progress: boo
     """
     from rdq.factors import compute
 
-    return compute(panel, exprs, progress=progress, out_dtype="float32")
+    return compute(panel, exprs, progress=progress, out_dtype="float32", chunk_size=16)
 
 
 def compute_label(panel: pl.DataFrame, expr: str | None) -> pl.DataFrame:

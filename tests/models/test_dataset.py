@@ -134,3 +134,16 @@ def test_float32_features_stay_float32_and_match_float64(small_set: tuple[pl.Dat
         _, xb, yb = b.arrays(seg_name)
         np.testing.assert_allclose(xa, xb, rtol=1e-5, atol=1e-5)
         np.testing.assert_array_equal(ya, yb)
+
+
+def test_row_order_of_the_inputs_does_not_matter(small_set: tuple[pl.DataFrame, pl.DataFrame]) -> None:
+    """Sorted FactorFrames skip the sort; shuffled ones are sorted: both give the same dataset."""
+    factors, label = small_set
+    seg = segments_for(120)
+    a = build_dataset(factors, label, segments=seg, infer_processors=INFER, learn_processors=LEARN)
+    b = build_dataset(
+        factors.sample(fraction=1.0, shuffle=True, seed=1), label.sample(fraction=1.0, shuffle=True, seed=2),
+        segments=seg, infer_processors=INFER, learn_processors=LEARN,
+    )
+    assert a.infer.equals(b.infer) and a.learn.equals(b.learn)
+    assert a.infer.select("asset", "date").equals(a.infer.select("asset", "date").sort("asset", "date"))
