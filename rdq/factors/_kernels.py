@@ -63,6 +63,19 @@ def _lo(i: int, s: int, window: int) -> int:
     return max(s, i - window + 1)
 
 
+@nb.njit(inline="always")
+def _count_sum(values: np.ndarray, lo: int, hi: int) -> tuple[int, float]:
+    """Number and sum of the non-NaN values of ``values[lo:hi]`` (summed in order)."""
+    cnt = 0
+    tot = 0.0
+    for j in range(lo, hi):
+        v = values[j]
+        if not math.isnan(v):
+            cnt += 1
+            tot += v
+    return cnt, tot
+
+
 @nb.njit(**_JIT)
 def rolling_std(values: np.ndarray, starts: np.ndarray, window: int, ddof: int, squared: bool) -> np.ndarray:
     """Rolling standard deviation (``squared=True``: variance), ``ddof`` as pandas, O(1) per row.
@@ -118,13 +131,7 @@ def rolling_skew(values: np.ndarray, starts: np.ndarray, window: int) -> np.ndar
         s, e = starts[g], starts[g + 1]
         for i in range(s, e):
             lo = _lo(i, s, window)
-            cnt = 0
-            tot = 0.0
-            for j in range(lo, i + 1):
-                v = values[j]
-                if not math.isnan(v):
-                    cnt += 1
-                    tot += v
+            cnt, tot = _count_sum(values, lo, i + 1)
             if cnt < 3:
                 out[i] = np.nan
                 continue
@@ -155,13 +162,7 @@ def rolling_kurt(values: np.ndarray, starts: np.ndarray, window: int) -> np.ndar
         s, e = starts[g], starts[g + 1]
         for i in range(s, e):
             lo = _lo(i, s, window)
-            cnt = 0
-            tot = 0.0
-            for j in range(lo, i + 1):
-                v = values[j]
-                if not math.isnan(v):
-                    cnt += 1
-                    tot += v
+            cnt, tot = _count_sum(values, lo, i + 1)
             if cnt < 4:
                 out[i] = np.nan
                 continue
@@ -331,13 +332,7 @@ def rolling_mad(values: np.ndarray, starts: np.ndarray, window: int) -> np.ndarr
         s, e = starts[g], starts[g + 1]
         for i in range(s, e):
             lo = _lo(i, s, window)
-            cnt = 0
-            tot = 0.0
-            for j in range(lo, i + 1):
-                v = values[j]
-                if not math.isnan(v):
-                    cnt += 1
-                    tot += v
+            cnt, tot = _count_sum(values, lo, i + 1)
             if cnt == 0:
                 out[i] = np.nan
                 continue
