@@ -67,3 +67,31 @@ def cost_ratio(base: float, impact: float, trade_val: float, volume: float, pric
         return base + impact
     x = trade_val / total
     return base + impact * (x * x)
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def write_record(
+    out: np.ndarray,
+    k: int,
+    account: float,
+    last_value: float,
+    cost: float,
+    turnover: float,
+    cash: float,
+    stock_value: float,
+    n_held: int,
+    n_trades: int,
+) -> None:
+    """Day ``k``'s row of the records array as qlib's report defines it.
+
+    ``out[k]`` = account, return (gross of cost: ``(account - last_value + cost) / last_value``), cost and
+    turnover as fractions of the previous day's account, cash, stock value, names held, trades.
+    """
+    out[k, 0] = account
+    out[k, 1] = (account - last_value + cost) / last_value
+    out[k, 2] = cost / last_value
+    out[k, 3] = turnover / last_value
+    out[k, 4] = cash
+    out[k, 5] = stock_value
+    out[k, 6] = n_held
+    out[k, 7] = n_trades

@@ -36,7 +36,7 @@ import numpy as np
 import polars as pl
 
 from rdq.backtest._exchange import Exchange
-from rdq.backtest._kernels import buy_amount_by_cash, cost_ratio, isclose, round_by_unit
+from rdq.backtest._kernels import buy_amount_by_cash, cost_ratio, isclose, round_by_unit, write_record
 from rdq.backtest._market import Market, align_scores
 from rdq.backtest._result import BacktestResult, benchmark_returns
 from rdq.errors import ConfigError, DataError
@@ -356,15 +356,7 @@ def _topk_loop(
         account = stock_value + cash
         now_cost = accum_cost - last_cost
         now_to = accum_to - last_to
-        k = t - t0
-        out[k, 0] = account
-        out[k, 1] = (account - last_value + now_cost) / last_value
-        out[k, 2] = now_cost / last_value
-        out[k, 3] = now_to / last_value
-        out[k, 4] = cash
-        out[k, 5] = stock_value
-        out[k, 6] = n_held
-        out[k, 7] = n_trades
+        write_record(out, t - t0, account, last_value, now_cost, now_to, cash, stock_value, n_held, n_trades)
         last_value = account
         last_cost = accum_cost
         last_to = accum_to

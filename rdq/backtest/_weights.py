@@ -30,7 +30,7 @@ import numpy as np
 import polars as pl
 
 from rdq.backtest._exchange import Exchange
-from rdq.backtest._kernels import buy_amount_by_cash, round_by_unit
+from rdq.backtest._kernels import buy_amount_by_cash, round_by_unit, write_record
 from rdq.backtest._market import Market, align_scores
 from rdq.backtest._result import BacktestResult, benchmark_returns
 from rdq.backtest._topk import _deal_prices, _limits
@@ -137,15 +137,7 @@ def _weights_loop(
                 stock_value += pos[i] * last[i]
                 n_held += 1
         account = stock_value + cash
-        k = t - t0
-        out[k, 0] = account
-        out[k, 1] = (account - last_value + day_cost) / last_value
-        out[k, 2] = day_cost / last_value
-        out[k, 3] = day_to / last_value
-        out[k, 4] = cash
-        out[k, 5] = stock_value
-        out[k, 6] = n_held
-        out[k, 7] = n_trades
+        write_record(out, t - t0, account, last_value, day_cost, day_to, cash, stock_value, n_held, n_trades)
         last_value = account
 
 
