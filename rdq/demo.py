@@ -15,12 +15,15 @@ import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 import typer
 from rich.console import Console
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from rdq.pipeline import ScenarioConfig
 
 __all__ = ["DemoConfig", "DemoResult", "DEMO_SCENARIO", "demo_scenario", "run_demo", "register"]
 
@@ -69,7 +72,7 @@ class DemoResult:
         return dataclasses.asdict(self)
 
 
-def demo_scenario(config: DemoConfig) -> Any:
+def demo_scenario(config: DemoConfig) -> ScenarioConfig:
     """``backtests/demo.yaml`` with the market size/seed of ``config``.
 
     When the number of days changes, the segments are re-cut on the synthetic calendar: after a
@@ -163,7 +166,8 @@ def run_demo(config: DemoConfig = DemoConfig(), *, console: Console | None = Non
     con = console or Console(quiet=True)
     out = DemoResult()
     scn = demo_scenario(config)
-    spec = scn.data.synthetic
+    spec, segments = scn.data.synthetic, scn.segments
+    assert spec is not None and segments is not None, "backtests/demo.yaml: synthetic data with segments"
     con.print(
         f"[bold]rdq demo[/]: synthetic market {spec.assets} assets x {spec.days} days (seed {spec.seed}), "
         f"Alpha158 -> LightGBM -> top-{scn.strategy.topk} dropout-{scn.strategy.n_drop} backtest"
@@ -180,7 +184,7 @@ def run_demo(config: DemoConfig = DemoConfig(), *, console: Console | None = Non
         factors=str(result.stage_files["factors"]),
         panel=str(result.stage_files["data"]),
     )
-    con.print(metrics_table(result.metrics, title=f"Backtest on the test span {scn.segments.test[0]} .. {scn.segments.test[1]}"))
+    con.print(metrics_table(result.metrics, title=f"Backtest on the test span {segments.test[0]} .. {segments.test[1]}"))
 
     t0 = time.perf_counter()
     panel = pl.read_parquet(result.stage_files["data"])
