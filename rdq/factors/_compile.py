@@ -41,7 +41,7 @@ __all__ = [
     "OPERATORS",
     "operator_names",
     "negative_refs",
-    "quantile_groups",
+    "batch_groups",
 ]
 
 Precision = Literal["float64", "qlib"]
@@ -139,6 +139,9 @@ class CompileContext:
     precision: Precision = "float64"
     python_factors: dict[str, str] = field(default_factory=dict)
     max_len: int = 1
+    #: ``precision="qlib"``: field -> (Float32 column, Float64 column) holding its values rounded to
+    #: float32 once, so that expressions do not cast the field at every use (optional)
+    field_columns: dict[str, tuple[str, str]] = field(default_factory=dict)
     #: compiled sub-expressions by canonical text, shared by every factor compiled with this
     #: context: the same polars expression object lets polars' common-subexpression elimination
     #: evaluate e.g. ``Ref($close, 1)`` once for the whole library
@@ -149,9 +152,9 @@ class CompileContext:
     #: filled by the compiler: temporary column name -> (expression, stage); a stage-k column
     #: only reads columns of earlier stages
     temps: dict[str, tuple[pl.Expr, int]] = field(default_factory=dict)
-    #: ``"<x>|<N>"`` -> the quantiles ``q`` asked of ``Quantile(x, N, q)`` when there are several
-    #: (see :func:`quantile_groups`): they are computed together, from one sorted window
-    quantile_groups: dict[str, tuple[float, ...]] = field(default_factory=dict)
+    #: operators computed together in one kernel pass, e.g. ``"Mean|$close"`` -> windows
+    #: ``(5, 10, 20, 30, 60)`` or ``"Quantile|$close|20"`` -> ``(0.2, 0.8)`` (see :func:`batch_groups`)
+    batches: dict[str, tuple[float, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -170,6 +173,8 @@ class _Typed:
     inf: bool = False
     #: the latest temporary-column stage this expression reads (0: none)
     stage: int = 0
+    #: the panel field this expression is, when it is a bare ``$field``
+    field: str | None = None
 
 
 def _fill_nan(s: pl.Series) -> pl.Series:
@@ -260,6 +265,8 @@ class _Compiler:
                 raise self.error(f"unknown field '${node.name}'", node, hint)
             col = pl.col(node.name)
             if self.ctx.precision == "qlib":
+                if node.name in self.ctx.field_columns:
+                    return _Typed(pl.col(self.ctx.field_columns[node.name][0]), "f32", field=node.name)
                 return _Typed(col.cast(pl.Float32), "f32")
             return _Typed(col.cast(pl.Float64), "f64")
         if isinstance(node, Name):
@@ -311,6 +318,8 @@ class _Compiler:
         return e
 
     def as_f64(self, t: _Typed, node: Node) -> pl.Expr:
+        if t.field in self.ctx.field_columns:
+            return pl.col(self.ctx.field_columns[t.field][1])
         return self.clean(t, node).cast(pl.Float64)
 
     def as_bool(self, t: _Typed, node: Node) -> pl.Expr:
@@ -398,7 +407,8 @@ class _Compiler:
         if kind == "f32":
             ea, eb = ea.cast(pl.Float32), eb.cast(pl.Float32)
         else:
-            ea, eb = ea.cast(pl.Float64), eb.cast(pl.Float64)
+            ea = self.as_f64(a, node.args[0]) if a.field else ea.cast(pl.Float64)
+            eb = self.as_f64(b, node.args[1]) if b.field else eb.cast(pl.Float64)
         return ea, eb, kind
 
     def arith(self, node: Call, args: list[_Typed], fn: Callable[[pl.Expr, pl.Expr], pl.Expr],
@@ -587,7 +597,7 @@ class _Compiler:
 
     def op_Ref(self, node: Call, args: list[_Typed], params: list) -> _Typed:
         (n,) = params
-        e = self.series(args, node)
+        e = self.as_f64(args[0], node.args[0]) if args[0].field else self.series(args, node)
         kind: Kind = args[0].kind if args[0].kind in ("f32", "f64", "bool") else "f64"
         a = args[0]
         out = self.kernel(e, K.shift, int(n), raw=True)
@@ -603,10 +613,14 @@ class _Compiler:
         return _Typed(e - prev, k, nan=args[0].nan or args[0].inf, inf=args[0].inf)
 
     def op_Mean(self, node: Call, args: list[_Typed], params: list) -> _Typed:
-        return self.kern(node, args, K.rolling_sum, int(params[0]), True)
+        n = int(params[0])
+        grouped = self.batched(node, args, f"Mean|{node.args[0]}", n, K.rolling_sums)
+        return grouped or self.kern(node, args, K.rolling_sum, n, True)
 
     def op_Sum(self, node: Call, args: list[_Typed], params: list) -> _Typed:
-        return self.kern(node, args, K.rolling_sum, int(params[0]), False)
+        n = int(params[0])
+        grouped = self.batched(node, args, f"Sum|{node.args[0]}", n, K.rolling_sums)
+        return grouped or self.kern(node, args, K.rolling_sum, n, False)
 
     def op_Max(self, node: Call, args: list[_Typed], params: list) -> _Typed:
         return self.kern(node, args, K.rolling_extreme, int(params[0]), True)
@@ -623,10 +637,14 @@ class _Compiler:
         return self.kern(node, args, K.rolling_count, int(params[0]), raw=True)  # pandas counts inf
 
     def op_Std(self, node: Call, args: list[_Typed], params: list) -> _Typed:
-        return self.kern(node, args, K.rolling_std, int(params[0]), 1, False)
+        n = int(params[0])
+        grouped = self.batched(node, args, f"Std|{node.args[0]}", n, K.rolling_stds)
+        return grouped or self.kern(node, args, K.rolling_std, n, 1, False)
 
     def op_Var(self, node: Call, args: list[_Typed], params: list) -> _Typed:
-        return self.kern(node, args, K.rolling_std, int(params[0]), 1, True)
+        n = int(params[0])
+        grouped = self.batched(node, args, f"Var|{node.args[0]}", n, K.rolling_stds)
+        return grouped or self.kern(node, args, K.rolling_std, n, 1, True)
 
     def op_Skew(self, node: Call, args: list[_Typed], params: list) -> _Typed:
         return self.kern(node, args, K.rolling_skew, int(params[0]))
@@ -642,23 +660,31 @@ class _Compiler:
 
     def op_Quantile(self, node: Call, args: list[_Typed], params: list) -> _Typed:
         n, q = int(params[0]), float(params[1])
-        qs = self.ctx.quantile_groups.get(f"{node.args[0]}|{n}")
-        if qs is None or q not in qs:
-            return self.kern(node, args, K.rolling_sorted_quantile, n, q, False)
-        # several quantiles of the same window: one kernel pass into a struct temporary column
-        key = f"__quantiles|{node.args[0]}|{n}"
-        hit = self.ctx.memo.get(key)
+        grouped = self.batched(node, args, f"Quantile|{node.args[0]}|{n}", q, K.rolling_sorted_quantiles, n)
+        return grouped or self.kern(node, args, K.rolling_sorted_quantile, n, q, False)
+
+    def batched(self, node: Call, args: list[_Typed], key: str, value: float,
+                fn: Callable[..., np.ndarray], *params: int) -> _Typed | None:
+        """The operator as one field of a batch (see :func:`batch_groups`), or None when unbatched.
+
+        The batch is a struct temporary column (fields ``v0``...) computed by one kernel pass
+        ``fn(x, starts, *params, values, *_BATCH_TAIL[op])`` returning ``(k, n_rows)``.
+        """
+        values = self.ctx.batches.get(key)
+        if values is None or value not in values:
+            return None
+        hit = self.ctx.memo.get(f"__batch|{key}")
         if not isinstance(hit, tuple):
             name = f"__rdq_t{len(self.ctx.temps)}"
             stage = self.stage_of(node.args[0]) + 1
-            expr = self.as_f64(args[0], node.args[0]).map_batches(
-                _quantiles_udf(self.ctx.starts, n, qs), return_dtype=_quantiles_dtype(qs)
-            )
+            op = key.split("|", 1)[0]
+            udf = _batch_udf(fn, self.ctx.starts, params, np.array(values, dtype=_BATCH_DTYPE[op]), _BATCH_TAIL[op])
+            expr = self.as_f64(args[0], node.args[0]).map_batches(udf, return_dtype=_batch_dtype(len(values)))
             self.ctx.temps[name] = (expr.alias(name), stage)
             hit = (name, stage)
-            self.ctx.memo[key] = hit
+            self.ctx.memo[f"__batch|{key}"] = hit
         name, stage = hit
-        return _Typed(pl.col(name).struct.field(f"q{qs.index(q)}"), "f64", stage=stage)
+        return _Typed(pl.col(name).struct.field(f"v{values.index(value)}"), "f64", stage=stage)
 
     def op_Med(self, node: Call, args: list[_Typed], params: list) -> _Typed:
         return self.kern(node, args, K.rolling_sorted_quantile, int(params[0]), 0.5, True)
@@ -740,31 +766,52 @@ class _Compiler:
         return _Typed(e - e.mean().over(["date", str(params[0])]), "f64")
 
 
-def _quantiles_dtype(qs: tuple[float, ...]) -> pl.Struct:
-    return pl.Struct({f"q{i}": pl.Float64 for i in range(len(qs))})
+#: batched operator -> the kernel's arguments after the batch's values
+_BATCH_TAIL: dict[str, tuple[object, ...]] = {
+    "Quantile": (False,),  # rolling_sorted_quantiles(x, starts, N, qs, median=False)
+    "Sum": (False,),  # rolling_sums(x, starts, windows, mean=False)
+    "Mean": (True,),
+    "Std": (1, False),  # rolling_stds(x, starts, windows, ddof=1, squared=False)
+    "Var": (1, True),
+}
+_BATCH_DTYPE = {"Quantile": np.float64, "Sum": np.int64, "Mean": np.int64, "Std": np.int64, "Var": np.int64}
 
 
-def _quantiles_udf(starts: np.ndarray, n: int, qs: tuple[float, ...]) -> Callable[[pl.Series], pl.Series]:
+def _batch_dtype(k: int) -> pl.Struct:
+    return pl.Struct({f"v{i}": pl.Float64 for i in range(k)})
+
+
+def _batch_udf(fn: Callable[..., np.ndarray], starts: np.ndarray, head: tuple[object, ...],
+               values: np.ndarray, tail: tuple[object, ...]) -> Callable[[pl.Series], pl.Series]:
     def run(s: pl.Series) -> pl.Series:
-        out = K.rolling_sorted_quantiles(_as_nan_array(s, False), starts, n, np.array(qs), False)
-        fields = [pl.Series(f"q{i}", out[i]).fill_nan(None) for i in range(len(qs))]
+        out = fn(_as_nan_array(s, False), starts, *head, values, *tail)
+        fields = [pl.Series(f"v{i}", out[i]).fill_nan(None) for i in range(len(values))]
         return pl.DataFrame(fields).to_struct(s.name)
 
     return run
 
 
-def quantile_groups(nodes: Sequence[Node]) -> dict[str, tuple[float, ...]]:
-    """``"<x>|<N>"`` -> the distinct ``q`` of every ``Quantile(x, N, q)`` in ``nodes``, when more than one."""
+def batch_groups(nodes: Sequence[Node]) -> dict[str, tuple[float, ...]]:
+    """Operators computed together in one kernel pass, when an input is used with several parameters.
+
+    Keys and values: ``"Quantile|<x>|<N>"`` -> the distinct ``q`` of ``Quantile(x, N, q)``;
+    ``"Sum|<x>"``, ``"Mean|<x>"``, ``"Std|<x>"``, ``"Var|<x>"`` -> the distinct windows ``N``
+    (e.g. Alpha158's ``Mean($close, 5)`` ... ``Mean($close, 60)``). Only groups of two or more are
+    kept. Qlib's implied near-constant ``Std`` of ``Corr``/``Rsquare`` counts too.
+    """
     found: dict[str, set[float]] = {}
 
     def walk(node: Node) -> None:
-        if isinstance(node, Call):
-            if node.op == "Quantile" and len(node.args) == 3:
-                n, q = node.args[1], node.args[2]
-                if isinstance(n, Num) and n.is_int and n.value > 0 and isinstance(q, Num):
-                    found.setdefault(f"{node.args[0]}|{int(n.value)}", set()).add(float(q.value))
-            for a in node.args:
-                walk(a)
+        if not isinstance(node, Call):
+            return
+        if len(node.args) >= 2 and isinstance(node.args[1], Num) and node.args[1].is_int and node.args[1].value >= 0:
+            n = node.args[1].value
+            if node.op == "Quantile" and len(node.args) == 3 and n > 0 and isinstance(node.args[2], Num):
+                found.setdefault(f"Quantile|{node.args[0]}|{int(n)}", set()).add(float(node.args[2].value))
+            elif node.op in ("Sum", "Mean", "Std", "Var") and len(node.args) == 2:
+                found.setdefault(f"{node.op}|{node.args[0]}", set()).add(float(n))
+        for a in (*node.args, *implied_calls(node)):
+            walk(a)
 
     for node in nodes:
         walk(node)

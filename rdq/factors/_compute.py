@@ -30,8 +30,8 @@ import polars as pl
 from rdq.data.schema import panel_fingerprint
 from rdq.errors import ConfigError, ExpressionError, SchemaError, ValidationError
 from rdq.factors._cache import FactorCache
-from rdq.factors._compile import REAL, CompileContext, Precision, compile_expr, implied_calls, quantile_groups
-from rdq.factors._parser import Call, Name, Node, parse
+from rdq.factors._compile import REAL, CompileContext, Precision, batch_groups, compile_expr, implied_calls
+from rdq.factors._parser import Call, Field, Name, Node, parse
 from rdq.factors._registry import registered_factors
 
 __all__ = ["compute", "parse_named", "working_frame"]
@@ -51,6 +51,14 @@ def _names_in(node: Node) -> set[str]:
         for a in node.args:
             out |= _names_in(a)
         return out
+    return set()
+
+
+def _fields_in(node: Node) -> set[str]:
+    if isinstance(node, Field):
+        return {node.name}
+    if isinstance(node, Call):
+        return set().union(*(_fields_in(a) for a in node.args))
     return set()
 
 
@@ -263,6 +271,16 @@ def compute(
     if py_cols:
         work = _add_python_factors(work, {n: registry[n] for n in py_cols}, py_cols)
 
+    field_columns: dict[str, tuple[str, str]] = {}
+    if precision == "qlib":
+        # each field rounded to float32 once (and widened back once for the kernels)
+        for f in sorted(set().union(*(_fields_in(n) for n in nodes.values())) & fields):
+            field_columns[f] = (f"__rdq_f32_{f}", f"__rdq_f64_{f}")
+        work = work.with_columns(
+            *[pl.col(f).cast(pl.Float32).alias(c32) for f, (c32, _) in field_columns.items()],
+            *[pl.col(f).cast(pl.Float32).cast(pl.Float64).alias(c64) for f, (_, c64) in field_columns.items()],
+        )
+
     counts: dict[str, int] = {}
     for node in nodes.values():
         _count_calls(node, counts)
@@ -271,9 +289,10 @@ def compute(
         starts=starts,
         precision=precision,
         python_factors=py_cols,
+        field_columns=field_columns,
         max_len=int(lengths.max()),
         shared=frozenset(k for k, c in counts.items() if c > 1),
-        quantile_groups=quantile_groups(list(nodes.values())),
+        batches=batch_groups(list(nodes.values())),
     )
     compiled: dict[str, pl.Expr] = {}
     for name, node in nodes.items():
@@ -283,12 +302,14 @@ def compute(
             raise _named(exc, name) from None
 
     cache = FactorCache(cache_dir, panel_fingerprint(panel)) if cache_dir is not None else None
+    # float32 results are cached under their own key: the cast happens inside the query
+    tag = precision if out_dtype == "float64" else f"{precision}|float32"
     results: dict[str, pl.Series] = {}
     todo: list[str] = []
     for name in names:
         hit = None
         if cache is not None and not _names_in(nodes[name]):
-            hit = cache.get(f"{precision}|{nodes[name]}", panel.height)
+            hit = cache.get(f"{tag}|{nodes[name]}", panel.height)
         if hit is not None:
             results[name] = hit.alias(name).cast(dtype)
         else:
@@ -303,12 +324,15 @@ def compute(
         work = work.hstack(_parallel_select(work, batch).get_columns())
 
     with _progress(progress, len(todo)) as advance:
-        for chunk in _chunks(todo, chunk_size):
-            out = _evaluate(work, [compiled[n] for n in chunk])
+        for done, chunk in enumerate(_chunks(todo, chunk_size)):
+            # drop the temporaries no factor still to come reads (frees their memory early)
+            left = _needed_temps(ctx.temps, [compiled[n] for n in todo[done * max(1, chunk_size) :]])
+            work = work.drop([c for c in work.columns if c in ctx.temps and c not in left])
+            out = _evaluate(work, [compiled[n].cast(dtype) for n in chunk])
             for name in chunk:
-                results[name] = out[name].cast(dtype)
+                results[name] = out[name]
                 if cache is not None and not _names_in(nodes[name]):
-                    cache.put(f"{precision}|{nodes[name]}", out[name])
+                    cache.put(f"{tag}|{nodes[name]}", out[name])
             if advance is not None:
                 advance(len(chunk))  # type: ignore[operator]
     return key_cols.with_columns([results[n].alias(n) for n in names])

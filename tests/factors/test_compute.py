@@ -203,3 +203,42 @@ def test_out_dtype_float32_equals_float64_rounded() -> None:
         np.testing.assert_array_equal(f32[c].to_numpy(), f64[c].cast(pl.Float32).to_numpy())
     with pytest.raises(ConfigError, match="out_dtype"):
         compute(panel, exprs, out_dtype="float16")  # type: ignore[arg-type]
+
+
+def test_windows_of_one_input_computed_together_equal_each_alone(small_panel: pl.DataFrame) -> None:
+    # Alpha158-style families (Mean/Sum/Std/Var of one input over several windows, Corr's implied
+    # near-constant Std) run as one multi-window kernel pass: bit-identical to each factor alone,
+    # with missing values, infinities (x/0), expanding windows and windows longer than the data
+    p = small_panel.with_columns(
+        pl.when(pl.int_range(pl.len()) % 11 == 4).then(None).otherwise(pl.col("close")).alias("close"),
+        pl.when(pl.int_range(pl.len()) % 13 == 5).then(0.0).otherwise(pl.col("open")).alias("open"),
+    )
+    x = "$close/Ref($close, 1)"
+    lib = {
+        "m3": f"Mean({x}, 3)", "m10": f"Mean({x}, 10)/$close", "m0": f"Mean({x}, 0)",
+        "m500": f"Mean({x}, 500)",
+        "s5": "Sum($close/$open, 5)", "s20": "Sum($close/$open, 20)",
+        "sd5": "Std($close, 5)", "sd20": "Std($close, 20)/$close",
+        "v5": "Var($volume, 5)", "v10": "Var($volume, 10)",
+        "c5": "Corr($close, Log($volume+1), 5)", "c10": "Corr($close, Log($volume+1), 10)",
+    }
+    for precision in ("float64", "qlib"):
+        together = compute(p, lib, precision=precision)
+        for name, text in lib.items():
+            alone = compute(p, {name: text}, precision=precision)[name]
+            assert alone.equals(together[name]), (precision, name)
+
+
+def test_alpha158_families_are_batched() -> None:
+    from rdq.factors import load_library
+    from rdq.factors._compile import batch_groups
+    from rdq.factors._compute import parse_named
+
+    groups = batch_groups(list(parse_named(load_library("alpha158")).values()))
+    windows = (5.0, 10.0, 20.0, 30.0, 60.0)
+    assert groups["Mean|$close"] == windows
+    assert groups["Std|$volume"] == windows
+    # Corr($close, Log($volume+1), N) needs qlib's near-constant mask Std(Log($volume+1), N)
+    assert groups["Std|Log(Add($volume,1))"] == windows
+    assert groups["Quantile|$close|20"] == (0.2, 0.8)
+    assert sum(len(v) for k, v in groups.items() if k.startswith(("Sum|", "Mean|"))) == 55
