@@ -63,33 +63,61 @@ class LearningDataset:
     def frame(self, segment: SegmentName, *, data: DataKey = "learn") -> pl.DataFrame:
         """Rows of ``segment`` from the ``learn`` or ``infer`` frame."""
         source = self.learn if data == "learn" else self.infer
-        return source.filter(self.segments.mask(segment))
+        return source.lazy().filter(self.segments.mask(segment)).collect()
 
     def arrays(
-        self, segment: SegmentName, *, data: DataKey = "learn"
+        self,
+        segment: SegmentName,
+        *,
+        data: DataKey = "learn",
+        order: Literal["C", "F"] = "C",
+        labelled: bool = False,
     ) -> tuple[pl.DataFrame, np.ndarray, np.ndarray]:
         """``(keys, x, y)`` of ``segment``.
+
+        ``x`` is filled column by column from the frame's columns into one preallocated array (no
+        intermediate copy of the segment), so the peak memory is ``x`` plus one column.
+
+        Parameters
+        ----------
+        segment:
+            ``"train"``, ``"valid"`` or ``"test"``.
+        data:
+            Rows of the ``learn`` or the ``infer`` frame.
+        order:
+            Memory layout of ``x``: row-major ``"C"``, or column-major ``"F"`` (what LightGBM reads
+            without a copy; filled faster).
+        labelled:
+            Only the rows that have a label (``y`` then holds no NaN).
 
         Returns
         -------
         keys: pl.DataFrame
             ``date, asset``, shape ``(n, 2)``.
         x: np.ndarray
-            float32, shape ``(n, n_features)``, missing -> NaN.
+            float32, shape ``(n, n_features)``, missing -> NaN, C- or F-contiguous as ``order`` says.
         y: np.ndarray
             float32, shape ``(n,)``, missing -> NaN.
         """
         source = self.learn if data == "learn" else self.infer
-        # one lazy query: the segment's rows are cut and cast to float32 without a float64 copy
-        frame = (
-            source.lazy()
-            .filter(self.segments.mask(segment))
-            .select("date", "asset", pl.col(list(self.features)).cast(pl.Float32), pl.col(LABEL).cast(pl.Float32))
-            .collect()
-        )
-        x = np.ascontiguousarray(frame.select(self.features).to_numpy(order="c"), dtype=np.float32)
-        y = frame.get_column(LABEL).to_numpy().astype(np.float32, copy=False)
-        return frame.select("date", "asset"), x, y
+        keep_expr = self.segments.mask(segment)
+        if labelled:
+            keep_expr = keep_expr & pl.col(LABEL).is_not_null()
+            if source.schema[LABEL].is_float():
+                keep_expr = keep_expr & ~pl.col(LABEL).is_nan()
+        keep = source.lazy().select(keep_expr.fill_null(False).alias("keep")).collect().to_series()
+        n_rows = int(keep.sum())
+        whole = n_rows == source.height  # every row: columns are read in place, nothing filtered
+
+        def rows(col: pl.Series) -> pl.Series:
+            return col if whole else col.filter(keep)
+
+        x = np.empty((n_rows, len(self.features)), dtype=np.float32, order=order)
+        for j, name in enumerate(self.features):  # one column at a time: transient memory is one column
+            x[:, j] = rows(source.get_column(name)).cast(pl.Float32).to_numpy()
+        y = np.ascontiguousarray(rows(source.get_column(LABEL)).cast(pl.Float32).to_numpy(), dtype=np.float32)
+        keys = source.lazy().select("date", "asset").collect()
+        return (keys if whole else keys.filter(keep)), x, y
 
     @property
     def calendar(self) -> pl.Series:
@@ -155,15 +183,26 @@ def build_dataset(
     lab = label.select("date", "asset", pl.col(LABEL).cast(pl.Float64))
     if lab.schema["date"] != date_type:
         lab = lab.with_columns(pl.col("date").cast(date_type))
-    in_order = factors.select(
-        (
-            (pl.col("asset") > pl.col("asset").shift(1))
-            | ((pl.col("asset") == pl.col("asset").shift(1)) & (pl.col("date") > pl.col("date").shift(1)))
+    # Memory: every query on the large frames is lazy (an eager select/with_columns on a frame whose
+    # columns are chunked differently first rechunks every column: a full copy), and the feature
+    # columns of the result share their buffers with ``factors`` whenever there is nothing to change
+    # (no row after ``end``, float32/float64 already, no NaN, sorted already): polars then neither
+    # filters, casts nor fills. Only the keys meet the label in the join; the label column is then
+    # attached, instead of joining (and so copying) every feature column.
+    in_order = (
+        factors.lazy()
+        .select(
+            (
+                (pl.col("asset") > pl.col("asset").shift(1))
+                | ((pl.col("asset") == pl.col("asset").shift(1)) & (pl.col("date") > pl.col("date").shift(1)))
+            )
+            .slice(1)
+            .all()
         )
-        .slice(1)
-        .all()
-    ).item()
-    query = (  # one lazy query: a single materialisation of the (large) joined frame
+        .collect()
+        .item()
+    )
+    base = (
         factors.lazy()
         .filter(pl.col("date") <= end_lit)
         # float32 features stay float32 (half the memory); anything else becomes float64
@@ -171,32 +210,44 @@ def build_dataset(
             pl.col(c).cast(pl.Float32 if factors.schema[c] == pl.Float32 else pl.Float64).fill_nan(None)
             for c in feats
         )
-        .join(lab.lazy(), on=["date", "asset"], how="left", maintain_order="left")
-        .with_columns(pl.col(LABEL).fill_nan(None))
     )
     # a FactorFrame from rdq.factors is already sorted by (asset, date): no second copy for a sort
-    frame = (query if in_order else query.sort("asset", "date")).collect()
-    # sorted by (asset, date): a duplicate is a row equal to the one before it
-    dup = frame.select(
-        ((pl.col("date") == pl.col("date").shift(1)) & (pl.col("asset") == pl.col("asset").shift(1))).any()
-    ).item()
+    frame = (base if in_order else base.sort("asset", "date")).collect()
+    keys = frame.lazy().select("date", "asset")
+    label_col = (
+        keys.join(lab.lazy(), on=["date", "asset"], how="left", maintain_order="left")
+        .select(pl.col(LABEL).fill_nan(None))
+        .collect()
+        .to_series()
+    )
+    # sorted by (asset, date): a duplicate is a row equal to the one before it (a duplicate label
+    # row makes the join longer)
+    dup = (
+        label_col.len() != frame.height
+        or keys.select(
+            (
+                (pl.col("date") == pl.col("date").shift(1)) & (pl.col("asset") == pl.col("asset").shift(1))
+            ).any()
+        )
+        .collect()
+        .item()
+    )
     if dup:
         raise SchemaError(
             "factors or label frame has duplicate (date, asset) rows",
             fix="de-duplicate with .unique(['date', 'asset'])",
         )
+    frame = frame.hstack([label_col])
     train_mask = segments.mask("train")
     fitted_infer: list[Processor] = []
     for proc in infer_processors:
-        p = proc.clone()
-        p.fit(frame.filter(train_mask))
+        p = _fit_on(proc.clone(), frame, train_mask)
         frame = p.transform(frame)
         fitted_infer.append(p)
     learn = frame
     fitted_learn: list[Processor] = []
     for proc in learn_processors:
-        p = proc.clone()
-        p.fit(learn.filter(train_mask))
+        p = _fit_on(proc.clone(), learn, train_mask)
         learn = p.transform(learn)
         fitted_learn.append(p)
     return LearningDataset(
@@ -207,3 +258,10 @@ def build_dataset(
         infer_processors=tuple(fitted_infer),
         learn_processors=tuple(fitted_learn),
     )
+
+
+def _fit_on(proc: Processor, frame: pl.DataFrame, train_mask: pl.Expr) -> Processor:
+    """``proc`` fitted on the train rows of ``frame`` (not even read when its ``fit`` is a no-op)."""
+    if type(proc).fit is Processor.fit:
+        return proc
+    return proc.fit(frame.lazy().filter(train_mask).collect())

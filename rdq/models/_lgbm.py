@@ -112,24 +112,27 @@ class LGBMModel(BaseModel):
         """
         import lightgbm as lgb
 
-        _, x_train, y_train = dataset.arrays("train", data="learn")
-        x_train, y_train = _labelled(x_train, y_train)
+        names = list(dataset.features)
+        params = self.lgb_params()
+        # Peak memory: each segment's matrix is filled column by column in LightGBM's column-major
+        # layout (read without a copy), binned into a LightGBM Dataset right away, and dropped before
+        # the next one is built; LightGBM keeps only its binned copy (free_raw_data).
+        _, x_train, y_train = dataset.arrays("train", data="learn", order="F", labelled=True)
         if x_train.shape[0] == 0:
             raise ConfigError(
                 f"LGBMModel: the train segment {dataset.segments.train} has no rows with a label",
             )
-        _, x_valid, y_valid = dataset.arrays("valid", data="learn")
-        x_valid, y_valid = _labelled(x_valid, y_valid)
-        names = list(dataset.features)
-        params = self.lgb_params()
-        # build LightGBM's binned datasets now and drop the raw arrays before training (peak memory)
-        dtrain = lgb.Dataset(x_train, label=y_train, feature_name=names, params=params, free_raw_data=True).construct()
+        dtrain = lgb.Dataset(
+            x_train, label=y_train, feature_name=names, params=params, free_raw_data=True
+        ).construct()
+        del x_train, y_train
         valid_sets, valid_names = [dtrain], ["train"]
+        _, x_valid, y_valid = dataset.arrays("valid", data="learn", order="F", labelled=True)
         if x_valid.shape[0]:
             dvalid = lgb.Dataset(x_valid, label=y_valid, reference=dtrain, params=params, free_raw_data=True)
             valid_sets.append(dvalid.construct())
             valid_names.append("valid")
-        del x_train, y_train, x_valid, y_valid
+        del x_valid, y_valid
         evals: dict[str, Any] = {}
         callbacks = [lgb.record_evaluation(evals)]
         if self.early_stopping_rounds and len(valid_sets) > 1:
@@ -156,11 +159,3 @@ class LGBMModel(BaseModel):
             return make_scores(keys, np.empty(0))
         pred = self.booster_.predict(x, num_iteration=self.best_iteration_)
         return make_scores(keys, np.asarray(pred))
-
-
-def _labelled(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Rows of ``(x, y)`` with a label; no copy when every row has one (the usual case after DropnaLabel)."""
-    keep = ~np.isnan(y)
-    if keep.all():
-        return x, y
-    return x[keep], y[keep]

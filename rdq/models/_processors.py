@@ -21,6 +21,7 @@ are given: :func:`rdq.models.build_dataset` gives them the train span only.
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterable
 from typing import Any, ClassVar, Literal, Self
 
 import numpy as np
@@ -57,6 +58,63 @@ _KEYS = ("date", "asset")
 def feature_columns(frame: pl.DataFrame) -> list[str]:
     """Feature column names of a learning frame: all but ``date``, ``asset`` and ``label``."""
     return [c for c in frame.columns if c not in _KEYS and c != LABEL]
+
+
+def _chunks_misaligned(frame: pl.DataFrame) -> bool:
+    """Whether polars rechunks ``frame`` before an eager ``select``/``with_columns`` (its columns are
+    chunked differently, or there are more chunks than rows)."""
+    first: list[int] | None = None
+    for s in frame.get_columns():
+        lengths = [c.len() for c in s.get_chunks()] if s.n_chunks() > 1 else [s.len()]
+        if first is None:
+            first = lengths
+            if len(first) > frame.height and not (frame.height == 0 and len(first) == 1):
+                return True
+        elif lengths != first:
+            return True
+    return False
+
+
+def _narrow(frame: pl.DataFrame, exprs: list[pl.Expr]) -> pl.DataFrame:
+    """The columns of ``frame`` that ``exprs`` read (and ``date``), chunked as an eager call would see them.
+
+    Polars rechunks *every* column of a frame whose columns are chunked differently (a FactorFrame
+    computed in groups of columns, a frame with a label column attached, rows kept as slices by
+    :func:`keep_rows`) before an eager ``select``/``with_columns``: a transient copy of the whole
+    frame, and a result that shares no memory with it. Evaluating the same eager expressions on just
+    the columns they read, rechunked exactly when polars would rechunk the whole frame (a small copy),
+    gives the same values, down to the bit, without touching the other columns.
+    """
+    names = dict.fromkeys(["date"] if "date" in frame.columns else [])
+    for e in exprs:
+        roots = e.meta.root_names()
+        if not roots or e.meta.has_multiple_outputs():
+            return frame  # cannot tell what it reads: the whole frame, as before
+        names.update(dict.fromkeys(roots))
+    narrow = pl.DataFrame([frame.get_column(c) for c in names])
+    return narrow.rechunk() if _chunks_misaligned(frame) else narrow
+
+
+def _with_columns(frame: pl.DataFrame, exprs: Iterable[pl.Expr]) -> pl.DataFrame:
+    """``frame.with_columns(exprs)`` (eager, same values) without copying the columns it leaves alone.
+
+    See :func:`_narrow`: the new columns are computed on the columns they read and put in place
+    (or appended, as ``with_columns`` does); every other column is ``frame``'s own, shared.
+    """
+    exprs = list(exprs)
+    narrow = _narrow(frame, exprs)
+    if narrow is frame:
+        return frame.with_columns(exprs)
+    out = narrow.with_columns(exprs)
+    made = {e.meta.output_name(): out.get_column(e.meta.output_name()) for e in exprs}
+    columns = [made.pop(c) if c in made else frame.get_column(c) for c in frame.columns]
+    return pl.DataFrame([*columns, *made.values()])
+
+
+def _select(frame: pl.DataFrame, exprs: Iterable[pl.Expr]) -> pl.DataFrame:
+    """``frame.select(exprs)`` (eager, same values), reading only the columns the expressions use."""
+    exprs = list(exprs)
+    return _narrow(frame, exprs).select(exprs)
 
 
 def _missing_as_null(col: str) -> pl.Expr:
@@ -137,8 +195,9 @@ class Fillna(Processor):
         self.fill_value = fill_value
 
     def transform(self, frame: pl.DataFrame) -> pl.DataFrame:
-        return frame.with_columns(
-            _missing_as_null(c).fill_null(float(self.fill_value)) for c in self._columns(frame)
+        return _with_columns(
+            frame,
+            [_missing_as_null(c).fill_null(float(self.fill_value)) for c in self._columns(frame)],
         )
 
 
@@ -154,7 +213,7 @@ class ProcessInf(Processor):
             x = _missing_as_null(c)
             finite_mean = pl.when(x.is_infinite()).then(None).otherwise(x).mean().over("date")
             exprs.append(pl.when(x.is_infinite()).then(finite_mean).otherwise(x).alias(c))
-        return frame.with_columns(exprs)
+        return _with_columns(frame, exprs)
 
 
 class CSZScoreNorm(Processor):
@@ -186,7 +245,7 @@ class CSZScoreNorm(Processor):
                 mad = dev.abs().median().over("date")
                 out = (dev / mad / 1.4826).clip(-3.0, 3.0)
             exprs.append(out.alias(c))
-        return frame.with_columns(exprs)
+        return _with_columns(frame, exprs)
 
 
 class CSRankNorm(Processor):
@@ -204,7 +263,7 @@ class CSRankNorm(Processor):
             x = _missing_as_null(c)
             pct = x.rank("average").over("date") / x.count().over("date")
             exprs.append(((pct - 0.5) * 3.46).alias(c))
-        return frame.with_columns(exprs)
+        return _with_columns(frame, exprs)
 
 
 class CSZFillna(Processor):
@@ -214,9 +273,12 @@ class CSZFillna(Processor):
         self.fields_group = fields_group
 
     def transform(self, frame: pl.DataFrame) -> pl.DataFrame:
-        return frame.with_columns(
-            _missing_as_null(c).fill_null(_missing_as_null(c).mean().over("date")).alias(c)
-            for c in self._columns(frame)
+        return _with_columns(
+            frame,
+            [
+                _missing_as_null(c).fill_null(_missing_as_null(c).mean().over("date")).alias(c)
+                for c in self._columns(frame)
+            ],
         )
 
 
@@ -245,9 +307,10 @@ class RobustZScoreNorm(Processor):
         if frame.height == 0:
             raise ConfigError("RobustZScoreNorm.fit got an empty frame; the train span has no rows")
         # column medians in polars (parallel); equal to numpy's nanmedian
-        center = _row(frame.select(_missing_as_null(c).median() for c in cols), cols)
-        mad = frame.select(
-            (_missing_as_null(c) - float(m)).abs().median() for c, m in zip(cols, center, strict=True)
+        center = _row(_select(frame, (_missing_as_null(c).median() for c in cols)), cols)
+        mad = _select(
+            frame,
+            ((_missing_as_null(c) - float(m)).abs().median() for c, m in zip(cols, center, strict=True)),
         )
         scale = _row(mad, cols)
         scale += EPS
@@ -265,7 +328,7 @@ class RobustZScoreNorm(Processor):
             if self.clip_outlier:
                 out = out.clip(-3.0, 3.0)
             exprs.append(out.fill_nan(None).alias(c))
-        return frame.with_columns(exprs)
+        return _with_columns(frame, exprs)
 
 
 class ZScoreNorm(Processor):
@@ -301,9 +364,12 @@ class ZScoreNorm(Processor):
 
     def transform(self, frame: pl.DataFrame) -> pl.DataFrame:
         self._check_fitted("mean_")
-        return frame.with_columns(
-            ((_missing_as_null(c) - float(m)) / float(s)).fill_nan(None).alias(c)
-            for c, m, s in zip(self.columns_, self.mean_, self.std_, strict=True)
+        return _with_columns(
+            frame,
+            [
+                ((_missing_as_null(c) - float(m)) / float(s)).fill_nan(None).alias(c)
+                for c, m, s in zip(self.columns_, self.mean_, self.std_, strict=True)
+            ],
         )
 
 
@@ -317,14 +383,60 @@ class DropnaLabel(Processor):
 
     def transform(self, frame: pl.DataFrame) -> pl.DataFrame:
         cols = self._columns(frame)
-        return frame.filter(pl.all_horizontal(_missing_as_null(c).is_not_null() for c in cols))
+        keep = _select(
+            frame, [pl.all_horizontal(_missing_as_null(c).is_not_null() for c in cols)]
+        ).to_series()
+        return keep_rows(frame, keep.to_numpy())
+
+
+#: :func:`keep_rows` shares memory when the kept rows come in runs at least this long on average
+MIN_SHARED_RUN = 64
+
+
+def keep_rows(frame: pl.DataFrame, keep: np.ndarray) -> pl.DataFrame:
+    """``frame.filter(keep)``, sharing the kept rows' memory with ``frame`` where that pays.
+
+    A learning frame is sorted by ``(asset, date)``, so the rows a processor drops (missing labels:
+    the last days of each asset) leave long runs of kept rows. Each run is a zero-copy slice of
+    ``frame`` and the result is their concatenation (one chunk per run, not rechunked): the same
+    rows, values and order as ``frame.filter(keep)`` without a copy of every column. Runs shorter than
+    :data:`MIN_SHARED_RUN` rows on average fall back to a compact copy.
+
+    Parameters
+    ----------
+    frame:
+        Any frame, shape ``(n, k)``.
+    keep:
+        bool, shape ``(n,)``.
+
+    Returns
+    -------
+    pl.DataFrame
+        Shape ``(keep.sum(), k)``.
+    """
+    keep = np.asarray(keep, dtype=bool)
+    if keep.all():
+        return frame
+    edges = np.diff(np.concatenate(([0], keep.view(np.int8), [0])))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    if starts.size == 0 or starts.size * MIN_SHARED_RUN > int(keep.sum()):
+        return frame.filter(pl.Series(keep))
+    return pl.concat(
+        [frame.slice(int(a), int(b - a)) for a, b in zip(starts, ends, strict=True)],
+        how="vertical",
+        rechunk=False,
+    )
 
 
 def _to_numpy(frame: pl.DataFrame, cols: list[str]) -> np.ndarray:
     """``frame[cols]`` as float64, shape ``(n_rows, len(cols))``, null -> NaN."""
     if not cols:
         return np.empty((frame.height, 0))
-    return frame.select(pl.col(cols).cast(pl.Float64)).to_numpy(order="c").astype(np.float64, copy=False)
+    return (
+        _select(frame, [pl.col(c).cast(pl.Float64) for c in cols])
+        .to_numpy(order="c")
+        .astype(np.float64, copy=False)
+    )
 
 
 def _row(frame: pl.DataFrame, cols: list[str]) -> np.ndarray:
