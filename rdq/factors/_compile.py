@@ -13,7 +13,9 @@ Semantics are qlib's (``qlib/data/ops.py``), which are pandas': rolling windows 
 ``min_periods=1``, ``Std``/``Var`` have ddof=1, NaN is skipped inside windows, a comparison with a
 missing value is ``False`` (``!=`` is ``True``), ``Greater``/``Less`` propagate missing values
 (``np.maximum``), division by zero gives ``inf``, ``0/0`` and ``Log`` of a negative number give a
-missing value. Missing values are polars nulls throughout (NaN results become null).
+missing value. Missing values are polars nulls in the output; inside an expression a kernel's
+result keeps NaN for missing (kernels read NaN and null alike) until an operator that tells them
+apart (comparisons, cross-sectional ranks, the final output) turns it into null.
 
 ``precision="qlib"`` also mimics qlib's dtypes: qlib stores fields as float32 and numpy keeps
 element-wise arithmetic in float32 (a Python scalar does not widen it), while pandas rolling
@@ -328,7 +330,14 @@ class _Compiler:
             return t.expr
         if t.kind == "scalar":
             return pl.lit(bool(t.value))
-        return (self.expr_of(t, node) != 0).fill_null(False)
+        return (self.clean(t, node) != 0).fill_null(False)
+
+    def kernel_input(self, t: _Typed, node: Node) -> pl.Expr:
+        """The argument of a rolling kernel as Float64, NaN left as is (kernels read NaN and null
+        alike as missing, so cleaning it first would only cost two passes)."""
+        if t.field in self.ctx.field_columns:
+            return pl.col(self.ctx.field_columns[t.field][1])
+        return self.expr_of(t, node).cast(pl.Float64)
 
     # -- calls -----------------------------------------------------------------------------
     def call(self, node: Call) -> _Typed:
@@ -578,7 +587,7 @@ class _Compiler:
 
         def run(s: pl.Series) -> pl.Series:
             x = _as_nan_array(s, raw)
-            return pl.Series(s.name, fn(x, starts, *params)).fill_nan(None)
+            return pl.Series(s.name, fn(x, starts, *params))
 
         return e.cast(pl.Float64).map_batches(run, return_dtype=pl.Float64)
 
@@ -588,7 +597,7 @@ class _Compiler:
         def run(series: Sequence[pl.Series]) -> pl.Series:
             x = _as_nan_array(series[0], False)
             y = _as_nan_array(series[1], False)
-            return pl.Series("v", fn(x, y, starts, *params)).fill_nan(None)
+            return pl.Series("v", fn(x, y, starts, *params))
 
         return pl.map_batches([a.cast(pl.Float64), b.cast(pl.Float64)], run, return_dtype=pl.Float64)
 
@@ -597,20 +606,20 @@ class _Compiler:
 
     def op_Ref(self, node: Call, args: list[_Typed], params: list) -> _Typed:
         (n,) = params
-        e = self.as_f64(args[0], node.args[0]) if args[0].field else self.series(args, node)
+        e = self.kernel_input(args[0], node.args[0]) if args[0].field else self.series(args, node)
         kind: Kind = args[0].kind if args[0].kind in ("f32", "f64", "bool") else "f64"
         a = args[0]
         out = self.kernel(e, K.shift, int(n), raw=True)
         if kind == "f32":
             out = out.cast(pl.Float32)  # exact: the values came from float32
-        return _Typed(out, kind if kind != "bool" else "f64", inf=a.inf)
+        return _Typed(out, kind if kind != "bool" else "f64", nan=True, inf=a.inf)
 
     def op_Delta(self, node: Call, args: list[_Typed], params: list) -> _Typed:
         (n,) = params
         k: Kind = "f32" if args[0].kind == "f32" else "f64"
         e = self.series(args, node).cast(pl.Float32 if k == "f32" else pl.Float64)
         prev = self.kernel(e, K.shift, int(n), raw=True).cast(pl.Float32 if k == "f32" else pl.Float64)
-        return _Typed(e - prev, k, nan=args[0].nan or args[0].inf, inf=args[0].inf)
+        return _Typed(e - prev, k, nan=True, inf=args[0].inf)
 
     def op_Mean(self, node: Call, args: list[_Typed], params: list) -> _Typed:
         n = int(params[0])
@@ -630,8 +639,8 @@ class _Compiler:
 
     def kern(self, node: Call, args: list[_Typed], fn: Callable[..., np.ndarray], *params: object,
              raw: bool = False) -> _Typed:
-        out = self.kernel(self.as_f64(args[0], node.args[0]), fn, *params, raw=raw)
-        return _Typed(out, "f64", inf=raw and args[0].inf)
+        out = self.kernel(self.kernel_input(args[0], node.args[0]), fn, *params, raw=raw)
+        return _Typed(out, "f64", nan=True, inf=raw and args[0].inf)
 
     def op_Count(self, node: Call, args: list[_Typed], params: list) -> _Typed:
         return self.kern(node, args, K.rolling_count, int(params[0]), raw=True)  # pandas counts inf
@@ -679,12 +688,12 @@ class _Compiler:
             stage = self.stage_of(node.args[0]) + 1
             op = key.split("|", 1)[0]
             udf = _batch_udf(fn, self.ctx.starts, params, np.array(values, dtype=_BATCH_DTYPE[op]), _BATCH_TAIL[op])
-            expr = self.as_f64(args[0], node.args[0]).map_batches(udf, return_dtype=_batch_dtype(len(values)))
+            expr = self.kernel_input(args[0], node.args[0]).map_batches(udf, return_dtype=_batch_dtype(len(values)))
             self.ctx.temps[name] = (expr.alias(name), stage)
             hit = (name, stage)
             self.ctx.memo[f"__batch|{key}"] = hit
         name, stage = hit
-        return _Typed(pl.col(name).struct.field(f"v{values.index(value)}"), "f64", stage=stage)
+        return _Typed(pl.col(name).struct.field(f"v{values.index(value)}"), "f64", nan=True, stage=stage)
 
     def op_Med(self, node: Call, args: list[_Typed], params: list) -> _Typed:
         return self.kern(node, args, K.rolling_sorted_quantile, int(params[0]), 0.5, True)
@@ -713,35 +722,35 @@ class _Compiler:
 
     def op_Rsquare(self, node: Call, args: list[_Typed], params: list) -> _Typed:
         n = int(params[0])
-        e = self.as_f64(args[0], node.args[0])
+        e = self.kernel_input(args[0], node.args[0])
         out = self.kernel(e, K.rolling_rsquare, n, raw=True)
         if n > 0:
             out = pl.when(self.near_constant(node.args[0], n)).then(None).otherwise(out)
-        return _Typed(out, "f64")
+        return _Typed(out, "f64", nan=True)
 
     def op_EMA(self, node: Call, args: list[_Typed], params: list) -> _Typed:
         n = float(params[0])
-        e = self.as_f64(args[0], node.args[0])
+        e = self.kernel_input(args[0], node.args[0])
         if n == 0:
-            return _Typed(self.kernel(e, K.expanding_ema), "f64")
+            return _Typed(self.kernel(e, K.expanding_ema), "f64", nan=True)
         alpha = n if 0 < n < 1 else 2.0 / (n + 1.0)
-        return _Typed(self.kernel(e, K.ewm_mean, alpha), "f64")
+        return _Typed(self.kernel(e, K.ewm_mean, alpha), "f64", nan=True)
 
     def op_Corr(self, node: Call, args: list[_Typed], params: list) -> _Typed:
         n = int(params[0])
-        a = self.as_f64(args[0], node.args[0])
-        b = self.as_f64(args[1], node.args[1])
+        a = self.kernel_input(args[0], node.args[0])
+        b = self.kernel_input(args[1], node.args[1])
         out = self.kernel2(a, b, K.rolling_corr, self.win(n) if n == 0 else n)
         if n > 0:
             flat = self.near_constant(node.args[0], n) | self.near_constant(node.args[1], n)
             out = pl.when(flat).then(None).otherwise(out)
-        return _Typed(out, "f64")
+        return _Typed(out, "f64", nan=True)
 
     def op_Cov(self, node: Call, args: list[_Typed], params: list) -> _Typed:
         n = int(params[0])
-        a = self.as_f64(args[0], node.args[0])
-        b = self.as_f64(args[1], node.args[1])
-        return _Typed(self.kernel2(a, b, K.rolling_cov, n), "f64")
+        a = self.kernel_input(args[0], node.args[0])
+        b = self.kernel_input(args[1], node.args[1])
+        return _Typed(self.kernel2(a, b, K.rolling_cov, n), "f64", nan=True)
 
     # -- cross-sectional -------------------------------------------------------------------
     def real(self, node: Call, args: list[_Typed]) -> pl.Expr:
@@ -785,7 +794,7 @@ def _batch_udf(fn: Callable[..., np.ndarray], starts: np.ndarray, head: tuple[ob
                values: np.ndarray, tail: tuple[object, ...]) -> Callable[[pl.Series], pl.Series]:
     def run(s: pl.Series) -> pl.Series:
         out = fn(_as_nan_array(s, False), starts, *head, values, *tail)
-        fields = [pl.Series(f"v{i}", out[i]).fill_nan(None) for i in range(len(values))]
+        fields = [pl.Series(f"v{i}", out[i]) for i in range(len(values))]
         return pl.DataFrame(fields).to_struct(s.name)
 
     return run
