@@ -389,18 +389,19 @@ class DropnaLabel(Processor):
         return keep_rows(frame, keep.to_numpy())
 
 
-#: :func:`keep_rows` shares memory when the kept rows come in runs at least this long on average
+#: :func:`keep_rows` shares memory when every run of kept rows is at least this long
 MIN_SHARED_RUN = 64
 
 
-def keep_rows(frame: pl.DataFrame, keep: np.ndarray) -> pl.DataFrame:
+def keep_rows(frame: pl.DataFrame, keep: np.ndarray, *, min_run: int = MIN_SHARED_RUN) -> pl.DataFrame:
     """``frame.filter(keep)``, sharing the kept rows' memory with ``frame`` where that pays.
 
     A learning frame is sorted by ``(asset, date)``, so the rows a processor drops (missing labels:
     the last days of each asset) leave long runs of kept rows. Each run is a zero-copy slice of
     ``frame`` and the result is their concatenation (one chunk per run, not rechunked): the same
-    rows, values and order as ``frame.filter(keep)`` without a copy of every column. Runs shorter than
-    :data:`MIN_SHARED_RUN` rows on average fall back to a compact copy.
+    rows, values and order as ``frame.filter(keep)`` without a copy of every column. When a run is
+    shorter than ``min_run`` rows it is a compact copy, as before (short chunks would be slow, and
+    polars computes some float kernels differently on a chunk of one row).
 
     Parameters
     ----------
@@ -408,6 +409,8 @@ def keep_rows(frame: pl.DataFrame, keep: np.ndarray) -> pl.DataFrame:
         Any frame, shape ``(n, k)``.
     keep:
         bool, shape ``(n,)``.
+    min_run:
+        Share memory only when every run of kept rows is at least this long.
 
     Returns
     -------
@@ -417,9 +420,9 @@ def keep_rows(frame: pl.DataFrame, keep: np.ndarray) -> pl.DataFrame:
     keep = np.asarray(keep, dtype=bool)
     if keep.all():
         return frame
-    edges = np.diff(np.concatenate(([0], keep.view(np.int8), [0])))
+    edges = np.diff(np.concatenate(([0], keep.astype(np.int8), [0])))
     starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
-    if starts.size == 0 or starts.size * MIN_SHARED_RUN > int(keep.sum()):
+    if starts.size == 0 or int((ends - starts).min()) < max(min_run, 2):
         return frame.filter(pl.Series(keep))
     return pl.concat(
         [frame.slice(int(a), int(b - a)) for a, b in zip(starts, ends, strict=True)],

@@ -8,7 +8,17 @@ import pytest
 from models_helpers import segments_for
 
 from rdq.errors import ConfigError
-from rdq.models import CSRankNorm, DropnaLabel, Fillna, LGBMModel, Model, RobustZScoreNorm, build_dataset
+from rdq.models import (
+    CSRankNorm,
+    CSZScoreNorm,
+    DropnaLabel,
+    Fillna,
+    LGBMModel,
+    Model,
+    Processor,
+    RobustZScoreNorm,
+    build_dataset,
+)
 from rdq.models._synthetic import synthetic_learning_set
 
 
@@ -75,3 +85,44 @@ def test_lgbm_early_stopping_and_errors(dataset) -> None:  # type: ignore[no-unt
         LGBMModel().predict(ds)
     with pytest.raises(ConfigError, match="loss"):
         LGBMModel(loss="mae").fit(ds)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("learn", [[DropnaLabel(), CSZScoreNorm(fields_group="label")], []], ids=["dropna", "nan-labels"])
+def test_lgbm_fit_equals_training_on_the_straightforward_arrays(learn: list[Processor]) -> None:
+    """``fit`` hands LightGBM column-major matrices filled column by column, bins train before valid
+    and drops unlabelled rows before the copy: the same trees and predictions as ``lightgbm.train`` on
+    row-major copies of the segments with the unlabelled rows dropped afterwards."""
+    import lightgbm as lgb
+
+    factors, label = synthetic_learning_set(n_assets=50, n_days=120, n_features=8, n_signal=3, noise=1.0, seed=11)
+    feats = [c for c in factors.columns if c not in ("date", "asset")]
+    ds = build_dataset(
+        factors.with_columns(pl.col(feats).cast(pl.Float32)),
+        label.with_columns(pl.when(pl.col("label") > 1.5).then(None).otherwise(pl.col("label")).alias("label")),
+        segments=segments_for(120),
+        learn_processors=learn,
+    )
+    model = LGBMModel(num_threads=1, num_boost_round=40, learning_rate=0.1, early_stopping_rounds=5, seed=3)
+    scores = model.fit(ds).predict(ds, "test")
+
+    def rows(segment: str, data: str) -> tuple[np.ndarray, np.ndarray]:
+        frame = (ds.learn if data == "learn" else ds.infer).filter(ds.segments.mask(segment)).rechunk()  # type: ignore[arg-type]
+        x = frame.select(pl.col(feats).cast(pl.Float32)).to_numpy(order="c")
+        y = frame.get_column("label").cast(pl.Float32).to_numpy()
+        keep = ~np.isnan(y)
+        return (x[keep], y[keep]) if data == "learn" else (x, y)
+
+    params = model.lgb_params()
+    (xt, yt), (xv, yv) = rows("train", "learn"), rows("valid", "learn")
+    if not learn:
+        assert np.isnan(ds.learn.get_column("label").cast(pl.Float32).to_numpy()).any()  # the path is exercised
+    dtrain = lgb.Dataset(xt, label=yt, feature_name=feats, params=params)
+    dvalid = lgb.Dataset(xv, label=yv, reference=dtrain, params=params)
+    booster = lgb.train(
+        params, dtrain, num_boost_round=40, valid_sets=[dtrain, dvalid], valid_names=["train", "valid"],
+        callbacks=[lgb.early_stopping(5, verbose=False)],
+    )
+    assert model.booster_.model_to_string() == booster.model_to_string()
+    x_test, _ = rows("test", "infer")
+    expected = booster.predict(x_test, num_iteration=booster.best_iteration)
+    np.testing.assert_array_equal(scores.get_column("score").to_numpy(), expected)
