@@ -7,6 +7,11 @@ Runs the demo scenario (``backtests/demo.yaml``: synthetic market -> Alpha158 ->
 benchmark settings -> top-50 dropout-5 backtest -> tear sheet -> store) in a fresh child process, from
 scratch (no cached stages), and prints the child's wall time per stage and its peak resident memory
 (``ru_maxrss``). Target of the models/backtest issue: under 4 GiB for 500 assets x 2,500 days.
+
+Measured on the 2-core dev machine, 500 x 2,500: 2.47-2.49 GiB over three runs (4.0-4.5 GiB before
+the learning dataset shared the FactorFrame's memory and LightGBM got column-major matrices filled
+column by column), same IR with cost 4.949 and Rank IC 0.0745. The peak is now LightGBM binning the
+train segment (~0.5 GiB above its float32 matrix) and the factor stage (~2.4 GiB), about level.
 """
 
 from __future__ import annotations
