@@ -184,9 +184,13 @@ def _fill_nan(s: pl.Series) -> pl.Series:
 
 
 def _denan(e: pl.Expr, kind: Kind) -> pl.Expr:
-    """NaN -> null with a single reference to ``e`` (a UDF, unlike ``Expr.fill_nan``)."""
+    """NaN -> null with a single reference to ``e`` (a UDF, unlike ``Expr.fill_nan``).
+
+    Not ``is_elementwise``: polars would then call it once per morsel (~100k rows), each call
+    taking the GIL, which serialises the threads of ``compute`` (4,000 calls for Alpha158 on 2.5M
+    rows instead of 160, and ~15% of the wall time)."""
     dtype = pl.Float32 if kind == "f32" else pl.Float64
-    return e.map_batches(_fill_nan, is_elementwise=True, return_dtype=dtype)
+    return e.map_batches(_fill_nan, return_dtype=dtype)
 
 
 def _scalar_flags(t: _Typed) -> tuple[bool, bool]:
@@ -543,7 +547,7 @@ class _Compiler:
         if self.ctx.precision == "qlib" and args[0].kind == "f32":
             # numpy's float32 log is not always correctly rounded; use it to round like qlib
             return self.unary(
-                node, args, lambda e: e.map_batches(_np_f32(np.log), is_elementwise=True), np.log, None, "log"
+                node, args, lambda e: e.map_batches(_np_f32(np.log)), np.log, None, "log"
             )
         return self.unary(node, args, lambda e: e.log(), np.log, None, "log")
 
