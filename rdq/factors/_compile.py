@@ -177,6 +177,8 @@ class _Typed:
     stage: int = 0
     #: the panel field this expression is, when it is a bare ``$field``
     field: str | None = None
+    #: the expression runs a rolling kernel itself (not only reads temporary columns)
+    heavy: bool = False
 
 
 def _fill_nan(s: pl.Series) -> pl.Series:
@@ -294,9 +296,17 @@ class _Compiler:
         if isinstance(hit, _Typed):
             return hit
         out = self.call(node)
-        stage = max([out.stage, *(self.stage_of(a) for a in node.args)])
-        out = _Typed(out.expr, out.kind, out.value, out.nan, out.inf, stage)
-        if key in self.ctx.shared and out.expr is not None:
+        arg_stage = max([0, *(self.stage_of(a) for a in node.args)])
+        # a batched operator reads its batch's column (a later stage than its argument)
+        own_kernel = "N" in OPERATORS[node.op][0] or node.op in ("Ref", "EMA")
+        heavy = (own_kernel and out.stage <= arg_stage) or any(self.heavy_of(a) for a in node.args)
+        stage = max(out.stage, arg_stage)
+        out = _Typed(out.expr, out.kind, out.value, out.nan, out.inf, stage, heavy=heavy)
+        # a shared sub-expression is computed once into a temporary column when it runs a kernel
+        # (polars cannot share those) or is large; cheap arithmetic and struct-field reads are
+        # repeated inline: an extra column stage costs a synchronisation of the threads,
+        # recomputing ``x + 1e-12`` a millisecond
+        if key in self.ctx.shared and out.expr is not None and (heavy or len(key) > 200):
             name = f"__rdq_t{len(self.ctx.temps)}"
             self.ctx.temps[name] = (out.expr.alias(name), stage + 1)
             out = _Typed(pl.col(name), out.kind, out.value, out.nan, out.inf, stage + 1)
@@ -306,6 +316,10 @@ class _Compiler:
     def stage_of(self, node: Node) -> int:
         hit = self.ctx.memo.get(str(node)) if isinstance(node, Call) else None
         return hit.stage if isinstance(hit, _Typed) else 0
+
+    def heavy_of(self, node: Node) -> bool:
+        hit = self.ctx.memo.get(str(node)) if isinstance(node, Call) else None
+        return hit.heavy if isinstance(hit, _Typed) else False
 
     # -- coercions -------------------------------------------------------------------------
     def expr_of(self, t: _Typed, node: Node, like: Kind = "f64") -> pl.Expr:
