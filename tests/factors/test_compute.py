@@ -242,3 +242,25 @@ def test_alpha158_families_are_batched() -> None:
     assert groups["Std|Log(Add($volume,1))"] == windows
     assert groups["Quantile|$close|20"] == (0.2, 0.8)
     assert sum(len(v) for k, v in groups.items() if k.startswith(("Sum|", "Mean|"))) == 55
+
+
+def test_only_kernel_work_becomes_a_temporary_column() -> None:
+    # shared kernels (Ref, the Sum batch) are computed once into columns, stage by stage; shared
+    # cheap arithmetic ($close - Ref(...), $close + 1) and the batch's field reads stay inline
+    from rdq.factors._compile import CompileContext, batch_groups, compile_expr
+    from rdq.factors._compute import _count_calls, parse_named
+
+    lib = {"a": "Sum($close-Ref($close,1), 5)/($close+1)", "b": "Sum($close-Ref($close,1), 10)/($close+1)"}
+    nodes = parse_named(lib)
+    counts: dict[str, int] = {}
+    for node in nodes.values():
+        _count_calls(node, counts)
+    ctx = CompileContext(
+        fields=frozenset({"close"}),
+        starts=np.array([0, 10]),
+        shared=frozenset(k for k, c in counts.items() if c > 1),
+        batches=batch_groups(list(nodes.values())),
+    )
+    for name, node in nodes.items():
+        compile_expr(node, ctx, text=lib[name])
+    assert sorted(stage for _, stage in ctx.temps.values()) == [1, 2]
