@@ -15,14 +15,26 @@ two outputs (over values both report; the count of differing missing positions t
 Measured 2026-11-24 on the 2-core box, quiet (qlib with its default joblib kernels, rdq warm numba
 cache, best of 3)::
 
-    sp500        505 assets x 1225 days (619,040 rows):   qlib 46.31 s  rdq 1.51 s  ratio 30.7x  max rel diff 5.75e-07
-    synthetic   1000 assets x 2500 days (2,500,000 rows): qlib 96.85 s  rdq 5.49 s  ratio 17.6x  max rel diff 5.53e-06
+    sp500        505 assets x 1225 days (619,040 rows):   qlib 48.94 s   rdq 1.23 s  ratio 39.9x  max rel diff 5.75e-07
+    synthetic   1000 assets x 2500 days (2,500,000 rows): qlib 101.08 s  rdq 4.08 s  ratio 24.7x  max rel diff 5.53e-06
 
-(no NaN-position mismatches in either; the 20x target is met on the S&P file, not yet on the 2.5M-row
-panel). Timings vary by 30-50% run to run with the machine's load. Before the kernel work of the same
-day (O(1) Max/Min/Corr/Cov, fused quantiles, cheaper kernel inputs) the quiet-box figures were 25.7x and
-13.5x. With every rolling kernel replaced by a no-op one compute still takes most of its time: what is
-left is polars element-wise work and float32/float64 conversions.
+(no NaN-position mismatches in either). Timings vary by 30-50% run to run with the machine's load;
+the same day, before the work listed below, the same run gave 33.5x / 20.0x (rdq 1.54 s / 5.34 s),
+and in the morning 30.7x / 17.6x. What took rdq's synthetic time from 5.3 s to 4.1 s:
+
+* the NaN->null UDF was ``is_elementwise``: polars' streaming engine then called it once per
+  ~100k-row morsel, 4,000 GIL-bound calls that serialised the two threads (-15%);
+* Sum/Mean/Std/Var of one input over several windows (Alpha158's 5/10/20/30/60 families) run as
+  one multi-window kernel pass, bit-identical to the single-window kernels (55 Sum/Mean and 30 Std
+  passes -> 11 and 6);
+* only shared sub-expressions that run a kernel become temporary columns (5 column stages -> 2,
+  i.e. fewer points where one thread waits for the other);
+* kernel results keep NaN until an operator tells NaN from null; each field is rounded to
+  float32 once (qlib precision) instead of at every use.
+
+About 40% of rdq's CPU time on this VM is the kernel zeroing fresh pages (each 20 MB column
+touched for the first time costs ~8 ms of system time here); allocator tuning (glibc ``mallopt``,
+jemalloc ``_RJEM_MALLOC_CONF``, transparent huge pages) changed it by under 5% and was not kept.
 
 Usage::
 

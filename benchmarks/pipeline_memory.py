@@ -12,6 +12,8 @@ Measured on the 2-core dev machine, 500 x 2,500: 2.47-2.49 GiB over three runs (
 the learning dataset shared the FactorFrame's memory and LightGBM got column-major matrices filled
 column by column), same IR with cost 4.949 and Rank IC 0.0745. The peak is now LightGBM binning the
 train segment (~0.5 GiB above its float32 matrix) and the factor stage (~2.4 GiB), about level.
+After the factor engine's changes of the same evening (multi-window kernels, fewer temporary
+columns, each dropped after its last use): 2.29 GiB, 37.6 s (factors 4.5 s, model 25.0 s), same IR/IC.
 """
 
 from __future__ import annotations
