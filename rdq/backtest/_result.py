@@ -14,7 +14,7 @@ import polars as pl
 from rdq.backtest._market import Market
 from rdq.backtest._metrics import BacktestMetrics, summarize
 
-__all__ = ["BacktestResult", "benchmark_returns", "RECORD_COLUMNS"]
+__all__ = ["BacktestResult", "benchmark_returns", "records_frame", "RECORD_COLUMNS"]
 
 #: the columns of the CLI's records file (a stable contract)
 RECORD_COLUMNS: tuple[str, ...] = ("date", "account", "return", "cost", "turnover", "bench")
@@ -38,6 +38,29 @@ def benchmark_returns(market: Market, asset: int | None) -> np.ndarray:
         r = c[1:] / c[:-1] - 1
     out[1:] = np.where(np.isfinite(r), r, 0.0)
     return out
+
+
+def records_frame(market: Market, window: slice, out: np.ndarray, bench_asset: int | None) -> pl.DataFrame:
+    """The daily records of the days ``market.dates[window]`` from the engines' records array.
+
+    ``out`` has shape ``(n_days, 8)`` as :func:`rdq.backtest._kernels.write_record` fills it
+    (account, return, cost, turnover, cash, stock value, names held, trades); ``bench`` is
+    :func:`benchmark_returns` of ``bench_asset``.
+    """
+    return pl.DataFrame(
+        {
+            "date": market.dates[window],
+            "account": out[:, 0],
+            "return": out[:, 1],
+            "cost": out[:, 2],
+            "turnover": out[:, 3],
+            "bench": benchmark_returns(market, bench_asset)[window],
+            "cash": out[:, 4],
+            "value": out[:, 5],
+            "n_held": out[:, 6].astype(np.int64),
+            "n_trades": out[:, 7].astype(np.int64),
+        }
+    ).with_columns(pl.col("date").cast(pl.Date))
 
 
 @dataclass(frozen=True)

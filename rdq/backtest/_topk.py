@@ -38,7 +38,7 @@ import polars as pl
 from rdq.backtest._exchange import Exchange
 from rdq.backtest._kernels import buy_amount_by_cash, cost_ratio, isclose, round_by_unit, write_record
 from rdq.backtest._market import Market, align_scores
-from rdq.backtest._result import BacktestResult, benchmark_returns
+from rdq.backtest._result import BacktestResult, records_frame
 from rdq.errors import ConfigError, DataError
 
 __all__ = ["TopkDropout", "backtest_topk"]
@@ -499,21 +499,7 @@ def backtest_topk(
         float(account),
         out,
     )
-    bench = benchmark_returns(market, bench_idx)[window]
-    records = pl.DataFrame(
-        {
-            "date": market.dates[window],
-            "account": out[:, 0],
-            "return": out[:, 1],
-            "cost": out[:, 2],
-            "turnover": out[:, 3],
-            "bench": bench,
-            "cash": out[:, 4],
-            "value": out[:, 5],
-            "n_held": out[:, 6].astype(np.int64),
-            "n_trades": out[:, 7].astype(np.int64),
-        }
-    ).with_columns(pl.col("date").cast(pl.Date))
+    records = records_frame(market, window, out, bench_idx)
     return BacktestResult(
         records=records,
         init_cash=float(account),

@@ -624,7 +624,7 @@ class _Compiler:
 
     def op_Ref(self, node: Call, args: list[_Typed], params: list) -> _Typed:
         (n,) = params
-        e = self.kernel_input(args[0], node.args[0]) if args[0].field else self.series(args, node)
+        e = self.kernel_input(args[0], node.args[0])
         kind: Kind = args[0].kind if args[0].kind in ("f32", "f64", "bool") else "f64"
         a = args[0]
         out = self.kernel(e, K.shift, int(n), raw=True)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -324,9 +324,11 @@ def compute(
         work = work.hstack(_parallel_select(work, batch).get_columns())
 
     with _progress(progress, len(todo)) as advance:
-        for done, chunk in enumerate(_chunks(todo, chunk_size)):
+        size = max(1, chunk_size)
+        for start in range(0, len(todo), size):
+            chunk = todo[start : start + size]
             # drop the temporaries no factor still to come reads (frees their memory early)
-            left = _needed_temps(ctx.temps, [compiled[n] for n in todo[done * max(1, chunk_size) :]])
+            left = _needed_temps(ctx.temps, [compiled[n] for n in todo[start:]])
             work = work.drop([c for c in work.columns if c in ctx.temps and c not in left])
             out = _evaluate(work, [compiled[n].cast(dtype) for n in chunk])
             for name in chunk:
@@ -336,12 +338,6 @@ def compute(
             if advance is not None:
                 advance(len(chunk))  # type: ignore[operator]
     return key_cols.with_columns([results[n].alias(n) for n in names])
-
-
-def _chunks(items: Sequence[str], size: int) -> Iterator[list[str]]:
-    size = max(1, size)
-    for i in range(0, len(items), size):
-        yield list(items[i : i + size])
 
 
 def _needed_temps(temps: dict[str, tuple[pl.Expr, int]], exprs: list[pl.Expr]) -> set[str]:

@@ -197,6 +197,23 @@ def rolling_stds(values: np.ndarray, starts: np.ndarray, windows: np.ndarray, dd
     return out
 
 
+@nb.njit(inline="always")
+def _central_sums(values: np.ndarray, lo: int, hi: int, m: float) -> tuple[float, float, float]:
+    """Sums of ``d**2``, ``d**3``, ``d**4`` (``d = v - m``) over the non-NaN values of ``values[lo:hi]``."""
+    s2 = 0.0
+    s3 = 0.0
+    s4 = 0.0
+    for j in range(lo, hi):
+        v = values[j]
+        if not math.isnan(v):
+            d = v - m
+            d2 = d * d
+            s2 += d2
+            s3 += d2 * d
+            s4 += d2 * d2
+    return s2, s3, s4
+
+
 @nb.njit(**_JIT)
 def rolling_skew(values: np.ndarray, starts: np.ndarray, window: int) -> np.ndarray:
     """Rolling bias-corrected skewness (pandas ``rolling.skew``): NaN below 3 observations."""
@@ -211,14 +228,7 @@ def rolling_skew(values: np.ndarray, starts: np.ndarray, window: int) -> np.ndar
                 out[i] = np.nan
                 continue
             m = tot / cnt
-            m2 = 0.0
-            m3 = 0.0
-            for j in range(lo, i + 1):
-                v = values[j]
-                if not math.isnan(v):
-                    d = v - m
-                    m2 += d * d
-                    m3 += d * d * d
+            m2, m3, _ = _central_sums(values, lo, i + 1, m)
             m2 /= cnt
             m3 /= cnt
             if m2 <= 1e-14 * max(1.0, m * m):
@@ -242,14 +252,7 @@ def rolling_kurt(values: np.ndarray, starts: np.ndarray, window: int) -> np.ndar
                 out[i] = np.nan
                 continue
             m = tot / cnt
-            s2 = 0.0
-            s4 = 0.0
-            for j in range(lo, i + 1):
-                v = values[j]
-                if not math.isnan(v):
-                    d = (v - m) * (v - m)
-                    s2 += d
-                    s4 += d * d
+            s2, _, s4 = _central_sums(values, lo, i + 1, m)
             if s2 / cnt <= 1e-14 * max(1.0, m * m):
                 out[i] = np.nan
                 continue
