@@ -1,6 +1,7 @@
 """The ``rdq`` command line.
 
-Each area owns its commands in a ``_cli.py`` module next to its code and registers them here;
+Each area's commands live in a module of :mod:`rdq.commands` (the top layer: it may import every
+package, no package imports it) and register themselves here;
 this file only assembles the app and turns :class:`rdq.errors.RdqError` into a clean message
 and a non-zero exit code.
 """
@@ -28,11 +29,11 @@ app = typer.Typer(
 
 #: modules that define ``register(app: typer.Typer) -> None``
 _COMMAND_MODULES = (
-    "rdq.data._cli",
-    "rdq.factors._cli",
+    "rdq.commands.data",
+    "rdq.commands.factors",
     "rdq.demo",
-    "rdq.backtest._cli",
-    "rdq.qlang._cli",
+    "rdq.commands.backtest",
+    "rdq.commands.qlang",
 )
 
 for _name in _COMMAND_MODULES:

@@ -13,7 +13,6 @@ Stage outputs are cached in the run folder, so a killed run resumes where it sto
 from __future__ import annotations
 
 from rdq.pipeline._cache import StageCache
-from rdq.pipeline._cli import register_config_command, run_scenario_cli
 from rdq.pipeline._config import (
     EQUAL_WEIGHT,
     CostSection,
@@ -50,9 +49,7 @@ __all__ = [
     "SyntheticSpec",
     "load_scenario",
     "parse_scenario",
-    "register_config_command",
     "run_dir_for",
     "run_scenario",
-    "run_scenario_cli",
     "section_hash",
 ]

@@ -13,7 +13,6 @@ Quick start::
 
 from __future__ import annotations
 
-from rdq.qlang.bench._cli import register_bench
 from rdq.qlang.bench._executor import (
     DEFAULT_MEMORY_MB,
     DEFAULT_TIMEOUT_S,
@@ -84,7 +83,6 @@ __all__ = [
     "q_call",
     "q_script",
     "record_in_store",
-    "register_bench",
     "save_problems",
     "score",
     "score_references",

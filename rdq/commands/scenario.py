@@ -1,6 +1,6 @@
 """CLI glue: ``rdq backtest --config backtests/NAME.yaml`` calls :func:`run_scenario_cli`.
 
-The ``backtest`` command belongs to :mod:`rdq.backtest._cli`; this module only offers the function
+The ``backtest`` command belongs to :mod:`rdq.commands.backtest`; this module only offers the function
 it delegates to (and :func:`register_config_command` for a stand-alone ``scenario`` command).
 """
 

@@ -102,7 +102,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Backtest top-k dropout on given scores, with qlib's exact semantics; write daily records."""
         if config is not None:
-            from rdq.pipeline._cli import run_scenario_cli
+            from rdq.commands.scenario import run_scenario_cli
 
             raise typer.Exit(run_scenario_cli(config, workspace, as_json, fresh=fresh))
         missing = [name for name, v in (("--data", data), ("--scores", scores), ("--out", out)) if v is None]

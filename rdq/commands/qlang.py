@@ -51,8 +51,6 @@ def register(app: typer.Typer) -> None:
             if text:
                 typer.echo(text)
 
-    try:
-        from rdq.qlang.bench import register_bench  # type: ignore[attr-defined]
-    except ImportError:
-        return
+    from rdq.commands.qbench import register_bench
+
     register_bench(app)
