@@ -179,6 +179,9 @@ class _Typed:
     field: str | None = None
     #: the expression runs a rolling kernel itself (not only reads temporary columns)
     heavy: bool = False
+    #: set by a builder whose arguments' kernels run inside a temporary column it reads (a batch,
+    #: the input of a cross-sectional operator): the node itself runs no kernel
+    absorbed: bool = False
 
 
 def _fill_nan(s: pl.Series) -> pl.Series:
@@ -246,6 +249,24 @@ def _as_nan_array(s: pl.Series, raw: bool) -> np.ndarray:
     return x
 
 
+def _check_rows(x: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """``x`` if it has one value per row of the working frame the kernel's ``starts`` index.
+
+    A kernel trusts ``starts`` (it does not check bounds, for speed): given any other column (a
+    kernel evaluated per group, e.g. under ``.over``) it would read and write outside its
+    buffers. The compiler never builds such an expression; this turns a mistake into an error
+    instead of a corrupted heap.
+    """
+    if x.shape[0] != starts[-1]:
+        raise ExpressionError(
+            f"internal error: a time-series kernel was given {x.shape[0]} rows instead of the working "
+            f"frame's {int(starts[-1])} (evaluated inside a group or window); nothing was computed",
+            expr="",
+            hint=" (please report the expression at the rdq issue tracker)",
+        )
+    return x
+
+
 def _lit(value: float, kind: Kind) -> pl.Expr:
     return pl.lit(value, dtype=pl.Float32 if kind == "f32" else pl.Float64)
 
@@ -297,9 +318,9 @@ class _Compiler:
             return hit
         out = self.call(node)
         arg_stage = max([0, *(self.stage_of(a) for a in node.args)])
-        # a batched operator reads its batch's column (a later stage than its argument)
+        # a batched operator reads its batch's column instead of running a kernel
         own_kernel = "N" in OPERATORS[node.op][0] or node.op in ("Ref", "EMA")
-        heavy = (own_kernel and out.stage <= arg_stage) or any(self.heavy_of(a) for a in node.args)
+        heavy = not out.absorbed and (own_kernel or any(self.heavy_of(a) for a in node.args))
         stage = max(out.stage, arg_stage)
         out = _Typed(out.expr, out.kind, out.value, out.nan, out.inf, stage, heavy=heavy)
         # a shared sub-expression is computed once into a temporary column when it runs a kernel
@@ -589,10 +610,11 @@ class _Compiler:
     def op_Mask(self, node: Call, args: list[_Typed], params: list) -> _Typed:
         (a,) = args
         (instrument,) = params
-        e = self.expr_of(a, node.args[0])
+        e, stage = self.window_input(a, node.args[0], self.expr_of(a, node.args[0]))
         pick = pl.col("asset").str.to_uppercase() == str(instrument).upper()
         out = e.filter(pick & pl.col(REAL)).first().over("date")
-        return _Typed(out, a.kind if a.kind != "scalar" else "f64", nan=a.nan, inf=a.inf)
+        kind: Kind = a.kind if a.kind != "scalar" else "f64"
+        return _Typed(out, kind, nan=a.nan, inf=a.inf, stage=stage, absorbed=a.heavy)
 
     # -- rolling ---------------------------------------------------------------------------
     def win(self, n: float) -> int:
@@ -604,7 +626,7 @@ class _Compiler:
         starts = self.ctx.starts
 
         def run(s: pl.Series) -> pl.Series:
-            x = _as_nan_array(s, raw)
+            x = _check_rows(_as_nan_array(s, raw), starts)
             return pl.Series(s.name, fn(x, starts, *params))
 
         return e.cast(pl.Float64).map_batches(run, return_dtype=pl.Float64)
@@ -613,8 +635,8 @@ class _Compiler:
         starts = self.ctx.starts
 
         def run(series: Sequence[pl.Series]) -> pl.Series:
-            x = _as_nan_array(series[0], False)
-            y = _as_nan_array(series[1], False)
+            x = _check_rows(_as_nan_array(series[0], False), starts)
+            y = _check_rows(_as_nan_array(series[1], False), starts)
             return pl.Series("v", fn(x, y, starts, *params))
 
         return pl.map_batches([a.cast(pl.Float64), b.cast(pl.Float64)], run, return_dtype=pl.Float64)
@@ -711,7 +733,7 @@ class _Compiler:
             hit = (name, stage)
             self.ctx.memo[f"__batch|{key}"] = hit
         name, stage = hit
-        return _Typed(pl.col(name).struct.field(f"v{values.index(value)}"), "f64", nan=True, stage=stage)
+        return _Typed(pl.col(name).struct.field(f"v{values.index(value)}"), "f64", nan=True, stage=stage, absorbed=True)
 
     def op_Med(self, node: Call, args: list[_Typed], params: list) -> _Typed:
         return self.kern(node, args, K.rolling_sorted_quantile, int(params[0]), 0.5, True)
@@ -731,20 +753,24 @@ class _Compiler:
     def op_WMA(self, node: Call, args: list[_Typed], params: list) -> _Typed:
         return self.kern(node, args, K.rolling_wma, int(params[0]))
 
-    def near_constant(self, node: Node, n: int) -> pl.Expr:
-        # qlib: np.isclose(x.rolling(N, min_periods=1).std(), 0, atol=2e-05); compiled as the node
-        # Std(x, N) so that it is shared with an explicit Std(x, N) elsewhere
+    def near_constant(self, node: Node, n: int) -> tuple[pl.Expr, int]:
+        """qlib's ``np.isclose(x.rolling(N, min_periods=1).std(), 0, atol=2e-05)`` and the stage of
+        the columns it reads: compiled as the node ``Std(x, N)`` so that it is shared with an
+        explicit ``Std(x, N)`` elsewhere (it may then be a temporary column or a batch field, which
+        the caller's own temporary column must come after)."""
         std = self.compile(Call(node.pos, "Std", (node, Num(node.pos, float(n), True))))
         assert std.expr is not None
-        return (std.expr.abs() <= 2e-5).fill_null(False)
+        return (std.expr.abs() <= 2e-5).fill_null(False), std.stage
 
     def op_Rsquare(self, node: Call, args: list[_Typed], params: list) -> _Typed:
         n = int(params[0])
         e = self.kernel_input(args[0], node.args[0])
         out = self.kernel(e, K.rolling_rsquare, n, raw=True)
+        stage = 0
         if n > 0:
-            out = pl.when(self.near_constant(node.args[0], n)).then(None).otherwise(out)
-        return _Typed(out, "f64", nan=True)
+            flat, stage = self.near_constant(node.args[0], n)
+            out = pl.when(flat).then(None).otherwise(out)
+        return _Typed(out, "f64", nan=True, stage=stage)
 
     def op_EMA(self, node: Call, args: list[_Typed], params: list) -> _Typed:
         n = float(params[0])
@@ -759,10 +785,12 @@ class _Compiler:
         a = self.kernel_input(args[0], node.args[0])
         b = self.kernel_input(args[1], node.args[1])
         out = self.kernel2(a, b, K.rolling_corr, self.win(n) if n == 0 else n)
+        stage = 0
         if n > 0:
-            flat = self.near_constant(node.args[0], n) | self.near_constant(node.args[1], n)
-            out = pl.when(flat).then(None).otherwise(out)
-        return _Typed(out, "f64", nan=True)
+            (flat_a, stage_a), (flat_b, stage_b) = self.near_constant(node.args[0], n), self.near_constant(node.args[1], n)
+            out = pl.when(flat_a | flat_b).then(None).otherwise(out)
+            stage = max(stage_a, stage_b)
+        return _Typed(out, "f64", nan=True, stage=stage)
 
     def op_Cov(self, node: Call, args: list[_Typed], params: list) -> _Typed:
         n = int(params[0])
@@ -771,26 +799,48 @@ class _Compiler:
         return _Typed(self.kernel2(a, b, K.rolling_cov, n), "f64", nan=True)
 
     # -- cross-sectional -------------------------------------------------------------------
-    def real(self, node: Call, args: list[_Typed]) -> pl.Expr:
-        e = self.as_f64(args[0], node.args[0])
-        return pl.when(pl.col(REAL)).then(e)
+    def window_input(self, t: _Typed, node: Node, e: pl.Expr) -> tuple[pl.Expr, int]:
+        """``e`` (the compiled ``t``), ready to be read inside a per-date window, and its stage.
+
+        polars evaluates everything under ``.over("date")`` once per date, on that date's rows
+        only, while a kernel's asset boundaries (``CompileContext.starts``) index the whole
+        working frame: a kernel evaluated there would read and write far outside the few rows it
+        is given. An argument that runs a kernel is therefore computed first, on the whole
+        column, into a temporary column that the window reads.
+        """
+        if not t.heavy:
+            return e, t.stage
+        key = f"__window|{node}"
+        hit = self.ctx.memo.get(key)
+        if not isinstance(hit, tuple):
+            name = f"__rdq_t{len(self.ctx.temps)}"
+            self.ctx.temps[name] = (e.alias(name), t.stage + 1)
+            hit = (name, t.stage + 1)
+            self.ctx.memo[key] = hit
+        return pl.col(hit[0]), hit[1]
+
+    def real(self, node: Call, args: list[_Typed]) -> tuple[pl.Expr, int, bool]:
+        """The argument of a cross-sectional operator on the panel's own rows (null on inserted
+        calendar gaps), the stage it reads, and whether a kernel moved into a temporary column."""
+        e, stage = self.window_input(args[0], node.args[0], self.as_f64(args[0], node.args[0]))
+        return pl.when(pl.col(REAL)).then(e), stage, args[0].heavy
 
     def op_CSRank(self, node: Call, args: list[_Typed], _: list) -> _Typed:
-        e = self.real(node, args)
-        return _Typed(e.rank("average").over("date") / e.count().over("date"), "f64")
+        e, stage, absorbed = self.real(node, args)
+        return _Typed(e.rank("average").over("date") / e.count().over("date"), "f64", stage=stage, absorbed=absorbed)
 
     def op_CSZScore(self, node: Call, args: list[_Typed], _: list) -> _Typed:
-        e = self.real(node, args)
+        e, stage, absorbed = self.real(node, args)
         out = (e - e.mean().over("date")) / e.std(ddof=1).over("date")
-        return _Typed(_denan(out, "f64"), "f64")
+        return _Typed(_denan(out, "f64"), "f64", stage=stage, absorbed=absorbed)
 
     def op_CSDemean(self, node: Call, args: list[_Typed], _: list) -> _Typed:
-        e = self.real(node, args)
-        return _Typed(e - e.mean().over("date"), "f64")
+        e, stage, absorbed = self.real(node, args)
+        return _Typed(e - e.mean().over("date"), "f64", stage=stage, absorbed=absorbed)
 
     def op_CSNeutralize(self, node: Call, args: list[_Typed], params: list) -> _Typed:
-        e = self.real(node, args)
-        return _Typed(e - e.mean().over(["date", str(params[0])]), "f64")
+        e, stage, absorbed = self.real(node, args)
+        return _Typed(e - e.mean().over(["date", str(params[0])]), "f64", stage=stage, absorbed=absorbed)
 
 
 #: batched operator -> the kernel's arguments after the batch's values
@@ -811,7 +861,7 @@ def _batch_dtype(k: int) -> pl.Struct:
 def _batch_udf(fn: Callable[..., np.ndarray], starts: np.ndarray, head: tuple[object, ...],
                values: np.ndarray, tail: tuple[object, ...]) -> Callable[[pl.Series], pl.Series]:
     def run(s: pl.Series) -> pl.Series:
-        out = fn(_as_nan_array(s, False), starts, *head, values, *tail)
+        out = fn(_check_rows(_as_nan_array(s, False), starts), starts, *head, values, *tail)
         fields = [pl.Series(f"v{i}", out[i]) for i in range(len(values))]
         return pl.DataFrame(fields).to_struct(s.name)
 
