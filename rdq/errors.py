@@ -40,7 +40,15 @@ def did_you_mean(name: str, choices: Iterable[str], *, n: int = 1) -> str:
 
 
 class RdqError(Exception):
-    """Base class of every error rdq raises on purpose."""
+    """Base class of every error rdq raises on purpose.
+
+    ``str(error)`` may span lines (an expression with a caret under the bad position);
+    :meth:`one_line` is what the CLI prints: the same facts on one line.
+    """
+
+    def one_line(self) -> str:
+        """The message on a single line (``rdq`` prints this to stderr and exits 2)."""
+        return " ".join(part.strip() for part in str(self).splitlines() if part.strip())
 
 
 class DataError(RdqError):
@@ -72,7 +80,12 @@ class DataError(RdqError):
         self.fix = fix
         super().__init__(self._render())
 
-    def _render(self) -> str:
+    def one_line(self) -> str:
+        """``where: message; fix: ...`` on one line."""
+        text = " ".join(part.strip() for part in self._render(sep="; fix: ").splitlines() if part.strip())
+        return text
+
+    def _render(self, *, sep: str = "\n  fix: ") -> str:
         where = []
         if self.file is not None:
             where.append(f"file {self.file}")
@@ -84,7 +97,7 @@ class DataError(RdqError):
         if where:
             text = f"{', '.join(where)}: {text}"
         if self.fix:
-            text += f"\n  fix: {self.fix}"
+            text += f"{sep}{self.fix}"
         return text
 
 
@@ -106,10 +119,18 @@ class ExpressionError(RdqError):
         self.expr = expr
         self.pos = pos
         self.hint = hint
+        self.message = message
         text = message + hint
         if pos is not None:
             text += f"\n  {expr}\n  {' ' * pos}^"
         super().__init__(text)
+
+    def one_line(self) -> str:
+        """The message, the hint and where: ``... (at character N of 'EXPR')`` on one line."""
+        text = " ".join(part.strip() for part in (self.message + self.hint).splitlines() if part.strip())
+        if self.pos is not None:
+            text += f" (at character {self.pos + 1} of {self.expr!r})"
+        return text
 
 
 class ConfigError(RdqError):

@@ -14,7 +14,7 @@ from rich.table import Table
 from rdq.data._io import write_panel_file
 from rdq.errors import ConfigError, ValidationError
 
-__all__ = ["register"]
+__all__ = ["register", "ALLOW_HELP"]
 
 
 class ExportFormat(StrEnum):
@@ -24,6 +24,11 @@ class ExportFormat(StrEnum):
 
 
 _MAP_HELP = "Rename a source column: --map OLD=NEW (repeatable), e.g. --map Name=asset --map timestamp=date."
+#: help of ``--allow`` (every command that loads a panel has it)
+ALLOW_HELP = (
+    "Accept a fatal data problem as a warning (repeatable): all_null (a column without one finite value), "
+    "high_below_low, non_positive_price, negative_volume."
+)
 
 
 def _parse_map(items: list[str] | None) -> dict[str, str] | None:
@@ -47,9 +52,11 @@ def _emit_json(obj: Any) -> None:
 
 
 def _progress(console: Console, text: str) -> Any:
-    """A spinner on stderr, so ``--json`` output on stdout stays clean."""
+    """A spinner on stderr (a closing INFO line when stderr is no terminal): ``--json`` stdout stays clean."""
     del console
-    return Console(stderr=True).status(text, spinner="dots")
+    from rdq.progress import progress
+
+    return progress(text, None, logger=__name__)
 
 
 def register(app: typer.Typer) -> None:
@@ -116,18 +123,21 @@ def register(app: typer.Typer) -> None:
         query: Annotated[str | None, typer.Option("--query", help="DuckDB SQL query to read.")] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
         max_rows: Annotated[int, typer.Option("--max-rows", help="Issues shown in the table.")] = 30,
+        allow: Annotated[list[str] | None, typer.Option("--allow", help=ALLOW_HELP)] = None,
     ) -> None:
-        """Check data quality; exit 0 with a report of soft problems, non-zero on a fatal one."""
+        """Check data quality; exit 0 with a report of soft problems, 2 on a fatal one."""
         from rdq.data._loaders import read_source
         from rdq.data._validate import (
             ROW_COL,
             SRC_COL,
             ValidationReport,
+            check_allow,
             merge_reports,
             repair_panel,
             validate_panel,
         )
 
+        allowed = check_allow(allow)
         console = _console()
         with _progress(console, f"reading {path}"):
             loaded, report = read_source(path, mapping=_parse_map(map_), table=table, query=query)
@@ -146,6 +156,7 @@ def register(app: typer.Typer) -> None:
                 null_counts={},
             )
             report = merge_reports(parse, validate_panel(frame, source=loaded.source, files=loaded.files))
+        report = report.allowing(allowed)
         if as_json:
             _emit_json({**report.to_dict(), "repairs": changes})
         else:
@@ -212,13 +223,16 @@ def register(app: typer.Typer) -> None:
         map_: Annotated[list[str] | None, typer.Option("--map", help=_MAP_HELP)] = None,
         table: Annotated[str | None, typer.Option("--table", help="DuckDB table to read.")] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+        allow: Annotated[list[str] | None, typer.Option("--allow", help=ALLOW_HELP)] = None,
     ) -> None:
         """Convert a panel to a qlib binary folder, a Parquet file or a CSV file."""
         from rdq.data._loaders import load_panel
+        from rdq.data._validate import check_allow
 
+        allowed = check_allow(allow)
         console = _console()
         with _progress(console, f"reading {path}"):
-            panel = load_panel(path, mapping=_parse_map(map_), table=table, strict=True)
+            panel = load_panel(path, mapping=_parse_map(map_), table=table, strict=True, allow=allowed)
         with _progress(console, f"writing {fmt.value} to {out}"):
             if fmt == ExportFormat.QLIB:
                 from rdq.data.qlib_bin import write_qlib_dir

@@ -398,6 +398,7 @@ def load_panel(
     fields: Sequence[str] | None = None,
     strict: bool = True,
     repair: Iterable[RepairAction | str] | None = None,
+    allow: Iterable[str] = (),
 ) -> pl.DataFrame:
     """Load market data from ``path`` into the canonical panel.
 
@@ -426,6 +427,10 @@ def load_panel(
     repair:
         Repairs applied before the strict check (see :func:`rdq.data.repair_panel`): any of
         ``"duplicates"``, ``"high_low"``, ``"nan"``, ``"nonpositive"``, or ``"all"``.
+    allow:
+        Fatal kinds accepted on purpose (logged as warnings), any of
+        :data:`rdq.data._validate.ALLOWABLE_KINDS`: ``"all_null"``, ``"high_below_low"``,
+        ``"non_positive_price"``, ``"negative_volume"`` (``--allow KIND`` on the command line).
 
     Returns
     -------
@@ -458,6 +463,7 @@ def load_panel(
         frame, changes = repair_panel(frame, list(repair))
         report = merge_reports(parse_only, validate_panel(frame, source=loaded.source, files=loaded.files))
         log.info("repairs on %s: %s", loaded.source, changes)
+    report = report.allowing(allow)
     if strict:
         report.raise_if_fatal()
     if report.soft:

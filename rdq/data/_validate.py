@@ -2,10 +2,16 @@
 
 :func:`validate_panel` returns a :class:`ValidationReport`: a frozen list of :class:`Issue` (kind,
 severity, file, row, column, asset, date, message, fix).  *Fatal* issues make a panel unusable
-(missing columns, duplicate ``(date, asset)`` rows, non-positive prices, negative volume, dates or
-numbers that cannot be parsed); *soft* issues are reported and can be repaired explicitly with
-:func:`repair_panel` (unsorted input, high/low inconsistent with open/close, runs of missing values,
-suspicious one-day jumps, zero volume, missing days inside an asset's history).
+(missing columns, duplicate ``(date, asset)`` rows, non-positive prices, negative volume, a high below
+its low, a field column without one finite value, dates or numbers that cannot be parsed); *soft*
+issues are reported and can be repaired explicitly with :func:`repair_panel` (unsorted input, high/low
+inconsistent with open/close, runs of missing values, suspicious one-day jumps, zero volume, missing
+days inside an asset's history).
+
+Some fatal kinds can be accepted on purpose (:data:`ALLOWABLE_KINDS`: ``allow=[...]`` in Python,
+``--allow KIND`` on the command line): they are then reported as soft.  Price comparisons (high vs
+low, high/low vs open/close) use a relative tolerance of :data:`OHLC_RTOL` (1e-9), so that the float
+noise of split-adjusted prices (1e-16) is not reported.
 
 Rows are 1-based data rows of the source file when the frame came from :func:`rdq.data.load_panel`
 (it carries the provenance), else 1-based positions in the frame passed in.
@@ -15,7 +21,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any, Literal
 
@@ -31,10 +37,13 @@ __all__ = [
     "ValidationReport",
     "RepairAction",
     "REPAIR_ACTIONS",
+    "ALLOWABLE_KINDS",
+    "OHLC_RTOL",
     "validate_panel",
     "repair_panel",
     "coerce_panel",
     "merge_reports",
+    "check_allow",
     "ROW_COL",
     "SRC_COL",
 ]
@@ -45,6 +54,9 @@ log = logging.getLogger(__name__)
 ROW_COL = "__row__"
 SRC_COL = "__src__"
 _PROVENANCE = (ROW_COL, SRC_COL)
+
+#: relative tolerance of the OHLC consistency checks (split-adjusted prices carry 1e-16 noise)
+OHLC_RTOL = 1e-9
 
 _NA_TOKENS = ("", "na", "nan", "null", "none", "n/a", "-", "#n/a")
 _DATE_FORMATS = (
@@ -78,11 +90,12 @@ class IssueKind(StrEnum):
     DUPLICATE = "duplicate"
     NON_POSITIVE_PRICE = "non_positive_price"
     NEGATIVE_VOLUME = "negative_volume"
+    HIGH_BELOW_LOW = "high_below_low"
+    ALL_NULL = "all_null"  # a field column without one finite value (all missing, NaN or inf)
     # soft
     UNSORTED = "unsorted"
     HIGH_LOW = "high_low"
     NAN_RUN = "nan_run"
-    ALL_NULL = "all_null"
     JUMP = "jump"
     ZERO_VOLUME = "zero_volume"
     GAP = "gap"
@@ -99,27 +112,44 @@ _FATAL_KINDS = frozenset(
         IssueKind.DUPLICATE,
         IssueKind.NON_POSITIVE_PRICE,
         IssueKind.NEGATIVE_VOLUME,
+        IssueKind.HIGH_BELOW_LOW,
+        IssueKind.ALL_NULL,
     }
 )
+#: fatal kinds a user may accept on purpose (``allow=[...]``, ``--allow KIND``): reported as soft then
+ALLOWABLE_KINDS: tuple[str, ...] = ("all_null", "high_below_low", "non_positive_price", "negative_volume")
 _SCHEMA_KINDS = frozenset({IssueKind.MISSING_COLUMNS, IssueKind.BAD_DATE, IssueKind.BAD_NUMBER})
 
 RepairAction = Literal["duplicates", "high_low", "nan", "nonpositive"]
 REPAIR_ACTIONS: tuple[str, ...] = ("duplicates", "high_low", "nan", "nonpositive")
 
+_CLEAN = "rdq data validate PATH --repair {action} --out FIXED.parquet"
+_ALLOW = "accept it with --allow {kind} (allow=['{kind}'] in Python, data.allow: [{kind}] in a scenario)"
+
 _FIX = {
     IssueKind.EMPTY: "check the path, the date range and the universe selection",
-    IssueKind.MISSING_COLUMNS: "rename columns with --map OLD=NEW (mapping={'OLD': 'NEW'} in Python)",
+    IssueKind.MISSING_COLUMNS: "rename the columns in the source, or write a renamed copy with "
+    "rdq data export PATH --map OLD=NEW --out FIXED.parquet (mapping={'OLD': 'NEW'} in Python)",
     IssueKind.BAD_DATE: "use ISO dates like 2018-02-07 (or 2018-02-07 09:30:00) in that row",
     IssueKind.BAD_NUMBER: "fix or blank out the value in that row (empty cells are read as missing)",
     IssueKind.MISSING_ASSET: "fill the asset/symbol cell of that row or drop the row",
-    IssueKind.DUPLICATE: "drop duplicates keeping the last row with --repair duplicates "
-    "(repair=['duplicates'] in Python)",
-    IssueKind.NON_POSITIVE_PRICE: "fix the source, or blank such prices with --repair nonpositive",
-    IssueKind.NEGATIVE_VOLUME: "fix the volume in the source",
+    IssueKind.DUPLICATE: "write a copy without duplicates (the last row is kept) with "
+    + _CLEAN.format(action="duplicates")
+    + " (repair=['duplicates'] in Python)",
+    IssueKind.NON_POSITIVE_PRICE: "fix the source, write a copy with such prices blanked with "
+    + _CLEAN.format(action="nonpositive")
+    + ", or "
+    + _ALLOW.format(kind="non_positive_price"),
+    IssueKind.NEGATIVE_VOLUME: "fix the volume in the source, or " + _ALLOW.format(kind="negative_volume"),
+    IssueKind.HIGH_BELOW_LOW: "fix the row, write a copy with high/low widened with "
+    + _CLEAN.format(action="high_low")
+    + ", or "
+    + _ALLOW.format(kind="high_below_low"),
+    IssueKind.ALL_NULL: "drop the column from the source (an optional field such as vwap may be left out), "
+    "load it from another source, or " + _ALLOW.format(kind="all_null"),
     IssueKind.UNSORTED: "nothing to do: rdq sorts by (asset, date); check the source if unexpected",
-    IssueKind.HIGH_LOW: "clip high/low to bracket open/close with --repair high_low",
-    IssueKind.NAN_RUN: "forward-fill short runs with --repair nan, or leave them missing",
-    IssueKind.ALL_NULL: "drop the column or load it from another source",
+    IssueKind.HIGH_LOW: "clip high/low to bracket open/close: " + _CLEAN.format(action="high_low"),
+    IssueKind.NAN_RUN: "forward-fill short runs: " + _CLEAN.format(action="nan") + "; or leave them missing",
     IssueKind.JUMP: "likely an unadjusted split/spin-off or a bad row: supply an adjustment factor "
     "or check the source",
     IssueKind.ZERO_VOLUME: "usually a halted/illiquid day; exclude it from trading if needed",
@@ -176,6 +206,8 @@ class ValidationReport:
         Missing cells per field column.
     source, n_rows, n_assets, n_dates:
         What was checked.
+    allowed:
+        Fatal kinds accepted on purpose (see :meth:`allowing`): their issues are soft.
     """
 
     issues: tuple[Issue, ...]
@@ -185,6 +217,35 @@ class ValidationReport:
     n_rows: int = 0
     n_assets: int = 0
     n_dates: int = 0
+    allowed: tuple[str, ...] = ()
+
+    def is_fatal_kind(self, kind: IssueKind | str) -> bool:
+        """Whether issues of ``kind`` are fatal in this report (fatal and not allowed)."""
+        return IssueKind(kind) in _FATAL_KINDS and str(kind) not in self.allowed
+
+    def allowing(self, kinds: Iterable[str]) -> ValidationReport:
+        """This report with the fatal ``kinds`` accepted: their issues become soft (a warning).
+
+        Parameters
+        ----------
+        kinds:
+            Any of :data:`ALLOWABLE_KINDS` (``"all_null"``, ``"high_below_low"``,
+            ``"non_positive_price"``, ``"negative_volume"``).
+
+        Raises
+        ------
+        ConfigError
+            A kind that is not one of :data:`ALLOWABLE_KINDS`.
+        """
+        allowed = check_allow(kinds)
+        if not allowed:
+            return self
+        merged = tuple(dict.fromkeys((*self.allowed, *allowed)))
+        issues = tuple(
+            replace(i, severity=Severity.SOFT) if str(i.kind) in merged else i for i in self.issues
+        )
+        issues = tuple(sorted(issues, key=lambda i: i.severity != Severity.FATAL))
+        return replace(self, issues=issues, allowed=merged)
 
     @property
     def fatal(self) -> tuple[Issue, ...]:
@@ -212,8 +273,9 @@ class ValidationReport:
             "n_dates": self.n_dates,
             "counts": dict(self.counts),
             "null_counts": dict(self.null_counts),
-            "n_fatal": sum(v for k, v in self.counts.items() if IssueKind(k) in _FATAL_KINDS),
-            "n_soft": sum(v for k, v in self.counts.items() if IssueKind(k) not in _FATAL_KINDS),
+            "n_fatal": sum(v for k, v in self.counts.items() if self.is_fatal_kind(k)),
+            "n_soft": sum(v for k, v in self.counts.items() if not self.is_fatal_kind(k)),
+            "allowed": list(self.allowed),
             "issues": [i.to_dict() for i in self.issues],
         }
 
@@ -225,7 +287,7 @@ class ValidationReport:
         first = fatal[0]
         cls = SchemaError if first.kind in _SCHEMA_KINDS else ValidationError
         message = first.message
-        others = {k: v for k, v in self.counts.items() if IssueKind(k) in _FATAL_KINDS}
+        others = {k: v for k, v in self.counts.items() if self.is_fatal_kind(k)}
         others[str(first.kind)] -= 1
         rest = ", ".join(f"{v} {k}" for k, v in others.items() if v > 0)
         if rest:
@@ -266,7 +328,7 @@ class ValidationReport:
         table.add_column("count", justify="right")
         table.add_column("fix", overflow="fold", ratio=1)
         for kind, count in self.counts.items():
-            sev = "fatal" if IssueKind(kind) in _FATAL_KINDS else "soft"
+            sev = "fatal" if self.is_fatal_kind(kind) else ("allowed" if kind in self.allowed else "soft")
             table.add_row(kind, sev, str(count), _FIX[IssueKind(kind)])
         return table
 
@@ -285,7 +347,25 @@ def merge_reports(first: ValidationReport, second: ValidationReport) -> Validati
         n_rows=second.n_rows,
         n_assets=second.n_assets,
         n_dates=second.n_dates,
+        allowed=tuple(dict.fromkeys((*first.allowed, *second.allowed))),
     )
+
+
+def check_allow(kinds: Iterable[str] | None) -> tuple[str, ...]:
+    """``kinds`` as a tuple, each checked against :data:`ALLOWABLE_KINDS` (:class:`ConfigError` if not)."""
+    out: list[str] = []
+    for raw in kinds or ():
+        for kind in (k.strip() for k in str(raw).split(",")):
+            if not kind:
+                continue
+            if kind not in ALLOWABLE_KINDS:
+                fatal = sorted(str(k) for k in _FATAL_KINDS if str(k) not in ALLOWABLE_KINDS)
+                raise ConfigError(
+                    f"--allow {kind!r}: not a kind that can be accepted{did_you_mean(kind, ALLOWABLE_KINDS)}; "
+                    f"choose from {', '.join(ALLOWABLE_KINDS)} ({', '.join(fatal)} must be fixed or repaired)"
+                )
+            out.append(kind)
+    return tuple(dict.fromkeys(out))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -343,6 +423,22 @@ def _hl_column(o: float | None, h: float | None, lo: float | None, c: float | No
     if lo is not None and known and lo > min(known):
         return "low"
     return "high"
+
+
+def _high_below_low() -> pl.Expr:
+    """``high < low`` beyond the relative tolerance :data:`OHLC_RTOL`."""
+    return pl.col("high") < pl.col("low") - OHLC_RTOL * pl.col("low").abs()
+
+
+def _high_low_inconsistent() -> pl.Expr:
+    """high/low do not bracket open/close (beyond :data:`OHLC_RTOL`), or ``high < low``."""
+    hi_ref = pl.max_horizontal("open", "close")
+    lo_ref = pl.min_horizontal("open", "close")
+    return (
+        (pl.col("high") < hi_ref - OHLC_RTOL * hi_ref.abs())
+        | (pl.col("low") > lo_ref + OHLC_RTOL * lo_ref.abs())
+        | _high_below_low()
+    )
 
 
 def _with_provenance(frame: pl.DataFrame) -> pl.DataFrame:
@@ -508,6 +604,7 @@ def validate_panel(
     jump_up: float = 0.5,
     jump_down: float = -1.0 / 3.0,
     max_issues_per_kind: int = 200,
+    allow: Iterable[str] = (),
 ) -> ValidationReport:
     """Check a panel and report every problem found; never raises on bad data.
 
@@ -525,10 +622,17 @@ def validate_panel(
         (default +50% / -33%: what an unadjusted 2:1 or 3:2 split looks like).
     max_issues_per_kind:
         Cap on the issues kept per kind; ``counts`` always has the true totals.
+    allow:
+        Fatal kinds to accept (reported as soft), any of :data:`ALLOWABLE_KINDS`.
 
     Returns
     -------
     ValidationReport
+
+    Raises
+    ------
+    ConfigError
+        ``allow`` names a kind that cannot be accepted.
 
     Examples
     --------
@@ -539,6 +643,7 @@ def validate_panel(
     >>> validate_panel(p).counts
     {'duplicate': 1}
     """
+    allowed = check_allow(allow)
     panel, issues0, counts0 = coerce_panel(
         frame, source=source, files=files, max_issues_per_kind=max_issues_per_kind
     )
@@ -552,7 +657,7 @@ def validate_panel(
             null_counts={},
             source=source,
             n_rows=frame.height,
-        )
+        ).allowing(allowed)
     _check(panel, out, jump_up=jump_up, jump_down=jump_down)
     fields = [c for c in panel.columns if c not in KEY_COLUMNS and c not in _PROVENANCE]
     nulls = (
@@ -566,7 +671,7 @@ def validate_panel(
         n_rows=panel.height,
         n_assets=panel["asset"].n_unique() if panel.height else 0,
         n_dates=panel["date"].n_unique() if panel.height else 0,
-    )
+    ).allowing(allowed)
 
 
 def _check(p: pl.DataFrame, out: _Collector, *, jump_up: float, jump_down: float) -> None:
@@ -639,11 +744,22 @@ def _check(p: pl.DataFrame, out: _Collector, *, jump_up: float, jump_down: float
             value=float(n_inv),
         )
 
-    # high / low vs open / close ------------------------------------------------------------------
-    hi_ref = pl.max_horizontal("open", "close")
-    lo_ref = pl.min_horizontal("open", "close")
-    bad_hl = (pl.col("high") < hi_ref) | (pl.col("low") > lo_ref) | (pl.col("high") < pl.col("low"))
-    rows = p.filter(bad_hl.fill_null(False)).select(*prov, "asset", "date", "open", "high", "low", "close")
+    # high below low (fatal), high / low vs open / close (soft); relative tolerance OHLC_RTOL -----------
+    below = _high_below_low().fill_null(False)
+    rows = p.filter(below).select(*prov, "asset", "date", "open", "high", "low", "close")
+    for r, s, a, d, o, h, lo, c in rows.iter_rows():
+        out.add(
+            IssueKind.HIGH_BELOW_LOW,
+            f"high {h} is below low {lo} for {a} on {_date_str(d)} (open {o}, close {c})",
+            src=s,
+            row=r,
+            column="high",
+            asset=a,
+            date=_date_str(d),
+            value=None if h is None or lo is None else float(h - lo),
+        )
+    bad_hl = _high_low_inconsistent().fill_null(False) & ~below
+    rows = p.filter(bad_hl).select(*prov, "asset", "date", "open", "high", "low", "close")
     for r, s, a, d, o, h, lo, c in rows.iter_rows():
         out.add(
             IssueKind.HIGH_LOW,
@@ -660,10 +776,25 @@ def _check(p: pl.DataFrame, out: _Collector, *, jump_up: float, jump_down: float
     fields = [c for c in (*PRICE_COLUMNS, "volume", *OPTIONAL_COLUMNS) if c in p.columns]
     for c in fields:
         n_null = p[c].null_count()
-        if n_null == 0:
+        n_inf = int(p[c].is_infinite().sum())
+        if n_null + n_inf == p.height:
+            what = (
+                "every value is missing (null/NaN)"
+                if n_inf == 0
+                else (
+                    "every value is infinite"
+                    if n_null == 0
+                    else f"{n_null} missing and {n_inf} infinite values"
+                )
+            )
+            out.add(
+                IssueKind.ALL_NULL,
+                f"column '{c}' has no finite value: {what}",
+                column=c,
+                value=float(n_null + n_inf),
+            )
             continue
-        if n_null == p.height:
-            out.add(IssueKind.ALL_NULL, f"column '{c}' has no values", column=c, value=float(n_null))
+        if n_null == 0:
             continue
         runs = (
             p.select(*prov, "asset", "date", pl.col(c).is_null().alias("n"))
@@ -820,11 +951,7 @@ def repair_panel(
         panel = panel.with_columns(exprs)
         changes["nan"] = before_nulls - sum(panel[c].null_count() for c in fields)
     if "high_low" in acts:
-        hi_ref = pl.max_horizontal("open", "close")
-        lo_ref = pl.min_horizontal("open", "close")
-        bad = (
-            (pl.col("high") < hi_ref) | (pl.col("low") > lo_ref) | (pl.col("high") < pl.col("low"))
-        ).fill_null(False)
+        bad = _high_low_inconsistent().fill_null(False)
         changes["high_low"] = int(panel.select(bad.sum()).item())
         panel = panel.with_columns(
             pl.when(pl.col("high").is_null())

@@ -108,10 +108,12 @@ def test_validate_map_and_bad_map(tmp_path: Path) -> None:
 
 
 def test_validate_shared_sp500_json(sp500_path: Path) -> None:
-    result = runner.invoke(app, ["data", "validate", str(sp500_path), "--json"])
+    # AOS 2014-05-19 has high below low: fatal, unless accepted with --allow high_below_low
+    result = runner.invoke(app, ["data", "validate", str(sp500_path), "--json", "--allow", "high_below_low"])
     assert result.exit_code == 0
     doc = json.loads(result.stdout)
-    assert doc["counts"]["jump"] == 14 and doc["counts"]["high_low"] == 12 and doc["counts"]["zero_volume"] == 4
+    assert doc["counts"]["jump"] == 14 and doc["counts"]["high_low"] == 11 and doc["counts"]["zero_volume"] == 4
+    assert doc["counts"]["high_below_low"] == 1 and doc["allowed"] == ["high_below_low"]
     assert doc["null_counts"] == {"open": 11, "high": 8, "low": 8} and doc["n_fatal"] == 0
 
 

@@ -149,7 +149,10 @@ def test_qlib_folder_round_trip(tmp_path: Path) -> None:
 
 
 def test_shared_sp500_loads(sp500_path: Path) -> None:
-    panel = load_panel(sp500_path)
+    # one row of the file has high below low (AOS 2014-05-19): fatal unless accepted
+    with pytest.raises(ValidationError, match="high 23.595 is below low 23.85 for AOS on 2014-05-19"):
+        load_panel(sp500_path)
+    panel = load_panel(sp500_path, allow=["high_below_low"])
     assert panel.shape == (619040, 7)
     assert panel.columns == ["date", "asset", "open", "high", "low", "close", "volume"]
     assert panel.schema["date"] == pl.Date
@@ -236,11 +239,16 @@ def test_empty_and_missing_and_garbage_files(tmp_path: Path) -> None:
 def test_one_asset_one_day_and_all_nan(tmp_path: Path) -> None:
     path = tmp_path / "one.csv"
     path.write_text("Date,Ticker,Open,High,Low,Close,Volume\n2021-01-04,AAA,1,2,0.5,1.5,\n")
-    panel = load_panel(path)
+    # a column without one value is fatal unless accepted
+    with pytest.raises(ValidationError, match="column 'volume' has no finite value"):
+        load_panel(path)
+    panel = load_panel(path, allow=["all_null"])
     assert panel.shape == (1, 7) and panel["volume"][0] is None
     nan = tmp_path / "nan.parquet"
     RAW.with_columns(pl.lit(float("nan")).alias("open"), pl.lit(None, dtype=pl.Int64).alias("volume")).write_parquet(nan)
-    panel = load_panel(nan)
+    with pytest.raises(ValidationError, match=r"column 'open' has no finite value.*and 1 all_null more fatal"):
+        load_panel(nan)
+    panel = load_panel(nan, allow=["all_null"])
     assert panel["open"].null_count() == 6 and panel["volume"].null_count() == 6
 
 

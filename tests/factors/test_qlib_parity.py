@@ -33,7 +33,7 @@ FIELDS = ["open", "high", "low", "close", "volume", "vwap"]
 def _sp500_slice(path: Path) -> pl.DataFrame:
     from rdq.data import load_panel
 
-    p = load_panel(path)
+    p = load_panel(path, allow=["high_below_low"])  # AOS 2014-05-19 has high < low, as qlib reads it
     p = p.with_columns(((pl.col("high") + pl.col("low") + pl.col("close")) / 3).alias("vwap"))
     dates = p["date"].unique().sort()
     lo, hi = dates[100], dates[399]
