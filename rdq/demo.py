@@ -22,6 +22,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from rdq.resources import builtin_file
+
 if TYPE_CHECKING:
     from rdq.pipeline import ScenarioConfig
 
@@ -29,8 +31,8 @@ __all__ = ["DemoConfig", "DemoResult", "DEMO_SCENARIO", "demo_scenario", "run_de
 
 log = logging.getLogger(__name__)
 
-#: the scenario the demo runs
-DEMO_SCENARIO = Path(__file__).resolve().parents[1] / "backtests" / "demo.yaml"
+#: the scenario the demo runs: the built-in ``demo`` (``backtests/demo.yaml``; installed: ``rdq/_builtin/backtests``)
+DEMO_SCENARIO = builtin_file("backtests", "demo")
 _WARMUP_DAYS = 60  # Alpha158's longest window
 
 

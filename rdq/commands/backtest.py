@@ -95,7 +95,7 @@ def register(app: typer.Typer) -> None:
         n_year: Annotated[int, typer.Option("--n", help="Trading days a year for annualising (qlib: 238).")] = 238,
         as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")] = False,
         config: Annotated[
-            Path | None, typer.Option("--config", help="Run a scenario file (backtests/NAME.yaml) end to end instead.")
+            Path | None, typer.Option("--config", help="Run a scenario end to end instead: a YAML file or a built-in name (demo, smoke: rdq configs list).")
         ] = None,
         workspace: Annotated[Path, typer.Option("--workspace", help="Workspace for --config runs.")] = Path(".rdq"),
         fresh: Annotated[bool, typer.Option("--fresh", help="With --config: recompute every stage.")] = False,
@@ -107,7 +107,7 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(run_scenario_cli(config, workspace, as_json, fresh=fresh))
         missing = [name for name, v in (("--data", data), ("--scores", scores), ("--out", out)) if v is None]
         if missing:
-            raise ConfigError(f"missing option(s) {', '.join(missing)} (or pass --config backtests/NAME.yaml)")
+            raise ConfigError(f"missing option(s) {', '.join(missing)} (or pass --config SCENARIO: a YAML file or a built-in name, see rdq configs list)")
         assert data is not None and scores is not None and out is not None
         from rdq.backtest._exchange import Exchange
         from rdq.backtest._topk import TopkDropout, backtest_topk

@@ -18,6 +18,7 @@ from rdq.errors import ConfigError
 __all__ = ["register", "load_data"]
 
 _DATA_HELP = "Market data: Parquet/CSV file, folder of per-asset files, DuckDB or qlib folder."
+_LIBRARY_HELP = "A built-in library (alpha158, alpha360: rdq factors list) or a library YAML file."
 _EXPR_HELP = "A factor as NAME=EXPR (repeatable), e.g. --expr 'MA5=Mean($close, 5)/$close'."
 
 
@@ -68,7 +69,7 @@ def register(app: typer.Typer) -> None:
     def compute_cmd(
         data: Annotated[Path, typer.Option("--data", help=_DATA_HELP)],
         out: Annotated[Path, typer.Option("--out", help="Output Parquet: date, asset, one column per factor.")],
-        library: Annotated[str | None, typer.Option("--library", help="alpha158 or alpha360.")] = None,
+        library: Annotated[str | None, typer.Option("--library", help=_LIBRARY_HELP)] = None,
         expr: Annotated[list[str] | None, typer.Option("--expr", help=_EXPR_HELP)] = None,
         start: Annotated[str | None, typer.Option("--start", help="First date (YYYY-MM-DD).")] = None,
         end: Annotated[str | None, typer.Option("--end", help="Last date (YYYY-MM-DD).")] = None,
@@ -87,7 +88,7 @@ def register(app: typer.Typer) -> None:
     @grp.command("eval")
     def eval_cmd(
         data: Annotated[Path, typer.Option("--data", help=_DATA_HELP)],
-        library: Annotated[str | None, typer.Option("--library", help="alpha158 or alpha360.")] = None,
+        library: Annotated[str | None, typer.Option("--library", help=_LIBRARY_HELP)] = None,
         expr: Annotated[list[str] | None, typer.Option("--expr", help=_EXPR_HELP)] = None,
         start: Annotated[str | None, typer.Option("--start")] = None,
         end: Annotated[str | None, typer.Option("--end")] = None,
@@ -153,7 +154,8 @@ def register(app: typer.Typer) -> None:
         console = Console()
         if library is None:
             for name in list_libraries():
-                console.print(f"{name}: {len(load_library(name))} factors")
+                console.print(f"{name}: {len(load_library(name))} factors (built-in: --library {name})")
+            console.print("or pass a library YAML file: --library path/to/library.yaml")
             console.print(f"operators: {', '.join(operator_names())}")
             return
         table = Table(title=library)

@@ -5,7 +5,7 @@ A config file::
     name: lgbm_alpha158
     seed: 0
     data:
-      factors: alpha158                 # rdq.factors library name, or a Parquet FactorFrame path
+      factors: alpha158                 # rdq.factors library name, or a Parquet FactorFrame path (relative to this file)
       label: "Ref($close, -2)/Ref($close, -1) - 1"
       segments:
         train: [2008-01-01, 2014-12-31]
@@ -41,6 +41,7 @@ import yaml
 from rdq.errors import ConfigError, did_you_mean
 from rdq.models._processors import Processor, make_processor
 from rdq.models._segments import RollingSplitter, Segments
+from rdq.resources import resolve
 
 __all__ = [
     "ProcessorSpec",
@@ -186,18 +187,27 @@ def _model_options(cls: type) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def load_model_config(path: str | Path) -> ModelConfig:
-    """Read and check a model config YAML file.
+def load_model_config(path: str | Path, *, base: Path | None = None) -> ModelConfig:
+    """Read and check a model config YAML file, or a built-in one by name.
+
+    Parameters
+    ----------
+    path:
+        A path if that file exists, else a built-in name (``"lgbm_alpha158"``, ``"lgbm_alpha360"``,
+        ``"gru_alpha360"``: ``rdq configs list``); see :func:`rdq.resources.resolve`.
+    base:
+        Folder a relative path starts from (default: the current directory).
+
+    Paths inside the file (``data.factors`` when it is a Parquet file, ``model.kwargs.model_file``)
+    are taken relative to the config file's folder.
 
     Raises
     ------
     ConfigError
-        Missing file, bad YAML (with line), unknown key / processor / model / option (with the
-        nearest valid name), bad segments.
+        Neither a file nor a built-in name (with the nearest one), bad YAML (with line), unknown
+        key / processor / model / option (with the nearest valid name), bad segments.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"model config {path} does not exist")
+    path = resolve("configs", path, base=base)
     source = str(path)
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -251,10 +261,14 @@ def load_model_config(path: str | Path) -> ModelConfig:
     if not isinstance(seed, int):
         raise r.fail("seed", f"expected an integer, got {seed!r}")
     label = data.get("label", "Ref($close, -2)/Ref($close, -1) - 1")
+    factors = str(data["factors"])
+    beside = path.parent / Path(factors).expanduser()
+    if beside.is_file():  # a Parquet FactorFrame or a library YAML file next to the config
+        factors = str(beside.resolve())
     return ModelConfig(
         name=str(top.get("name", path.stem)),
         data=DataConfig(
-            factors=str(data["factors"]),
+            factors=factors,
             label=str(label),
             segments=segments,
             infer_processors=procs["infer_processors"],

@@ -145,7 +145,7 @@ def feature_expressions(factors: FactorSection) -> dict[str, str]:
     exprs: dict[str, str] = {}
     if factors.library is not None:
         names = list(list_libraries())
-        if factors.library not in names:
+        if factors.library not in names and not Path(factors.library).is_file():  # a library file
             from rdq.errors import did_you_mean
 
             raise ConfigError(

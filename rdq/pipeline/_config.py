@@ -4,16 +4,16 @@ A scenario file (see ``backtests/*.yaml``)::
 
     name: csi300_lgbm_alpha158
     data:
-      path: ~/.qlib/qlib_data/cn_data          # or  synthetic: {assets: 300, days: 2000, seed: 0}
+      path: ~/.qlib/qlib_data/cn_data          # relative paths start from this file's folder; or  synthetic: {...}
       columns: {Ticker: asset}                  # optional source column -> canonical name
       universe: csi300                          # list of assets, instruments file, or qlib market name
       start: 2008-01-01
       end: 2020-08-01
     factors:
-      library: alpha158                         # and/or
+      library: alpha158                         # built-in name or a library file; and/or
       extra: {MOM20: "$close/Ref($close, 20) - 1"}
     label: null                                 # expression; null = qlib's Ref($close,-2)/Ref($close,-1)-1
-    model: configs/lgbm_alpha158.yaml           # a model config file, or inline {class, kwargs, *_processors}
+    model: lgbm_alpha158                        # built-in model config, a file (relative to this one), or inline {class, kwargs, ...}
     segments:
       train: [2008-01-01, 2014-12-31]
       valid: [2015-01-01, 2016-12-31]
@@ -47,6 +47,7 @@ from typing import Any, Literal
 import yaml
 
 from rdq.errors import ConfigError, did_you_mean
+from rdq.resources import Kind, builtin_names, resolve
 
 __all__ = [
     "SyntheticSpec",
@@ -103,7 +104,7 @@ class FactorSection:
 
 @dataclass(frozen=True)
 class ModelSection:
-    """The model: a config file under ``configs/`` (``path``) or inline class, options and processors.
+    """The model: a model config file (``path``: a built-in name resolves to its file) or inline class and options.
 
     ``infer_processors`` / ``learn_processors`` are ``(class name, kwargs)`` pairs; ``None`` means
     "as the model config file says" (for an inline model: none).
@@ -296,20 +297,30 @@ class _Reader:
             raise self.fail(where, f"expected a non-empty string, got {value!r}")
         return value
 
-    def file(self, value: Any, where: str, *, must_exist: bool = True, roots: tuple[Path, ...] = ()) -> Path:
+    def file(self, value: Any, where: str, *, must_exist: bool = True) -> Path:
+        """A path relative to the scenario file's folder (never the current directory)."""
         text = self.string(value, where)
         raw = Path(text).expanduser()
-        if raw.is_absolute():
-            candidates = [raw]
-        else:
-            candidates = [self.base / raw, *(r / raw for r in roots), Path.cwd() / raw]
-        for c in candidates:
-            if c.exists():
-                return c.resolve()
+        candidate = raw if raw.is_absolute() else self.base / raw
+        if candidate.exists():
+            return candidate.resolve()
         if not must_exist:
-            return candidates[0] if raw.is_absolute() else raw
-        tried = ", ".join(str(c) for c in dict.fromkeys(candidates))
-        raise self.fail(where, f"{text!r} does not exist (looked in: {tried}); fix the path")
+            return candidate
+        raise self.fail(
+            where,
+            f"{text!r} does not exist (looked for {candidate}); fix the path "
+            "(a relative path starts from the scenario file's folder)",
+        )
+
+    def builtin(self, kind: Kind, value: Any, where: str, *, must_exist: bool = True) -> Path:
+        """A path relative to the scenario file's folder if that file exists, else a built-in name's file."""
+        text = self.string(value, where)
+        try:
+            return resolve(kind, text, base=self.base)
+        except ConfigError as exc:
+            if not must_exist:
+                return Path(text).expanduser()
+            raise self.fail(where, str(exc)) from None
 
     def kv(self, value: Any, where: str) -> dict[str, Any]:
         if value is None:
@@ -317,11 +328,6 @@ class _Reader:
         if not isinstance(value, Mapping):
             raise self.fail(where, f"expected a mapping, got {type(value).__name__}")
         return {str(k): v for k, v in value.items()}
-
-
-def _repo_roots(base: Path) -> tuple[Path, ...]:
-    """The scenario folder's ancestors: ``configs/x.yaml`` resolves from the repository root."""
-    return tuple(base.resolve().parents)
 
 
 def _data(r: _Reader, raw: Any, *, check_paths: bool) -> DataSection:
@@ -365,11 +371,27 @@ def _factors(r: _Reader, raw: Any) -> FactorSection:
     f = r.mapping(raw, "factors", _FACTORS)
     library = f.get("library", "alpha158" if "extra" not in f else None)
     if library is not None:
-        library = r.string(library, "factors.library")
+        library = _library(r, r.string(library, "factors.library"))
     extra = {k: r.string(v, f"factors.extra.{k}") for k, v in r.kv(f.get("extra"), "factors.extra").items()}
     if library is None and not extra:
         raise r.fail("factors", "no features: set 'library: alpha158' and/or 'extra: {NAME: expression}'")
     return FactorSection(library=library, extra=extra)
+
+
+def _library(r: _Reader, text: str) -> str:
+    """A library file relative to the scenario's folder (as an absolute path), else a built-in name."""
+    beside = r.base / Path(text).expanduser()
+    if beside.is_file():
+        return str(beside.resolve())
+    names = builtin_names("factors")
+    stem = text[: -len(".yaml")] if text.endswith(".yaml") else text
+    if stem in names:
+        return stem
+    raise r.fail(
+        "factors.library",
+        f"{text!r} is neither a file ({beside} does not exist) nor a built-in library"
+        f"{did_you_mean(stem, names)}; built-in: {', '.join(names)} (see rdq factors list)",
+    )
 
 
 def _processors(r: _Reader, raw: Any, where: str) -> tuple[tuple[str, dict[str, Any]], ...] | None:
@@ -392,15 +414,16 @@ def _processors(r: _Reader, raw: Any, where: str) -> tuple[tuple[str, dict[str, 
 def _model(r: _Reader, raw: Any, *, check_paths: bool) -> ModelSection:
     if raw is None:
         raise r.fail(
-            "model", "missing: give a model config path (configs/lgbm_alpha158.yaml) or {class: LGBMModel}"
+            "model",
+            "missing: give a model config (a built-in name like lgbm_alpha158, or a path) or {class: LGBMModel}",
         )
     if isinstance(raw, str):
-        return ModelSection(path=r.file(raw, "model", must_exist=check_paths, roots=_repo_roots(r.base)))
+        return ModelSection(path=r.builtin("configs", raw, "model", must_exist=check_paths))
     m = r.mapping(raw, "model", _MODEL)
     if ("path" in m) == ("class" in m):
         raise r.fail("model", "give exactly one of 'path' (a model config file) or 'class' (an inline model)")
     path = (
-        r.file(m["path"], "model.path", must_exist=check_paths, roots=_repo_roots(r.base))
+        r.builtin("configs", m["path"], "model.path", must_exist=check_paths)
         if "path" in m
         else None
     )
@@ -549,7 +572,10 @@ def load_scenario(path: str | Path, *, check_paths: bool = True) -> ScenarioConf
     Parameters
     ----------
     path:
-        The YAML file.
+        The YAML file if it exists, else a built-in scenario name (``demo``, ``smoke``,
+        ``csi300_lgbm_alpha158``: ``rdq configs list``). Paths inside the file (``data.path``,
+        ``model``, ``factors.library``) are taken relative to the file's folder, never the current
+        directory; ``model`` and ``factors.library`` may also be built-in names.
     check_paths:
         Require the data and model-config paths to exist (``False`` validates the file's structure
         only, e.g. for a scenario whose data lives on another machine).
@@ -557,11 +583,10 @@ def load_scenario(path: str | Path, *, check_paths: bool = True) -> ScenarioConf
     Raises
     ------
     ConfigError
-        Missing file, invalid YAML (with the line), or any problem :func:`parse_scenario` reports.
+        Neither a file nor a built-in name (with the nearest one), invalid YAML (with the line), or
+        any problem :func:`parse_scenario` reports.
     """
-    p = Path(path)
-    if not p.is_file():
-        raise ConfigError(f"scenario file {p} does not exist; scenarios live in backtests/*.yaml")
+    p = Path(path) if Path(path).is_file() else resolve("backtests", path)
     try:
         raw = yaml.safe_load(p.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:

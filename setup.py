@@ -1,0 +1,19 @@
+"""Package layout (everything else is in pyproject.toml).
+
+The factor libraries, model configs and scenarios are edited in the top-level ``factors/``,
+``configs/`` and ``backtests/`` folders; the wheel carries them as the package data of
+``rdq._builtin.<folder>`` (one source of truth, read with :mod:`rdq.resources`).
+"""
+
+from setuptools import find_namespace_packages, setup
+
+BUILTIN = ("factors", "configs", "backtests")
+
+setup(
+    packages=find_namespace_packages(include=["rdq", "rdq.*"]) + [f"rdq._builtin.{name}" for name in BUILTIN],
+    package_dir={f"rdq._builtin.{name}": name for name in BUILTIN},
+    package_data={
+        "*": ["*.yaml", "*.json", "*.jsonl", "*.q", "*.txt"],
+        **{f"rdq._builtin.{name}": ["*.yaml", "README.md"] for name in BUILTIN},
+    },
+)
