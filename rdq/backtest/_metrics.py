@@ -18,34 +18,34 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
-from enum import StrEnum
 from typing import Literal
 
 import numpy as np
 import polars as pl
 
 from rdq.errors import ConfigError
+from rdq.metrics import RISK_METRICS, Metric, RiskSeries, metric_key
 
-__all__ = ["Metric", "RiskAnalysis", "BacktestMetrics", "risk_analysis", "summarize"]
+__all__ = [
+    "Metric",
+    "RiskAnalysis",
+    "BacktestMetrics",
+    "risk_analysis",
+    "summarize",
+    "mean_return",
+    "std_return",
+    "annualized_return",
+    "information_ratio",
+    "max_drawdown",
+    "calmar",
+]
 
-
-class Metric(StrEnum):
-    """Names of backtest metrics (use these, never string literals)."""
-
-    MEAN = "mean"
-    STD = "std"
-    ANNUALIZED_RETURN = "annualized_return"
-    INFORMATION_RATIO = "information_ratio"
-    MAX_DRAWDOWN = "max_drawdown"
-    CALMAR = "calmar"
-    TURNOVER = "turnover"
-    COST = "cost"
-    N_DAYS = "n_days"
+Mode = Literal["sum", "product"]
 
 
 @dataclass(frozen=True)
 class RiskAnalysis:
-    """qlib's ``risk_analysis`` of one daily return series, plus Calmar."""
+    """qlib's ``risk_analysis`` of one daily return series, plus Calmar (fields: :data:`rdq.metrics.RISK_METRICS`)."""
 
     mean: float
     std: float
@@ -55,15 +55,87 @@ class RiskAnalysis:
     calmar: float
 
     def __getitem__(self, key: Metric) -> float:
-        return float(getattr(self, Metric(key).value))
+        metric = Metric(key)
+        if metric not in RISK_METRICS:
+            raise KeyError(f"{metric.value!r} is not a risk metric; use one of {[m.value for m in RISK_METRICS]}")
+        return float(getattr(self, metric.value))
 
     def to_dict(self) -> dict[str, float]:
         return asdict(self)
 
 
-def risk_analysis(
-    returns: np.ndarray | pl.Series, *, n: int = 238, mode: Literal["sum", "product"] = "sum"
-) -> RiskAnalysis:
+# --------------------------------------------------------------------------- one function per metric
+# Each takes the daily return series r (shape (n_days,)); risk_analysis composes the same functions.
+
+
+def _check_mode(mode: str) -> None:
+    if mode not in ("sum", "product"):
+        raise ConfigError(f"mode must be 'sum' or 'product', got {mode!r}")
+
+
+def _std(x: np.ndarray) -> float:
+    return float(np.std(x, ddof=1)) if x.size > 1 else math.nan
+
+
+def mean_return(r: np.ndarray, *, mode: Mode = "sum") -> float:
+    """:attr:`Metric.MEAN`: ``mean(r)`` (sum) or the geometric mean ``prod(1 + r) ** (1 / len(r)) - 1`` (product)."""
+    _check_mode(mode)
+    if r.size == 0:
+        return math.nan
+    if mode == "sum":
+        return float(r.mean())
+    return float(np.cumprod(1 + r)[-1] ** (1 / r.size) - 1)
+
+
+def std_return(r: np.ndarray, *, mode: Mode = "sum") -> float:
+    """:attr:`Metric.STD`: ``std(r, ddof=1)`` (sum) or ``std(log(1 + r), ddof=1)`` (product); NaN below 2 days."""
+    _check_mode(mode)
+    return _std(r) if mode == "sum" else _std(np.log(1 + r))
+
+
+def annualized_return(r: np.ndarray, *, n: int = 238, mode: Mode = "sum") -> float:
+    """:attr:`Metric.ANNUALIZED_RETURN`: ``mean(r) * n`` (sum) or ``prod(1 + r) ** (n / len(r)) - 1`` (product)."""
+    _check_mode(mode)
+    if r.size == 0:
+        return math.nan
+    if mode == "sum":
+        return float(mean_return(r, mode=mode) * n)
+    curve = np.cumprod(1 + r)
+    return float((1 + (curve[-1] - 1)) ** (n / r.size) - 1)
+
+
+def max_drawdown(r: np.ndarray, *, mode: Mode = "sum") -> float:
+    """:attr:`Metric.MAX_DRAWDOWN` (<= 0): ``min(cumsum(r) - cummax(cumsum(r)))`` (sum) or
+    ``min(curve / cummax(curve) - 1)`` of ``curve = cumprod(1 + r)`` (product)."""
+    _check_mode(mode)
+    if r.size == 0:
+        return math.nan
+    if mode == "sum":
+        cum = np.cumsum(r)
+        return float((cum - np.maximum.accumulate(cum)).min())
+    curve = np.cumprod(1 + r)
+    return float((curve / np.maximum.accumulate(curve) - 1).min())
+
+
+def _ir(mean: float, std: float, n: int) -> float:
+    return mean / std * math.sqrt(n) if std and not math.isnan(std) else math.nan
+
+
+def information_ratio(r: np.ndarray, *, n: int = 238, mode: Mode = "sum") -> float:
+    """:attr:`Metric.INFORMATION_RATIO`: ``mean / std * sqrt(n)`` (NaN when std is 0 or undefined)."""
+    return float(_ir(mean_return(r, mode=mode), std_return(r, mode=mode), n))
+
+
+def _calmar(annualized: float, mdd: float) -> float:
+    return annualized / abs(mdd) if mdd < 0 else math.nan
+
+
+def calmar(r: np.ndarray, *, n: int = 238, mode: Mode = "sum") -> float:
+    """:attr:`Metric.CALMAR`: ``annualized_return / |max_drawdown|`` (NaN without a drawdown)."""
+    return float(_calmar(annualized_return(r, n=n, mode=mode), max_drawdown(r, mode=mode)))
+
+
+def risk_analysis(returns: np.ndarray | pl.Series, *, n: int = 238, mode: Mode = "sum") -> RiskAnalysis:
     """Risk analysis of a daily return series (shape ``(n_days,)``), as qlib computes it.
 
     Examples
@@ -73,27 +145,14 @@ def risk_analysis(
     1.5867
     """
     r = np.asarray(returns.to_numpy() if isinstance(returns, pl.Series) else returns, dtype=np.float64)
-    if mode not in ("sum", "product"):
-        raise ConfigError(f"mode must be 'sum' or 'product', got {mode!r}")
-    if r.size == 0:
-        nan = math.nan
-        return RiskAnalysis(nan, nan, nan, nan, nan, nan)
-    std_of = (lambda x: float(np.std(x, ddof=1))) if r.size > 1 else (lambda x: math.nan)
-    if mode == "sum":
-        mean = float(r.mean())
-        std = std_of(r)
-        annualized = mean * n
-        cum = np.cumsum(r)
-        mdd = float((cum - np.maximum.accumulate(cum)).min())
-    else:
-        curve = np.cumprod(1 + r)
-        mean = float(curve[-1] ** (1 / r.size) - 1)
-        std = std_of(np.log(1 + r))
-        annualized = float((1 + (curve[-1] - 1)) ** (n / r.size) - 1)
-        mdd = float((curve / np.maximum.accumulate(curve) - 1).min())
-    ir = mean / std * math.sqrt(n) if std and not math.isnan(std) else math.nan
-    calmar = annualized / abs(mdd) if mdd < 0 else math.nan
-    return RiskAnalysis(mean, std, float(annualized), float(ir), mdd, float(calmar))
+    _check_mode(mode)
+    mean = mean_return(r, mode=mode)
+    std = std_return(r, mode=mode) if r.size else math.nan
+    annualized = annualized_return(r, n=n, mode=mode)
+    mdd = max_drawdown(r, mode=mode)
+    return RiskAnalysis(
+        mean, std, annualized, float(_ir(mean, std, n)), mdd, float(_calmar(annualized, mdd))
+    )
 
 
 @dataclass(frozen=True)
@@ -118,9 +177,9 @@ class BacktestMetrics:
     def to_dict(self) -> dict[str, float | int | str]:
         """Flat ``{"excess_with_cost.information_ratio": ..., "turnover": ..., ...}``."""
         out: dict[str, float | int | str] = {}
-        for group in ("excess_without_cost", "excess_with_cost", "absolute_with_cost"):
-            for k, v in getattr(self, group).to_dict().items():
-                out[f"{group}.{k}"] = v
+        for series in RiskSeries:
+            for m in RISK_METRICS:
+                out[metric_key(series, m)] = getattr(self, series.value)[m]
         out[Metric.TURNOVER.value] = self.turnover
         out[Metric.COST.value] = self.cost
         out[Metric.N_DAYS.value] = self.n_days
@@ -131,19 +190,21 @@ class BacktestMetrics:
     def to_frame(self) -> pl.DataFrame:
         """One row per series, one column per :class:`Metric` of :class:`RiskAnalysis`."""
         rows = []
-        for group in ("excess_without_cost", "excess_with_cost", "absolute_with_cost"):
-            rows.append({"series": group, **getattr(self, group).to_dict()})
+        for series in RiskSeries:
+            rows.append({"series": series.value, **getattr(self, series.value).to_dict()})
         return pl.DataFrame(rows)
 
 
-def summarize(records: pl.DataFrame, *, mode: Literal["sum", "product"] = "sum", n: int = 238) -> BacktestMetrics:
+def summarize(records: pl.DataFrame, *, mode: Mode = "sum", n: int = 238) -> BacktestMetrics:
     """Metrics from daily records with columns ``return, cost, bench[, turnover]``."""
     if n <= 0:
         raise ConfigError(f"n (trading days a year) must be positive, got {n}")
     ret = records["return"].to_numpy()
-    cost = records["cost"].to_numpy()
+    cost = records[Metric.COST].to_numpy()
     bench = records["bench"].to_numpy() if "bench" in records.columns else np.zeros_like(ret)
-    turnover = records["turnover"].to_numpy() if "turnover" in records.columns else np.full_like(ret, np.nan)
+    turnover = (
+        records[Metric.TURNOVER].to_numpy() if Metric.TURNOVER in records.columns else np.full_like(ret, np.nan)
+    )
     return BacktestMetrics(
         excess_without_cost=risk_analysis(ret - bench, n=n, mode=mode),
         excess_with_cost=risk_analysis(ret - bench - cost, n=n, mode=mode),

@@ -38,7 +38,8 @@ import polars as pl
 from rdq.backtest._exchange import Exchange
 from rdq.backtest._kernels import buy_amount_by_cash, cost_ratio, isclose, round_by_unit, write_record
 from rdq.backtest._market import Market, align_scores
-from rdq.backtest._result import BacktestResult, records_frame
+from rdq.backtest._result import BacktestResult
+from rdq.backtest._setup import finish, prepare
 from rdq.errors import ConfigError, DataError
 
 __all__ = ["TopkDropout", "backtest_topk"]
@@ -85,6 +86,11 @@ class TopkDropout:
             raise ConfigError(
                 f"n_drop must be an integer >= 1, got {self.n_drop!r}"
                 " (qlib's n_drop=0 sells the whole book every other day; use n_drop=1 for a slow turnover)"
+            )
+        if self.n_drop > self.topk:
+            raise ConfigError(
+                f"n_drop ({self.n_drop}) must not exceed topk ({self.topk}): a day cannot replace more names"
+                " than it holds; lower n_drop or raise topk"
             )
         if not isinstance(self.hold_thresh, int) or self.hold_thresh < 0:
             raise ConfigError(f"hold_thresh must be an integer >= 0, got {self.hold_thresh!r}")
@@ -362,23 +368,6 @@ def _topk_loop(
         last_to = accum_to
 
 
-def _deal_prices(market: Market, exchange: Exchange) -> np.ndarray:
-    """Deal price per day and asset: qlib falls back to the close when the price is missing or <= 1e-8."""
-    if exchange.deal_price == "close":
-        return market.close
-    px = market.open
-    bad = np.isnan(px) | (px <= 1e-08)
-    return np.where(bad, market.close, px)
-
-
-def _limits(market: Market, exchange: Exchange) -> tuple[np.ndarray, np.ndarray]:
-    if exchange.limit_threshold is None:
-        no = np.zeros(market.shape, dtype=bool)
-        return no, no
-    with np.errstate(invalid="ignore"):
-        return market.change >= exchange.limit_threshold, market.change <= -exchange.limit_threshold
-
-
 def backtest_topk(
     panel: pl.DataFrame | Market,
     scores: pl.DataFrame,
@@ -426,10 +415,8 @@ def backtest_topk(
     >>> res.metrics().to_dict()  # doctest: +SKIP
     """
     strategy = strategy or TopkDropout()
-    exchange = exchange or Exchange.cn()
-    if not (np.isfinite(account) and account > 0):
-        raise ConfigError(f"account must be a positive amount of cash, got {account!r}")
-    market = panel if isinstance(panel, Market) else Market.from_panel(panel, source=source)
+    setup = prepare(panel, exchange or Exchange.cn(), account=account, benchmark=benchmark, source=source)
+    market, exchange = setup.market, setup.exchange
     score_mat = align_scores(scores, market, source=source)
     has_rows = ~np.isnan(score_mat).all(axis=1)
     if not has_rows.any():
@@ -457,15 +444,6 @@ def backtest_topk(
     n_empty = int((~has_rows[max(t0 - 1, 0) : t1 - 1]).sum())
     if n_empty:
         log.info("%d trading days have no scores for the previous day: no trades on them", n_empty)
-    bench_idx = None
-    if benchmark is not None:
-        try:
-            bench_idx = market.asset_index(benchmark, what="benchmark")
-        except DataError as exc:
-            raise ConfigError(str(exc)) from None
-
-    deal = _deal_prices(market, exchange)
-    lim_buy, lim_sell = _limits(market, exchange)
     window = slice(t0, t1)
     use_unit = exchange.trade_unit is not None
     if use_unit and market.has_factor:
@@ -475,12 +453,12 @@ def backtest_topk(
     out = np.zeros((t1 - t0, 8))
     _topk_loop(
         market.close,
-        deal,
-        deal,
+        setup.deal_price,
+        setup.deal_price,
         market.volume,
         market.factor,
-        lim_buy,
-        lim_sell,
+        setup.lim_buy,
+        setup.lim_sell,
         score_mat,
         t0,
         t1,
@@ -499,10 +477,6 @@ def backtest_topk(
         float(account),
         out,
     )
-    records = records_frame(market, window, out, bench_idx)
-    return BacktestResult(
-        records=records,
-        init_cash=float(account),
-        benchmark=benchmark,
-        settings={"engine": "topk_dropout", **strategy.qlib_kwargs(), **exchange.qlib_kwargs()},
+    return finish(
+        setup, window, out, settings={"engine": "topk_dropout", **strategy.qlib_kwargs(), **exchange.qlib_kwargs()}
     )

@@ -32,7 +32,7 @@ import polars as pl
 
 from rdq.backtest._exchange import Exchange
 from rdq.backtest._market import Market, align_scores
-from rdq.backtest._topk import _deal_prices
+from rdq.backtest._setup import deal_prices
 from rdq.errors import ConfigError
 
 __all__ = ["to_vectorbt", "vectorbt_inputs"]
@@ -78,7 +78,7 @@ def vectorbt_inputs(
         t0 = int(np.flatnonzero(has)[0]) + 1
     size = np.full(market.shape, np.nan)
     size[1:] = np.where(has[:-1, None], np.nan_to_num(w[:-1], nan=0.0), np.nan)
-    px = _deal_prices(market, exchange)
+    px = deal_prices(market, exchange)
     size[np.isnan(px) | np.isnan(market.close)] = np.nan
     index = pd.DatetimeIndex(market.dates[t0:t1].astype("datetime64[ns]"), name="date")
     cols = pd.Index(market.assets.tolist(), name="asset")

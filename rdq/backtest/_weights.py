@@ -32,8 +32,8 @@ import polars as pl
 from rdq.backtest._exchange import Exchange
 from rdq.backtest._kernels import buy_amount_by_cash, round_by_unit, write_record
 from rdq.backtest._market import Market, align_scores
-from rdq.backtest._result import BacktestResult, records_frame
-from rdq.backtest._topk import _deal_prices, _limits
+from rdq.backtest._result import BacktestResult
+from rdq.backtest._setup import finish, prepare
 from rdq.errors import ConfigError, DataError
 
 __all__ = ["backtest_weights", "weights_from_scores"]
@@ -216,10 +216,8 @@ def backtest_weights(
     BacktestResult
         Same records as :func:`rdq.backtest.backtest_topk`.
     """
-    exchange = exchange or Exchange.us()
-    if not (np.isfinite(account) and account > 0):
-        raise ConfigError(f"account must be a positive amount of cash, got {account!r}")
-    market = panel if isinstance(panel, Market) else Market.from_panel(panel, source=source)
+    setup = prepare(panel, exchange or Exchange.us(), account=account, benchmark=benchmark, source=source)
+    market, exchange = setup.market, setup.exchange
     if "weight" not in weights.columns:
         raise DataError("weights lack column 'weight'", file=source, column="weight",
                         fix="weights need columns date, asset, weight")
@@ -232,21 +230,13 @@ def backtest_weights(
         t0 = int(np.flatnonzero(has)[0]) + 1
     if t0 >= t1:
         raise ConfigError("no trading day to backtest in the requested range")
-    bench_idx = None
-    if benchmark is not None:
-        try:
-            bench_idx = market.asset_index(benchmark, what="benchmark")
-        except DataError as exc:
-            raise ConfigError(str(exc)) from None
-    px = _deal_prices(market, exchange)
-    lim_buy, lim_sell = _limits(market, exchange)
     out = np.zeros((t1 - t0, 8))
     _weights_loop(
         market.close,
-        px,
+        setup.deal_price,
         market.factor,
-        lim_buy,
-        lim_sell,
+        setup.lim_buy,
+        setup.lim_sell,
         w,
         t0,
         t1,
@@ -258,11 +248,4 @@ def backtest_weights(
         float(account),
         out,
     )
-    window = slice(t0, t1)
-    records = records_frame(market, window, out, bench_idx)
-    return BacktestResult(
-        records=records,
-        init_cash=float(account),
-        benchmark=benchmark,
-        settings={"engine": "weights", **exchange.qlib_kwargs()},
-    )
+    return finish(setup, slice(t0, t1), out, settings={"engine": "weights", **exchange.qlib_kwargs()})

@@ -30,6 +30,7 @@ import torch
 from torch import nn
 
 from rdq.errors import ConfigError, did_you_mean
+from rdq.metrics import EvalMetric
 from rdq.models._base import BaseModel, make_scores
 from rdq.models._dataset import DataKey, LearningDataset
 from rdq.models._nets import GRUNet, LSTMNet, MLPNet, TransformerNet
@@ -48,8 +49,6 @@ NETS: dict[str, type[nn.Module]] = {
     "lstm": LSTMNet,
     "transformer": TransformerNet,
 }
-
-Metric = Literal["loss", "ic"]
 
 
 class _Rows:
@@ -166,7 +165,8 @@ class TorchModel(BaseModel):
     early_stop:
         Stop after this many epochs without a better valid ``metric``.
     metric:
-        ``"loss"`` (valid MSE, lower is better) or ``"ic"`` (mean daily IC, higher is better).
+        :class:`rdq.metrics.EvalMetric` watched by early stopping: ``"loss"`` (valid MSE, lower is
+        better) or ``"ic"`` (mean daily IC, higher is better).
     seed:
         Seeds net initialisation, shuffling and dropout.
     device:
@@ -176,7 +176,8 @@ class TorchModel(BaseModel):
     resume:
         Continue from ``checkpoint_dir/checkpoint.pt`` when it exists.
     progress:
-        Show a rich progress bar.
+        Show a rich progress bar of the epochs on a terminal (:mod:`rdq.progress`). Every epoch is
+        logged at INFO in any case (train loss, valid loss and IC, best epoch, early stopping).
     deterministic:
         Use torch's deterministic algorithms during ``fit`` (CPU).
     num_threads:
@@ -207,7 +208,7 @@ class TorchModel(BaseModel):
         batch_size: int = 800,
         max_epochs: int = 20,
         early_stop: int = 5,
-        metric: Metric = "loss",
+        metric: EvalMetric | str = EvalMetric.LOSS,
         seed: int = 0,
         device: Literal["auto", "cpu", "cuda"] = "auto",
         checkpoint_dir: str | os.PathLike[str] | None = None,
@@ -275,10 +276,10 @@ class TorchModel(BaseModel):
         return module
 
     def _check_settings(self) -> None:
-        if self.metric not in ("loss", "ic"):
+        choices = [m.value for m in EvalMetric]
+        if self.metric not in choices:
             raise ConfigError(
-                f"metric must be 'loss' or 'ic', got {self.metric!r}"
-                + did_you_mean(str(self.metric), ["loss", "ic"])
+                f"metric must be one of {choices}, got {self.metric!r}" + did_you_mean(str(self.metric), choices)
             )
         for name in ("batch_size", "max_epochs", "early_stop"):
             value = getattr(self, name)
@@ -296,7 +297,7 @@ class TorchModel(BaseModel):
         ConfigError
             Bad settings, no labelled train rows, or a checkpoint from a different model.
         """
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+        from rdq.progress import progress as report
 
         self._check_settings()
         device = self._device()
@@ -325,26 +326,18 @@ class TorchModel(BaseModel):
             )
             if self.resume and ckpt_path is not None and ckpt_path.exists():
                 state = self._load_checkpoint(ckpt_path, net, optimizer, gen, n_features)
-            columns = [
-                TextColumn("[bold]{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TextColumn("{task.fields[info]}"),
-                TimeElapsedColumn(),
-            ]
-            with Progress(*columns, disable=not self.progress, transient=True) as bar:
-                task = bar.add_task(
-                    f"{type(self).__name__} epochs",
-                    total=self.max_epochs,
-                    completed=state["epoch"] + 1,
-                    info="",
-                )
+            watched = "valid loss" if self.metric == EvalMetric.LOSS else "valid ic"
+            # a bar on a terminal; elsewhere the INFO line logged per epoch below is the progress
+            with report(
+                f"{type(self).__name__} epochs", self.max_epochs, enabled=self.progress, logger=log, lines=False
+            ) as bar:
+                bar.update(done=state["epoch"] + 1)
                 for epoch in range(state["epoch"] + 1, self.max_epochs):
                     if state["wait"] >= self.early_stop:
                         break
                     train_loss = self._train_epoch(net, optimizer, train, gen, device)
                     valid_loss, valid_ic = self._evaluate(net, valid, device)
-                    score = -valid_loss if self.metric == "loss" else valid_ic
+                    score = -valid_loss if self.metric == EvalMetric.LOSS else valid_ic
                     if not np.isfinite(score):
                         score = -np.inf
                     if state["best_state"] is None or score > state["best_score"]:
@@ -365,16 +358,34 @@ class TorchModel(BaseModel):
                             "valid_ic": valid_ic,
                         }
                     )
+                    # epochs counted from 1 in the log (``history_`` and ``best_epoch_`` count from 0)
                     log.info(
-                        "epoch %d train %.6f valid %.6f ic %.4f", epoch, train_loss, valid_loss, valid_ic
+                        "epoch %d/%d: train loss %.6f, valid loss %.6f, valid ic %.4f (best epoch %d, %d/%d "
+                        "without a better %s)",
+                        epoch + 1,
+                        self.max_epochs,
+                        train_loss,
+                        valid_loss,
+                        valid_ic,
+                        state["best_epoch"] + 1,
+                        state["wait"],
+                        self.early_stop,
+                        watched,
                     )
+                    if state["wait"] >= self.early_stop:
+                        best = -state["best_score"] if self.metric == EvalMetric.LOSS else state["best_score"]
+                        log.info(
+                            "early stopping after epoch %d: no better %s for %d epochs; best epoch %d (%s %.6g)",
+                            epoch + 1,
+                            watched,
+                            self.early_stop,
+                            state["best_epoch"] + 1,
+                            watched,
+                            best,
+                        )
                     if ckpt_path is not None:
                         self._save_checkpoint(ckpt_path, net, optimizer, gen, state, n_features)
-                    bar.update(
-                        task,
-                        advance=1,
-                        info=f"train {train_loss:.4f} valid {valid_loss:.4f} ic {valid_ic:.3f}",
-                    )
+                    bar.advance(info=f"train {train_loss:.4f} valid {valid_loss:.4f} ic {valid_ic:.3f}")
             if state["best_state"] is not None:
                 net.load_state_dict(state["best_state"])
         net.eval()
@@ -477,7 +488,7 @@ class TorchModel(BaseModel):
         torch.set_rng_state(payload["torch_rng"])
         gen.set_state(payload["shuffle_rng"])
         keys = ("epoch", "best_score", "best_epoch", "best_state", "wait", "history")
-        log.info("resumed from %s after epoch %d", path, payload["epoch"])
+        log.info("resumed from %s after epoch %d", path, payload["epoch"] + 1)  # counted from 1, as logged
         return {k: payload[k] for k in keys}
 
     # ------------------------------------------------------------------ prediction

@@ -13,10 +13,11 @@ from __future__ import annotations
 import polars as pl
 
 from rdq.errors import SchemaError
+from rdq.metrics import Metric, RiskSeries
 
 __all__ = ["REQUIRED_RECORD_COLUMNS", "check_records", "curves", "ic_curves", "quantile_curves"]
 
-REQUIRED_RECORD_COLUMNS: tuple[str, ...] = ("date", "account", "return", "cost", "turnover", "bench")
+REQUIRED_RECORD_COLUMNS: tuple[str, ...] = ("date", "account", "return", Metric.COST, Metric.TURNOVER, "bench")
 
 
 def check_records(records: pl.DataFrame, *, source: str | None = None) -> pl.DataFrame:
@@ -53,25 +54,26 @@ def curves(records: pl.DataFrame, *, window: int = 20) -> pl.DataFrame:
         ``turnover`` and ``turnover_mean`` (rolling ``window``-day mean).
     """
     r = check_records(records)
-    net = pl.col("return") - pl.col("cost")
+    net = pl.col("return") - pl.col(Metric.COST)
+    excess = pl.col(RiskSeries.EXCESS_WITH_COST)
     out = r.select(
         "date",
         (1.0 + net).cum_prod().alias("equity"),
         (1.0 + pl.col("bench")).cum_prod().alias("bench_equity"),
-        (net - pl.col("bench")).cum_sum().alias("excess_with_cost"),
-        (pl.col("return") - pl.col("bench")).cum_sum().alias("excess_without_cost"),
-        "turnover",
-        pl.col("turnover").rolling_mean(window, min_samples=1).alias("turnover_mean"),
+        (net - pl.col("bench")).cum_sum().alias(RiskSeries.EXCESS_WITH_COST),
+        (pl.col("return") - pl.col("bench")).cum_sum().alias(RiskSeries.EXCESS_WITHOUT_COST),
+        Metric.TURNOVER,
+        pl.col(Metric.TURNOVER).rolling_mean(window, min_samples=1).alias(f"{Metric.TURNOVER}_mean"),
     )
     return out.with_columns(
-        (pl.col("excess_with_cost") - pl.col("excess_with_cost").cum_max()).alias("drawdown"),
+        (excess - excess.cum_max()).alias("drawdown"),
         (pl.col("equity") / pl.col("equity").cum_max() - 1.0).alias("equity_drawdown"),
     )
 
 
 def ic_curves(ic: pl.DataFrame, *, window: int = 20) -> pl.DataFrame:
     """Daily ``ic`` / ``rank_ic`` with their rolling ``window``-day means (``*_mean``), sorted by date."""
-    cols = [c for c in ("ic", "rank_ic") if c in ic.columns]
+    cols = [c for c in (Metric.IC, Metric.RANK_IC) if c in ic.columns]
     return ic.sort("date").with_columns(
         *(pl.col(c).fill_nan(None).rolling_mean(window, min_samples=1).alias(f"{c}_mean") for c in cols)
     )

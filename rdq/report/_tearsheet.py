@@ -30,6 +30,7 @@ from typing import Any
 import polars as pl
 from rich.table import Table
 
+from rdq.metrics import RISK_METRICS, Metric, RiskSeries, metric_key
 from rdq.report._series import check_records, curves, ic_curves, quantile_curves
 
 __all__ = [
@@ -51,20 +52,14 @@ CHARTS: dict[str, str] = {
     "equity": "Equity (net of cost) vs benchmark",
     "excess": "Cumulative excess return (sum), with and without cost",
     "drawdown": "Drawdown",
-    "turnover": "Daily turnover",
-    "ic": "Daily IC / Rank IC of the scores",
+    Metric.TURNOVER.value: "Daily turnover",
+    Metric.IC.value: "Daily IC / Rank IC of the scores",
     "quantiles": "Cumulative mean label per score quantile",
 }
 
-RISK_GROUPS: tuple[str, ...] = ("excess_without_cost", "excess_with_cost", "absolute_with_cost")
-RISK_FIELDS: tuple[str, ...] = (
-    "mean",
-    "std",
-    "annualized_return",
-    "information_ratio",
-    "max_drawdown",
-    "calmar",
-)
+#: the three risk series (:class:`rdq.metrics.RiskSeries`) and the fields of each (:data:`rdq.metrics.RISK_METRICS`)
+RISK_GROUPS: tuple[str, ...] = tuple(s.value for s in RiskSeries)
+RISK_FIELDS: tuple[str, ...] = tuple(m.value for m in RISK_METRICS)
 
 
 def flat_metrics(metrics: Mapping[str, Any] | Any) -> dict[str, Any]:
@@ -126,15 +121,19 @@ class TearSheetFiles:
     images: dict[str, Path]
 
 
+def _key(group: str, field: str) -> str:
+    return metric_key(RiskSeries(group), Metric(field))
+
+
 def _risk_keys(metrics: Mapping[str, Any]) -> set[str]:
-    return {f"{g}.{f}" for g in RISK_GROUPS for f in RISK_FIELDS if f"{g}.{f}" in metrics}
+    return {_key(g, f) for g in RISK_GROUPS for f in RISK_FIELDS if _key(g, f) in metrics}
 
 
 #: short column headers of the three risk series in the terminal table
 _SERIES_HEADERS: dict[str, str] = {
-    "excess_without_cost": "excess, no cost",
-    "excess_with_cost": "excess, w/ cost",
-    "absolute_with_cost": "absolute, w/ cost",
+    RiskSeries.EXCESS_WITHOUT_COST.value: "excess, no cost",
+    RiskSeries.EXCESS_WITH_COST.value: "excess, w/ cost",
+    RiskSeries.ABSOLUTE_WITH_COST.value: "absolute, w/ cost",
 }
 
 
@@ -144,13 +143,13 @@ def metrics_table(metrics: Mapping[str, Any] | Any, *, title: str = "Backtest me
     The remaining metrics (turnover, cost, ``signal.*``, ...) follow, one per row, in the first value column.
     """
     m = flat_metrics(metrics)
-    groups = [g for g in RISK_GROUPS if any(f"{g}.{f}" in m for f in RISK_FIELDS)]
+    groups = [g for g in RISK_GROUPS if any(_key(g, f) in m for f in RISK_FIELDS)]
     table = Table(title=title)
     table.add_column("metric", style="bold", no_wrap=True)
     for g in groups or RISK_GROUPS[:1]:
         table.add_column(_SERIES_HEADERS[g] if groups else "value", justify="right", no_wrap=True)
     for f in RISK_FIELDS if groups else ():
-        table.add_row(f, *(format_value(m.get(f"{g}.{f}", math.nan)) for g in groups))
+        table.add_row(f, *(format_value(m.get(_key(g, f), math.nan)) for g in groups))
     if groups:
         table.rows[-1].end_section = True
     pad = [""] * (max(len(groups), 1) - 1)
@@ -207,8 +206,8 @@ def render_charts(sheet: TearSheet, *, window: int = 20, dpi: int = 110) -> dict
     save("equity", fig, ax)
 
     fig, ax = plt.subplots(figsize=(9, 3.6))
-    ax.plot(dates, c["excess_without_cost"].to_numpy(), label="without cost", color="tab:green")
-    ax.plot(dates, c["excess_with_cost"].to_numpy(), label="with cost", color="tab:red")
+    ax.plot(dates, c[RiskSeries.EXCESS_WITHOUT_COST].to_numpy(), label="without cost", color="tab:green")
+    ax.plot(dates, c[RiskSeries.EXCESS_WITH_COST].to_numpy(), label="with cost", color="tab:red")
     ax.axhline(0.0, color="black", lw=0.6)
     ax.set_ylabel("cumulative excess return")
     save("excess", fig, ax)
@@ -222,23 +221,25 @@ def render_charts(sheet: TearSheet, *, window: int = 20, dpi: int = 110) -> dict
     save("drawdown", fig, ax)
 
     fig, ax = plt.subplots(figsize=(9, 3.0))
-    ax.plot(dates, c["turnover"].to_numpy(), color="tab:gray", lw=0.6, alpha=0.7, label="daily")
+    ax.plot(dates, c[Metric.TURNOVER].to_numpy(), color="tab:gray", lw=0.6, alpha=0.7, label="daily")
     ax.plot(dates, c["turnover_mean"].to_numpy(), color="tab:orange", label=f"{window}-day mean")
     ax.set_ylabel("traded value / account")
-    save("turnover", fig, ax)
+    save(Metric.TURNOVER.value, fig, ax)
 
     if sheet.ic is not None and sheet.ic.height:
         ic = ic_curves(sheet.ic, window=window)
         fig, ax = plt.subplots(figsize=(9, 3.6))
         d = ic["date"].to_list()
-        if "ic" in ic.columns:
-            ax.bar(d, ic["ic"].fill_null(0.0).to_numpy(), color="tab:blue", alpha=0.3, width=1.0, label="IC")
-            ax.plot(d, ic["ic_mean"].to_numpy(), color="tab:blue", label=f"IC {window}-day mean")
-        if "rank_ic" in ic.columns:
-            ax.plot(d, ic["rank_ic_mean"].to_numpy(), color="tab:purple", label=f"Rank IC {window}-day mean")
+        if Metric.IC in ic.columns:
+            ax.bar(d, ic[Metric.IC].fill_null(0.0).to_numpy(), color="tab:blue", alpha=0.3, width=1.0, label="IC")
+            ax.plot(d, ic[f"{Metric.IC}_mean"].to_numpy(), color="tab:blue", label=f"IC {window}-day mean")
+        if Metric.RANK_IC in ic.columns:
+            ax.plot(
+                d, ic[f"{Metric.RANK_IC}_mean"].to_numpy(), color="tab:purple", label=f"Rank IC {window}-day mean"
+            )
         ax.axhline(0.0, color="black", lw=0.6)
         ax.set_ylabel("correlation with label")
-        save("ic", fig, ax)
+        save(Metric.IC.value, fig, ax)
 
     if sheet.quantiles is not None and sheet.quantiles.height:
         q = quantile_curves(sheet.quantiles)
@@ -282,9 +283,9 @@ def _metrics_html(m: Mapping[str, Any]) -> str:
         "<table class='risk'><tr><th>series</th>" + "".join(f"<th>{f}</th>" for f in RISK_FIELDS) + "</tr>"
     ]
     for g in RISK_GROUPS:
-        if any(f"{g}.{f}" in m for f in RISK_FIELDS):
+        if any(_key(g, f) in m for f in RISK_FIELDS):
             cells = "".join(
-                _cell(f"{g}.{f}", m[f"{g}.{f}"]) if f"{g}.{f}" in m else "<td>-</td>" for f in RISK_FIELDS
+                _cell(_key(g, f), m[_key(g, f)]) if _key(g, f) in m else "<td>-</td>" for f in RISK_FIELDS
             )
             rows.append(f"<tr><td>{g}</td>{cells}</tr>")
     rows.append("</table>")

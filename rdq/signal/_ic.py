@@ -10,17 +10,32 @@ excluded from every summary.  On the same input, the daily values equal qlib's
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 from typing import Literal
 
 import numpy as np
 import polars as pl
 
+from rdq.metrics import Metric
 from rdq.signal._frames import LABEL, check_factor_frame, check_label_frame
 from rdq.signal._kernels import corr_by_day
-from rdq.signal._metric import Metric
 
-__all__ = ["CorrMethod", "ic_series", "ic_frame", "ic_summary", "daily_corr", "pair_frame"]
+__all__ = [
+    "CorrMethod",
+    "DailySummary",
+    "ic_series",
+    "ic_frame",
+    "ic_summary",
+    "daily_corr",
+    "pair_frame",
+    "icir",
+    "annualized_icir",
+    "t_stat",
+    "hit_rate",
+    "summarize_daily",
+    "daily_summary",
+]
 
 CorrMethod = Literal["pearson", "spearman"]
 _METHODS: tuple[str, ...] = ("pearson", "spearman")
@@ -179,11 +194,98 @@ def ic_series(
     >>> ic_series(f, y, column="x", method="spearman")["ic"].to_list()
     [0.5]
     """
-    return ic_frame(factors, label, columns=[column], method=method).rename({column: "ic"})
+    return ic_frame(factors, label, columns=[column], method=method).rename({column: Metric.IC})
+
+
+@dataclass(frozen=True)
+class DailySummary:
+    """Summary of a daily metric series (IC, Rank IC, long-short spread, ...) over its defined days.
+
+    Attributes
+    ----------
+    mean, std:
+        Mean and standard deviation (ddof=1) of the defined values (NaN with fewer than 1 / 2 of them).
+    ir:
+        :func:`icir`; ``tstat``: :func:`t_stat`; ``hit_rate``: :func:`hit_rate`.
+    n:
+        Number of defined days (a float, as in :func:`ic_summary`'s dict).
+    """
+
+    mean: float
+    std: float
+    ir: float
+    tstat: float
+    hit_rate: float
+    n: float
+
+    def to_dict(self) -> dict[str, float]:
+        """``{"mean", "std", "ir", "tstat", "hit_rate", "n"}``."""
+        return asdict(self)
+
+
+def icir(mean: float, std: float, n: int) -> float:
+    """Information ratio of a daily series: ``mean / std`` (ICIR, Rank ICIR); NaN with n < 2 or std <= 0.
+
+    Examples
+    --------
+    >>> icir(0.02, 0.1, 250)
+    0.2
+    """
+    return mean / std if n >= 2 and std > 0 else math.nan
+
+
+def annualized_icir(mean: float, std: float, n: int, *, days: int) -> float:
+    """:func:`icir` scaled by ``sqrt(days)`` (the long-short IR with ``days=252``)."""
+    return icir(mean, std, n) * math.sqrt(days)
+
+
+def t_stat(mean: float, std: float, n: int) -> float:
+    """t-statistic of the mean of a daily series: ``icir * sqrt(n)``; NaN where :func:`icir` is."""
+    ir = icir(mean, std, n)
+    return ir * math.sqrt(n) if not math.isnan(ir) else math.nan
+
+
+def hit_rate(n_positive: int, n: int) -> float:
+    """Share of days with a value > 0; NaN without days."""
+    return n_positive / n if n >= 1 else math.nan
+
+
+def summarize_daily(mean: float | None, std: float | None, n: int, n_positive: int) -> DailySummary:
+    """:class:`DailySummary` from the moments of a daily series (``None`` or any value where undefined).
+
+    Parameters
+    ----------
+    mean, std:
+        Mean and std (ddof=1) of the ``n`` defined values; ignored when ``n`` is too small.
+    n, n_positive:
+        Number of defined values, and of those > 0.
+    """
+    m = float(mean) if n >= 1 and mean is not None else math.nan
+    sd = float(std) if n >= 2 and std is not None else math.nan
+    return DailySummary(
+        mean=m,
+        std=sd,
+        ir=icir(m, sd, n),
+        tstat=t_stat(m, sd, n),
+        hit_rate=hit_rate(n_positive, n),
+        n=float(n),
+    )
+
+
+def daily_summary(series: pl.Series) -> DailySummary:
+    """:class:`DailySummary` of a daily series (nulls and NaNs skipped)."""
+    values = series.cast(pl.Float64).fill_nan(None).drop_nulls()
+    n = values.len()
+    return summarize_daily(
+        values.mean() if n >= 1 else None,  # type: ignore[arg-type]
+        values.std(ddof=1) if n >= 2 else None,  # type: ignore[arg-type]
+        n,
+        int((values > 0).sum()),
+    )
 
 
 def ic_summary(ic: pl.Series) -> dict[str, float]:
-    """Summary of a daily IC series (nulls and NaNs skipped).
+    """Summary of a daily IC series (nulls and NaNs skipped): :func:`daily_summary` as a dict.
 
     Returns
     -------
@@ -191,31 +293,24 @@ def ic_summary(ic: pl.Series) -> dict[str, float]:
         ``mean``, ``std`` (ddof=1), ``ir`` (mean/std), ``tstat`` (ir * sqrt(n)), ``hit_rate`` (share > 0), ``n``.
         Undefined values are ``nan``.
     """
-    values = ic.cast(pl.Float64).fill_nan(None).drop_nulls()
-    n = values.len()
-    mean = float(values.mean()) if n >= 1 else math.nan  # type: ignore[arg-type]
-    std = float(values.std(ddof=1)) if n >= 2 else math.nan  # type: ignore[arg-type]
-    ir = mean / std if n >= 2 and std > 0 else math.nan
-    tstat = ir * math.sqrt(n) if not math.isnan(ir) else math.nan
-    hit = float((values > 0).mean()) if n >= 1 else math.nan  # type: ignore[arg-type]
-    return {"mean": mean, "std": std, "ir": ir, "tstat": tstat, "hit_rate": hit, "n": float(n)}
+    return daily_summary(ic).to_dict()
 
 
 def ic_metrics(ic: pl.Series, rank_ic: pl.Series) -> dict[Metric, float]:
     """The IC-family :class:`Metric` values from daily IC and Rank IC series."""
-    return ic_family(ic_summary(ic), ic_summary(rank_ic))
+    return ic_family(daily_summary(ic), daily_summary(rank_ic))
 
 
-def ic_family(a: Mapping[str, float], b: Mapping[str, float]) -> dict[Metric, float]:
-    """The IC-family :class:`Metric` values from the summaries (:func:`ic_summary`) of IC ``a`` and Rank IC ``b``."""
+def ic_family(a: DailySummary, b: DailySummary) -> dict[Metric, float]:
+    """The IC-family :class:`Metric` values from the :class:`DailySummary` of IC ``a`` and Rank IC ``b``."""
     return {
-        Metric.IC: a["mean"],
-        Metric.RANK_IC: b["mean"],
-        Metric.ICIR: a["ir"],
-        Metric.RANK_ICIR: b["ir"],
-        Metric.IC_TSTAT: a["tstat"],
-        Metric.RANK_IC_TSTAT: b["tstat"],
-        Metric.IC_HIT_RATE: a["hit_rate"],
-        Metric.RANK_IC_HIT_RATE: b["hit_rate"],
-        Metric.N_DAYS: a["n"],
+        Metric.IC: a.mean,
+        Metric.RANK_IC: b.mean,
+        Metric.ICIR: a.ir,
+        Metric.RANK_ICIR: b.ir,
+        Metric.IC_TSTAT: a.tstat,
+        Metric.RANK_IC_TSTAT: b.tstat,
+        Metric.IC_HIT_RATE: a.hit_rate,
+        Metric.RANK_IC_HIT_RATE: b.hit_rate,
+        Metric.N_DAYS: a.n,
     }

@@ -19,11 +19,12 @@ from typing import Any
 import polars as pl
 
 from rdq.errors import ConfigError
+from rdq.metrics import SIGNAL_METRICS as SUMMARY_METRICS
+from rdq.metrics import Metric, decay_column, quantile_column
 from rdq.signal._autocorr import autocorr_frame, turnover_frame
 from rdq.signal._frames import LABEL, check_factor_frame, check_label_frame
-from rdq.signal._ic import daily_corr, ic_family, pair_frame
+from rdq.signal._ic import DailySummary, annualized_icir, daily_corr, ic_family, pair_frame, summarize_daily
 from rdq.signal._label import default_label, label_expression
-from rdq.signal._metric import SUMMARY_METRICS, Metric, decay_column, quantile_column
 from rdq.signal._quantile import _check_quantiles, quantile_frame
 
 __all__ = ["FactorSignal", "SignalReport", "signal_report", "DEFAULT_HORIZONS", "ANNUALIZATION_DAYS"]
@@ -34,6 +35,14 @@ log = logging.getLogger(__name__)
 DEFAULT_HORIZONS: tuple[int, ...] = (1, 2, 5, 10, 20)
 #: trading days per year used to annualise the long-short IR
 ANNUALIZATION_DAYS = 252
+#: the metrics of :attr:`SignalReport.daily` (one value per date and factor)
+DAILY_METRICS: tuple[Metric, ...] = (
+    Metric.IC,
+    Metric.RANK_IC,
+    Metric.LONG_SHORT,
+    Metric.AUTOCORR,
+    Metric.TOP_TURNOVER,
+)
 
 
 def _clean(x: float | None) -> float | None:
@@ -87,6 +96,16 @@ class FactorSignal:
         out.update({decay_column(Metric.IC, h): _clean(v) for h, v in self.ic_decay.items()})
         out.update({decay_column(Metric.RANK_IC, h): _clean(v) for h, v in self.rank_ic_decay.items()})
         return out
+
+    def _repr_html_(self) -> str:
+        """Notebook display: one row per metric, then the quantile returns and the decay (exact values in ``data-value``)."""
+        from rdq._html import html_table
+
+        rows: list[list[Any]] = [[m.value, v] for m, v in self.metrics.items()]
+        rows += [[quantile_column(i + 1), v] for i, v in enumerate(self.quantile_returns)]
+        rows += [[decay_column(Metric.IC, h), v] for h, v in self.ic_decay.items()]
+        rows += [[decay_column(Metric.RANK_IC, h), v] for h, v in self.rank_ic_decay.items()]
+        return html_table(["metric", "value"], rows, caption=f"Signal of {self.name}")
 
 
 @dataclass(frozen=True)
@@ -152,6 +171,34 @@ class SignalReport:
         from rdq.signal._render import report_table
 
         return report_table(self)
+
+    def _repr_html_(self) -> str:
+        """Notebook display: the columns of the terminal table, then Rank IC at each decay horizon.
+
+        One row per factor in report order; cells show the terminal table's rounding and keep the exact
+        value in ``data-value``.
+        """
+        from rdq._html import html_table
+        from rdq.signal._render import DEFAULT_COLUMNS, _fmt
+
+        columns = ["factor", *(head for _, head in DEFAULT_COLUMNS)]
+        columns += [f"RankIC h{h}" for h in self.horizons]
+        formats: dict[int, Any] = {
+            j + 1: (lambda x, m=m: _fmt(x, m)) for j, (m, _) in enumerate(DEFAULT_COLUMNS)
+        }
+        first = len(DEFAULT_COLUMNS) + 1
+        formats.update({first + j: (lambda x: _fmt(x, Metric.RANK_IC)) for j in range(len(self.horizons))})
+        rows = [
+            [
+                f.name,
+                *(f.metrics.get(m, math.nan) for m, _ in DEFAULT_COLUMNS),
+                *(f.rank_ic_decay.get(h, math.nan) for h in self.horizons),
+            ]
+            for f in self.factors
+        ]
+        caption = f"Signal report vs {self.label}: {len(self)} factors, {self.quantiles} quantiles"
+        note = "L-S bp: mean daily top-minus-bottom quantile label, basis points; to_frame() has every metric"
+        return html_table(columns, rows, caption=caption, formats=formats, note=note)
 
 
 def signal_report(
@@ -235,20 +282,20 @@ def signal_report(
         a, b, ls = _summary(s_ic[c]), _summary(s_ric[c]), _summary(s_ls[c])
         metrics: dict[Metric, float] = {
             **ic_family(a, b),
-            Metric.TOP_RETURN: _summary(s_q[f"{c}__q{quantiles}"])["mean"],
-            Metric.BOTTOM_RETURN: _summary(s_q[f"{c}__q1"])["mean"],
-            Metric.LONG_SHORT: ls["mean"],
-            Metric.LONG_SHORT_IR: ls["ir"] * math.sqrt(ANNUALIZATION_DAYS),
-            Metric.AUTOCORR: _summary(s_ac[c])["mean"],
-            Metric.TOP_TURNOVER: _summary(s_to[c])["mean"],
+            Metric.TOP_RETURN: _summary(s_q[f"{c}__q{quantiles}"]).mean,
+            Metric.BOTTOM_RETURN: _summary(s_q[f"{c}__q1"]).mean,
+            Metric.LONG_SHORT: ls.mean,
+            Metric.LONG_SHORT_IR: annualized_icir(ls.mean, ls.std, int(ls.n), days=ANNUALIZATION_DAYS),
+            Metric.AUTOCORR: _summary(s_ac[c]).mean,
+            Metric.TOP_TURNOVER: _summary(s_to[c]).mean,
         }
         out.append(
             FactorSignal(
                 name=c,
                 metrics={m: metrics[m] for m in SUMMARY_METRICS},
-                quantile_returns=tuple(_summary(s_q[f"{c}__q{k}"])["mean"] for k in range(1, quantiles + 1)),
-                ic_decay={h: _summary(s_dp[f"{c}__h{h}"])["mean"] for h in hs},
-                rank_ic_decay={h: _summary(s_ds[f"{c}__h{h}"])["mean"] for h in hs},
+                quantile_returns=tuple(_summary(s_q[f"{c}__q{k}"]).mean for k in range(1, quantiles + 1)),
+                ic_decay={h: _summary(s_dp[f"{c}__h{h}"]).mean for h in hs},
+                rank_ic_decay={h: _summary(s_ds[f"{c}__h{h}"]).mean for h in hs},
             )
         )
 
@@ -257,12 +304,12 @@ def signal_report(
 
     day_keys = ["date", "factor"]
     daily = (
-        _long(ic, "ic")
-        .join(_long(ric, "rank_ic"), on=day_keys, how="left", maintain_order="left")
-        .join(_long(spread, "long_short"), on=day_keys, how="left", maintain_order="left")
-        .join(_long(ac, "autocorr"), on=day_keys, how="left", maintain_order="left")
-        .join(_long(to, "top_turnover"), on=day_keys, how="left", maintain_order="left")
-        .select("date", "factor", "ic", "rank_ic", "long_short", "autocorr", "top_turnover")
+        _long(ic, Metric.IC)
+        .join(_long(ric, Metric.RANK_IC), on=day_keys, how="left", maintain_order="left")
+        .join(_long(spread, Metric.LONG_SHORT), on=day_keys, how="left", maintain_order="left")
+        .join(_long(ac, Metric.AUTOCORR), on=day_keys, how="left", maintain_order="left")
+        .join(_long(to, Metric.TOP_TURNOVER), on=day_keys, how="left", maintain_order="left")
+        .select("date", "factor", *DAILY_METRICS)
     )
     return SignalReport(factors=tuple(out), label=label_name, quantiles=quantiles, horizons=hs, daily=daily)
 
@@ -284,17 +331,6 @@ def _stats(frame: pl.DataFrame, names: list[str]) -> dict[str, tuple[float, floa
     return {n: (row[4 * i], row[4 * i + 1], row[4 * i + 2], row[4 * i + 3]) for i, n in enumerate(names)}
 
 
-def _summary(stats: tuple[float | None, float | None, int, int]) -> dict[str, float]:
-    """The :func:`rdq.signal.ic_summary` numbers from :func:`_stats`' tuple."""
-    mean, std, n, pos = stats
-    m = float(mean) if n >= 1 and mean is not None else math.nan
-    sd = float(std) if n >= 2 and std is not None else math.nan
-    ir = m / sd if n >= 2 and sd > 0 else math.nan
-    return {
-        "mean": m,
-        "std": sd,
-        "ir": ir,
-        "tstat": ir * math.sqrt(n) if not math.isnan(ir) else math.nan,
-        "hit_rate": pos / n if n >= 1 else math.nan,
-        "n": float(n),
-    }
+def _summary(stats: tuple[float | None, float | None, int, int]) -> DailySummary:
+    """:func:`rdq.signal._ic.summarize_daily` of :func:`_stats`' ``(mean, std, n, n_positive)``."""
+    return summarize_daily(*stats)

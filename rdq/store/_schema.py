@@ -22,27 +22,32 @@ from __future__ import annotations
 
 import duckdb
 
+from rdq.metrics import Metric
 from rdq.store._connect import StoreError
 
 __all__ = ["SCHEMA_VERSION", "MIGRATIONS", "REPORT_METRIC_COLUMNS", "migrate", "schema_version"]
 
-#: metric columns of ``factor_reports`` as created by migration 1 (the names of rdq.signal.Metric then)
-REPORT_METRIC_COLUMNS: tuple[str, ...] = (
-    "ic",
-    "rank_ic",
-    "icir",
-    "rank_icir",
-    "ic_tstat",
-    "rank_ic_tstat",
-    "ic_hit_rate",
-    "rank_ic_hit_rate",
-    "n_days",
-    "top_return",
-    "bottom_return",
-    "long_short",
-    "long_short_ir",
-    "autocorr",
-    "top_turnover",
+#: metric columns of ``factor_reports`` as created by migration 1 (the signal metrics then), frozen: a new
+#: metric gets its column from a new migration, never by editing this list
+REPORT_METRIC_COLUMNS: tuple[str, ...] = tuple(
+    m.value
+    for m in (
+        Metric.IC,
+        Metric.RANK_IC,
+        Metric.ICIR,
+        Metric.RANK_ICIR,
+        Metric.IC_TSTAT,
+        Metric.RANK_IC_TSTAT,
+        Metric.IC_HIT_RATE,
+        Metric.RANK_IC_HIT_RATE,
+        Metric.N_DAYS,
+        Metric.TOP_RETURN,
+        Metric.BOTTOM_RETURN,
+        Metric.LONG_SHORT,
+        Metric.LONG_SHORT_IR,
+        Metric.AUTOCORR,
+        Metric.TOP_TURNOVER,
+    )
 )
 
 _V1: tuple[str, ...] = (

@@ -189,7 +189,7 @@ class Transaction:
         dataset:
             Fingerprint from :meth:`add_dataset`.
         signal:
-            A :class:`rdq.signal.FactorSignal`, or a mapping of metric name (``rdq.signal.Metric``) to value.
+            A :class:`rdq.signal.FactorSignal`, or a mapping of metric name (:class:`rdq.metrics.Metric`) to value.
         label:
             The label the metrics were computed against.
         """
@@ -199,7 +199,7 @@ class Transaction:
             if unknown:
                 raise StoreError(
                     f"unknown metric {unknown[0]!r}{did_you_mean(unknown[0], REPORT_METRIC_COLUMNS)}\n"
-                    "  fix: use rdq.signal.Metric members as keys"
+                    "  fix: use rdq.metrics.SIGNAL_METRICS members as keys"
                 )
             payload: Any = {"metrics": metrics}
         else:

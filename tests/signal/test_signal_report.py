@@ -118,11 +118,11 @@ def test_to_frame_and_to_dict(market: tuple[pl.DataFrame, pl.DataFrame]) -> None
     assert back["label"] == "Ref($close, -2)/Ref($close, -1) - 1"
     assert back["horizons"] == [1, 5] and back["quantiles"] == 4
     assert back["factors"][0]["metrics"]["rank_ic"] == rep["fut"][Metric.RANK_IC]
-    assert set(back["factors"][0]["metrics"]) == {m.value for m in Metric}
+    assert set(back["factors"][0]["metrics"]) == {m.value for m in SUMMARY_METRICS}
 
 
 def test_undefined_metrics_are_none_in_json() -> None:
-    sig = FactorSignal(name="x", metrics={m: math.nan for m in Metric}, quantile_returns=(math.nan, 0.1))
+    sig = FactorSignal(name="x", metrics={m: math.nan for m in SUMMARY_METRICS}, quantile_returns=(math.nan, 0.1))
     rep = SignalReport(factors=(sig,), label="label", quantiles=2)
     back = json.loads(json.dumps(rep.to_dict(), allow_nan=False))
     assert back["factors"][0]["metrics"]["ic"] is None
