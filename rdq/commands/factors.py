@@ -112,36 +112,24 @@ def register(app: typer.Typer) -> None:
     @grp.command("check")
     def check_cmd(
         data: Annotated[Path, typer.Option("--data", help=_DATA_HELP)],
-        expr: Annotated[list[str], typer.Option("--expr", help=_EXPR_HELP)],
+        expr: Annotated[list[str] | None, typer.Option("--expr", help=_EXPR_HELP)] = None,
+        library: Annotated[
+            str | None, typer.Option("--library", help="Check every factor of a library (alpha158, alpha360) instead.")
+        ] = None,
         n_cuts: Annotated[int, typer.Option("--n-cuts", help="Truncation dates to test.")] = 5,
-        as_json: Annotated[bool, typer.Option("--json")] = False,
+        as_json: Annotated[bool, typer.Option("--json", help="Print each factor's verdict as JSON.")] = False,
     ) -> None:
-        """Check factors for look-ahead; exits 1 when one reads the future."""
-        from rdq.factors import check_library_lookahead
+        """Check factors for look-ahead: a table of each one's verdict; exits 1 when one reads the future."""
+        from rdq.factors import check_lookahead
 
-        exprs = _exprs(None, expr)
+        exprs = _exprs(library, expr)
         panel = load_data(data)
-        reports = check_library_lookahead(panel, exprs, n_cuts=n_cuts)
-        bad = [r for r in reports.values() if r.looks_ahead]
+        reports = check_lookahead(panel, exprs, n_cuts=n_cuts)
         if as_json:
-            typer.echo(json.dumps([r.to_dict() for r in reports.values()], indent=2, default=str))
+            typer.echo(json.dumps(reports.to_dict(), indent=2, default=str))
         else:
-            console = Console()
-            for r in reports.values():
-                if r.exempt:
-                    console.print(f"[yellow]exempt[/] {r.name}: labels may look ahead")
-                elif r.looks_ahead:
-                    console.print(f"[bold red]LOOKS AHEAD[/] {r.name} = {r.expr}")
-                    for issue in r.static_issues:
-                        console.print(f"  {issue}")
-                    changed = {k: v for k, v in r.changed.items() if v}
-                    if changed:
-                        console.print(f"  values changed when the future was removed: {changed}")
-                    for ex in r.examples[:3]:
-                        console.print(f"  e.g. {ex[0]} {ex[1]}: full={ex[2]} truncated={ex[3]}")
-                else:
-                    console.print(f"[green]ok[/] {r.name}")
-        if bad:
+            _print_verdicts(reports, title=library or "look-ahead check")
+        if reports.looks_ahead:
             raise typer.Exit(1)
 
     @grp.command("list")
@@ -164,6 +152,20 @@ def register(app: typer.Typer) -> None:
         for name, text in load_library(library).items():
             table.add_row(name, text)
         console.print(table)
+
+
+def _print_verdicts(reports: Any, *, title: str) -> None:
+    """A table of :class:`rdq.factors.LookaheadReports`: name, verdict, expression, why."""
+    style = {"ok": "green", "looks ahead": "bold red", "exempt": "yellow", "skipped": "yellow"}
+    table = Table(title=title)
+    for col in ("factor", "verdict", "expression", "detail"):
+        table.add_column(col, overflow="fold")
+    for r in reports:
+        table.add_row(r.name, f"[{style[r.verdict]}]{r.verdict}[/]", r.expr, r.detail)
+    console = Console()
+    console.print(table)
+    counts = {v: sum(r.verdict == v for r in reports) for v in style}
+    console.print(", ".join(f"{n} {v}" for v, n in counts.items() if n))
 
 
 def _json_default(obj: Any) -> Any:
