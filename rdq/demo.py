@@ -142,13 +142,13 @@ def _signal_tables(
             "name": sig.name,
             "expr": exprs[sig.name],
             "target_ic": targets[sig.name],
-            "ic": sig[Metric.IC],
-            "rank_ic": sig[Metric.RANK_IC],
-            "ic_tstat": sig[Metric.IC_TSTAT],
+            Metric.IC.value: sig[Metric.IC],
+            Metric.RANK_IC.value: sig[Metric.RANK_IC],
+            Metric.IC_TSTAT.value: sig[Metric.IC_TSTAT],
         }
         planted_rows.append(row)
         ptable.add_row(
-            sig.name, row["expr"], f"{row['target_ic']:.3f}", _fmt(row["ic"]), _fmt(row["rank_ic"]), _fmt(row["ic_tstat"])
+            sig.name, row["expr"], f"{row['target_ic']:.3f}", *(_fmt(row[m]) for m in (Metric.IC, Metric.RANK_IC, Metric.IC_TSTAT))
         )
     return report, planted_report, table, ptable, top_rows, planted_rows
 

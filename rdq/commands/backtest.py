@@ -145,11 +145,14 @@ def register(app: typer.Typer) -> None:
             return
         table = Table(title=f"top-{topk} dropout {n_drop}: {metrics.n_days} days -> {out}")
         table.add_column("series")
-        for name in ("annualized_return", "information_ratio", "max_drawdown", "calmar"):
-            table.add_column(name, justify="right")
-        for group in ("excess_without_cost", "excess_with_cost", "absolute_with_cost"):
-            ra = getattr(metrics, group)
-            table.add_row(group, *(f"{getattr(ra, n):.4f}" for n in ("annualized_return", "information_ratio", "max_drawdown", "calmar")))
+        from rdq.metrics import Metric, RiskSeries
+
+        shown = (Metric.ANNUALIZED_RETURN, Metric.INFORMATION_RATIO, Metric.MAX_DRAWDOWN, Metric.CALMAR)
+        for m in shown:
+            table.add_column(m.value, justify="right")
+        for series in RiskSeries:
+            ra = getattr(metrics, series.value)
+            table.add_row(series.value, *(f"{ra[m]:.4f}" for m in shown))
         console = Console()
         console.print(table)
         console.print(f"mean turnover {metrics.turnover:.4f}, mean cost {metrics.cost:.6f}")

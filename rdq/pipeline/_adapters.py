@@ -385,18 +385,19 @@ def score_signal(
     (ic, quantiles, summary)
         ``date, ic, rank_ic``; ``date, quantile, label``; ``{"signal.ic": ..., "signal.icir": ...}``.
     """
-    from rdq.signal import Metric, ic_series, ic_summary, quantile_returns
+    from rdq.metrics import Metric, signal_key
+    from rdq.signal import ic_series, ic_summary, quantile_returns
 
     lab = label.filter(pl.col("date").is_between(scores["date"].min(), scores["date"].max()))
     ic = ic_series(scores, lab, column="score", method="pearson")
-    ric = ic_series(scores, lab, column="score", method="spearman").rename({"ic": "rank_ic"})
+    ric = ic_series(scores, lab, column="score", method="spearman").rename({Metric.IC: Metric.RANK_IC})
     both = ic.join(ric, on="date", how="full", coalesce=True).sort("date")
     q = quantile_returns(scores, lab, column="score", quantiles=quantiles)
-    a, b = ic_summary(both["ic"]), ic_summary(both["rank_ic"])
+    a, b = ic_summary(both[Metric.IC]), ic_summary(both[Metric.RANK_IC])
     summary = {
-        f"signal.{Metric.IC}": a["mean"],
-        f"signal.{Metric.ICIR}": a["ir"],
-        f"signal.{Metric.RANK_IC}": b["mean"],
-        f"signal.{Metric.RANK_ICIR}": b["ir"],
+        signal_key(Metric.IC): a["mean"],
+        signal_key(Metric.ICIR): a["ir"],
+        signal_key(Metric.RANK_IC): b["mean"],
+        signal_key(Metric.RANK_ICIR): b["ir"],
     }
     return both, q, summary

@@ -35,6 +35,7 @@ from typing import Any, Literal
 
 import polars as pl
 
+from rdq.metrics import Metric
 from rdq.pipeline import _adapters as ad
 from rdq.pipeline._cache import StageCache, atomic_write_parquet, atomic_write_text
 from rdq.pipeline._config import ScenarioConfig, load_scenario, section_hash
@@ -316,7 +317,7 @@ def run_scenario(
         "run_dir": str(run_dir),
         "records": str(run_dir / "records.parquet"),
         "scores": str(run_dir / "scores.parquet"),
-        "ic": str(run_dir / "ic.parquet"),
+        Metric.IC.value: str(run_dir / "ic.parquet"),
         "quantiles": str(run_dir / "quantiles.parquet"),
         "metrics": str(run_dir / "metrics.json"),
         "report": str(report.html),

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import polars as pl
 
 from rdq.errors import ConfigError
+from rdq.metrics import Metric
 from rdq.signal._frames import check_factor_frame, with_lagged
 from rdq.signal._ic import daily_corr
 from rdq.signal._quantile import _check_quantiles, bucket_expr
@@ -49,7 +50,7 @@ def rank_autocorr(factors: pl.DataFrame, *, column: str, lag: int = 1) -> pl.Dat
         ``date, autocorr``: Spearman correlation across assets between the factor at ``t`` and at the
         previous ``lag``-th date; null where fewer than 2 assets have both values or either is constant.
     """
-    return autocorr_frame(factors, columns=[column], lag=lag).rename({column: "autocorr"})
+    return autocorr_frame(factors, columns=[column], lag=lag).rename({column: Metric.AUTOCORR})
 
 
 def turnover_frame(

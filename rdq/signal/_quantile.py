@@ -25,6 +25,7 @@ from collections.abc import Sequence
 import polars as pl
 
 from rdq.errors import ConfigError
+from rdq.metrics import Metric
 from rdq.signal._frames import LABEL, check_factor_frame, check_label_frame, valid
 from rdq.signal._ic import pair_frame
 
@@ -153,7 +154,7 @@ def long_short_series(
     """
     wide = quantile_frame(factors, label, columns=[column], quantiles=quantiles)
     return wide.select(
-        "date", (pl.col(f"{column}__q{quantiles}") - pl.col(f"{column}__q1")).alias("long_short")
+        "date", (pl.col(f"{column}__q{quantiles}") - pl.col(f"{column}__q1")).alias(Metric.LONG_SHORT)
     )
 
 
@@ -215,4 +216,4 @@ def qlib_long_short(
         )
         .sort("date")
     )
-    return out.select("date", ((pl.col("_l") - pl.col("_s")) / 2.0).alias("long_short"), "long_avg")
+    return out.select("date", ((pl.col("_l") - pl.col("_s")) / 2.0).alias(Metric.LONG_SHORT), "long_avg")
