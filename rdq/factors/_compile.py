@@ -249,6 +249,17 @@ def _as_nan_array(s: pl.Series, raw: bool) -> np.ndarray:
     return x
 
 
+class KernelRowsError(ExpressionError):
+    """A kernel given a column that is not the whole working frame (see :func:`_check_rows`).
+
+    Takes the message alone: polars re-creates an exception raised inside a UDF from its
+    ``args``, which ``ExpressionError``'s keyword-only ``expr`` does not survive.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, expr="")
+
+
 def _check_rows(x: np.ndarray, starts: np.ndarray) -> np.ndarray:
     """``x`` if it has one value per row of the working frame the kernel's ``starts`` index.
 
@@ -258,11 +269,10 @@ def _check_rows(x: np.ndarray, starts: np.ndarray) -> np.ndarray:
     instead of a corrupted heap.
     """
     if x.shape[0] != starts[-1]:
-        raise ExpressionError(
+        raise KernelRowsError(
             f"internal error: a time-series kernel was given {x.shape[0]} rows instead of the working "
-            f"frame's {int(starts[-1])} (evaluated inside a group or window); nothing was computed",
-            expr="",
-            hint=" (please report the expression at the rdq issue tracker)",
+            f"frame's {int(starts[-1])} (evaluated inside a group or window), nothing was computed; "
+            "please report the expression at the rdq issue tracker"
         )
     return x
 
