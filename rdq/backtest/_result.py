@@ -88,6 +88,27 @@ class BacktestResult:
         """Risk metrics as qlib's ``risk_analysis`` (see :func:`rdq.backtest.summarize`)."""
         return summarize(self.records, mode=mode, n=n)
 
+    def _repr_html_(self) -> str:
+        """Notebook display: the span, the final account and :meth:`metrics` (qlib's three risk series).
+
+        Cells are rounded to 6 significant digits and keep the exact value in ``data-value``.
+        """
+        from rdq._html import html_table, metrics_html
+
+        r = self.records
+        metrics = self.metrics
+        flat = metrics.to_dict()
+        rows: list[list[object]] = [
+            ["first day", str(r["date"].min()) if r.height else "-"],
+            ["last day", str(r["date"].max()) if r.height else "-"],
+            ["trading days", r.height],
+            ["initial cash", float(self.init_cash)],
+            ["final account", float(r["account"][-1]) if r.height else float("nan")],
+            ["benchmark", self.benchmark or "none"],
+        ]
+        summary = html_table(["backtest", "value"], rows, caption="Backtest")
+        return summary + metrics_html(flat, caption=f"Metrics ({flat.get('mode', 'sum')} mode, N={flat.get('n')})")
+
     def to_parquet(self, path: str | os.PathLike[str], *, columns: tuple[str, ...] = RECORD_COLUMNS) -> Path:
         """Write ``records`` (``columns``) to Parquet atomically (temp file + rename)."""
         out = Path(path)

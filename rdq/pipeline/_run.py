@@ -96,6 +96,38 @@ class ScenarioResult:
     stages: dict[str, StageState] = field(default_factory=dict)
     stage_files: dict[str, Path] = field(default_factory=dict)
 
+    def _repr_html_(self) -> str:
+        """Notebook display: the run (id, folder, span, stages) and its flat :attr:`metrics` as tables."""
+        from rdq._html import html_table, metrics_html
+
+        r = self.records
+        span = f"{r['date'].min()!s} .. {r['date'].max()!s} ({r.height} days)" if r.height else "no trading days"
+        rows: list[list[Any]] = [
+            ["run id", self.run_id],
+            ["run folder", str(self.run_dir)],
+            ["backtest span", span],
+            ["stages", ", ".join(f"{k}: {v}" for k, v in self.stages.items()) or "-"],
+            ["tear sheet", str(self.report.html)],
+        ]
+        head = html_table(["scenario", self.config.name], rows, caption=f"Scenario {self.config.name}")
+        return head + metrics_html(self.metrics, caption="Metrics")
+
+
+def _check_segments(cfg: ScenarioConfig, panel: pl.DataFrame) -> None:
+    """The scenario's (or its model config's) train/valid/test spans must lie within the panel's dates."""
+    if panel.height == 0:
+        return
+    segments: Any = cfg.segments
+    if segments is None and cfg.model.path is not None:
+        from rdq.models import load_model_config
+
+        segments = load_model_config(cfg.model.path).data.segments
+    lo, hi = panel["date"].min(), panel["date"].max()
+    first = lo.date() if isinstance(lo, dt.datetime) else lo
+    last = hi.date() if isinstance(hi, dt.datetime) else hi
+    assert isinstance(first, dt.date) and isinstance(last, dt.date)
+    check_segments_in_data(segments, first, last, source=cfg.source)
+
 
 def run_dir_for(config: ScenarioConfig, workspace: str | os.PathLike[str]) -> Path:
     """``<workspace>/.rdq/runs/<name>-<hash of the scenario>``: the same scenario always maps to the same folder."""

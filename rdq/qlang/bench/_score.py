@@ -104,6 +104,19 @@ class BenchResult:
             ],
         }
 
+    def _repr_html_(self) -> str:
+        """Notebook display: pass@k with its bootstrap CI overall, per difficulty and per tag."""
+        from rdq._html import html_table
+
+        rows: list[list[Any]] = []
+        groups = [("overall", self.overall), *self.by_difficulty.items(), *(
+            (f"tag: {t}", d) for t, d in self.by_tag.items())]
+        for name, ests in groups:
+            rows += [[name, f"pass@{k}", e.value, e.ci_low, e.ci_high, e.n_problems] for k, e in ests.items()]
+        caption = f"q bench: {self.task} on {self.executor}" + (f", model {self.model}" if self.model else "")
+        return html_table(["group", "k", "value", "ci_low", "ci_high", "problems"], rows, caption=caption,
+                          note=f"{len(self.problems)} problems; 95% percentile-bootstrap CI over problems")
+
     def write_json(self, path: str | Path) -> Path:
         """Write :meth:`to_dict` atomically."""
         return atomic_write_json(path, self.to_dict())
