@@ -49,7 +49,7 @@ class DemoConfig:
     top:
         How many Alpha158 factors to show, by absolute Rank IC.
     progress:
-        Show progress bars.
+        Report progress (:mod:`rdq.progress`: bars on a terminal, else INFO log lines).
     """
 
     workspace: Path = Path(".")
@@ -176,7 +176,7 @@ def run_demo(config: DemoConfig = DemoConfig(), *, console: Console | None = Non
     )
 
     t0 = time.perf_counter()
-    result = run_scenario(scn, workspace=config.workspace, progress=config.progress and not con.quiet)
+    result = run_scenario(scn, workspace=config.workspace, progress=config.progress)
     out.seconds["scenario"] = time.perf_counter() - t0
     out.backtest = result.metrics
     out.paths.update(
@@ -226,7 +226,7 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="Print a JSON summary instead of tables."),
     ) -> None:
         """The main job on the embedded data: synthetic market -> Alpha158 -> LightGBM -> backtest -> reports."""
-        cfg = DemoConfig(workspace=workspace, n_assets=assets, n_days=days, seed=seed, progress=not as_json)
+        cfg = DemoConfig(workspace=workspace, n_assets=assets, n_days=days, seed=seed, progress=True)
         result = run_demo(cfg, console=Console(quiet=as_json))
         if as_json:
             typer.echo(json.dumps(result.to_dict(), indent=2, default=str))

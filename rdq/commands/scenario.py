@@ -26,7 +26,7 @@ def run_scenario_cli(
     from rdq.report import metrics_table
 
     out = Console()
-    res = run_scenario(config_path, workspace=workspace, progress=not json, resume=not fresh)
+    res = run_scenario(config_path, workspace=workspace, progress=True, resume=not fresh)
     if json:
         payload = {
             "run_id": res.run_id,

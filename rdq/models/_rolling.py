@@ -39,7 +39,7 @@ def rolling_predict(
     pl.DataFrame
         ``date, asset, score`` over the union of the test spans.
     """
-    from rich.progress import Progress
+    from rdq.progress import progress as report
 
     if not hasattr(model, "clone"):
         raise ConfigError(
@@ -48,8 +48,7 @@ def rolling_predict(
     calendar = factors.get_column("date").unique().sort()
     splits = list(splitter.split(calendar))
     parts: list[pl.DataFrame] = []
-    with Progress(disable=not progress, transient=True) as bar:
-        task = bar.add_task("rolling splits", total=len(splits))
+    with report("rolling splits", len(splits), enabled=progress, logger=log) as bar:
         for seg in splits:
             dataset = build_dataset(
                 factors,
@@ -61,7 +60,7 @@ def rolling_predict(
             fitted = model.clone().fit(dataset)  # type: ignore[attr-defined]
             parts.append(fitted.predict(dataset, "test"))
             log.info("rolling split train %s..%s test %s..%s", *seg.train, *seg.test)
-            bar.update(task, advance=1)
+            bar.advance()
     return (
         pl.concat(parts)
         if parts

@@ -247,10 +247,9 @@ def generate(
         cache = CompletionCache(cache)
     lang = target_language(task)
     out: list[Completion] = []
-    from rich.progress import Progress
+    from rdq.progress import progress as report
 
-    with Progress(disable=not progress, transient=True) as bar:
-        job = bar.add_task(f"generating ({model_name})", total=len(problems))
+    with report(f"generating ({model_name})", len(problems), enabled=progress, logger=log) as bar:
         for problem in problems:
             messages = build_messages(problem, task)
             ph = prompt_hash(messages)
@@ -273,6 +272,6 @@ def generate(
                 c = cache.get((model_name, task.value, problem.problem_id, i, ph))
                 assert c is not None
                 out.append(c)
-            bar.advance(job)
+            bar.advance()
     log.info("%d completions (%d cached in %s)", len(out), len(cache), cache.path)
     return out
