@@ -194,9 +194,8 @@ def score(
     n_boot, seed:
         Bootstrap resamples and seed of the CIs.
     """
-    from rich.progress import Progress
-
     from rdq.errors import ConfigError
+    from rdq.progress import progress as report
 
     task = Task(task)
     missing = [p.problem_id for p in problems if not samples.get(p.problem_id)]
@@ -214,12 +213,12 @@ def score(
     workers = workers or os.cpu_count() or 1
     results: dict[str, ProblemResult] = {}
     # no auto-refresh thread: runs fork (the embedded executor, the pool), and forking beside a thread is unsafe
-    with Progress(disable=not progress, transient=True, auto_refresh=False) as bar:
-        job = bar.add_task(f"scoring {task.value} on {executor.name}", total=len(problems))
+    with report(f"scoring {task.value} on {executor.name}", len(problems), enabled=progress, logger=log,
+                thread=False) as bar:
         if workers <= 1 or len(problems) <= 1:
             for p in problems:
                 results[p.problem_id] = _run_problem(p, samples[p.problem_id], task, executor)
-                bar.update(job, advance=1, refresh=True)
+                bar.advance()
         else:
             ctx = mp.get_context("fork")
             with ProcessPoolExecutor(max_workers=min(workers, len(problems)), mp_context=ctx) as pool:
@@ -227,7 +226,7 @@ def score(
                         for p in problems}
                 for fut in as_completed(futs):
                     results[futs[fut]] = fut.result()
-                    bar.update(job, advance=1, refresh=True)
+                    bar.advance()
     ordered = tuple(results[p.problem_id] for p in problems)
     ns, cs = [r.n for r in ordered], [r.c for r in ordered]
     overall = {k: estimate(ns, cs, k, n_boot=n_boot, seed=seed) for k in usable}
