@@ -75,15 +75,19 @@ def register(app: typer.Typer) -> None:
         end: Annotated[str | None, typer.Option("--end", help="Last date (YYYY-MM-DD).")] = None,
         precision: Annotated[str, typer.Option("--precision", help="float64, or qlib (float32 like qlib).")] = "float64",
         cache_dir: Annotated[Path | None, typer.Option("--cache-dir", help="Cache factor values here.")] = None,
+        allow: Annotated[list[str] | None, typer.Option("--allow", help=ALLOW_HELP)] = None,
     ) -> None:
         """Compute factors and write them as Parquet (columns named as qlib names them)."""
         from rdq.factors import compute
 
         exprs = _exprs(library, expr)
-        panel = load_data(data, start=start, end=end)
+        panel = load_data(data, start=start, end=end, allow=allow)
         frame = compute(panel, exprs, progress=True, precision=precision, cache_dir=cache_dir)  # type: ignore[arg-type]
         _write_parquet(frame, out)
-        Console(stderr=True).print(f"wrote {frame.height:,} rows x {len(exprs)} factors to {out}")
+        from rdq.progress import is_quiet
+
+        if not is_quiet():
+            Console(stderr=True).print(f"wrote {frame.height:,} rows x {len(exprs)} factors to {out}")
 
     @grp.command("eval")
     def eval_cmd(
@@ -93,14 +97,15 @@ def register(app: typer.Typer) -> None:
         start: Annotated[str | None, typer.Option("--start")] = None,
         end: Annotated[str | None, typer.Option("--end")] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+        allow: Annotated[list[str] | None, typer.Option("--allow", help=ALLOW_HELP)] = None,
     ) -> None:
         """IC / RankIC / ICIR report of factors against qlib's default label."""
         from rdq.factors import compute
         from rdq.signal import signal_report
 
         exprs = _exprs(library, expr)
-        panel = load_data(data, start=start, end=end)
-        frame = compute(panel, exprs, progress=not as_json)
+        panel = load_data(data, start=start, end=end, allow=allow)
+        frame = compute(panel, exprs, progress=True)  # progress goes to stderr: --json stdout stays pure
         report = signal_report(frame, panel=panel, horizons=None)
         if as_json:
             typer.echo(json.dumps(report.to_dict(), indent=2, default=_json_default))

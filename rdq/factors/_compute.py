@@ -176,16 +176,11 @@ def working_frame(panel: pl.DataFrame) -> tuple[pl.DataFrame, np.ndarray]:
 
 @contextmanager
 def _progress(enabled: bool, total: int) -> Iterator[object]:
-    if not enabled:
-        yield None
-        return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    """Factors done so far, through :mod:`rdq.progress` (a bar on a terminal, else log lines)."""
+    from rdq.progress import progress as report
 
-    with Progress(
-        TextColumn("factors"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), transient=True
-    ) as bar:
-        task = bar.add_task("factors", total=total)
-        yield lambda n: bar.advance(task, n)
+    with report("factors", total, enabled=enabled, logger=log) as bar:
+        yield bar.advance
 
 
 def compute(
@@ -211,7 +206,8 @@ def compute(
     cache_dir:
         Folder for cached factor columns (Parquet, keyed by panel fingerprint and expression).
     progress:
-        Show a rich progress bar.
+        Report factors done (:mod:`rdq.progress`: a rich bar when stderr is a terminal, else an
+        INFO line on ``rdq.factors._compute`` every few seconds).
     precision:
         ``"float64"`` (default) or ``"qlib"``: element-wise arithmetic in float32 on float32
         fields, as qlib does on its binary data (bit-for-bit qlib intermediates).

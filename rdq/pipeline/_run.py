@@ -189,17 +189,14 @@ class _Stages:
 
 @contextmanager
 def _progress_bar(enabled: bool, name: str) -> Iterator[Callable[[str], None]]:
-    if not enabled:
-        yield lambda stage: None
-        return
-    from rich.progress import Progress
+    """Stages done of the scenario ``name`` (:mod:`rdq.progress`: a bar on a terminal, else log lines)."""
+    from rdq.progress import progress as report
 
-    with Progress(transient=True) as bar:
-        task = bar.add_task(f"{name}: data", total=len(STAGES) + 1)
+    with report(f"{name}: data", len(STAGES) + 1, enabled=enabled, logger=log) as bar:
 
         def step(stage: str) -> None:
             nxt = STAGES[STAGES.index(stage) + 1] if stage in STAGES[:-1] else "report"  # type: ignore[arg-type]
-            bar.update(task, advance=1, description=f"{name}: {nxt}")
+            bar.advance(stage=f"{name}: {nxt}")
 
         yield step
 
@@ -228,7 +225,8 @@ def run_scenario(
         The project folder: the store is ``<workspace>/.rdq/rdq.duckdb``, run folders ``<workspace>/.rdq/runs/``
         (a folder named ``.rdq`` is taken as that ``.rdq`` folder itself).
     progress:
-        Show a rich progress bar over the stages.
+        Report progress over the stages, factors and model (:mod:`rdq.progress`: a rich bar when
+        stderr is a terminal, else INFO lines on the ``rdq.*`` loggers every few seconds).
     resume:
         Reuse finished stages cached in the run folder (``False`` recomputes everything).
 
