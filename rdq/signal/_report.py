@@ -107,16 +107,6 @@ class FactorSignal:
         rows += [[decay_column(Metric.RANK_IC, h), v] for h, v in self.rank_ic_decay.items()]
         return html_table(["metric", "value"], rows, caption=f"Signal of {self.name}")
 
-    def _repr_html_(self) -> str:
-        """Notebook display: one row per metric, then the quantile returns and the decay (exact values in ``data-value``)."""
-        from rdq._html import html_table
-
-        rows: list[list[Any]] = [[m.value, v] for m, v in self.metrics.items()]
-        rows += [[quantile_column(i + 1), v] for i, v in enumerate(self.quantile_returns)]
-        rows += [[decay_column(Metric.IC, h), v] for h, v in self.ic_decay.items()]
-        rows += [[decay_column(Metric.RANK_IC, h), v] for h, v in self.rank_ic_decay.items()]
-        return html_table(["metric", "value"], rows, caption=f"Signal of {self.name}")
-
 
 @dataclass(frozen=True)
 class SignalReport:
@@ -181,34 +171,6 @@ class SignalReport:
         from rdq.signal._render import report_table
 
         return report_table(self)
-
-    def _repr_html_(self) -> str:
-        """Notebook display: the columns of the terminal table, then Rank IC at each decay horizon.
-
-        One row per factor in report order; cells show the terminal table's rounding and keep the exact
-        value in ``data-value``.
-        """
-        from rdq._html import html_table
-        from rdq.signal._render import DEFAULT_COLUMNS, _fmt
-
-        columns = ["factor", *(head for _, head in DEFAULT_COLUMNS)]
-        columns += [f"RankIC h{h}" for h in self.horizons]
-        formats: dict[int, Any] = {
-            j + 1: (lambda x, m=m: _fmt(x, m)) for j, (m, _) in enumerate(DEFAULT_COLUMNS)
-        }
-        first = len(DEFAULT_COLUMNS) + 1
-        formats.update({first + j: (lambda x: _fmt(x, Metric.RANK_IC)) for j in range(len(self.horizons))})
-        rows = [
-            [
-                f.name,
-                *(f.metrics.get(m, math.nan) for m, _ in DEFAULT_COLUMNS),
-                *(f.rank_ic_decay.get(h, math.nan) for h in self.horizons),
-            ]
-            for f in self.factors
-        ]
-        caption = f"Signal report vs {self.label}: {len(self)} factors, {self.quantiles} quantiles"
-        note = "L-S bp: mean daily top-minus-bottom quantile label, basis points; to_frame() has every metric"
-        return html_table(columns, rows, caption=caption, formats=formats, note=note)
 
     def _repr_html_(self) -> str:
         """Notebook display: the columns of the terminal table, then Rank IC at each decay horizon.
