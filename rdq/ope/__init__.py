@@ -1,0 +1,41 @@
+"""Off-policy evaluation: estimate trading policies' values from logged data, and judge the estimators.
+
+After SCOPE-RL 0.2.1 (estimators, bootstrap intervals, top-k selection statistics) and Kiyohara et al.,
+"Towards Assessing and Benchmarking Risk-Return Tradeoff of Off-Policy Evaluation" (ICLR 2024:
+SharpeRatio@k). rdq does not depend on SCOPE-RL; tests/ope compares against values SCOPE-RL printed.
+
+Public contract::
+
+    from rdq.ope import LoggedData, estimate_policy_value, sharpe_ratio_at_k
+    logged = LoggedData(action=A, reward=R, pscore=P, gamma=0.95)   # (n_traj, horizon) arrays
+    v = estimate_policy_value("sndr", logged, action_dist=D, q_hat=Q)  # D, Q: (n_traj, horizon, n_actions)
+    sr = sharpe_ratio_at_k(estimated=E, true=J, behavior_value=Jb, k=4, variant="scope_rl")
+"""
+
+from __future__ import annotations
+
+from rdq.ope._assess import Assessment, assess_estimator, ranking, sharpe_ratio_at_k, topk_metrics
+from rdq.ope._data import LoggedData
+from rdq.ope._estimators import (
+    ESTIMATORS,
+    EstimatorName,
+    Interval,
+    estimate_interval,
+    estimate_policy_value,
+    trajectory_values,
+)
+
+__all__ = [
+    "ESTIMATORS",
+    "Assessment",
+    "EstimatorName",
+    "Interval",
+    "LoggedData",
+    "assess_estimator",
+    "estimate_interval",
+    "estimate_policy_value",
+    "ranking",
+    "sharpe_ratio_at_k",
+    "topk_metrics",
+    "trajectory_values",
+]
