@@ -13,7 +13,7 @@ setup(
     packages=find_namespace_packages(include=["rdq", "rdq.*"]) + [f"rdq._builtin.{name}" for name in BUILTIN],
     package_dir={f"rdq._builtin.{name}": name for name in BUILTIN},
     package_data={
-        "*": ["*.yaml", "*.json", "*.jsonl", "*.q", "*.txt"],
+        "": ["*.yaml", "*.json", "*.jsonl", "*.q", "*.txt"],  # every package (setup.py spells "all" as "")
         **{f"rdq._builtin.{name}": ["*.yaml", "README.md"] for name in BUILTIN},
     },
 )
