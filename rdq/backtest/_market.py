@@ -22,6 +22,7 @@ from datetime import date as Date
 import numpy as np
 import polars as pl
 
+from rdq.data._dates import check_span, check_within, parse_date
 from rdq.data.schema import normalize_panel
 from rdq.errors import DataError, SchemaError, ValidationError, did_you_mean
 
@@ -110,10 +111,25 @@ class Market:
         )
 
     def day_range(self, start: Date | str | None, end: Date | str | None) -> tuple[int, int]:
-        """Half-open range ``[t0, t1)`` of calendar rows between ``start`` and ``end`` (inclusive dates)."""
-        t0 = 0 if start is None else int(np.searchsorted(self.dates, np.datetime64(str(start), "D")))
-        t1 = len(self.dates) if end is None else int(
-            np.searchsorted(self.dates, np.datetime64(str(end), "D"), side="right")
+        """Half-open range ``[t0, t1)`` of calendar rows between ``start`` and ``end`` (inclusive dates).
+
+        Raises
+        ------
+        ConfigError
+            A date that is not a valid date, ``end`` before ``start``, or a date outside the panel
+            (naming its first and last date).
+        """
+        lo = None if start is None else parse_date(start, "start")
+        hi = None if end is None else parse_date(end, "end")
+        check_span(lo, hi, "start/end")
+        if len(self.dates):
+            first, last = (d.astype(object) for d in (self.dates[0], self.dates[-1]))
+            check_within(lo, hi, first, last, what="start/end")
+        t0 = 0 if lo is None else int(np.searchsorted(self.dates, np.datetime64(lo, "D")))
+        t1 = (
+            len(self.dates)
+            if hi is None
+            else int(np.searchsorted(self.dates, np.datetime64(hi, "D"), side="right"))
         )
         return t0, t1
 
@@ -141,7 +157,8 @@ def align_scores(
 ) -> np.ndarray:
     """Scores as a dense ``(n_days, n_assets)`` float64 matrix, NaN where there is no score.
 
-    Null / NaN scores are treated as missing (the asset is not a candidate that day).
+    Null / NaN scores are treated as missing (the asset is not a candidate that day); an infinite score
+    is an error (it would always be bought or never be).
 
     Raises
     ------
@@ -150,7 +167,8 @@ def align_scores(
     ValidationError
         Two rows for the same ``(date, asset)``.
     DataError
-        A date that is not a trading day of the panel, or an asset that is not in the panel.
+        A date that is not a trading day of the panel, an asset that is not in the panel, or an
+        infinite score.
     """
     missing = [c for c in ("date", "asset", column) if c not in scores.columns]
     if missing:
@@ -219,6 +237,18 @@ def align_scores(
             column="date",
             fix="keep one score per (date, asset), e.g. scores.unique(['date', 'asset'], keep='last')",
         )
+    values = frame[column].fill_null(np.nan).to_numpy()
+    inf = np.flatnonzero(np.isinf(values))
+    if len(inf):
+        k = int(inf[0])
+        r = frame.row(k, named=True)
+        raise DataError(
+            f"score {r[column]} for asset {r['asset']!r} on {r['date']} is infinite ({len(inf)} such rows)",
+            file=source,
+            row=k + 1,
+            column=column,
+            fix="scores must be finite numbers; write a missing score (null/NaN) where there is none",
+        )
     out = np.full(market.shape, np.nan)
-    out[di, ai] = frame[column].fill_null(np.nan).to_numpy()
+    out[di, ai] = values
     return out

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -11,6 +10,7 @@ from typing import Literal
 import numpy as np
 import polars as pl
 
+from rdq import _files
 from rdq.backtest._market import Market
 from rdq.backtest._metrics import BacktestMetrics, summarize
 
@@ -113,7 +113,7 @@ class BacktestResult:
         """Write ``records`` (``columns``) to Parquet atomically (temp file + rename)."""
         out = Path(path)
         out.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".records-", suffix=".parquet", dir=out.parent)
+        fd, tmp = _files.mkstemp(prefix=".records-", suffix=".parquet", dir=out.parent)
         os.close(fd)
         try:
             self.records.select(columns).write_parquet(tmp)

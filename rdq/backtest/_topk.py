@@ -92,6 +92,11 @@ class TopkDropout:
                 f"n_drop ({self.n_drop}) must not exceed topk ({self.topk}): a day cannot replace more names"
                 " than it holds; lower n_drop or raise topk"
             )
+        if self.n_drop > self.topk:
+            raise ConfigError(
+                f"n_drop ({self.n_drop}) must not exceed topk ({self.topk}): a day cannot replace more names"
+                " than it holds; lower n_drop or raise topk"
+            )
         if not isinstance(self.hold_thresh, int) or self.hold_thresh < 0:
             raise ConfigError(f"hold_thresh must be an integer >= 0, got {self.hold_thresh!r}")
         if not (0.0 < self.risk_degree <= 1.0):

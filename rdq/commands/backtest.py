@@ -12,6 +12,7 @@ writes daily records ``date, account, return, cost, turnover, bench``; ``--json`
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 from enum import StrEnum
@@ -23,6 +24,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from rdq.commands.data import ALLOW_HELP
 from rdq.errors import ConfigError, DataError
 
 __all__ = ["register"]
@@ -48,10 +50,35 @@ def _read_table(path: Path, *, what: str) -> pl.DataFrame:
     raise DataError(f"unsupported {what} file type {suffix!r}", file=str(path), fix="use .parquet or .csv")
 
 
-def _load_panel(path: Path) -> pl.DataFrame:
+def _load_panel(path: Path, *, allow: tuple[str, ...] = ()) -> pl.DataFrame:
     from rdq.data import load_panel
 
-    return load_panel(path)
+    return load_panel(path, allow=allow)
+
+
+def check_topk_options(topk: int, n_drop: int) -> None:
+    """``--topk`` >= 1 and 1 <= ``--n-drop`` <= ``--topk`` (:class:`ConfigError` naming the option)."""
+    if topk < 1:
+        raise ConfigError(f"--topk {topk}: must be at least 1 (the number of names held)")
+    if n_drop < 1:
+        raise ConfigError(
+            f"--n-drop {n_drop}: must be at least 1 (qlib's n_drop=0 sells the whole book every other day); "
+            "use --n-drop 1 for a slow turnover"
+        )
+    if n_drop > topk:
+        raise ConfigError(
+            f"--n-drop {n_drop} is more than --topk {topk}: a day cannot replace more names than it holds"
+        )
+
+
+def check_date_options(start: str | None, end: str | None) -> tuple[dt.date | None, dt.date | None]:
+    """``--start``/``--end`` as dates, the end not before the start (:class:`ConfigError` naming the option)."""
+    from rdq.data._dates import check_span, parse_date
+
+    lo = None if start is None else parse_date(start, "--start")
+    hi = None if end is None else parse_date(end, "--end")
+    check_span(lo, hi, "--start/--end")
+    return lo, hi
 
 
 def _limit(text: str) -> float | None:
@@ -99,6 +126,7 @@ def register(app: typer.Typer) -> None:
         ] = None,
         workspace: Annotated[Path, typer.Option("--workspace", help="Workspace for --config runs.")] = Path(".rdq"),
         fresh: Annotated[bool, typer.Option("--fresh", help="With --config: recompute every stage.")] = False,
+        allow: Annotated[list[str] | None, typer.Option("--allow", help=ALLOW_HELP)] = None,
     ) -> None:
         """Backtest top-k dropout on given scores, with qlib's exact semantics; write daily records."""
         if config is not None:
@@ -109,6 +137,14 @@ def register(app: typer.Typer) -> None:
         if missing:
             raise ConfigError(f"missing option(s) {', '.join(missing)} (or pass --config SCENARIO: a YAML file or a built-in name, see rdq configs list)")
         assert data is not None and scores is not None and out is not None
+        # every option is checked before any file is read
+        from rdq.data._validate import check_allow
+
+        check_topk_options(topk, n_drop)
+        lo, hi = check_date_options(start, end)
+        allowed = check_allow(allow)
+        if n_year < 1:
+            raise ConfigError(f"--n {n_year}: must be at least 1 (trading days a year, e.g. 238 or 252)")
         from rdq.backtest._exchange import Exchange
         from rdq.backtest._topk import TopkDropout, backtest_topk
 
@@ -121,7 +157,12 @@ def register(app: typer.Typer) -> None:
             deal_price=deal_price.value,
         )
         strategy = TopkDropout(topk=topk, n_drop=n_drop)
-        panel = _load_panel(data)
+        panel = _load_panel(data, allow=allowed)
+        if panel.height:
+            from rdq.data._dates import check_within
+
+            first, last = panel["date"].min(), panel["date"].max()
+            check_within(lo, hi, first, last, what="--start/--end", data=str(data))  # type: ignore[arg-type]
         score_frame = _read_table(scores, what="scores")
         bench = None if benchmark.strip().lower() in ("none", "") else benchmark
         res = backtest_topk(

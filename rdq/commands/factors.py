@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,20 +12,41 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from rdq import _files
+from rdq.commands.data import ALLOW_HELP
 from rdq.errors import ConfigError
 
-__all__ = ["register", "load_data"]
+__all__ = ["register", "load_data", "parse_expr_options"]
 
 _DATA_HELP = "Market data: Parquet/CSV file, folder of per-asset files, DuckDB or qlib folder."
 _LIBRARY_HELP = "A built-in library (alpha158, alpha360: rdq factors list) or a library YAML file."
 _EXPR_HELP = "A factor as NAME=EXPR (repeatable), e.g. --expr 'MA5=Mean($close, 5)/$close'."
 
 
-def load_data(path: Path, *, start: str | None = None, end: str | None = None) -> pl.DataFrame:
-    """Load a panel with :func:`rdq.data.load_panel` (the one place to swap the loader)."""
-    from rdq.data import load_panel
+def load_data(
+    path: Path, *, start: str | None = None, end: str | None = None, allow: list[str] | None = None
+) -> pl.DataFrame:
+    """Load a panel with :func:`rdq.data.load_panel` (the one place to swap the loader).
 
-    return load_panel(path, start=start, end=end)
+    ``--start``/``--end`` must be dates, the end not before the start, and within the data (naming its
+    first and last date); ``allow`` lists fatal data problems accepted as warnings (``--allow``).
+    """
+    from rdq.data import load_panel
+    from rdq.data._dates import check_span, check_within, parse_date
+    from rdq.data._validate import check_allow
+
+    lo = None if start is None else parse_date(start, "--start")
+    hi = None if end is None else parse_date(end, "--end")
+    check_span(lo, hi, "--start/--end")
+    panel = load_panel(path, allow=check_allow(allow))
+    if panel.height and (lo is not None or hi is not None):
+        first, last = panel["date"].min(), panel["date"].max()
+        check_within(lo, hi, first, last, what="--start/--end", data=str(path))  # type: ignore[arg-type]
+        if lo is not None:
+            panel = panel.filter(pl.col("date") >= lo)
+        if hi is not None:
+            panel = panel.filter(pl.col("date") <= hi)
+    return panel
 
 
 def _exprs(library: str | None, exprs: list[str] | None) -> dict[str, str]:
@@ -38,19 +58,52 @@ def _exprs(library: str | None, exprs: list[str] | None) -> dict[str, str]:
         return load_library(library)
     if not exprs:
         raise ConfigError("nothing to compute: give --library alpha158|alpha360 or --expr NAME=EXPR")
+    return parse_expr_options(exprs)
+
+
+def parse_expr_options(items: list[str]) -> dict[str, str]:
+    """``--expr`` values as ``{name: expression}``, in order.
+
+    ``NAME=EXPR`` names a factor; a bare expression (no ``NAME=`` prefix) is named ``f1``, ``f2``, ...
+    by its position. ``=`` inside an expression (``If($close==$open, 1, 0)``) is not a name.
+
+    Raises
+    ------
+    ConfigError
+        ``NAME=`` with an empty expression, an empty ``--expr``, or a name given twice (naming both).
+    """
+    import re
+
     out: dict[str, str] = {}
-    for i, item in enumerate(exprs, 1):
-        name, sep, text = item.partition("=")
-        if not sep or not name.strip() or not text.strip():
-            # a bare expression (no NAME=) gets a positional name
-            name, text = f"f{i}", item
-        out[name.strip()] = text.strip()
+    where: dict[str, int] = {}
+    for i, item in enumerate(items, 1):
+        match = re.match(r"\s*([^=$()\s,<>!]+)\s*=(?!=)(.*)$", item, flags=re.S)
+        if match:
+            name, text = match.group(1), match.group(2).strip()
+            if not text:
+                raise ConfigError(
+                    f"--expr {item!r} (#{i}): the expression after '{name}=' is empty; "
+                    f"write --expr '{name}=Mean($close, 5)/$close'"
+                )
+        else:
+            name, text = f"f{i}", item.strip()
+            if not text:
+                raise ConfigError(
+                    f"--expr #{i} is empty; write --expr 'NAME=EXPR', e.g. --expr 'MA5=Mean($close, 5)'"
+                )
+        if name in out:
+            raise ConfigError(
+                f"--expr #{i} names '{name}' again (first given by --expr #{where[name]}: {out[name]!r}); "
+                "give every factor its own name"
+            )
+        out[name] = text
+        where[name] = i
     return out
 
 
 def _write_parquet(frame: pl.DataFrame, out: Path) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=".tmp-", suffix=".parquet")
+    fd, tmp = _files.mkstemp(dir=out.parent, prefix=".tmp-", suffix=".parquet")
     os.close(fd)
     try:
         frame.write_parquet(tmp)
@@ -123,12 +176,13 @@ def register(app: typer.Typer) -> None:
         ] = None,
         n_cuts: Annotated[int, typer.Option("--n-cuts", help="Truncation dates to test.")] = 5,
         as_json: Annotated[bool, typer.Option("--json", help="Print each factor's verdict as JSON.")] = False,
+        allow: Annotated[list[str] | None, typer.Option("--allow", help=ALLOW_HELP)] = None,
     ) -> None:
         """Check factors for look-ahead: a table of each one's verdict; exits 1 when one reads the future."""
         from rdq.factors import check_lookahead
 
         exprs = _exprs(library, expr)
-        panel = load_data(data)
+        panel = load_data(data, allow=allow)
         reports = check_lookahead(panel, exprs, n_cuts=n_cuts)
         if as_json:
             typer.echo(json.dumps(reports.to_dict(), indent=2, default=str))

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from collections.abc import Sequence
 from datetime import date as Date
 from pathlib import Path
@@ -26,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from rdq import _files
 from rdq.data.schema import KEY_COLUMNS, normalize_panel
 from rdq.errors import DataError
 
@@ -251,7 +251,7 @@ def write_qlib_dir(
     calendar = panel["date"].unique().sort()
     cal_np = calendar.to_numpy().astype("datetime64[D]")
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".qlib-", dir=out.parent))
+    tmp = Path(_files.mkdtemp(prefix=".qlib-", dir=out.parent))
     try:
         (tmp / "calendars").mkdir()
         (tmp / "instruments").mkdir()

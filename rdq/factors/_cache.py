@@ -10,10 +10,11 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import tempfile
 from pathlib import Path
 
 import polars as pl
+
+from rdq import _files
 
 __all__ = ["FactorCache", "CACHE_VERSION"]
 
@@ -60,7 +61,7 @@ class FactorCache:
         """Write atomically (temp file + rename)."""
         p = self.path(key)
         p.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=".tmp-", suffix=".parquet")
+        fd, tmp = _files.mkstemp(dir=p.parent, prefix=".tmp-", suffix=".parquet")
         os.close(fd)
         try:
             pl.DataFrame({"value": values.cast(pl.Float64)}).write_parquet(tmp)

@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal, Self
@@ -29,6 +28,7 @@ import polars as pl
 import torch
 from torch import nn
 
+from rdq import _files
 from rdq.errors import ConfigError, did_you_mean
 from rdq.metrics import EvalMetric
 from rdq.models._base import BaseModel, make_scores
@@ -109,7 +109,7 @@ def _torch_settings(*, deterministic: bool, num_threads: int | None) -> Iterator
 
 def _atomic_save(obj: Any, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = _files.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     try:
         torch.save(obj, tmp)

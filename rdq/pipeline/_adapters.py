@@ -82,7 +82,12 @@ def load_data(data: DataSection) -> pl.DataFrame:
     assert data.path is not None
     universe: Any = list(data.universe) if isinstance(data.universe, tuple) else data.universe
     return rd.load_panel(
-        data.path, mapping=data.columns or None, start=data.start, end=data.end, universe=universe
+        data.path,
+        mapping=data.columns or None,
+        start=data.start,
+        end=data.end,
+        universe=universe,
+        allow=data.allow,
     )
 
 

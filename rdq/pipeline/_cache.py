@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import polars as pl
+
+from rdq import _files
 
 __all__ = ["StageCache", "atomic_write_text", "atomic_write_parquet"]
 
@@ -21,7 +22,7 @@ __all__ = ["StageCache", "atomic_write_text", "atomic_write_parquet"]
 def atomic_write_text(path: Path, text: str) -> Path:
     """Write ``text`` to ``path`` via a temp file in the same folder and ``os.replace``."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
+    fd, tmp = _files.mkstemp(prefix=f".{path.name}-", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
@@ -35,7 +36,7 @@ def atomic_write_text(path: Path, text: str) -> Path:
 def atomic_write_parquet(path: Path, frame: pl.DataFrame) -> Path:
     """Write ``frame`` to ``path`` as Parquet via a temp file and ``os.replace``."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", suffix=".parquet", dir=path.parent)
+    fd, tmp = _files.mkstemp(prefix=f".{path.name}-", suffix=".parquet", dir=path.parent)
     os.close(fd)
     try:
         frame.write_parquet(tmp)

@@ -9,6 +9,7 @@ A scenario file (see ``backtests/*.yaml``)::
       universe: csi300                          # list of assets, instruments file, or qlib market name
       start: 2008-01-01
       end: 2020-08-01
+      allow: [high_below_low]                   # optional: fatal data problems accepted as warnings
     factors:
       library: alpha158                         # built-in name or a library file; and/or
       extra: {MOM20: "$close/Ref($close, 20) - 1"}
@@ -46,6 +47,8 @@ from typing import Any, Literal
 
 import yaml
 
+from rdq.data._dates import check_within
+from rdq.data._validate import check_allow
 from rdq.errors import ConfigError, did_you_mean
 from rdq.resources import Kind, builtin_names, resolve
 
@@ -63,6 +66,7 @@ __all__ = [
     "load_scenario",
     "parse_scenario",
     "section_hash",
+    "check_segments_in_data",
     "EQUAL_WEIGHT",
 ]
 
@@ -92,6 +96,8 @@ class DataSection:
     universe: str | tuple[str, ...] | None = None
     start: dt.date | None = None
     end: dt.date | None = None
+    #: fatal data problems accepted as warnings (``rdq.data._validate.ALLOWABLE_KINDS``)
+    allow: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -215,7 +221,7 @@ def section_hash(*parts: Any) -> str:
 # --------------------------------------------------------------------------- reading
 
 _TOP = ("name", "data", "factors", "label", "model", "segments", "rolling", "strategy", "metrics")
-_DATA = ("path", "synthetic", "columns", "universe", "start", "end")
+_DATA = ("path", "synthetic", "columns", "universe", "start", "end", "allow")
 _SYNTH = ("assets", "days", "seed", "start")
 _FACTORS = ("library", "extra")
 _MODEL = ("path", "class", "kwargs", "infer_processors", "learn_processors", "seed")
@@ -259,6 +265,7 @@ class _Reader:
         return {str(k): v for k, v in value.items()}
 
     def date(self, value: Any, where: str) -> dt.date:
+        # YAML reads 2017-01-01 as a date and 2020-13-01 as the string '2020-13-01': both end here
         if isinstance(value, dt.datetime):
             return value.date()
         if isinstance(value, dt.date):
@@ -360,8 +367,23 @@ def _data(r: _Reader, raw: Any, *, check_paths: bool) -> DataSection:
     end = r.date(d["end"], "data.end") if d.get("end") is not None else None
     if start is not None and end is not None and start > end:
         raise r.fail("data", f"start {start} is after end {end}; swap them")
+    allow_raw = d.get("allow") or []
+    if isinstance(allow_raw, str):
+        allow_raw = [allow_raw]
+    if not isinstance(allow_raw, list):
+        raise r.fail("data.allow", f"expected a list of kinds, got {allow_raw!r}")
+    try:
+        allow = check_allow([str(a) for a in allow_raw])
+    except ConfigError as exc:
+        raise r.fail("data.allow", str(exc).replace("--allow ", "", 1)) from None
     return DataSection(
-        path=path, synthetic=synthetic, columns=columns, universe=universe, start=start, end=end
+        path=path,
+        synthetic=synthetic,
+        columns=columns,
+        universe=universe,
+        start=start,
+        end=end,
+        allow=allow,
     )
 
 
@@ -442,9 +464,42 @@ def _segments(r: _Reader, raw: Any) -> SegmentSection | None:
         return None
     s = r.mapping(raw, "segments", _SEGMENTS, _SEGMENTS)
     seg = SegmentSection(*(r.span(s[k], f"segments.{k}") for k in _SEGMENTS))
-    if not (seg.train[1] < seg.valid[0] and seg.valid[1] < seg.test[0]):
-        raise r.fail("segments", "train, valid and test must be in order and must not overlap")
+    for a, b in (("train", "valid"), ("valid", "test")):
+        (_, end_a), (start_b, _) = getattr(seg, a), getattr(seg, b)
+        if not end_a < start_b:
+            raise r.fail(
+                "segments",
+                f"{a} ends {end_a} but {b} starts {start_b}: train, valid and test must be in this order "
+                f"and must not overlap; start {b} after {end_a}",
+            )
     return seg
+
+
+def check_segments_in_data(
+    segments: Any, first: dt.date, last: dt.date, *, source: str | None = None
+) -> None:
+    """Raise :class:`ConfigError` when a train/valid/test span lies outside the data (before any computation).
+
+    Parameters
+    ----------
+    segments:
+        Anything with ``train``, ``valid``, ``test`` ``(start, end)`` date pairs (a :class:`SegmentSection`
+        or a model config's segments); ``None`` checks nothing.
+    first, last:
+        The data's first and last date.
+    source:
+        The scenario file, named in the message.
+
+    A span may start or end up to :data:`rdq.data._dates.SLACK_DAYS` calendar days beyond the data (a
+    weekend or holiday); further out, or a span without one day of data, is an error naming the data's
+    first and last date.
+    """
+    if segments is None:
+        return
+    prefix = f"{source}: " if source else ""
+    for name in _SEGMENTS:
+        start, end = getattr(segments, name)
+        check_within(start, end, first, last, what=f"{prefix}segments.{name} [{start}, {end}]")
 
 
 def _rolling(r: _Reader, raw: Any) -> RollingSection | None:
@@ -487,9 +542,13 @@ def _strategy(r: _Reader, raw: Any) -> StrategySection:
     only = s.get("only_tradable", False)
     if not isinstance(only, bool):
         raise r.fail("strategy.only_tradable", f"expected true or false, got {only!r}")
+    topk = r.integer(s.get("topk", 50), "strategy.topk", minimum=1)
+    n_drop = r.integer(s.get("n_drop", 5), "strategy.n_drop", minimum=1)
+    if n_drop > topk:
+        raise r.fail("strategy.n_drop", f"{n_drop} is more than topk {topk}; use n_drop <= topk")
     return StrategySection(
-        topk=r.integer(s.get("topk", 50), "strategy.topk", minimum=1),
-        n_drop=r.integer(s.get("n_drop", 5), "strategy.n_drop", minimum=1),
+        topk=topk,
+        n_drop=n_drop,
         hold_thresh=r.integer(s.get("hold_thresh", 1), "strategy.hold_thresh", minimum=0),
         risk_degree=r.number(s.get("risk_degree", 0.95), "strategy.risk_degree") or 0.0,
         only_tradable=only,

@@ -38,7 +38,7 @@ import polars as pl
 from rdq.metrics import Metric
 from rdq.pipeline import _adapters as ad
 from rdq.pipeline._cache import StageCache, atomic_write_parquet, atomic_write_text
-from rdq.pipeline._config import ScenarioConfig, load_scenario, section_hash
+from rdq.pipeline._config import ScenarioConfig, check_segments_in_data, load_scenario, section_hash
 from rdq.report import TearSheet, TearSheetFiles, write_tearsheet
 
 __all__ = ["ScenarioResult", "StageName", "STAGES", "run_scenario", "run_dir_for"]
@@ -111,6 +111,22 @@ class ScenarioResult:
         ]
         head = html_table(["scenario", self.config.name], rows, caption=f"Scenario {self.config.name}")
         return head + metrics_html(self.metrics, caption="Metrics")
+
+
+def _check_segments(cfg: ScenarioConfig, panel: pl.DataFrame) -> None:
+    """The scenario's (or its model config's) train/valid/test spans must lie within the panel's dates."""
+    if panel.height == 0:
+        return
+    segments: Any = cfg.segments
+    if segments is None and cfg.model.path is not None:
+        from rdq.models import load_model_config
+
+        segments = load_model_config(cfg.model.path).data.segments
+    lo, hi = panel["date"].min(), panel["date"].max()
+    first = lo.date() if isinstance(lo, dt.datetime) else lo
+    last = hi.date() if isinstance(hi, dt.datetime) else hi
+    assert isinstance(first, dt.date) and isinstance(last, dt.date)
+    check_segments_in_data(segments, first, last, source=cfg.source)
 
 
 def _check_segments(cfg: ScenarioConfig, panel: pl.DataFrame) -> None:
@@ -259,6 +275,7 @@ def run_scenario(
 
         panel, data_meta = st.run("data", data_key, _data)
         data_fp = str(data_meta["fingerprint"])
+        _check_segments(cfg, panel)  # before any factor or model is computed
 
         # factors and label
         exprs = ad.feature_expressions(cfg.factors)

@@ -21,7 +21,6 @@ import base64
 import html
 import math
 import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +29,7 @@ from typing import Any
 import polars as pl
 from rich.table import Table
 
+from rdq import _files
 from rdq.metrics import RISK_METRICS, Metric, RiskSeries, metric_key
 from rdq.report._series import check_records, curves, ic_curves, quantile_curves
 
@@ -163,7 +163,7 @@ def metrics_table(metrics: Mapping[str, Any] | Any, *, title: str = "Backtest me
 
 def _atomic_bytes(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
+    fd, tmp = _files.mkstemp(prefix=f".{path.name}-", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
