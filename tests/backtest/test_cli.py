@@ -64,10 +64,11 @@ def test_cli_table_output(files: tuple[Path, Path, pl.DataFrame, pl.DataFrame], 
     "extra, message",
     [
         (["--topk", "50"], "larger than the universe"),
-        (["--topk", "3", "--open-cost", "-0.1"], "open_cost"),
+        (["--topk", "3", "--n-drop", "1", "--open-cost", "-0.1"], "open_cost"),
         (["--limit-threshold", "abc"], "limit-threshold"),
-        (["--topk", "3", "--benchmark", "SYN0"], "did you mean"),
-        (["--topk", "3", "--n-drop", "0"], "n_drop"),
+        (["--topk", "3", "--n-drop", "1", "--benchmark", "SYN0"], "did you mean"),
+        (["--topk", "3", "--n-drop", "0"], "--n-drop 0: must be at least 1"),
+        (["--topk", "3"], "--n-drop 5 is more than --topk 3"),  # the default --n-drop is 5
     ],
 )
 def test_cli_bad_options(files: tuple[Path, Path, pl.DataFrame, pl.DataFrame], tmp_path: Path,
