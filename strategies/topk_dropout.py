@@ -93,7 +93,7 @@ def main() -> None:
     result = backtest_topk(panel, scores, strategy, exchange=exchange, account=cfg.account, benchmark=bench)
 
     # -- report
-    metrics = result.metrics()
+    metrics = result.metrics
     table = Table(title=f"top-{cfg.topk} dropout {cfg.n_drop} ({cfg.market}), {metrics.n_days} days")
     table.add_column("series")
     for col in ("annualized_return", "information_ratio", "max_drawdown", "calmar"):

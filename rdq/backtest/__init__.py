@@ -5,7 +5,7 @@ Public API::
     from rdq.backtest import Exchange, TopkDropout, backtest_topk, backtest_weights, summarize, Metric
     res = backtest_topk(panel, scores, TopkDropout(topk=30, n_drop=3), exchange=Exchange.cn(), benchmark="SPY")
     res.records            # date, account, return, cost, turnover, bench, cash, value, n_held, n_trades
-    res.metrics()          # BacktestMetrics (qlib's risk_analysis, sum mode, N=238)
+    res.metrics            # BacktestMetrics (qlib's risk_analysis, sum mode, N=238); res.summarize(n=252)
     pf = to_vectorbt(panel, weights_from_scores(scores, long=30), exchange=Exchange.us(min_cost=0))
 
 Parity with qlib (``tests/backtest/test_qlib_parity.py``): the same scores on the same qlib folder give the
@@ -30,7 +30,14 @@ from __future__ import annotations
 from rdq.backtest._exchange import DealPrice, Exchange
 from rdq.backtest._market import Market, align_scores
 from rdq.backtest._metrics import BacktestMetrics, Metric, RiskAnalysis, risk_analysis, summarize
-from rdq.backtest._result import RECORD_COLUMNS, BacktestResult, benchmark_returns
+from rdq.backtest._result import (
+    EQUAL_WEIGHT,
+    EQUAL_WEIGHT_ASSET,
+    RECORD_COLUMNS,
+    BacktestResult,
+    benchmark_returns,
+    equal_weight_index,
+)
 from rdq.backtest._topk import TopkDropout, backtest_topk
 from rdq.backtest._vbt import to_vectorbt, vectorbt_inputs
 from rdq.backtest._weights import backtest_weights, weights_from_scores
@@ -48,6 +55,9 @@ __all__ = [
     "RECORD_COLUMNS",
     "BacktestResult",
     "benchmark_returns",
+    "equal_weight_index",
+    "EQUAL_WEIGHT",
+    "EQUAL_WEIGHT_ASSET",
     "TopkDropout",
     "backtest_topk",
     "to_vectorbt",

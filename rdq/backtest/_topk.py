@@ -92,11 +92,6 @@ class TopkDropout:
                 f"n_drop ({self.n_drop}) must not exceed topk ({self.topk}): a day cannot replace more names"
                 " than it holds; lower n_drop or raise topk"
             )
-        if self.n_drop > self.topk:
-            raise ConfigError(
-                f"n_drop ({self.n_drop}) must not exceed topk ({self.topk}): a day cannot replace more names"
-                " than it holds; lower n_drop or raise topk"
-            )
         if not isinstance(self.hold_thresh, int) or self.hold_thresh < 0:
             raise ConfigError(f"hold_thresh must be an integer >= 0, got {self.hold_thresh!r}")
         if not (0.0 < self.risk_degree <= 1.0):
@@ -417,7 +412,7 @@ def backtest_topk(
     --------
     >>> from rdq.backtest import TopkDropout, Exchange, backtest_topk  # doctest: +SKIP
     >>> res = backtest_topk(panel, scores, TopkDropout(topk=30, n_drop=3), exchange=Exchange.us())  # doctest: +SKIP
-    >>> res.metrics().to_dict()  # doctest: +SKIP
+    >>> res.metrics.to_dict()  # doctest: +SKIP
     """
     strategy = strategy or TopkDropout()
     setup = prepare(panel, exchange or Exchange.cn(), account=account, benchmark=benchmark, source=source)

@@ -4,7 +4,7 @@ Contract (stable)::
 
     rdq backtest --data PANEL.parquet --scores SCORES.parquet --topk K --n-drop D
         [--open-cost --close-cost --min-cost --trade-unit --limit-threshold --deal-price close|open
-         --account --benchmark ASSET|none --start DATE --end DATE] --out RECORDS.parquet [--json]
+         --account --benchmark ASSET|equal_weight|none --start DATE --end DATE] --out RECORDS.parquet [--json]
 
 writes daily records ``date, account, return, cost, turnover, bench``; ``--json`` prints the metrics.
 ``--trade-unit 0`` and ``--limit-threshold none`` switch lots and limits off.
@@ -116,7 +116,13 @@ def register(app: typer.Typer) -> None:
         ] = "0.095",
         deal_price: Annotated[DealPriceOpt, typer.Option("--deal-price", help="Deal at the close or the open.")] = DealPriceOpt.CLOSE,
         account: Annotated[float, typer.Option("--account", help="Initial cash.")] = 1e8,
-        benchmark: Annotated[str, typer.Option("--benchmark", help="Benchmark asset of the panel, or 'none'.")] = "none",
+        benchmark: Annotated[
+            str,
+            typer.Option(
+                "--benchmark",
+                help="Benchmark: an asset of the panel, 'equal_weight' (the panel's equal-weighted index), or 'none'.",
+            ),
+        ] = "none",
         start: Annotated[str | None, typer.Option("--start", help="First trading day (YYYY-MM-DD).")] = None,
         end: Annotated[str | None, typer.Option("--end", help="Last trading day (YYYY-MM-DD).")] = None,
         n_year: Annotated[int, typer.Option("--n", help="Trading days a year for annualising (qlib: 238).")] = 238,
@@ -165,6 +171,11 @@ def register(app: typer.Typer) -> None:
             check_within(lo, hi, first, last, what="--start/--end", data=str(data))  # type: ignore[arg-type]
         score_frame = _read_table(scores, what="scores")
         bench = None if benchmark.strip().lower() in ("none", "") else benchmark
+        from rdq.backtest import EQUAL_WEIGHT, EQUAL_WEIGHT_ASSET, equal_weight_index
+
+        if bench == EQUAL_WEIGHT:
+            panel = pl.concat([panel, equal_weight_index(panel)], how="diagonal_relaxed")
+            bench = EQUAL_WEIGHT_ASSET
         res = backtest_topk(
             panel,
             score_frame,
@@ -177,7 +188,7 @@ def register(app: typer.Typer) -> None:
             source=str(scores),
         )
         res.to_parquet(out)
-        metrics = res.metrics(n=n_year)
+        metrics = res.summarize(n=n_year)
         if as_json:
             payload = {k: _clean(v) for k, v in metrics.to_dict().items()}
             payload["records"] = str(out)

@@ -100,24 +100,9 @@ def benchmark_panel(data: DataSection, panel: pl.DataFrame, benchmark: str | Non
     if benchmark is None or benchmark in set(panel["asset"].unique().to_list()):
         return None
     if benchmark == EQUAL_WEIGHT:
-        rets = (
-            panel.sort("asset", "date")
-            .with_columns((pl.col("close") / pl.col("close").shift(1).over("asset") - 1).alias("_r"))
-            .group_by("date")
-            .agg(pl.col("_r").mean())
-            .sort("date")
-            .with_columns(pl.col("_r").fill_null(0.0).fill_nan(0.0))
-        )
-        price = (1.0 + rets["_r"]).cum_prod() * 100.0
-        cols = {"date": rets["date"], "asset": pl.Series([EW_ASSET] * rets.height)}
-        for c in ("open", "high", "low", "close"):
-            cols[c] = price
-        cols["volume"] = pl.Series([1.0] * rets.height)
-        ew = pl.DataFrame(cols)
-        for c in panel.columns:
-            if c not in ew.columns:
-                ew = ew.with_columns(pl.lit(1.0 if c == "factor" else None).cast(panel.schema[c]).alias(c))
-        return ew.select(panel.columns)
+        from rdq.backtest import equal_weight_index
+
+        return equal_weight_index(panel, name=EW_ASSET)
     if data.path is None:
         raise ConfigError(
             f"strategy.benchmark: {benchmark!r} is not an asset of the synthetic panel;"

@@ -3,7 +3,7 @@
 ::
 
     from rdq.report import TearSheet, metrics_table, write_tearsheet
-    sheet = TearSheet(result.records, result.metrics().to_dict(), ic=ic, quantiles=q, title="demo")
+    sheet = TearSheet(result.records, result.metrics.to_dict(), ic=ic, quantiles=q, title="demo")
     files = write_tearsheet(sheet, "out/report")     # out/report/report.html, equity.png, excess.png, ...
 """
 

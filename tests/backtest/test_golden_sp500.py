@@ -56,7 +56,7 @@ def test_canonical_sp500_backtest_matches_qlib(sp500_path: Path, tmp_path: Path)
     assert rec.height == QLIB_GOLDEN["n_days"]
     assert rec["account"][-1] == pytest.approx(QLIB_GOLDEN["final_account"], rel=1e-10)
     assert float(np.mean(rec["turnover"].to_numpy())) == pytest.approx(QLIB_GOLDEN["mean_turnover"], rel=1e-8)
-    m = res.metrics(mode="sum", n=238)
+    m = res.summarize(mode="sum", n=238)
     for key, value in QLIB_GOLDEN["excess_with_cost"].items():  # type: ignore[attr-defined]
         # bench is float32 in qlib, float64 here: excess metrics agree to ~1e-6
         assert m.excess_with_cost[key] == pytest.approx(value, rel=1e-5), key
