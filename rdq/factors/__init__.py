@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from rdq.factors._compile import OPERATORS, Precision, compile_expr, operator_names
 from rdq.factors._compute import compute, working_frame
+from rdq.factors._fields import SKIPPED_KEY, FieldCheck, check_fields, name_ranges, panel_fields
 from rdq.factors._library import LIBRARY_DIR, list_libraries, load_labels, load_library
 from rdq.factors._lookahead import (
     LookaheadReport,
@@ -26,9 +27,19 @@ from rdq.factors._lookahead import (
 )
 from rdq.factors._parser import parse
 from rdq.factors._registry import register_factor, registered_factors, unregister_factor
+from rdq.factors._stream import FactorFile, asset_chunks, compute_to_parquet, read_skipped
 
 __all__ = [
     "compute",
+    "compute_to_parquet",
+    "FactorFile",
+    "read_skipped",
+    "asset_chunks",
+    "check_fields",
+    "FieldCheck",
+    "panel_fields",
+    "name_ranges",
+    "SKIPPED_KEY",
     "parse",
     "compile_expr",
     "working_frame",

@@ -31,6 +31,7 @@ from rdq.data.schema import panel_fingerprint
 from rdq.errors import ConfigError, ExpressionError, SchemaError, ValidationError
 from rdq.factors._cache import FactorCache
 from rdq.factors._compile import REAL, CompileContext, Precision, batch_groups, compile_expr, implied_calls
+from rdq.factors._fields import Missing, check_fields, panel_fields
 from rdq.factors._parser import Call, Field, Name, Node, parse
 from rdq.factors._registry import registered_factors
 
@@ -134,17 +135,19 @@ def _strictly_sorted(panel: pl.DataFrame) -> bool:
     return bool(panel.select(ok.slice(1).all()).item())
 
 
-def working_frame(panel: pl.DataFrame) -> tuple[pl.DataFrame, np.ndarray]:
+def working_frame(panel: pl.DataFrame, *, calendar: np.ndarray | None = None) -> tuple[pl.DataFrame, np.ndarray]:
     """The sorted panel with calendar gaps inside each asset's range filled by null rows.
 
     Returns the frame (with the Boolean column ``__rdq_real``, True for the panel's own rows;
     numeric fields as Float64, NaN as null) and the asset boundaries ``(n_assets + 1,)``.
+    ``calendar`` (sorted physical date values, a superset of the panel's) replaces the panel's
+    own calendar: a chunk of assets computed on the whole panel's calendar has the whole panel's gaps.
     """
     lengths = panel.group_by("asset", maintain_order=True).len()["len"].to_numpy().astype(np.int64)
     starts = np.zeros(len(lengths) + 1, dtype=np.int64)
     np.cumsum(lengths, out=starts[1:])
     phys = panel["date"].to_physical().to_numpy()
-    cal = np.unique(phys)
+    cal = np.unique(phys) if calendar is None else np.asarray(calendar)
     ci = np.searchsorted(cal, phys)
     lo = ci[starts[:-1]]
     hi = ci[starts[1:] - 1]
@@ -192,6 +195,8 @@ def compute(
     precision: Precision = "float64",
     chunk_size: int = 40,
     out_dtype: Literal["float64", "float32"] = "float64",
+    missing: Missing = "error",
+    calendar: np.ndarray | None = None,
 ) -> pl.DataFrame:
     """Evaluate named factor expressions on a panel.
 
@@ -217,6 +222,13 @@ def compute(
         Type of the factor columns. ``"float32"`` (how qlib stores features, what LightGBM trains
         on) halves the result's memory; each chunk is cast as it is produced, so the float64 values
         of the whole library never sit in memory at once.
+    missing:
+        ``"error"`` (default): a ``$field`` the panel lacks is an :class:`ExpressionError`.
+        ``"skip"``: factors reading a missing field are left out of the result, with one warning
+        naming them (see :func:`rdq.factors.check_fields`).
+    calendar:
+        Sorted physical date values to count trading days on instead of the panel's own dates
+        (used by :func:`rdq.factors.compute_to_parquet` for chunks of assets).
 
     Returns
     -------
@@ -245,8 +257,16 @@ def compute(
     if out_dtype not in ("float64", "float32"):
         raise ConfigError(f"out_dtype must be 'float64' or 'float32', got {out_dtype!r}")
     dtype = pl.Float32 if out_dtype == "float32" else pl.Float64
+    if missing not in ("error", "skip"):
+        raise ConfigError(f"missing must be 'error' or 'skip', got {missing!r}")
     nodes = parse_named(exprs)
     panel = _check_panel(panel)
+    if missing == "skip":
+        check = check_fields(exprs, panel_fields(panel))
+        if check.skipped:
+            log.warning("%s", check.message())
+            exprs = check.computable
+            nodes = {k: v for k, v in nodes.items() if k in exprs}
     names = list(nodes)
     key_cols = panel.select("date", "asset")
     if panel.height == 0:
@@ -255,7 +275,7 @@ def compute(
     fields = frozenset(
         c for c, t in panel.schema.items() if c not in ("date", "asset") and (t.is_numeric() or t == pl.Boolean)
     )
-    work, starts = working_frame(panel)
+    work, starts = working_frame(panel, calendar=calendar)
     lengths = np.diff(starts)
 
     # Python factors: a bare registered name, or used inside an expression
