@@ -201,7 +201,7 @@ _INFO: dict[Metric, MetricInfo] = {
         (f"{_BT}.max_drawdown",),
     ),
     Metric.CALMAR: MetricInfo(
-        "Calmar", "annualized_return / |max_drawdown| (NaN without a drawdown)", _H, (f"{_BT}.calmar",)
+        "Calmar", "annualized_return / abs(max_drawdown) (NaN without a drawdown)", _H, (f"{_BT}.calmar",)
     ),
     Metric.TURNOVER: MetricInfo(
         "turnover", "mean daily traded value / previous account", _L, (f"{_BT}.summarize",)
