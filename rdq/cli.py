@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from rdq.errors import RdqError
-from rdq.progress import set_quiet, stderr_console
+from rdq.progress import draws_bars, set_quiet, stderr_console
 
 __all__ = ["app", "main"]
 
@@ -83,12 +83,11 @@ def setup_logging(*, quiet: bool = False) -> None:
     On a terminal the handler is rich's, on the console the progress bars use, so lines print
     above a running bar; elsewhere a plain ``LEVEL logger: message`` line per record.
     """
-    con = stderr_console()
     handler: logging.Handler
-    if con.is_terminal:
+    if draws_bars():
         from rich.logging import RichHandler
 
-        handler = RichHandler(console=con, show_time=False, show_path=False, markup=False)
+        handler = RichHandler(console=stderr_console(), show_time=False, show_path=False, markup=False)
         handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
     else:
         handler = logging.StreamHandler(sys.stderr)

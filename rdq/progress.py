@@ -10,8 +10,8 @@ problems) reports through :func:`progress`::
 
 What it shows depends on where the process writes (resolved once, when the context is entered):
 
-- ``stderr`` is a terminal (or a Jupyter kernel): a transient rich progress bar on stderr; nested
-  loops add a row to the same bar (one live display per process);
+- ``stderr`` is an interactive terminal (or a Jupyter kernel, see :func:`draws_bars`): a transient
+  rich progress bar on stderr; nested loops add a row to the same bar (one live display per process);
 - otherwise (CI, ``nohup``, a pipe, a file): a plain line through :mod:`logging` at INFO on the
   caller's logger (a name under ``rdq.``), at most one every ``interval_s`` seconds (default 5, or
   the ``RDQ_PROGRESS_INTERVAL`` environment variable), and one closing line when the loop ends
@@ -55,6 +55,7 @@ __all__ = [
     "set_quiet",
     "is_quiet",
     "stderr_console",
+    "draws_bars",
     "format_duration",
     "DEFAULT_INTERVAL_S",
 ]
@@ -92,6 +93,23 @@ def stderr_console() -> Console:
     if _CONSOLE is None:
         _CONSOLE = Console(stderr=True)
     return _CONSOLE
+
+
+def draws_bars() -> bool:
+    """Whether progress is drawn as bars: stderr is an interactive terminal, or this is a Jupyter kernel.
+
+    ``FORCE_COLOR`` (set by some CI systems) colours output but does not make a log a terminal:
+    the file itself must be a TTY (and not ``TERM=dumb``; ``TTY_INTERACTIVE=0`` turns bars off).
+    """
+    con = stderr_console()
+    if con.is_jupyter:
+        return True
+    isatty = getattr(con.file, "isatty", None)
+    try:
+        tty = bool(isatty()) if isatty is not None else False
+    except ValueError:  # a closed stream (e.g. at interpreter exit)
+        tty = False
+    return tty and con.is_interactive
 
 
 def format_duration(seconds: float) -> str:
@@ -216,8 +234,7 @@ class Progress:
             return "off"
         if self.requested_mode != "auto":
             return self.requested_mode
-        con = stderr_console()
-        if con.is_terminal or con.is_jupyter:
+        if draws_bars():
             return "bar"
         return "log" if self.log_lines else "off"
 

@@ -27,6 +27,17 @@ ROOT = Path(__file__).resolve().parents[1]
 LOGGER = "rdq.test_progress"
 
 
+class FakeTTY(io.StringIO):
+    """A stream that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def _pipe_console() -> Console:
+    return Console(file=io.StringIO(), force_terminal=False, force_jupyter=False)
+
+
 class FakeClock:
     """A monotonic clock the test moves by hand."""
 
@@ -38,7 +49,9 @@ class FakeClock:
 
 
 @pytest.fixture(autouse=True)
-def _not_quiet() -> Iterator[None]:
+def _not_quiet(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Not quiet, and stderr a pipe (also under ``pytest -s`` on a terminal)."""
+    monkeypatch.setattr(rp, "_CONSOLE", _pipe_console())
     rp.set_quiet(False)
     yield
     rp.set_quiet(False)
@@ -144,11 +157,15 @@ def test_disabled_quiet_and_lines_false_are_silent(caplog: pytest.LogCaptureFixt
 
 def test_auto_mode_follows_stderr(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger=LOGGER)
-    monkeypatch.setattr(rp, "_CONSOLE", Console(file=io.StringIO(), force_terminal=False, force_jupyter=False))
     with progress("pipe", 1, logger=LOGGER) as p:
         assert p.mode == "log"
-    screen = io.StringIO()
-    monkeypatch.setattr(rp, "_CONSOLE", Console(file=screen, force_terminal=True, force_jupyter=False, width=100))
+    # FORCE_COLOR-style forcing does not make a log file a terminal
+    monkeypatch.setattr(rp, "_CONSOLE", Console(file=io.StringIO(), force_terminal=True, force_jupyter=False))
+    assert not rp.draws_bars()
+    monkeypatch.setenv("TERM", "xterm")
+    screen = FakeTTY()
+    monkeypatch.setattr(rp, "_CONSOLE", Console(file=screen, force_jupyter=False, width=100))
+    assert rp.draws_bars()
     with progress("outer", 2, logger=LOGGER, thread=False) as outer:
         assert outer.mode == "bar"
         bar = rp._BAR
@@ -198,7 +215,6 @@ def test_compute_reports_factor_chunks(caplog: pytest.LogCaptureFixture, monkeyp
     from rdq.factors import compute
 
     monkeypatch.setenv(rp.INTERVAL_ENV, "0")
-    monkeypatch.setattr(rp, "_CONSOLE", Console(file=io.StringIO(), force_terminal=False, force_jupyter=False))
     caplog.set_level(logging.INFO, logger="rdq.factors")
     panel = synth_market(n_assets=4, n_days=40, seed=0).panel
     exprs = {f"m{w}": f"Mean($close, {w})" for w in range(2, 27)}  # 25 factors
