@@ -261,14 +261,19 @@ class KernelRowsError(ExpressionError):
 
 
 def _check_rows(x: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    """``x`` if it has one value per row of the working frame the kernel's ``starts`` index.
+    """``x`` if it has one value per row of the working frame the kernel's ``starts`` index (a
+    single value, what polars gives for a constant such as ``If(1, 2, 3)`` or ``1 > 2``, is
+    repeated to that length).
 
     A kernel trusts ``starts`` (it does not check bounds, for speed): given any other column (a
     kernel evaluated per group, e.g. under ``.over``) it would read and write outside its
     buffers. The compiler never builds such an expression; this turns a mistake into an error
     instead of a corrupted heap.
     """
-    if x.shape[0] != starts[-1]:
+    rows = int(starts[-1])
+    if x.shape[0] == 1 and rows > 1:
+        return np.full(rows, x[0])
+    if x.shape[0] != rows:
         raise KernelRowsError(
             f"internal error: a time-series kernel was given {x.shape[0]} rows instead of the working "
             f"frame's {int(starts[-1])} (evaluated inside a group or window), nothing was computed; "
@@ -383,9 +388,13 @@ class _Compiler:
 
     def kernel_input(self, t: _Typed, node: Node) -> pl.Expr:
         """The argument of a rolling kernel as Float64, NaN left as is (kernels read NaN and null
-        alike as missing, so cleaning it first would only cost two passes)."""
+        alike as missing, so cleaning it first would only cost two passes). A number is the
+        constant column (a literal alone is one row long, which a kernel must never be given)."""
         if t.field in self.ctx.field_columns:
             return pl.col(self.ctx.field_columns[t.field][1])
+        if t.kind == "scalar":
+            assert isinstance(t.value, float)
+            return pl.repeat(t.value, pl.len(), dtype=pl.Float64)
         return self.expr_of(t, node).cast(pl.Float64)
 
     # -- calls -----------------------------------------------------------------------------
@@ -652,6 +661,8 @@ class _Compiler:
         return pl.map_batches([a.cast(pl.Float64), b.cast(pl.Float64)], run, return_dtype=pl.Float64)
 
     def series(self, args: list[_Typed], node: Call) -> pl.Expr:
+        if args[0].kind == "scalar":
+            return self.kernel_input(args[0], node.args[0])
         return self.expr_of(args[0], node.args[0])
 
     def op_Ref(self, node: Call, args: list[_Typed], params: list) -> _Typed:
