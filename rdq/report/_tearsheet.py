@@ -178,10 +178,13 @@ def render_charts(sheet: TearSheet, *, window: int = 20, dpi: int = 110) -> dict
     import io
 
     import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.dates as mdates
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
+    def _figure(figsize: tuple[float, float]) -> tuple[Any, Any]:
+        # a Figure outside pyplot renders with Agg and leaves the caller's backend alone (a notebook's inline plots)
+        fig = Figure(figsize=figsize)
+        return fig, fig.subplots()
 
     c = curves(sheet.records, window=window)
     dates = c["date"].to_list()
@@ -196,23 +199,22 @@ def render_charts(sheet: TearSheet, *, window: int = 20, dpi: int = 110) -> dict
         fig.tight_layout()
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=dpi)
-        plt.close(fig)
         out[name] = buf.getvalue()
 
-    fig, ax = plt.subplots(figsize=(9, 3.6))
+    fig, ax = _figure((9, 3.6))
     ax.plot(dates, c["equity"].to_numpy(), label="strategy (net of cost)", color="tab:blue")
     ax.plot(dates, c["bench_equity"].to_numpy(), label="benchmark", color="tab:gray")
     ax.set_ylabel("growth of 1")
     save("equity", fig, ax)
 
-    fig, ax = plt.subplots(figsize=(9, 3.6))
+    fig, ax = _figure((9, 3.6))
     ax.plot(dates, c[RiskSeries.EXCESS_WITHOUT_COST].to_numpy(), label="without cost", color="tab:green")
     ax.plot(dates, c[RiskSeries.EXCESS_WITH_COST].to_numpy(), label="with cost", color="tab:red")
     ax.axhline(0.0, color="black", lw=0.6)
     ax.set_ylabel("cumulative excess return")
     save("excess", fig, ax)
 
-    fig, ax = plt.subplots(figsize=(9, 3.0))
+    fig, ax = _figure((9, 3.0))
     ax.fill_between(
         dates, c["drawdown"].to_numpy(), 0.0, color="tab:red", alpha=0.35, label="excess with cost (sum)"
     )
@@ -220,7 +222,7 @@ def render_charts(sheet: TearSheet, *, window: int = 20, dpi: int = 110) -> dict
     ax.set_ylabel("drawdown")
     save("drawdown", fig, ax)
 
-    fig, ax = plt.subplots(figsize=(9, 3.0))
+    fig, ax = _figure((9, 3.0))
     ax.plot(dates, c[Metric.TURNOVER].to_numpy(), color="tab:gray", lw=0.6, alpha=0.7, label="daily")
     ax.plot(dates, c["turnover_mean"].to_numpy(), color="tab:orange", label=f"{window}-day mean")
     ax.set_ylabel("traded value / account")
@@ -228,7 +230,7 @@ def render_charts(sheet: TearSheet, *, window: int = 20, dpi: int = 110) -> dict
 
     if sheet.ic is not None and sheet.ic.height:
         ic = ic_curves(sheet.ic, window=window)
-        fig, ax = plt.subplots(figsize=(9, 3.6))
+        fig, ax = _figure((9, 3.6))
         d = ic["date"].to_list()
         if Metric.IC in ic.columns:
             ax.bar(d, ic[Metric.IC].fill_null(0.0).to_numpy(), color="tab:blue", alpha=0.3, width=1.0, label="IC")
@@ -243,8 +245,8 @@ def render_charts(sheet: TearSheet, *, window: int = 20, dpi: int = 110) -> dict
 
     if sheet.quantiles is not None and sheet.quantiles.height:
         q = quantile_curves(sheet.quantiles)
-        fig, ax = plt.subplots(figsize=(9, 3.6))
-        cmap = plt.get_cmap("viridis")  # no pale middle: every quantile reads on white
+        fig, ax = _figure((9, 3.6))
+        cmap = matplotlib.colormaps["viridis"]  # no pale middle: every quantile reads on white
         qcols = [col for col in q.columns if col != "date"]
         for i, col in enumerate(qcols):
             ax.plot(
