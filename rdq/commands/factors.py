@@ -129,18 +129,50 @@ def register(app: typer.Typer) -> None:
         precision: Annotated[str, typer.Option("--precision", help="float64, or qlib (float32 like qlib).")] = "float64",
         cache_dir: Annotated[Path | None, typer.Option("--cache-dir", help="Cache factor values here.")] = None,
         allow: Annotated[list[str] | None, typer.Option("--allow", help=ALLOW_HELP)] = None,
+        strict: Annotated[
+            bool, typer.Option("--strict", help="A factor reading a field the data lacks (e.g. $vwap) is an error.")
+        ] = False,
+        dtype: Annotated[
+            str, typer.Option("--dtype", help="float64, or float32 (half the file and the memory).")
+        ] = "float64",
+        chunk_rows: Annotated[
+            int | None, typer.Option("--chunk-rows", min=1, help="Rows per chunk of assets (default: ~24M values).")
+        ] = None,
     ) -> None:
-        """Compute factors and write them as Parquet (columns named as qlib names them)."""
-        from rdq.factors import compute
+        """Compute factors and write them as Parquet (columns named as qlib names them).
 
+        The panel is computed in chunks of whole assets streamed to the file (rows sorted by asset,
+        date). Factors reading a field the data lacks (Alpha158's VWAP0 on OHLCV data) are skipped
+        with one warning and listed in the file's metadata key ``rdq.skipped_factors``; --strict
+        makes that an error.
+        """
+        from rdq.factors import compute_to_parquet
+
+        if dtype not in ("float64", "float32"):
+            raise ConfigError(f"--dtype must be float64 or float32, got {dtype!r}")
+        if precision not in ("float64", "qlib"):
+            raise ConfigError(f"--precision must be float64 or qlib, got {precision!r}")
         exprs = _exprs(library, expr)
         panel = load_data(data, start=start, end=end, allow=allow)
-        frame = compute(panel, exprs, progress=True, precision=precision, cache_dir=cache_dir)  # type: ignore[arg-type]
-        _write_parquet(frame, out)
+        res = compute_to_parquet(
+            panel,
+            exprs,
+            out,
+            chunk_rows=chunk_rows,
+            precision=precision,  # type: ignore[arg-type]
+            out_dtype=dtype,  # type: ignore[arg-type]
+            missing="error" if strict else "skip",
+            cache_dir=cache_dir,
+            progress=True,
+            source=str(data),
+        )
         from rdq.progress import is_quiet
 
         if not is_quiet():
-            Console(stderr=True).print(f"wrote {frame.height:,} rows x {len(exprs)} factors to {out}")
+            skipped = f" (skipped {len(res.skipped)}: see the warning)" if res.skipped else ""
+            Console(stderr=True, soft_wrap=True).print(
+                f"wrote {res.rows:,} rows x {len(res.factors)} factors{skipped} to {out}"
+            )
 
     @grp.command("eval")
     def eval_cmd(

@@ -70,6 +70,10 @@ class FieldCheck:
     skipped: dict[str, tuple[str, ...]] = field(default_factory=dict)
     available: frozenset[str] = frozenset()
 
+    def needing(self, field_name: str) -> str:
+        """The skipped factors reading ``field_name``, naturally sorted, runs as ranges (``VWAP0..VWAP59``)."""
+        return name_ranges(sorted((k for k, v in self.skipped.items() if field_name in v), key=_natural))
+
     @property
     def missing_fields(self) -> list[str]:
         """Every field some skipped factor needs, sorted."""
@@ -80,8 +84,7 @@ class FieldCheck:
         n = len(self.skipped) + len(self.computable)
         needs = []
         for f in self.missing_fields:
-            names = [k for k, v in self.skipped.items() if f in v]
-            needs.append(f"{name_ranges(names)} read ${f}{did_you_mean(f, sorted(self.available))}")
+            needs.append(f"{self.needing(f)} read ${f}{did_you_mean(f, sorted(self.available))}")
         cols = " / ".join(f"'{f}'" for f in self.missing_fields)
         return (
             f"skipped {len(self.skipped)} of {n} factors that read a field the data lacks: {'; '.join(needs)};"
@@ -93,7 +96,7 @@ class FieldCheck:
         if not self.skipped:
             return
         fields = self.missing_fields
-        names = {f: name_ranges([k for k, v in self.skipped.items() if f in v]) for f in fields}
+        names = {f: self.needing(f) for f in fields}
         raise SchemaError(
             "; ".join(f"factor(s) {names[f]} read ${f}{did_you_mean(f, sorted(self.available))}" for f in fields)
             + f", which the data lacks (it has {', '.join('$' + c for c in sorted(self.available)) or 'no fields'})",
@@ -136,6 +139,11 @@ def check_fields(exprs: Mapping[str, str], available: Collection[str]) -> FieldC
 
 
 _NUMBERED = re.compile(r"^(.*?)(\d+)$")
+
+
+def _natural(name: str) -> tuple[str, int]:
+    m = _NUMBERED.match(name)
+    return (m.group(1), int(m.group(2))) if m else (name, -1)
 
 
 def name_ranges(names: Iterable[str]) -> str:

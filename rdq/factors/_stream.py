@@ -34,7 +34,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import secrets
 from collections.abc import Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -47,6 +46,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from rdq._files import mkstemp
 from rdq.errors import ConfigError, SchemaError
 from rdq.factors._compile import Precision
 from rdq.factors._compute import _check_panel, compute, parse_named
@@ -132,20 +132,17 @@ def asset_chunks(lengths: np.ndarray, chunk_rows: int) -> list[tuple[int, int]]:
     return out
 
 
-def _temp_path(out: Path) -> Path:
-    return out.with_name(f".{out.name}.{secrets.token_hex(4)}.tmp")
-
-
 @contextmanager
 def _atomic_file(out: Path) -> Iterator[Path]:
     """A fresh temporary path beside ``out``, renamed onto ``out`` when the block completes.
 
-    The file is created with mode ``0o666`` minus the umask (as ``open`` does; ``mkstemp`` would
-    make it ``0600``). On any exception the temporary file is removed and ``out`` is untouched.
+    The file is created with mode ``0o666`` minus the umask (:func:`rdq._files.mkstemp`; the
+    standard library's ``mkstemp`` would make it ``0600``). On any exception the temporary file is removed and ``out`` is untouched.
     """
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _temp_path(out)
-    os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+    fd, name = mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
+    os.close(fd)
+    tmp = Path(name)
     try:
         yield tmp
         os.replace(tmp, out)
