@@ -136,3 +136,21 @@ def test_float64_precision_close_to_qlib(parity_data: dict) -> None:
     assert _compare(ours, parity_data["alpha158"], list(lib), rtol=1e-5, atol=2e-4) == []
     exact = [n for n in lib if not n.startswith(("CORR", "CORD", "WVMA", "VSUMD"))]
     assert _compare(ours, parity_data["alpha158"], exact, rtol=1e-5, atol=0.0) == []
+
+
+@pytest.mark.parametrize(("library", "n_skipped"), [("alpha158", 1), ("alpha360", 60)])
+def test_library_without_vwap_equals_qlib_on_every_column_it_computes(
+    parity_data: dict, library: str, n_skipped: int, tmp_path: Path
+) -> None:
+    """OHLCV data (the S&P 500 file has no vwap): the VWAP factors are skipped, the rest equal qlib's
+    handler exactly as with vwap, through the streamed file ``rdq factors compute`` writes."""
+    from rdq.factors import compute_to_parquet
+
+    lib = load_library(library)
+    res = compute_to_parquet(
+        parity_data["panel"].drop("vwap"), lib, tmp_path / "f.parquet", precision="qlib", chunk_rows=1000
+    )
+    assert sorted(res.skipped) == sorted(n for n in lib if n.startswith("VWAP")) and len(res.skipped) == n_skipped
+    ours = pl.read_parquet(res.path)
+    assert ours.height == parity_data["panel"].height and res.chunks > 1
+    assert _compare(ours, parity_data[library], list(res.factors), rtol=1e-5, atol=0.0) == []
