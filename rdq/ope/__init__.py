@@ -14,8 +14,16 @@ Public contract::
 
 from __future__ import annotations
 
+from rdq.ope._aggregate import (
+    AGGREGATES,
+    interval_estimates,
+    iqm,
+    performance_profile,
+    probability_of_improvement,
+)
 from rdq.ope._assess import Assessment, assess_estimator, ranking, sharpe_ratio_at_k, topk_metrics
 from rdq.ope._data import LoggedData
+from rdq.ope._fqe import FQEConfig, fit_fqe
 from rdq.ope._estimators import (
     ESTIMATORS,
     EstimatorName,
@@ -26,14 +34,21 @@ from rdq.ope._estimators import (
 )
 
 __all__ = [
+    "AGGREGATES",
+    "interval_estimates",
+    "iqm",
+    "performance_profile",
+    "probability_of_improvement",
     "ESTIMATORS",
     "Assessment",
     "EstimatorName",
+    "FQEConfig",
     "Interval",
     "LoggedData",
     "assess_estimator",
     "estimate_interval",
     "estimate_policy_value",
+    "fit_fqe",
     "ranking",
     "sharpe_ratio_at_k",
     "topk_metrics",
