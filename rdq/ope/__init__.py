@@ -23,7 +23,6 @@ from rdq.ope._aggregate import (
 )
 from rdq.ope._assess import Assessment, assess_estimator, ranking, sharpe_ratio_at_k, topk_metrics
 from rdq.ope._data import LoggedData
-from rdq.ope._fqe import FQEConfig, fit_fqe
 from rdq.ope._estimators import (
     ESTIMATORS,
     EstimatorName,
@@ -32,6 +31,7 @@ from rdq.ope._estimators import (
     estimate_policy_value,
     trajectory_values,
 )
+from rdq.ope._fqe import FQEConfig, fit_fqe
 
 __all__ = [
     "AGGREGATES",

@@ -42,7 +42,7 @@ def agg(x: np.ndarray) -> np.ndarray:
 
 np.random.seed(7)  # rliable's StratifiedBootstrap draws from numpy's global RandomState
 points, intervals = rly.get_interval_estimates(scores, agg, reps=500)
-out["aggregates"] = {k: dict(zip(aggregate, map(float, points[k]))) for k in scores}
+out["aggregates"] = {k: dict(zip(aggregate, map(float, points[k]), strict=True)) for k in scores}
 out["intervals"] = {k: {m: [float(intervals[k][0, i]), float(intervals[k][1, i])] for i, m in enumerate(aggregate)}
                     for k in scores}
 taus = np.linspace(-1.0, 3.0, 9)
