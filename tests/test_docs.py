@@ -264,6 +264,7 @@ def test_documented_command_runs(cmd: DocCommand, base_dir: Path, tmp_path: Path
         assert out.exists(), f"{cmd.id}: --out {out.name} was not written{tail}"
     if "--json" in args:
         json.loads(res.stdout)
+    shutil.rmtree(cwd)  # outputs can be large (Alpha158 of the S&P 500 file: ~580 MB)
 
 
 # --------------------------------------------------------------------------- the parser itself
