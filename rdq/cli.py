@@ -53,6 +53,7 @@ _COMMAND_MODULES = (
     "rdq.commands.backtest",
     "rdq.commands.configs",
     "rdq.commands.qlang",
+    "rdq.commands.ope",
 )
 
 for _name in _COMMAND_MODULES:
