@@ -517,7 +517,12 @@ class _Compiler:
             return self.arith(
                 node, args, lambda a, b: pl.map_batches([a, b], fn, return_dtype=pl.Float32), np.power, "pow"
             )
-        return self.arith(node, args, lambda a, b: a.pow(b), lambda a, b: np.power(a, b), "pow")
+        # x ** 0 and 1 ** y are 1 even for a missing x / y (numpy's NaN ** 0, as in qlib); polars'
+        # null ** 0 is null
+        return self.arith(
+            node, args, lambda a, b: pl.when((b == 0) | (a == 1)).then(1.0).otherwise(a.pow(b)),
+            lambda a, b: np.power(a, b), "pow",
+        )
 
     def extreme(self, node: Call, args: list[_Typed], fn: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> _Typed:
         # np.maximum / np.minimum: a missing value on either side gives a missing value
