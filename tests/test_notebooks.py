@@ -51,7 +51,7 @@ def _images(nb: Any) -> int:
 
 
 def test_every_notebook_is_found() -> None:
-    assert NOTEBOOKS == ["backtest_tearsheet.ipynb", "factor_library_analysis.ipynb"]
+    assert NOTEBOOKS == ["backtest_tearsheet.ipynb", "factor_library_analysis.ipynb", "ope_sharpe_ratio_at_k.ipynb"]
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
@@ -118,3 +118,17 @@ def test_backtest_tearsheet_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert _images(nb) == 9
     runs = list((tmp_path / "ws" / ".rdq" / "runs").iterdir())
     assert len(runs) == 1 and (runs[0] / "report" / "report.html").is_file()
+
+
+@pytest.mark.slow
+def test_ope_sharpe_ratio_at_k_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RDQ_NB_OPE_TRAJECTORIES", "300")
+    monkeypatch.setenv("RDQ_NB_OPE_CANDIDATES", "6")
+    monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    nb = _execute(nbformat.read(NOTEBOOK_DIR / "ope_sharpe_ratio_at_k.ipynb", as_version=4), tmp_path)
+    assert "300 logged trajectories x 10 steps" in _text(nb) and "6 candidate policies" in _text(nb)
+    assert _images(nb) == 3  # estimates vs truth, bootstrap intervals, top-k / SharpeRatio@k panels
+    html = _html(nb)
+    (assessment,) = [h for h in html if "sharpe_ratio_at_k" in h]
+    assert all(name in assessment for name in ("dm", "tis", "pdis", "dr", "sntis", "snpdis", "sndr"))
+    assert list(tmp_path.iterdir()) == []

@@ -32,6 +32,7 @@ from rdq.ope._estimators import (
     trajectory_values,
 )
 from rdq.ope._fqe import FQEConfig, fit_fqe
+from rdq.ope._toy import ToyCandidate, ToyMDP, toy_mdp
 
 __all__ = [
     "AGGREGATES",
@@ -45,6 +46,8 @@ __all__ = [
     "FQEConfig",
     "Interval",
     "LoggedData",
+    "ToyCandidate",
+    "ToyMDP",
     "assess_estimator",
     "estimate_interval",
     "estimate_policy_value",
@@ -52,5 +55,6 @@ __all__ = [
     "ranking",
     "sharpe_ratio_at_k",
     "topk_metrics",
+    "toy_mdp",
     "trajectory_values",
 ]
