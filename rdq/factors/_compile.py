@@ -5,7 +5,11 @@ operators call a numba kernel from :mod:`rdq.factors._kernels` once on the whole
 asset boundaries (``map_batches``): windows never cross assets and there is no Python loop per
 asset; the kernels release the GIL and ``compute`` runs independent queries on one thread per
 core. Cross-sectional operators
-(``CSRank``, ...) are polars window expressions ``.over("date")``. A sub-expression used by more
+(``CSRank``, ...) are polars window expressions ``.over("date")``; polars evaluates what is
+under a window once per date, on that date's rows, so an argument that runs a kernel is first
+computed on the whole column into a temporary column (a kernel's asset boundaries index the whole
+working frame; given a date's few rows it would read and write outside its buffers, and it
+refuses such a column). A sub-expression used by more
 than one factor (``Ref($close, 1)``, ``Std($close, 20)``, ...) is computed once into a temporary
 column (see :class:`CompileContext`), since polars cannot share UDF results between expressions.
 
@@ -936,7 +940,10 @@ def compile_expr(expr: str | Node, ctx: CompileContext, *, text: str | None = No
     Returns
     -------
     pl.Expr
-        Evaluates, on the working frame, to one Float64 value per row (null = missing).
+        Evaluates, on the working frame, to one Float64 value per row (null = missing), once the
+        temporary columns it reads (``ctx.temps``: shared sub-expressions, batches, inputs of
+        cross-sectional operators that run a kernel) are added to the frame, stage by stage, as
+        :func:`rdq.factors.compute` does.
 
     Raises
     ------

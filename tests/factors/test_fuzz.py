@@ -150,7 +150,8 @@ def check(panel: pd.DataFrame, trees: list[G]) -> None:
     keys = ref.panel[["date", "asset"]]
     assert out["asset"].to_list() == keys["asset"].tolist(), "rows are not the panel's, sorted by (asset, date)"
     for (name, text), tree in zip(exprs.items(), trees, strict=True):
-        want, unk, mag = ref.evaluate(tree)
+        with np.errstate(all="ignore"):  # the reference computes NaN/inf where the engine does
+            want, unk, mag = ref.evaluate(tree)
         got = out[name].cast(pl.Float64).fill_null(np.nan).to_numpy()
         _compare(text, keys, got, want, unk, mag)
 
@@ -192,11 +193,26 @@ def test_random_expressions_equal_the_reference(panel: pd.DataFrame, trees: list
     check(panel, trees)
 
 
-# every expression quoted in issue 9 (section 1), pinned on a panel with gaps
+# every expression quoted in issue 9 (section 1), and what the property test found, pinned
 _ISSUE = [
     "CSRank(Ref($close,5))", "CSRank(Mean($close,5))", "CSZScore(Std($close,20))",
     "CSRank(Mean(CSZScore($volume),5))", "CSRank(Corr($close,$volume,10))", "Corr($close,$volume,10)",
 ]
+
+
+def _pinned_panel() -> pd.DataFrame:
+    rng = np.random.default_rng(7)
+    days = pd.bdate_range("2021-01-04", periods=60)
+    frames = []
+    for a, asset in enumerate(ASSETS):
+        idx = np.flatnonzero(rng.random(60) > 0.15)[a:]  # gaps; assets starting later
+        close_v = 30 * np.exp(np.cumsum(rng.normal(0, 0.02, idx.size)))
+        low = close_v * 0.99
+        low[rng.random(idx.size) < 0.2] = np.nan
+        frames.append(pd.DataFrame({"date": days[idx], "asset": asset, "open": close_v, "high": close_v * 1.01,
+                                    "low": low, "close": close_v,
+                                    "volume": rng.lognormal(10, 1, idx.size), "grp": float(a % 2)}))
+    return pd.concat(frames, ignore_index=True)
 
 
 def test_issue_expressions_equal_the_reference() -> None:
@@ -210,16 +226,22 @@ def test_issue_expressions_equal_the_reference() -> None:
         G("Corr", (close, volume), params=(10,)),
     ]
     assert [t.text().replace(" ", "") for t in trees] == _ISSUE
-    rng = np.random.default_rng(7)
-    days = pd.bdate_range("2021-01-04", periods=60)
-    frames = []
-    for a, asset in enumerate(ASSETS):
-        idx = np.flatnonzero(rng.random(60) > 0.15)[a:]
-        close_v = 30 * np.exp(np.cumsum(rng.normal(0, 0.02, idx.size)))
-        frames.append(pd.DataFrame({"date": days[idx], "asset": asset, "open": close_v, "high": close_v * 1.01,
-                                    "low": close_v * 0.99, "close": close_v,
-                                    "volume": rng.lognormal(10, 1, idx.size), "grp": 0.0}))
-    check(pd.concat(frames, ignore_index=True), trees)
+    check(_pinned_panel(), trees)
+
+
+def test_found_cases_equal_the_reference() -> None:
+    low, close = G("$", value="low"), G("$", value="close")
+    trees = [
+        # a number as a kernel's input (a one-row literal handed to the kernel: out-of-bounds writes)
+        G("Mean", (G("#", value=3.0),), params=(5,)),
+        G("Sum", (G("Gt", (G("#", value=1.0), G("#", value=2.0))),), params=(5,)),
+        # NaN ** 0 is 1 (polars' null ** 0 was null)
+        G("Power", (low, G("#", value=0.0))),
+        # Mask and CSNeutralize over kernels (per-date windows)
+        G("Mask", (G("Ref", (close,), params=(2,)),), params=("B2",)),
+        G("CSNeutralize", (G("Std", (low,), params=(4,)),), params=("$grp",)),
+    ]
+    check(_pinned_panel(), trees)
 
 
 def _boundscheck_cache() -> Path:
@@ -234,7 +256,8 @@ def test_fuzz_bounds_checked() -> None:
     env = {**os.environ, _CHILD: "1", "NUMBA_BOUNDSCHECK": "1", "NUMBA_CACHE_DIR": str(_boundscheck_cache())}
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-x", "-n", "0", "-p", "no:cacheprovider", "-o", "addopts=",
-         f"{__file__}::test_random_expressions_equal_the_reference", f"{__file__}::test_issue_expressions_equal_the_reference"],
+         f"{__file__}::test_random_expressions_equal_the_reference", f"{__file__}::test_issue_expressions_equal_the_reference",
+         f"{__file__}::test_found_cases_equal_the_reference"],
         env=env,
         capture_output=True,
         text=True,
@@ -245,4 +268,4 @@ def test_fuzz_bounds_checked() -> None:
     tail = (proc.stdout + proc.stderr)[-6000:]
     # a native crash is a negative return code (a signal), not a failing test
     assert proc.returncode == 0, f"child pytest exited with {proc.returncode}:\n{tail}"
-    assert "2 passed" in proc.stdout, tail
+    assert "3 passed" in proc.stdout, tail
