@@ -186,6 +186,8 @@ class _Typed:
     #: set by a builder whose arguments' kernels run inside a temporary column it reads (a batch,
     #: the input of a cross-sectional operator): the node itself runs no kernel
     absorbed: bool = False
+    #: the expression holds a per-date window (``.over``) not behind a temporary column
+    windowed: bool = False
 
 
 def _fill_nan(s: pl.Series) -> pl.Series:
@@ -340,8 +342,9 @@ class _Compiler:
         # a batched operator reads its batch's column instead of running a kernel
         own_kernel = "N" in OPERATORS[node.op][0] or node.op in ("Ref", "EMA")
         heavy = not out.absorbed and (own_kernel or any(self.heavy_of(a) for a in node.args))
+        windowed = out.windowed or (not out.absorbed and any(self.windowed_of(a) for a in node.args))
         stage = max(out.stage, arg_stage)
-        out = _Typed(out.expr, out.kind, out.value, out.nan, out.inf, stage, heavy=heavy)
+        out = _Typed(out.expr, out.kind, out.value, out.nan, out.inf, stage, heavy=heavy, windowed=windowed)
         # a shared sub-expression is computed once into a temporary column when it runs a kernel
         # (polars cannot share those) or is large; cheap arithmetic and struct-field reads are
         # repeated inline: an extra column stage costs a synchronisation of the threads,
@@ -360,6 +363,10 @@ class _Compiler:
     def heavy_of(self, node: Node) -> bool:
         hit = self.ctx.memo.get(str(node)) if isinstance(node, Call) else None
         return hit.heavy if isinstance(hit, _Typed) else False
+
+    def windowed_of(self, node: Node) -> bool:
+        hit = self.ctx.memo.get(str(node)) if isinstance(node, Call) else None
+        return hit.windowed if isinstance(hit, _Typed) else False
 
     # -- coercions -------------------------------------------------------------------------
     def expr_of(self, t: _Typed, node: Node, like: Kind = "f64") -> pl.Expr:
@@ -642,7 +649,7 @@ class _Compiler:
         pick = pl.col("asset").str.to_uppercase() == str(instrument).upper()
         out = e.filter(pick & pl.col(REAL)).first().over("date")
         kind: Kind = a.kind if a.kind != "scalar" else "f64"
-        return _Typed(out, kind, nan=a.nan, inf=a.inf, stage=stage, absorbed=a.heavy)
+        return _Typed(out, kind, nan=a.nan, inf=a.inf, stage=stage, absorbed=a.heavy or a.windowed, windowed=True)
 
     # -- rolling ---------------------------------------------------------------------------
     def win(self, n: float) -> int:
@@ -835,10 +842,12 @@ class _Compiler:
         polars evaluates everything under ``.over("date")`` once per date, on that date's rows
         only, while a kernel's asset boundaries (``CompileContext.starts``) index the whole
         working frame: a kernel evaluated there would read and write far outside the few rows it
-        is given. An argument that runs a kernel is therefore computed first, on the whole
+        is given. A window nested in another is evaluated inside the outer one's groups
+        (``CSNeutralize(CSRank(x), $g)`` ranked within each (date, group), not each date). An
+        argument that runs a kernel or holds a window is therefore computed first, on the whole
         column, into a temporary column that the window reads.
         """
-        if not t.heavy:
+        if not (t.heavy or t.windowed):
             return e, t.stage
         key = f"__window|{node}"
         hit = self.ctx.memo.get(key)
@@ -853,24 +862,24 @@ class _Compiler:
         """The argument of a cross-sectional operator on the panel's own rows (null on inserted
         calendar gaps), the stage it reads, and whether a kernel moved into a temporary column."""
         e, stage = self.window_input(args[0], node.args[0], self.as_f64(args[0], node.args[0]))
-        return pl.when(pl.col(REAL)).then(e), stage, args[0].heavy
+        return pl.when(pl.col(REAL)).then(e), stage, args[0].heavy or args[0].windowed
 
     def op_CSRank(self, node: Call, args: list[_Typed], _: list) -> _Typed:
         e, stage, absorbed = self.real(node, args)
-        return _Typed(e.rank("average").over("date") / e.count().over("date"), "f64", stage=stage, absorbed=absorbed)
+        return _Typed(e.rank("average").over("date") / e.count().over("date"), "f64", stage=stage, absorbed=absorbed, windowed=True)
 
     def op_CSZScore(self, node: Call, args: list[_Typed], _: list) -> _Typed:
         e, stage, absorbed = self.real(node, args)
         out = (e - e.mean().over("date")) / e.std(ddof=1).over("date")
-        return _Typed(_denan(out, "f64"), "f64", stage=stage, absorbed=absorbed)
+        return _Typed(_denan(out, "f64"), "f64", stage=stage, absorbed=absorbed, windowed=True)
 
     def op_CSDemean(self, node: Call, args: list[_Typed], _: list) -> _Typed:
         e, stage, absorbed = self.real(node, args)
-        return _Typed(e - e.mean().over("date"), "f64", stage=stage, absorbed=absorbed)
+        return _Typed(e - e.mean().over("date"), "f64", stage=stage, absorbed=absorbed, windowed=True)
 
     def op_CSNeutralize(self, node: Call, args: list[_Typed], params: list) -> _Typed:
         e, stage, absorbed = self.real(node, args)
-        return _Typed(e - e.mean().over(["date", str(params[0])]), "f64", stage=stage, absorbed=absorbed)
+        return _Typed(e - e.mean().over(["date", str(params[0])]), "f64", stage=stage, absorbed=absorbed, windowed=True)
 
 
 #: batched operator -> the kernel's arguments after the batch's values

@@ -240,6 +240,9 @@ def test_found_cases_equal_the_reference() -> None:
         # Mask and CSNeutralize over kernels (per-date windows)
         G("Mask", (G("Ref", (close,), params=(2,)),), params=("B2",)),
         G("CSNeutralize", (G("Std", (low,), params=(4,)),), params=("$grp",)),
+        # a window inside another: the inner rank is per date, not per (date, group)
+        G("CSNeutralize", (G("CSRank", (close,)),), params=("$grp",)),
+        G("CSNeutralize", (G("CSRank", (G("#", value=0.0),)),), params=("$grp",)),
     ]
     check(_pinned_panel(), trees)
 
