@@ -116,7 +116,8 @@ def auto_mapping(columns: Sequence[str], mapping: Mapping[str, str] | None = Non
         raise SchemaError(
             f"two source columns map to {dup[0]!r}: {[c for c in columns if renames.get(c, c) == dup[0]]}",
             column=dup[0],
-            fix=f"map only one of them with --map OLD={dup[0]}, or drop the other",
+            fix=f"map only one of them (mapping={{'OLD': '{dup[0]}'}} in Python, data.columns in a scenario, "
+            f"or a renamed copy: rdq data export PATH --map OLD={dup[0]} --out FIXED.parquet), or drop the other",
         )
     return renames
 
@@ -235,7 +236,8 @@ def _read_duckdb(path: Path, *, table: str | None, query: str | None) -> pl.Data
             if table is None:
                 if len(tables) != 1:
                     raise ConfigError(
-                        f"{path} has tables {tables}: pass table=... (--table) or query=... (--query)"
+                        f"{path} has tables {tables}: pass table=... or query=... in Python "
+                        "(rdq data validate PATH --table NAME, or --query SQL)"
                     )
                 table = tables[0]
             if table not in tables:

@@ -503,8 +503,9 @@ def coerce_panel(
             f"missing required column(s) {missing}; found {[c for c in frame.columns if c not in _PROVENANCE]}"
             + hints,
             column=missing[0],
-            fix="rename columns with --map OLD=NEW (e.g. --map symbol=asset --map timestamp=date; "
-            "mapping={'symbol': 'asset'} in Python)",
+            fix="rename the columns (mapping={'symbol': 'asset'} in Python, data.columns in a scenario), "
+            "or write a renamed copy: rdq data export PATH --map symbol=asset --map timestamp=date "
+            "--out FIXED.parquet",
         )
         return frame, out.issues, out.counts
     frame = _with_provenance(frame)

@@ -27,7 +27,7 @@ import polars as pl
 
 from rdq import _files
 from rdq.data.schema import KEY_COLUMNS, normalize_panel
-from rdq.errors import DataError
+from rdq.errors import DataError, did_you_mean
 
 __all__ = ["write_qlib_dir", "read_qlib_dir", "read_calendar", "read_instruments", "is_qlib_dir"]
 
@@ -73,10 +73,12 @@ def read_instruments(path: str | os.PathLike[str], *, market: str = "all") -> di
     p = Path(path)
     file = p if p.is_file() else p / "instruments" / f"{market}.txt"
     if not file.is_file():
+        markets = sorted(f.stem for f in (p / "instruments").glob("*.txt")) if p.is_dir() else []
         raise DataError(
-            f"no instruments file for market '{market}'",
+            f"no instruments file for market '{market}'{did_you_mean(market, markets)}",
             file=str(file),
-            fix="use --universe all, or a path to an instruments .txt file",
+            fix=f"use a market of the folder ({', '.join(markets) or 'none found'}) as universe= in Python or "
+            "data.universe in a scenario, or a path to an instruments .txt file",
         )
     spans: dict[str, tuple[Date, Date]] = {}
     for i, line in enumerate(file.read_text().splitlines(), start=1):

@@ -60,7 +60,8 @@ def normalize_panel(frame: pl.DataFrame, *, source: str | None = None, sort: boo
             f"missing required column(s) {missing}; found {frame.columns}",
             file=source,
             column=missing[0],
-            fix="rename columns with --map OLD=NEW (e.g. --map symbol=asset --map timestamp=date)",
+            fix="rename the columns (load_panel(path, mapping={'symbol': 'asset'}), data.columns in a "
+            "scenario, or a renamed copy: rdq data export PATH --map symbol=asset --out FIXED.parquet)",
         )
     date = frame.schema["date"]
     if date == pl.Utf8:

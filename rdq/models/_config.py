@@ -38,6 +38,7 @@ from typing import Any
 import polars as pl
 import yaml
 
+from rdq import _yaml
 from rdq.errors import ConfigError, did_you_mean
 from rdq.models._processors import Processor, make_processor
 from rdq.models._segments import RollingSplitter, Segments
@@ -210,7 +211,7 @@ def load_model_config(path: str | Path, *, base: Path | None = None) -> ModelCon
     path = resolve("configs", path, base=base)
     source = str(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = _yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f", line {mark.line + 1}" if mark is not None else ""

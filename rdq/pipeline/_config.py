@@ -47,6 +47,7 @@ from typing import Any, Literal
 
 import yaml
 
+from rdq import _yaml
 from rdq.data._dates import check_within
 from rdq.data._validate import check_allow
 from rdq.errors import ConfigError, did_you_mean
@@ -647,7 +648,7 @@ def load_scenario(path: str | Path, *, check_paths: bool = True) -> ScenarioConf
     """
     p = Path(path) if Path(path).is_file() else resolve("backtests", path)
     try:
-        raw = yaml.safe_load(p.read_text(encoding="utf-8"))
+        raw = _yaml.safe_load(p.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f", line {mark.line + 1}" if mark is not None else ""
