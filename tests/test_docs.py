@@ -10,7 +10,7 @@ every command:
   (with its ``.truth.json``); ``--assets N`` / ``--days N`` in a command become 60 / 300;
 * placeholders shown in the docs exist in the directory: ``scores.parquet`` (``date, asset, score``:
   5-day reversal of the market), ``file.q`` (a two-line q script), ``P.jsonl`` (5 problems of the
-  embedded q sample) and ``C.jsonl`` (their reference solutions, 10 samples each);
+  embedded q sample) and ``ope_toy/`` (``rdq ope toy``: logged data and candidate policies), ``C.jsonl`` (their reference solutions, 10 samples each);
 * ``backtests/``, ``configs/`` and ``factors/`` are copies of the checkout's (a clone's root), where a
   scenario on a synthetic market larger than 60 x 400 is shrunk to 60 x 400 days, its segments
   re-cut on that calendar as ``rdq demo`` does (60-day warm-up, then 60/20/20%);
@@ -215,6 +215,8 @@ def base_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         for row in map(json.loads, sample):
             for s in range(10):
                 fh.write(json.dumps({"problem_id": row["problem_id"], "sample": s, "completion": row["q_solution"]}) + "\n")
+    res = _run([_rdq(), "ope", "toy", "--out", "ope_toy", "--trajectories", "100", "--candidates", "5"], base)
+    assert res.returncode == 0, res.stderr
     for folder in ("backtests", "configs", "factors"):
         shutil.copytree(ROOT / folder, base / folder)
     for scenario in (base / "backtests").glob("*.yaml"):

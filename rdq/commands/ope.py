@@ -72,11 +72,48 @@ def _estimate_all(logged: Any, policies: list[Any], names: list[str], *, alpha: 
     return out
 
 
+def _save(atomic_write: Any, path: Path, arrays: dict[str, Any]) -> None:
+    """``numpy.savez`` to ``path`` atomically (an open file handle keeps the name without ``.npz`` added)."""
+
+    def write(tmp: Path) -> None:
+        with open(tmp, "wb") as fh:
+            np.savez(fh, **arrays)
+
+    atomic_write(path, write)
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``ope`` command group to ``app``."""
     ope_app = typer.Typer(help="Off-policy evaluation: estimate policies from logged data, assess estimators.",
                           no_args_is_help=True)
     app.add_typer(ope_app, name="ope")
+
+    @ope_app.command("toy")
+    def toy_cmd(
+        out: Annotated[Path, typer.Option("--out", help="Folder to write logged.npz and policies/*.npz into.")],
+        n_trajectories: Annotated[int, typer.Option("--trajectories", help="Logged trajectories.")] = 400,
+        n_candidates: Annotated[int, typer.Option("--candidates", help="Candidate policies.")] = 8,
+        seed: Annotated[int, typer.Option("--seed", help="Seed of the MDP and the logs.")] = 0,
+    ) -> None:
+        """Write a seeded toy MDP's logged data and candidates (with exact Q and true values) to try OPE on."""
+        from rdq.data._io import atomic_write
+        from rdq.ope import toy_mdp
+
+        if n_trajectories < 1 or n_candidates < 2:
+            raise ConfigError("--trajectories must be >= 1 and --candidates >= 2")
+        toy = toy_mdp(n_trajectories=n_trajectories, n_candidates=n_candidates, seed=seed)
+        lg = toy.logged
+        (out / "policies").mkdir(parents=True, exist_ok=True)
+        arrays: dict[str, Any] = {"action": lg.action, "reward": lg.reward, "pscore": lg.pscore,
+                                  "gamma": np.float64(lg.gamma)}
+        if lg.state is not None:
+            arrays["state"] = lg.state
+        _save(atomic_write, out / "logged.npz", arrays)
+        for c in toy.candidates:
+            _save(atomic_write, out / "policies" / f"{c.name}.npz",
+                  {"action_dist": c.action_dist, "q_hat": c.q, "true_value": np.float64(c.true_value)})
+        typer.echo(f"wrote {out / 'logged.npz'} ({lg.n_trajectories} x {lg.horizon}, behaviour value "
+                   f"{toy.behavior_value:.4f}) and {len(toy.candidates)} policies in {out / 'policies'}")
 
     @ope_app.command("run")
     def run_cmd(

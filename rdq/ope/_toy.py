@@ -69,7 +69,8 @@ def toy_mdp(*, n_states: int = 8, n_actions: int = 3, horizon: int = 10, n_traje
                         state=np.eye(n_states)[state])
     candidates = []
     for i in range(n_candidates):
-        logits = g.normal(0.0, 1.5, size=(n_states, n_actions)) + (i - n_candidates / 3) * reward_mean
+        # from anti-greedy (-1) to sharply greedy (+4): some candidates beat the behaviour policy, some lose
+        logits = g.normal(0.0, 1.5, size=(n_states, n_actions)) + (5 * i / max(n_candidates - 1, 1) - 1) * reward_mean
         pi = np.exp(logits - logits.max(axis=1, keepdims=True))
         pi /= pi.sum(axis=1, keepdims=True)
         q, value = exact(pi)

@@ -9,8 +9,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from rdq.errors import ConfigError
 from rdq.commands.scenario import register_config_command, run_scenario_cli
+from rdq.errors import ConfigError
 from rdq.pipeline import ScenarioResult
 
 pytestmark = pytest.mark.slow  # needs the small scenario run
