@@ -148,6 +148,7 @@ def test_nan_scores_stay_no_score(tmp_path, capsys, monkeypatch) -> None:  # noq
         (["X="], "--expr 'X=' (#1): the expression after 'X=' is empty"),
         (["X=   "], "the expression after 'X=' is empty"),
         (["$close", "f1=$open"], "--expr #2 names 'f1' again"),  # a bare expression is f1
+        (["a=Mean($close, 5"], "(at character"),  # a parse error: the caret's position, on the same line
     ],
 )
 def test_factors_expr_errors(files, tmp_path, capsys, monkeypatch, exprs: list[str], expected: str) -> None:  # noqa: ANN001
