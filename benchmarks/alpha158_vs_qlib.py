@@ -40,6 +40,7 @@ Usage::
 
     .venv/bin/python benchmarks/alpha158_vs_qlib.py                       # full size (slow: qlib)
     .venv/bin/python benchmarks/alpha158_vs_qlib.py --sp500-assets 100 --assets 200 --days 1000
+    .venv/bin/python benchmarks/alpha158_vs_qlib.py --data MY.parquet     # your data (+ the synthetic one)
 """
 
 from __future__ import annotations
@@ -52,20 +53,16 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
+from _data import SP500, add_data_option, data_path, load_bench_panel  # benchmarks/_data.py
 
-ROOT = Path(__file__).resolve().parents[1]
-SP500 = ROOT.parent / "shared" / "data" / "sp500_5yr_daily.parquet"
 FIELDS = ["open", "high", "low", "close", "volume", "vwap"]
 
 
-def sp500_panel(n_assets: int | None) -> pl.DataFrame:
-    from rdq.data import load_panel
-
-    p = load_panel(SP500)
-    p = p.with_columns(((pl.col("high") + pl.col("low") + pl.col("close")) / 3).alias("vwap"))
-    if n_assets:
-        keep = p["asset"].unique().sort()[:n_assets].implode()
-        p = p.filter(pl.col("asset").is_in(keep))
+def sp500_panel(n_assets: int | None, path: Path = SP500) -> pl.DataFrame:
+    """``path`` (default: the shared S&P 500 file); without vwap, vwap = (high + low + close) / 3."""
+    p = load_bench_panel(path, n_assets=n_assets)
+    if "vwap" not in p.columns:
+        p = p.with_columns(((pl.col("high") + pl.col("low") + pl.col("close")) / 3).alias("vwap"))
     return p.select("date", "asset", *FIELDS)
 
 
@@ -112,7 +109,8 @@ def compare(ours: pl.DataFrame, theirs: pl.DataFrame, names: list[str]) -> tuple
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--sp500-assets", type=int, default=0, help="first N S&P tickers (0 = all 505)")
+    add_data_option(ap)
+    ap.add_argument("--sp500-assets", type=int, default=0, help="first N assets of --data (0 = all)")
     ap.add_argument("--assets", type=int, default=1000, help="synthetic assets")
     ap.add_argument("--days", type=int, default=2500, help="synthetic days")
     ap.add_argument("--repeat", type=int, default=3, help="rdq runs per dataset (the best is reported)")
@@ -125,8 +123,9 @@ def main() -> None:
 
     lib = load_library("alpha158")
     datasets = {}
-    if SP500.exists():
-        datasets["sp500"] = sp500_panel(args.sp500_assets or None)
+    path = data_path(args.data)
+    if path is not None:
+        datasets["sp500" if path == SP500 else path.stem] = sp500_panel(args.sp500_assets or None, path)
     datasets["synthetic"] = synthetic_panel(args.assets, args.days)
     datasets = {
         k: v.with_columns([pl.col(c).cast(pl.Float32).cast(pl.Float64) for c in FIELDS]).sort(["asset", "date"])

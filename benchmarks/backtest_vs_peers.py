@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import polars as pl
+from _data import add_data_option, data_path, load_bench_panel  # benchmarks/_data.py
 
 from rdq.backtest import (
     Exchange,
@@ -40,8 +41,6 @@ from rdq.backtest import (
 from rdq.data.qlib_bin import read_qlib_dir, write_qlib_dir
 from rdq.data.schema import normalize_panel
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "data" / "sp500_5yr_daily.parquet"
 FIELDS = ["open", "high", "low", "close", "volume", "factor", "change"]
 
 
@@ -174,6 +173,7 @@ def section_vbt(panel: pl.DataFrame, label: str, topk: int, repeat: int) -> None
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_data_option(parser)
     parser.add_argument("--assets", type=int, default=3000)
     parser.add_argument("--days", type=int, default=2500)
     parser.add_argument("--qlib-subset", default="300x250", help="ASSETSxDAYS of the synthetic data given to qlib")
@@ -184,13 +184,15 @@ def main() -> None:
 
     strategy = TopkDropout(topk=50, n_drop=5)
     cn = Exchange.cn()
-    if DATA.exists():
-        sp = normalize_panel(pl.read_parquet(DATA).rename({"symbol": "asset"}))
+    path = data_path(args.data)
+    if path is not None:
+        sp = load_bench_panel(path)
+        title = "S&P 500 file" if args.data is None else path.name
         if not args.skip_qlib:
-            section_qlib(sp, "S&P 500 file", strategy, cn, args.repeat)
-        section_vbt(sp, "S&P 500 file", 50, args.repeat)
+            section_qlib(sp, title, strategy, cn, args.repeat)
+        section_vbt(sp, title, 50, args.repeat)
     else:
-        print(f"{DATA} not found: skipping the S&P 500 sections")
+        print("no --data and no ../shared/data/sp500_5yr_daily.parquet: skipping the real-data sections")
 
     big = synthetic(args.assets, args.days)
     if not args.skip_qlib:

@@ -13,14 +13,11 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import polars as pl
-
-ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "data" / "sp500_5yr_daily.parquet"
+from _data import add_data_option, data_path, load_bench_panel  # benchmarks/_data.py
 
 
 def _qlib_series(frame: pl.DataFrame, column: str) -> pd.Series:
@@ -45,16 +42,17 @@ def _timed(fn, repeat: int = 3):  # type: ignore[no-untyped-def]
 def main() -> None:
     np.seterr(invalid="ignore", divide="ignore")
     parser = argparse.ArgumentParser()
+    add_data_option(parser)
     parser.add_argument("--factors", type=int, default=20)
     args = parser.parse_args()
-    if not DATA.exists():
-        sys.exit(f"needs {DATA}")
+    path = data_path(args.data)
+    if path is None:
+        sys.exit("needs --data PATH or ../shared/data/sp500_5yr_daily.parquet")
     from qlib.contrib.eva.alpha import calc_ic, calc_long_short_return
 
-    from rdq.data.schema import normalize_panel
     from rdq.signal import default_label, ic_series, qlib_long_short, signal_report
 
-    panel = normalize_panel(pl.read_parquet(DATA).rename({"symbol": "asset"}))
+    panel = load_bench_panel(path)
     label = default_label(panel)
     windows = [5, 10, 20, 40, 60] * (args.factors // 5 + 1)
     exprs = {}

@@ -5,8 +5,10 @@
     .venv/bin/python benchmarks/factors_memory.py --data MY.parquet --library alpha360 --dtype float32
 
 Each case runs in a fresh child process (``python -c``) that loads the panel, computes the library and
-writes the Parquet file; the parent reads the child's peak resident memory (``ru_maxrss`` from
-``os.wait4``, i.e. the child's own rusage) and its wall time. Cases:
+writes the Parquet file; it reports its peak resident memory (``VmHWM`` of ``/proc/self/status``,
+the high-water mark of the child's own image; ``ru_maxrss`` from ``os.wait4`` where there is no
+``/proc``: Linux's ``ru_maxrss`` also counts the parent's pages at ``exec``, which is why the parent
+compares the files in a child too and stays small) and the parent its wall time. Cases:
 
 * ``whole``: ``rdq.factors.compute`` on the whole panel, then ``DataFrame.write_parquet`` (what
   ``rdq factors compute`` did before streaming);
@@ -56,7 +58,26 @@ else:
     res = compute_to_parquet(panel, lib, out, out_dtype=dtype, chunk_rows=int(chunk_rows) or None)
     cols = len(res.factors)
 t2 = time.perf_counter()
-print(json.dumps({"rows": panel.height, "factors": cols, "load_s": t1 - t0, "compute_s": t2 - t1}))
+peak_kib = None
+try:  # this process image's own high-water mark (ru_maxrss also counts the parent's pages at exec)
+    with open("/proc/self/status") as fh:
+        peak_kib = next(int(line.split()[1]) for line in fh if line.startswith("VmHWM:"))
+except (OSError, StopIteration):
+    pass
+print(json.dumps({"rows": panel.height, "factors": cols, "load_s": t1 - t0, "compute_s": t2 - t1,
+                  "peak_kib": peak_kib}))
+"""
+
+SAME = r"""
+import sys
+import polars as pl
+from polars.testing import assert_frame_equal
+try:
+    assert_frame_equal(pl.read_parquet(sys.argv[1]), pl.read_parquet(sys.argv[2]), check_exact=True)
+except AssertionError as exc:
+    print("DIFFER: " + str(exc).splitlines()[0])
+else:
+    print("identical")
 """
 
 
@@ -74,19 +95,15 @@ def _run_case(mode: str, data: Path, library: str, out: Path, args: argparse.Nam
     if proc.returncode != 0:
         sys.exit(f"{mode} {library} failed (rc {proc.returncode}):\n{stderr[-4000:]}")
     info = json.loads(stdout.strip().splitlines()[-1])
-    info.update(mode=mode, library=library, wall_s=wall, peak_gib=usage.ru_maxrss / 1024**2)  # KiB on Linux
+    peak_kib = info.get("peak_kib") or usage.ru_maxrss  # both KiB on Linux
+    info.update(mode=mode, library=library, wall_s=wall, peak_gib=peak_kib / 1024**2)
     return info
 
 
 def _same(a: Path, b: Path) -> str:
-    import polars as pl
-    from polars.testing import assert_frame_equal
-
-    try:
-        assert_frame_equal(pl.read_parquet(a), pl.read_parquet(b), check_exact=True)
-    except AssertionError as exc:
-        return f"DIFFER: {str(exc).splitlines()[0]}"
-    return "identical"
+    """Compare the two files in a child process (this process stays small: see ``_run_case``)."""
+    proc = subprocess.run([sys.executable, "-c", SAME, str(a), str(b)], capture_output=True, text=True, check=False)
+    return proc.stdout.strip() or f"comparison failed: {proc.stderr[-400:]}"
 
 
 def main() -> None:
