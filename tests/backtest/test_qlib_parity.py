@@ -131,7 +131,6 @@ CASES = {
         5,
         0.1,
     ),
-    "sp-us-drop-more-than-k": ("sp", TopkDropout(topk=3, n_drop=5), Exchange.us(), 1e7, 7, 0.2),
     "syn-us": ("syn", TopkDropout(topk=5, n_drop=1), Exchange.us(open_cost=0.001, close_cost=0.002), 1e6, 6, 0.0),
 }
 

@@ -57,7 +57,7 @@ def test_check_exit_code(data_file: Path) -> None:
     ok = runner.invoke(app, ["factors", "check", "--data", str(data_file), "--expr", "a=Mean($close, 5)", "--n-cuts", "2"])
     assert ok.exit_code == 0, ok.output
     bad = runner.invoke(app, ["factors", "check", "--data", str(data_file), "--expr", "a=Ref($close, -1)", "--n-cuts", "2"])
-    assert bad.exit_code == 1 and "LOOKS AHEAD" in bad.output
+    assert bad.exit_code == 1 and "looks ahead" in bad.output
 
 
 def test_eval_json(data_file: Path) -> None:
