@@ -323,7 +323,7 @@ def run_model_config(
             if data.factors.endswith(".parquet"):
                 factors = pl.read_parquet(data.factors)
             else:
-                factors = rf.compute(panel, rf.load_library(data.factors))
+                factors = rf.compute(panel, rf.load_library(data.factors), missing="skip")
         if label is None:
             label = rf.compute(panel, {"label": data.label})
     assert factors is not None and label is not None

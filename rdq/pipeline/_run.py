@@ -129,22 +129,6 @@ def _check_segments(cfg: ScenarioConfig, panel: pl.DataFrame) -> None:
     check_segments_in_data(segments, first, last, source=cfg.source)
 
 
-def _check_segments(cfg: ScenarioConfig, panel: pl.DataFrame) -> None:
-    """The scenario's (or its model config's) train/valid/test spans must lie within the panel's dates."""
-    if panel.height == 0:
-        return
-    segments: Any = cfg.segments
-    if segments is None and cfg.model.path is not None:
-        from rdq.models import load_model_config
-
-        segments = load_model_config(cfg.model.path).data.segments
-    lo, hi = panel["date"].min(), panel["date"].max()
-    first = lo.date() if isinstance(lo, dt.datetime) else lo
-    last = hi.date() if isinstance(hi, dt.datetime) else hi
-    assert isinstance(first, dt.date) and isinstance(last, dt.date)
-    check_segments_in_data(segments, first, last, source=cfg.source)
-
-
 def run_dir_for(config: ScenarioConfig, workspace: str | os.PathLike[str]) -> Path:
     """``<workspace>/.rdq/runs/<name>-<hash of the scenario>``: the same scenario always maps to the same folder."""
     body = config.to_dict()
