@@ -16,6 +16,7 @@ from __future__ import annotations
 import importlib
 import logging
 import sys
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -78,6 +79,25 @@ def _hoist_quiet(argv: list[str]) -> tuple[list[str], bool]:
     return (["--quiet"] if found else []) + head + argv[end:], quiet
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """A stream handler that writes to whatever ``sys.stderr`` is at each record, not the one at setup.
+
+    A handler bound to the stderr of its setup time writes to a closed file once that stream is swapped
+    (pytest's capture, click's CliRunner, a notebook restarting its streams).
+    """
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
+
+
 def setup_logging(*, quiet: bool = False) -> None:
     """CLI logging on stderr: rdq at INFO (WARNING when ``quiet``), other libraries at WARNING.
 
@@ -91,7 +111,7 @@ def setup_logging(*, quiet: bool = False) -> None:
         handler = RichHandler(console=stderr_console(), show_time=False, show_path=False, markup=False)
         handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
     else:
-        handler = logging.StreamHandler(sys.stderr)
+        handler = _StderrHandler()
         handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=logging.WARNING, handlers=[handler], force=True)
     logging.getLogger("rdq").setLevel(logging.WARNING if quiet else logging.INFO)

@@ -33,7 +33,7 @@ def test_demo_scenario_recuts_segments_on_the_synthetic_calendar() -> None:
 def test_demo_end_to_end(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["demo", "--workspace", str(tmp_path), "--assets", "60", "--days", "300", "--json"])
     assert result.exit_code == 0, result.output
-    out = json.loads(result.output)
+    out = json.loads(result.stdout)
     factors = pl.read_parquet(out["paths"]["factors"])
     assert factors.shape == (60 * 300, 2 + 158)
     assert {"KMID", "ROC5", "VSUMD60"} <= set(factors.columns)
