@@ -17,7 +17,8 @@ dtypes, values and missing positions (``tests/factors/test_stream.py``). Two thi
 * each chunk counts trading days on the **whole panel's calendar** (``compute(..., calendar=...)``),
   so a day that one asset misses is a gap inside a chunk exactly as in the whole panel;
 * a factor that needs other assets of the same date (a cross-sectional operator such as ``CSRank``,
-  or a registered Python factor, which sees the whole frame) is computed on the whole panel first;
+  ``Mask(x, 'INSTRUMENT')``, which reads one named asset, or a registered Python factor, which sees
+  the whole frame) is computed on the whole panel first;
   its columns (only those) stay in memory and are written beside each chunk's rows. Time-series and
   element-wise factors -- all of Alpha158/Alpha360 -- are computed per chunk.
 
@@ -58,8 +59,9 @@ __all__ = ["compute_to_parquet", "FactorFile", "read_skipped", "needs_whole_pane
 
 log = logging.getLogger(__name__)
 
-#: cross-sectional operators: their value at a date reads every asset of that date
-CROSS_SECTIONAL = frozenset({"CSRank", "CSZScore", "CSDemean", "CSNeutralize"})
+#: operators whose value at a date reads other assets of that date: the cross-sectional ones (every
+#: asset) and ``Mask(x, 'INSTRUMENT')`` (one named asset, absent from most chunks)
+CROSS_SECTIONAL = frozenset({"CSRank", "CSZScore", "CSDemean", "CSNeutralize", "Mask"})
 
 #: default chunk size in factor values (rows x factors): 24M values is 192 MB of float64
 CHUNK_VALUES = 24_000_000
@@ -94,7 +96,7 @@ class FactorFile:
 
 
 def needs_whole_panel(node: Node) -> bool:
-    """True when the expression reads other assets (a cross-sectional operator or a Python factor)."""
+    """True when the expression reads other assets (a cross-sectional operator, ``Mask`` or a Python factor)."""
     if isinstance(node, Name):
         return True
     if isinstance(node, Call):
