@@ -10,10 +10,13 @@ from setuptools import find_namespace_packages, setup
 BUILTIN = ("factors", "configs", "backtests")
 
 setup(
-    packages=find_namespace_packages(include=["rdq", "rdq.*"]) + [f"rdq._builtin.{name}" for name in BUILTIN],
-    package_dir={f"rdq._builtin.{name}": name for name in BUILTIN},
+    packages=find_namespace_packages(include=["rdq", "rdq.*"])
+    + [f"rdq._builtin.{name}" for name in BUILTIN]
+    + ["rdq._builtin.configs.research"],
+    package_dir={**{f"rdq._builtin.{name}": name for name in BUILTIN}, "rdq._builtin.configs.research": "configs/research"},
     package_data={
         "": ["*.yaml", "*.json", "*.jsonl", "*.q", "*.txt"],  # every package (setup.py spells "all" as "")
         **{f"rdq._builtin.{name}": ["*.yaml", "README.md"] for name in BUILTIN},
+        "rdq._builtin.configs.research": ["*.yaml"],
     },
 )

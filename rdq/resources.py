@@ -34,16 +34,22 @@ from rdq.errors import ConfigError, did_you_mean
 
 __all__ = ["Kind", "KINDS", "LIST_COMMAND", "builtin_dir", "builtin_names", "builtin_file", "resolve"]
 
-Kind = Literal["factors", "configs", "backtests"]
+Kind = Literal["factors", "configs", "backtests", "research"]
 
 #: kind -> what one file of that kind is called in messages
-KINDS: dict[Kind, str] = {"factors": "factor library", "configs": "model config", "backtests": "scenario"}
+KINDS: dict[Kind, str] = {
+    "factors": "factor library",
+    "configs": "model config",
+    "backtests": "scenario",
+    "research": "research config",
+}
 
 #: kind -> the command that lists its built-ins
 LIST_COMMAND: dict[Kind, str] = {
     "factors": "rdq factors list",
     "configs": "rdq configs list",
     "backtests": "rdq configs list",
+    "research": "rdq configs list",
 }
 
 _SUFFIXES = (".yaml", ".yml")
@@ -62,6 +68,8 @@ def builtin_dir(kind: Kind) -> Path:
     """
     if kind not in KINDS:
         raise ConfigError(f"unknown resource kind {kind!r}; choose one of {sorted(KINDS)}")
+    if kind == "research":  # research configs live in configs/research/
+        return builtin_dir("configs") / "research"
     packaged = Path(str(importlib.resources.files("rdq._builtin"))) / kind
     if packaged.is_dir():
         return packaged

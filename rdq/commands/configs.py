@@ -25,9 +25,15 @@ _USE: dict[Kind, str] = {
     "backtests": "rdq backtest --config {name}",
     "configs": "model: {name}  (in a scenario)",
     "factors": "rdq factors compute --library {name}",
+    "research": "rdq research run --config {name}",
 }
-_ORDER: tuple[Kind, ...] = ("backtests", "configs", "factors")
-_TITLE: dict[Kind, str] = {"backtests": "scenarios", "configs": "model configs", "factors": "factor libraries"}
+_ORDER: tuple[Kind, ...] = ("backtests", "configs", "factors", "research")
+_TITLE: dict[Kind, str] = {
+    "backtests": "scenarios",
+    "configs": "model configs",
+    "factors": "factor libraries",
+    "research": "research configs",
+}
 
 
 def describe(path: Path) -> str:
@@ -48,10 +54,11 @@ def _kind(text: str | None) -> tuple[Kind, ...]:
         "scenario": "backtests", "scenarios": "backtests", "backtests": "backtests",
         "model": "configs", "models": "configs", "configs": "configs",
         "library": "factors", "libraries": "factors", "factors": "factors",
+        "research": "research",
     }  # fmt: skip
     if text not in aliases:
         raise ConfigError(
-            f"--kind {text!r}: unknown{did_you_mean(text, aliases)}; choose scenarios, models or libraries"
+            f"--kind {text!r}: unknown{did_you_mean(text, aliases)}; choose scenarios, models, libraries or research"
         )
     return (aliases[text],)
 

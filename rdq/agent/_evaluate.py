@@ -1,0 +1,231 @@
+"""Evaluate a factor library + model through the real pipeline, on the validation span (the loop) or the test span
+(the report, once).
+
+The sealed split: :class:`ResearchData` holds the panel cut at the validation span's last date, so nothing the
+loop computes can read a test row (labels of the last validation days, which need later closes, are null and
+dropped, as at the end of any panel). Only :func:`test_evaluation`, called by ``rdq research report``, is handed
+the full panel.
+
+One evaluation, for a factor frame ``date, asset, f1..fk`` and a :class:`~rdq.agent.ModelTask`::
+
+    build_dataset(train, valid)  ->  model.fit (early stopping on valid)  ->  scores on `span`
+    ->  top-k dropout backtest with costs on `span`  ->  flat metrics (rdq.metrics keys) + daily excess returns
+
+Also the model's scores on the train span (in-sample), whose objective is the "train" answer that
+Thresholdout compares with validation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import polars as pl
+
+from rdq.agent._types import ModelTask
+from rdq.errors import ConfigError
+from rdq.metrics import Metric, RiskSeries, metric_key, signal_key
+from rdq.pipeline._config import MetricsSection, SegmentSection, StrategySection
+
+__all__ = ["ResearchData", "LibraryEval", "evaluate_library", "seal", "daily_excess", "EVAL_METRICS"]
+
+log = logging.getLogger(__name__)
+
+#: the metrics every evaluation reports (flat keys): the issue's IC, ICIR, Rank IC, ARR, IR, MDD
+EVAL_METRICS: tuple[str, ...] = (
+    signal_key(Metric.IC),
+    signal_key(Metric.ICIR),
+    signal_key(Metric.RANK_IC),
+    signal_key(Metric.RANK_ICIR),
+    metric_key(RiskSeries.EXCESS_WITH_COST, Metric.ANNUALIZED_RETURN),
+    metric_key(RiskSeries.EXCESS_WITH_COST, Metric.INFORMATION_RATIO),
+    metric_key(RiskSeries.EXCESS_WITH_COST, Metric.MAX_DRAWDOWN),
+)
+
+
+def seal(panel: pl.DataFrame, segments: SegmentSection) -> pl.DataFrame:
+    """The rows the loop may see: dates up to the validation span's end (no test row)."""
+    return panel.filter(pl.col("date") <= segments.valid[1])
+
+
+@dataclass(frozen=True)
+class ResearchData:
+    """What one run evaluates on: the panel (sealed for the loop), its label and the segments.
+
+    ``panel``: ``date, asset, open, high, low, close, volume[, vwap]``; ``label``: ``date, asset, label``
+    computed on ``panel`` (so on a sealed panel the last validation days have no label).
+    """
+
+    panel: pl.DataFrame
+    label: pl.DataFrame
+    segments: SegmentSection
+    sealed: bool
+    fingerprint: str
+    bench: pl.DataFrame | None = None
+
+    @classmethod
+    def build(
+        cls,
+        panel: pl.DataFrame,
+        *,
+        segments: SegmentSection,
+        label_expr: str | None,
+        strategy: StrategySection,
+        sealed: bool = True,
+    ) -> ResearchData:
+        """Cut (when ``sealed``), compute the label and the benchmark rows."""
+        from rdq.pipeline._adapters import EQUAL_WEIGHT, EW_ASSET, compute_label, panel_fingerprint
+
+        view = seal(panel, segments) if sealed else panel
+        label = compute_label(view, label_expr)
+        bench = None
+        if strategy.benchmark == EQUAL_WEIGHT:
+            from rdq.backtest import equal_weight_index
+
+            bench = equal_weight_index(view, name=EW_ASSET)
+        elif strategy.benchmark is not None and strategy.benchmark not in set(
+            view["asset"].unique().to_list()
+        ):
+            raise ConfigError(
+                f"strategy.benchmark: {strategy.benchmark!r} is not an asset of the panel; "
+                f"use '{EQUAL_WEIGHT}' or null"
+            )
+        return cls(view, label, segments, sealed, panel_fingerprint(view), bench)
+
+    def span(self, name: Literal["train", "valid", "test"]) -> tuple[dt.date, dt.date]:
+        """The ``(start, end)`` dates of a segment; ``test`` raises on a sealed view."""
+        if name == "test" and self.sealed:
+            raise PermissionError("the test span is sealed: only `rdq research report` evaluates it")
+        value: tuple[dt.date, dt.date] = getattr(self.segments, name)
+        return value
+
+
+@dataclass(frozen=True)
+class LibraryEval:
+    """The outcome of one evaluation on ``span``.
+
+    ``metrics``: flat keys (:data:`EVAL_METRICS` and every risk metric); ``daily``: excess return with
+    cost per day of the span, shape ``(n_days,)``, aligned with ``dates``; ``daily_ic`` / ``daily_rank_ic``
+    the scores' daily IC; ``train_objective`` the objective of the in-sample scores on the train span.
+    """
+
+    span: str
+    metrics: dict[str, float]
+    dates: tuple[dt.date, ...]
+    daily: np.ndarray
+    daily_ic: np.ndarray
+    daily_rank_ic: np.ndarray
+    train_objective: float
+    seconds: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def objective(self, key: str) -> float:
+        """The value of flat metric ``key`` (NaN when missing)."""
+        v = self.metrics.get(key)
+        return float("nan") if v is None else float(v)
+
+
+def daily_excess(records: pl.DataFrame) -> np.ndarray:
+    """``return - bench - cost`` per day of backtest records, shape ``(n_days,)``."""
+    ret = records["return"].to_numpy()
+    bench = records["bench"].to_numpy() if "bench" in records.columns else np.zeros_like(ret)
+    return np.asarray(ret - bench - records[Metric.COST].to_numpy(), dtype=np.float64)
+
+
+def _model_section(model: ModelTask, seed: int) -> Any:
+    from rdq.pipeline._config import ModelSection
+
+    return ModelSection(cls=model.template, kwargs=dict(model.hyperparameters), seed=seed)
+
+
+def _backtest(
+    data: ResearchData, scores: pl.DataFrame, *, strategy: StrategySection, metrics: MetricsSection
+) -> tuple[pl.DataFrame, dict[str, Any]]:
+    from rdq.pipeline._adapters import EQUAL_WEIGHT, EW_ASSET, run_backtest, summarize_records
+
+    panel = data.panel
+    if data.bench is not None:
+        panel = pl.concat([panel, data.bench], how="diagonal_relaxed")
+    first, last = scores["date"].min(), scores["date"].max()
+    assert isinstance(first, dt.date) and isinstance(last, dt.date)
+    before = panel.filter(pl.col("date") < first)["date"].max()
+    start = before if isinstance(before, dt.date) else first
+    panel = panel.filter((pl.col("date") >= start) & (pl.col("date") <= last))
+    asset = EW_ASSET if strategy.benchmark == EQUAL_WEIGHT else strategy.benchmark
+    records, _ = run_backtest(panel, scores, strategy=strategy, benchmark_asset=asset, end=last)
+    return records, summarize_records(records, metrics)
+
+
+def evaluate_library(
+    data: ResearchData,
+    factors: pl.DataFrame,
+    *,
+    model: ModelTask,
+    strategy: StrategySection,
+    metrics: MetricsSection,
+    objective: str,
+    span: Literal["valid", "test"] = "valid",
+    seed: int = 0,
+) -> LibraryEval:
+    """Train ``model`` on the train span of ``factors`` (``date, asset, <features>``) and evaluate on ``span``.
+
+    Raises
+    ------
+    PermissionError
+        ``span="test"`` on a sealed :class:`ResearchData`.
+    ConfigError
+        A bad model template or option.
+    """
+    import time
+
+    from rdq.models import Segments, build_dataset
+    from rdq.pipeline._adapters import _model_parts, score_signal  # noqa: PLC2701
+
+    t0 = time.perf_counter()
+    seg = data.segments
+    if span == "test":
+        data.span("test")
+        test = seg.test
+    else:  # an empty test segment after the validation span: the sealed view has no row there
+        day = seg.valid[1] + dt.timedelta(days=1)
+        test = (day, day)
+    est, infer, learn, _ = _model_parts(_model_section(model, seed), seg)
+    segments = Segments(train=seg.train, valid=seg.valid, test=test)
+    ds = build_dataset(factors, data.label, segments=segments, infer_processors=infer, learn_processors=learn)
+    est.fit(ds)
+    scores = est.predict(ds, "test" if span == "test" else "valid")
+    train_scores = est.predict(ds, "train")
+    if scores.height == 0:
+        raise ConfigError(f"no scores on the {span} span: the factors have no rows there")
+    records, flat = _backtest(data, scores, strategy=strategy, metrics=metrics)
+    ic, _, signal = score_signal(scores, data.label)
+    flat.update(signal)
+    values = {k: _num(v) for k, v in flat.items() if isinstance(v, int | float)}
+    train_records, train_flat = _backtest(data, train_scores, strategy=strategy, metrics=metrics)
+    del train_records
+    dates = tuple(records["date"].to_list())
+    ic_by_day = ic.join(
+        pl.DataFrame({"date": list(dates)}, schema={"date": ic.schema["date"]}), on="date", how="right"
+    )
+    return LibraryEval(
+        span=span,
+        metrics=values,
+        dates=dates,
+        daily=daily_excess(records),
+        daily_ic=ic_by_day[Metric.IC].to_numpy().astype(np.float64),
+        daily_rank_ic=ic_by_day[Metric.RANK_IC].to_numpy().astype(np.float64),
+        train_objective=_num(train_flat.get(objective, math.nan)),
+        seconds=time.perf_counter() - t0,
+    )
+
+
+def _num(v: Any) -> float:
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return math.nan
+    return f
