@@ -15,9 +15,29 @@ from rdq.rl._bars import (
     to_arrays,
 )
 from rdq.rl._env import TradingEnv, VecTradingEnv, action_to_position, position_to_action, synthetic_bars
+from rdq.rl._experts import (
+    EXPERTS,
+    BollingerReversion,
+    BuyAndHold,
+    DualThrust,
+    Expert,
+    MACrossover,
+    Prophet,
+    RBreaker,
+    make_expert,
+)
 from rdq.rl._market import FEATURES, EnvConfig, Market, compute_features, cost_rate
 
 __all__ = [
+    "EXPERTS",
+    "BollingerReversion",
+    "BuyAndHold",
+    "DualThrust",
+    "Expert",
+    "MACrossover",
+    "Prophet",
+    "RBreaker",
+    "make_expert",
     "BAR_COLUMNS",
     "FEATURES",
     "MINUTES_PER_SESSION",
