@@ -145,7 +145,8 @@ def _interval_from_env() -> float:
 class Progress:
     """Progress of one loop: ``done`` of ``total`` steps of a named stage.
 
-    Use :func:`progress` to make one; enter it as a context manager, call :meth:`advance` per step.
+    Make one with :func:`progress` (the same class); enter it as a context manager, call :meth:`advance`
+    per step.
 
     Parameters
     ----------
@@ -169,6 +170,15 @@ class Progress:
     thread:
         ``False``: the bar has no refresh thread and redraws on each update (for loops that fork
         worker processes: forking beside a running thread is unsafe).
+
+    Examples
+    --------
+    >>> import logging
+    >>> with progress("demo", total=3, mode="log", interval_s=0, logger="rdq.doc") as p:
+    ...     for _ in range(3):
+    ...         p.advance()
+    >>> p.lines  # two intermediate lines and the closing one
+    3
     """
 
     def __init__(
@@ -314,30 +324,6 @@ class Progress:
         self.lines += 1
 
 
-def progress(
-    stage: str,
-    total: int | None = None,
-    *,
-    enabled: bool = True,
-    mode: ProgressMode = "auto",
-    logger: logging.Logger | str | None = None,
-    interval_s: float | None = None,
-    clock: Callable[[], float] = time.monotonic,
-    lines: bool = True,
-    thread: bool = True,
-) -> Progress:
-    """A :class:`Progress` for ``total`` steps of ``stage`` (enter it with ``with``).
-
-    Examples
-    --------
-    >>> import logging
-    >>> with progress("demo", total=3, mode="log", interval_s=0, logger="rdq.doc") as p:
-    ...     for _ in range(3):
-    ...         p.advance()
-    >>> p.lines  # two intermediate lines and the closing one
-    3
-    """
-    return Progress(
-        stage, total, enabled=enabled, mode=mode, logger=logger, interval_s=interval_s, clock=clock, lines=lines,
-        thread=thread,
-    )
+#: ``progress(stage, total, **options)``: a :class:`Progress` for ``total`` steps of ``stage`` (enter
+#: it with ``with``); the class itself, so its signature and documentation are the class's
+progress = Progress

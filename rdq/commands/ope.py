@@ -17,7 +17,7 @@ import json
 import math
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import numpy as np
 import typer
@@ -25,6 +25,10 @@ from rich.console import Console
 from rich.table import Table
 
 from rdq.errors import ConfigError, did_you_mean
+
+if TYPE_CHECKING:
+    from rdq.ope._data import LoggedData
+    from rdq.ope._files import CandidatePolicy
 
 __all__ = ["register"]
 
@@ -43,6 +47,20 @@ def _estimators(names: list[str] | None) -> list[str]:
             raise ConfigError(f"--estimator {n!r}: unknown{did_you_mean(n, ESTIMATORS)}; "
                               f"choose from {', '.join(ESTIMATORS)}")
     return chosen
+
+
+#: ``--logged`` and ``--json`` of ``run`` and ``assess`` (``--policies`` and ``--estimator`` differ in help)
+LoggedOpt = Annotated[Path, typer.Option("--logged", help="LOGGED.npz: action, reward, pscore[, state, gamma].")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")]
+
+
+def _load(estimator: list[str] | None, logged: Path,
+          policies: Path) -> tuple[list[str], LoggedData, list[CandidatePolicy]]:
+    """The chosen estimator names (checked first), the logged data and the candidate policies."""
+    from rdq.ope._files import load_logged, load_policies
+
+    names = _estimators(estimator)
+    return names, load_logged(logged), load_policies(policies)
 
 
 def _clean(x: Any) -> Any:
@@ -117,20 +135,16 @@ def register(app: typer.Typer) -> None:
 
     @ope_app.command("run")
     def run_cmd(
-        logged: Annotated[Path, typer.Option("--logged", help="LOGGED.npz: action, reward, pscore[, state, gamma].")],
+        logged: LoggedOpt,
         policies: Annotated[Path, typer.Option("--policies", help="Folder of NAME.npz: action_dist[, q_hat, true_value].")],
         estimator: Annotated[list[str] | None, typer.Option("--estimator", "-e", help="dm, tis, pdis, dr, sntis, snpdis, sndr (repeatable; default all).")] = None,
         alpha: Annotated[float, typer.Option("--alpha", help="Interval level: 1 - alpha coverage.")] = 0.05,
         n_bootstrap: Annotated[int, typer.Option("--n-bootstrap", help="Bootstrap resamples of the trajectories.")] = 200,
         seed: Annotated[int, typer.Option("--seed", help="Bootstrap seed.")] = 0,
-        as_json: Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")] = False,
+        as_json: JsonOpt = False,
     ) -> None:
         """Estimate every candidate policy's value with every estimator, with bootstrap intervals."""
-        from rdq.ope._files import load_logged, load_policies
-
-        names = _estimators(estimator)
-        data = load_logged(logged)
-        pols = load_policies(policies)
+        names, data, pols = _load(estimator, logged, policies)
         est = _estimate_all(data, pols, names, alpha=alpha, n_bootstrap=n_bootstrap, seed=seed)
         if as_json:
             typer.echo(json.dumps(_clean({"behavior_value": data.behavior_value, "estimates": est}), indent=2))
@@ -148,23 +162,20 @@ def register(app: typer.Typer) -> None:
 
     @ope_app.command("assess")
     def assess_cmd(
-        logged: Annotated[Path, typer.Option("--logged", help="LOGGED.npz: action, reward, pscore[, state, gamma].")],
+        logged: LoggedOpt,
         policies: Annotated[Path, typer.Option("--policies", help="Folder of NAME.npz, each with true_value.")],
         estimator: Annotated[list[str] | None, typer.Option("--estimator", "-e", help="Estimators to assess (repeatable; default all).")] = None,
         k: Annotated[int, typer.Option("--k", help="Policies deployed for regret@k and SharpeRatio@k.")] = 3,
         variant: Annotated[Variant, typer.Option("--variant", help="SharpeRatio@k: scope_rl (code) or paper (formula).")] = Variant.SCOPE_RL,
         safety_threshold: Annotated[float | None, typer.Option("--safety-threshold", help="Type I/II threshold (default: the behaviour value).")] = None,
         plot: Annotated[Path | None, typer.Option("--plot", help="Write the top-k PNG here.")] = None,
-        as_json: Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")] = False,
+        as_json: JsonOpt = False,
     ) -> None:
         """Assess the estimators on policies with known true values: MSE, ranking, regret, SharpeRatio@k."""
         from rdq.ope import assess_estimator, sharpe_ratio_at_k, topk_metrics
-        from rdq.ope._files import load_logged, load_policies
         from rdq.ope._plots import plot_topk
 
-        names = _estimators(estimator)
-        data = load_logged(logged)
-        pols = load_policies(policies)
+        names, data, pols = _load(estimator, logged, policies)
         lacking = [p.name for p in pols if p.true_value is None]
         if lacking:
             raise ConfigError(f"policies without true_value: {', '.join(lacking)}; save each policy's on-policy "

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from rdq.errors import ConfigError
+
+if TYPE_CHECKING:
+    from rdq.qlang.bench._generate import Completion
+    from rdq.qlang.bench._problem import Problem
 
 __all__ = ["register_bench", "bench_app"]
 
@@ -53,6 +58,22 @@ def _executor(task: TaskChoice, executor: ExecutorChoice, *, timeout: float, mem
     if task is TaskChoice.q_to_python:
         return make_executor("python", timeout_s=timeout, memory_mb=memory_mb)
     return make_executor(executor.value, timeout_s=timeout, memory_mb=memory_mb, q_path=q_path)
+
+
+def _problems(path: Path | None, limit: int | None) -> list[Problem]:
+    """The problem set (``None``: the embedded sample), its first ``limit`` problems when given."""
+    from rdq.qlang.bench._problem import load_problems
+
+    probs = load_problems(path)
+    return probs[:limit] if limit else probs
+
+
+def _samples(comps: Iterable[Completion]) -> dict[str, list[tuple[int, str]]]:
+    """Completions grouped by problem id: ``[(sample, code), ...]`` in file order."""
+    samples: dict[str, list[tuple[int, str]]] = {}
+    for c in comps:
+        samples.setdefault(c.problem_id, []).append((c.sample, c.code))
+    return samples
 
 
 def _show(result, console: Console) -> None:
@@ -132,12 +153,11 @@ def run_cmd(
 ) -> None:
     """Score completions (or, with no --completions, the reference solutions: a sanity run, pass@1 = 1)."""
     from rdq.qlang.bench._generate import load_completions
-    from rdq.qlang.bench._problem import load_problems
     from rdq.qlang.bench._prompts import Task
     from rdq.qlang.bench._score import score, score_references
 
     ks = _parse_ks(k)
-    probs = load_problems(problems)[:limit] if limit else load_problems(problems)
+    probs = _problems(problems, limit)
     ex = _executor(task, executor, timeout=timeout, memory_mb=memory_mb, q_path=q_path)
     t = Task(task.value)
     if completions is None:
@@ -153,9 +173,7 @@ def run_cmd(
                 raise ConfigError(f"no completions of model '{model}' in {completions}{did_you_mean(model, models)}")
         elif len(models) > 1:
             raise ConfigError(f"{completions} holds completions of several models {models}; pick one with --model")
-        samples: dict[str, list[tuple[int, str]]] = {}
-        for c in comps:
-            samples.setdefault(c.problem_id, []).append((c.sample, c.code))
+        samples = _samples(comps)
         known = {p.problem_id for p in probs}
         unknown = sorted(set(samples) - known)
         if unknown:
@@ -193,14 +211,13 @@ def generate_cmd(
 ) -> None:
     """Sample n completions per problem from a chat model (cached, resumable), then score them."""
     from rdq.qlang.bench._generate import generate, make_chat_model
-    from rdq.qlang.bench._problem import load_problems
     from rdq.qlang.bench._prompts import Task
     from rdq.qlang.bench._score import score
 
     if n < 1:
         raise ConfigError(f"--n {n}: need at least one sample per problem")
     ks = _parse_ks(k)
-    probs = load_problems(problems)[:limit] if limit else load_problems(problems)
+    probs = _problems(problems, limit)
     chat = make_chat_model(model, temperature=temperature, base_url=base_url, max_tokens=max_tokens)
     t = Task(task.value)
     comps = generate(probs, chat, model_name=model, task=t, n=n, temperature=temperature, cache=cache,
@@ -208,9 +225,7 @@ def generate_cmd(
     Console(stderr=True).print(f"{len(comps)} completions in {cache}")
     if not do_score:
         return
-    samples: dict[str, list[tuple[int, str]]] = {}
-    for c in comps:
-        samples.setdefault(c.problem_id, []).append((c.sample, c.code))
+    samples = _samples(comps)
     ex = _executor(task, executor, timeout=timeout, memory_mb=memory_mb, q_path=q_path)
     result = score(probs, samples, executor=ex, task=t, ks=ks, workers=workers, model=model)
     _finish(result, as_json=as_json, out=out, store=store)

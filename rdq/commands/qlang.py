@@ -24,13 +24,19 @@ def register(app: typer.Typer) -> None:
         from rdq.qlang import QExit, Session
 
         s = Session()
-        if expr is not None:
+
+        def show(line: str) -> str:
+            """Evaluate ``line`` and print its display; ``exit n`` ends the command with code ``n``."""
             try:
-                text = s.display(expr)
+                text = s.display(line)
             except QExit as e:
                 raise typer.Exit(e.code) from None
             if text:
                 typer.echo(text)
+            return text
+
+        if expr is not None:
+            text = show(expr)
             raise typer.Exit(1 if text.startswith("'") else 0)
         if file is not None:
             if not file.exists():
@@ -44,12 +50,7 @@ def register(app: typer.Typer) -> None:
                 line = input("q)")
             except EOFError:
                 break
-            try:
-                text = s.display(line)
-            except QExit as e:
-                raise typer.Exit(e.code) from None
-            if text:
-                typer.echo(text)
+            show(line)
 
     from rdq.commands.qbench import register_bench
 

@@ -405,6 +405,10 @@ class _Collector:
             )
         )
 
+    def at(self, kind: IssueKind, message: str, row: Any, src: Any, asset: Any, date: Any, **kw: Any) -> None:
+        """:meth:`add` for a row of the panel: its provenance (``row``, ``src``), asset and date."""
+        self.add(kind, message, src=src, row=row, asset=asset, date=_date_str(date), **kw)
+
     def sorted_issues(self) -> tuple[Issue, ...]:
         return tuple(sorted(self.issues, key=lambda i: i.severity != Severity.FATAL))
 
@@ -688,42 +692,21 @@ def _check(p: pl.DataFrame, out: _Collector, *, jump_up: float, jump_down: float
             pl.col(ROW_COL), pl.col(SRC_COL).first()
         )
         for a, d, rows, s in groups.iter_rows():
-            out.add(
+            out.at(
                 IssueKind.DUPLICATE,
                 f"duplicate (date, asset) row: {a} on {_date_str(d)} appears {len(rows)} times "
                 f"(rows {', '.join(map(str, rows[:5]))})",
-                src=s,
-                row=rows[-1],
+                rows[-1], s, a, d,
                 column="date",
-                asset=a,
-                date=_date_str(d),
                 value=float(len(rows)),
             )
 
     # non-positive prices / negative volume (fatal) -------------------------------------------------
-    for c in PRICE_COLUMNS:
-        for r, s, a, d, v in p.filter(pl.col(c) <= 0).select(*prov, "asset", "date", c).iter_rows():
-            out.add(
-                IssueKind.NON_POSITIVE_PRICE,
-                f"non-positive {c} {v} for {a} on {_date_str(d)}",
-                src=s,
-                row=r,
-                column=c,
-                asset=a,
-                date=_date_str(d),
-                value=v,
-            )
-    for r, s, a, d, v in p.filter(pl.col("volume") < 0).select(*prov, "asset", "date", "volume").iter_rows():
-        out.add(
-            IssueKind.NEGATIVE_VOLUME,
-            f"negative volume {v} for {a} on {_date_str(d)}",
-            src=s,
-            row=r,
-            column="volume",
-            asset=a,
-            date=_date_str(d),
-            value=v,
-        )
+    signs = [(IssueKind.NON_POSITIVE_PRICE, c, pl.col(c) <= 0, f"non-positive {c}") for c in PRICE_COLUMNS]
+    signs.append((IssueKind.NEGATIVE_VOLUME, "volume", pl.col("volume") < 0, "negative volume"))
+    for kind, c, bad, what in signs:
+        for r, s, a, d, v in p.filter(bad).select(*prov, "asset", "date", c).iter_rows():
+            out.at(kind, f"{what} {v} for {a} on {_date_str(d)}", r, s, a, d, column=c, value=v)
 
     # unsorted input -------------------------------------------------------------------------------
     order = (pl.col(SRC_COL) * 10_000_000_000 + pl.col(ROW_COL)).alias("__ord__")
@@ -734,14 +717,11 @@ def _check(p: pl.DataFrame, out: _Collector, *, jump_up: float, jump_down: float
     n_inv = int(inv["__inv__"].sum())
     if n_inv:
         r, s, a, d = inv.filter(pl.col("__inv__")).select(*prov, "asset", "date").row(0)
-        out.add(
+        out.at(
             IssueKind.UNSORTED,
             f"input is not sorted by date within asset ({n_inv} rows out of order; first: {a} on {_date_str(d)})",
-            src=s,
-            row=r,
+            r, s, a, d,
             column="date",
-            asset=a,
-            date=_date_str(d),
             value=float(n_inv),
         )
 
@@ -749,28 +729,22 @@ def _check(p: pl.DataFrame, out: _Collector, *, jump_up: float, jump_down: float
     below = _high_below_low().fill_null(False)
     rows = p.filter(below).select(*prov, "asset", "date", "open", "high", "low", "close")
     for r, s, a, d, o, h, lo, c in rows.iter_rows():
-        out.add(
+        out.at(
             IssueKind.HIGH_BELOW_LOW,
             f"high {h} is below low {lo} for {a} on {_date_str(d)} (open {o}, close {c})",
-            src=s,
-            row=r,
+            r, s, a, d,
             column="high",
-            asset=a,
-            date=_date_str(d),
             value=None if h is None or lo is None else float(h - lo),
         )
     bad_hl = _high_low_inconsistent().fill_null(False) & ~below
     rows = p.filter(bad_hl).select(*prov, "asset", "date", "open", "high", "low", "close")
     for r, s, a, d, o, h, lo, c in rows.iter_rows():
-        out.add(
+        out.at(
             IssueKind.HIGH_LOW,
             f"high/low do not bracket open/close for {a} on {_date_str(d)} "
             f"(open {o}, high {h}, low {lo}, close {c})",
-            src=s,
-            row=r,
+            r, s, a, d,
             column=_hl_column(o, h, lo, c),
-            asset=a,
-            date=_date_str(d),
         )
 
     # missing values -------------------------------------------------------------------------------
@@ -810,16 +784,8 @@ def _check(p: pl.DataFrame, out: _Collector, *, jump_up: float, jump_down: float
             )
         )
         for a, _rid, r, s, d, n in runs.iter_rows():
-            out.add(
-                IssueKind.NAN_RUN,
-                f"{n} missing {c} value(s) for {a} from {_date_str(d)}",
-                src=s,
-                row=r,
-                column=c,
-                asset=a,
-                date=_date_str(d),
-                value=float(n),
-            )
+            out.at(IssueKind.NAN_RUN, f"{n} missing {c} value(s) for {a} from {_date_str(d)}", r, s, a, d,
+                   column=c, value=float(n))
 
     # suspicious one-day jumps -----------------------------------------------------------------------
     ret = (pl.col("close") / pl.col("close").shift(1).over("asset") - 1.0).alias("__ret__")
@@ -833,29 +799,12 @@ def _check(p: pl.DataFrame, out: _Collector, *, jump_up: float, jump_down: float
     for r, s, a, d, _c, x, y in jumps.iter_rows():
         rev = y is not None and (1 + x) * (1 + y) - 1 < 0.1 and abs(y) > 0.25 and (x < 0) != (y < 0)
         hint = "reverses the next day: likely a bad row" if rev else "likely an unadjusted split/spin-off"
-        out.add(
-            IssueKind.JUMP,
-            f"close moves {x:+.1%} in one day for {a} on {_date_str(d)} ({hint})",
-            src=s,
-            row=r,
-            column="close",
-            asset=a,
-            date=_date_str(d),
-            value=float(x),
-        )
+        out.at(IssueKind.JUMP, f"close moves {x:+.1%} in one day for {a} on {_date_str(d)} ({hint})", r, s, a, d,
+               column="close", value=float(x))
 
     # zero volume ----------------------------------------------------------------------------------
     for r, s, a, d in p.filter(pl.col("volume") == 0).select(*prov, "asset", "date").iter_rows():
-        out.add(
-            IssueKind.ZERO_VOLUME,
-            f"zero volume for {a} on {_date_str(d)}",
-            src=s,
-            row=r,
-            column="volume",
-            asset=a,
-            date=_date_str(d),
-            value=0.0,
-        )
+        out.at(IssueKind.ZERO_VOLUME, f"zero volume for {a} on {_date_str(d)}", r, s, a, d, column="volume", value=0.0)
 
     # missing days inside an asset's history (daily bars only) -------------------------------------
     if p.schema["date"] == pl.Date:
