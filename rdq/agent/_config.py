@@ -63,6 +63,8 @@ __all__ = [
     "parse_research_config",
     "load_research_config",
     "default_research_config",
+    "config_from_dict",
+    "split_dates",
 ]
 
 #: validation information ratio of the excess return with cost
@@ -334,4 +336,59 @@ def split_dates(
     b = int(n * (fractions[0] + fractions[1]))
     return SegmentSection(
         train=(usable[0], usable[a - 1]), valid=(usable[a], usable[b - 1]), test=(usable[b], usable[-1])
+    )
+
+
+def config_from_dict(d: Mapping[str, Any]) -> ResearchConfig:
+    """Rebuild a :class:`ResearchConfig` from its :meth:`ResearchConfig.to_dict` form (a run folder's config.json)."""
+    from rdq.pipeline._config import CostSection, SyntheticSpec
+
+    def date(x: Any) -> dt.date | None:
+        return None if x is None else dt.date.fromisoformat(str(x))
+
+    def span(x: Any) -> tuple[dt.date, dt.date]:
+        a, b = date(x[0]), date(x[1])
+        assert a is not None and b is not None
+        return a, b
+
+    data = dict(d["data"])
+    synth = data.get("synthetic")
+    data_sec = DataSection(
+        path=None if data.get("path") is None else Path(data["path"]),
+        synthetic=None if synth is None else SyntheticSpec(**{**synth, "start": date(synth["start"])}),
+        columns=dict(data.get("columns") or {}),
+        universe=tuple(data["universe"]) if isinstance(data.get("universe"), list) else data.get("universe"),
+        start=date(data.get("start")),
+        end=date(data.get("end")),
+        allow=tuple(data.get("allow") or ()),
+    )
+    seg = d.get("segments")
+    segments = None if seg is None else SegmentSection(span(seg["train"]), span(seg["valid"]), span(seg["test"]))
+    st = dict(d["strategy"])
+    strategy = StrategySection(**{**st, "costs": CostSection(**st["costs"])})
+    m = d["model"]
+    c = d["candidate"]
+    return ResearchConfig(
+        name=d["name"],
+        data=data_sec,
+        label=d.get("label"),
+        segments=segments,
+        base_factors=dict(d["base_factors"]),
+        base_library=d.get("base_library", "inline"),
+        model=ModelTask(m["name"], m["description"], m["template"], dict(m["hyperparameters"])),
+        objective=d["objective"],
+        rounds=int(d["rounds"]),
+        seed=int(d["seed"]),
+        scheduler=d["scheduler"],
+        executor=d["executor"],
+        workers=int(d["workers"]),
+        ray_address=d.get("ray_address"),
+        acceptance=AcceptanceConfig(**d["acceptance"]),
+        thresholdout=ThresholdoutConfig(**d["thresholdout"]),
+        checks=dict(d.get("checks") or {}),
+        candidate=CandidateLimits(timeout_s=float(c["timeout_s"]), memory_mb=c.get("memory_mb")),
+        gp=dict(d.get("gp") or {}),
+        strategy=strategy,
+        metrics=MetricsSection(**d["metrics"]),
+        source=d.get("source"),
     )

@@ -15,6 +15,15 @@ Tables (version 1)::
     runs            run_id PK, kind, config (JSON), dataset -> datasets (nullable), metrics (JSON),
                     artifacts (JSON: name -> path), status, created, updated
 
+Tables (version 2: the research loop, ``rdq.agent``)::
+
+    research_runs        run_id PK, name, config (JSON), dataset, status, created, updated
+    research_rounds      (run_id, round) PK, branch, hypothesis (JSON), decision (JSON), accepted,
+                         objective, sota_objective, lower_bound, seconds, created
+    research_candidates  (run_id, round, idx) PK, name, branch, code, key, task (JSON), checks (JSON),
+                         metrics (JSON), status, error, seconds
+    research_reports     id PK, run_id, evaluated_at, forced, commit, test (JSON)
+
 JSON is stored as VARCHAR text (query it with DuckDB's ``json_extract``).
 """
 
@@ -97,8 +106,62 @@ _V1: tuple[str, ...] = (
     "CREATE INDEX runs_kind_idx ON runs (kind)",
 )
 
+_V2: tuple[str, ...] = (
+    """CREATE TABLE research_runs (
+        run_id VARCHAR PRIMARY KEY,
+        name VARCHAR NOT NULL,
+        config VARCHAR NOT NULL,
+        dataset VARCHAR,
+        status VARCHAR NOT NULL,
+        created TIMESTAMP NOT NULL,
+        updated TIMESTAMP
+    )""",
+    """CREATE TABLE research_rounds (
+        run_id VARCHAR NOT NULL,
+        round INTEGER NOT NULL,
+        branch VARCHAR NOT NULL CHECK (branch IN ('factor', 'model')),
+        hypothesis VARCHAR NOT NULL,
+        decision VARCHAR NOT NULL,
+        accepted BOOLEAN NOT NULL,
+        objective DOUBLE,
+        sota_objective DOUBLE,
+        lower_bound DOUBLE,
+        seconds DOUBLE NOT NULL,
+        created TIMESTAMP NOT NULL,
+        PRIMARY KEY (run_id, round)
+    )""",
+    """CREATE TABLE research_candidates (
+        run_id VARCHAR NOT NULL,
+        round INTEGER NOT NULL,
+        idx INTEGER NOT NULL,
+        name VARCHAR NOT NULL,
+        branch VARCHAR NOT NULL,
+        code VARCHAR NOT NULL,
+        key VARCHAR NOT NULL,
+        task VARCHAR NOT NULL,
+        checks VARCHAR NOT NULL,
+        metrics VARCHAR NOT NULL,
+        status VARCHAR NOT NULL,
+        error VARCHAR,
+        seconds DOUBLE NOT NULL,
+        PRIMARY KEY (run_id, round, idx)
+    )""",
+    "CREATE SEQUENCE research_reports_id_seq START 1",
+    """CREATE TABLE research_reports (
+        id BIGINT PRIMARY KEY DEFAULT nextval('research_reports_id_seq'),
+        run_id VARCHAR NOT NULL,
+        evaluated_at TIMESTAMP NOT NULL,
+        forced BOOLEAN NOT NULL,
+        commit VARCHAR,
+        test VARCHAR NOT NULL
+    )""",
+)
+
 #: ``(version, description, statements)``, in order
-MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = ((1, "initial catalog", _V1),)
+MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
+    (1, "initial catalog", _V1),
+    (2, "research loop: runs, rounds, candidates, sealed test reports", _V2),
+)
 
 #: the version this rdq writes
 SCHEMA_VERSION: int = MIGRATIONS[-1][0]

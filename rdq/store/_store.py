@@ -21,7 +21,7 @@ import json
 import math
 import os
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -96,6 +96,10 @@ class Transaction:
 
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         self._con = con
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> duckdb.DuckDBPyConnection:
+        """Run one SQL statement inside this transaction (for the catalog's other writers, ``rdq.store._research``)."""
+        return self._con.execute(sql, list(params))
 
     # ----------------------------------------------------------------- datasets
     def add_dataset(self, panel: pl.DataFrame, *, source: str | os.PathLike[str] | None = None) -> str:

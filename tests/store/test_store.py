@@ -14,7 +14,7 @@ import pytest
 
 from rdq.data.schema import panel_fingerprint
 from rdq.signal import SUMMARY_METRICS, Metric, default_label, signal_report
-from rdq.store import DEFAULT_STORE_PATH, REPORT_METRIC_COLUMNS, RunStatus, Store, StoreError
+from rdq.store import DEFAULT_STORE_PATH, REPORT_METRIC_COLUMNS, SCHEMA_VERSION, RunStatus, Store, StoreError
 
 
 def _panel(n_days: int = 30, n_assets: int = 6, seed: int = 0) -> pl.DataFrame:
@@ -39,10 +39,10 @@ def store(tmp_path: Path) -> Store:
 def test_default_path_and_idempotent_migration(tmp_path: Path) -> None:
     s = Store(workspace=tmp_path)
     assert s.path == tmp_path / DEFAULT_STORE_PATH == tmp_path / ".rdq" / "rdq.duckdb"
-    assert s.path.is_file() and s.schema_version() == 1
+    assert s.path.is_file() and s.schema_version() == SCHEMA_VERSION
     s.add_factor("x", "$close")
     again = Store(workspace=tmp_path)  # migrating again changes nothing
-    assert again.schema_version() == 1 and again.factors().height == 1
+    assert again.schema_version() == SCHEMA_VERSION and again.factors().height == 1
     with duckdb.connect(str(s.path), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM meta").fetchone() == (1,)
 
