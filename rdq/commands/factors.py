@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,7 +11,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from rdq import _files
 from rdq.commands.data import ALLOW_HELP
 from rdq.errors import ConfigError
 
@@ -99,18 +97,6 @@ def parse_expr_options(items: list[str]) -> dict[str, str]:
         out[name] = text
         where[name] = i
     return out
-
-
-def _write_parquet(frame: pl.DataFrame, out: Path) -> None:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = _files.mkstemp(dir=out.parent, prefix=".tmp-", suffix=".parquet")
-    os.close(fd)
-    try:
-        frame.write_parquet(tmp)
-        os.replace(tmp, out)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def register(app: typer.Typer) -> None:
