@@ -76,7 +76,8 @@ class TradingEnv(gym.Env[np.ndarray, Any]):
     Notes
     -----
     ``reset(options={"session": s})`` starts the episode at session ``s``. ``info`` of a step holds ``pnl``
-    (net return), ``cost``, ``position`` (held after the step), ``bar`` (index of the bar observed next).
+    (net return), ``cost``, ``turnover``, ``position`` (held after the step), ``bar`` (index of the bar observed
+    next).
     """
 
     metadata: dict[str, Any] = {"render_modes": []}  # noqa: RUF012 - gymnasium's class attribute
@@ -134,11 +135,12 @@ class TradingEnv(gym.Env[np.ndarray, Any]):
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         p = action_to_position(action, self.config.action)
         last = self._t + 1 == self._stop - 1
-        pnl, cost, self._pos, self._entry = transition(self.market, self._t, self._pos, self._entry, p, last)
+        pnl, cost, turn, self._pos, self._entry = transition(self.market, self._t, self._pos, self._entry, p, last)
         self._t = self._t + 1
         reward = self._dsr(pnl) if self.config.reward == "dsr" else pnl * self.config.reward_scale
         done = bool(last[0])
-        info = {"pnl": float(pnl[0]), "cost": float(cost[0]), "position": float(self._pos[0]), "bar": self.bar}
+        info = {"pnl": float(pnl[0]), "cost": float(cost[0]), "turnover": float(turn[0]),
+                "position": float(self._pos[0]), "bar": self.bar}
         return self._obs(), float(reward[0]), done, False, info
 
 
@@ -223,7 +225,8 @@ class VecTradingEnv:
     def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
         """Step every environment; returns ``obs (n, obs_dim)``, ``reward (n,)``, ``done (n,)`` and ``info``.
 
-        ``info`` holds ``pnl``, ``cost``, ``position`` (after the step) and ``session``, each ``(n,)``; with
+        ``info`` holds ``pnl``, ``cost``, ``turnover``, ``position`` (after the step), ``bar`` (the bar the step
+        ended at, before an autoreset) and ``session``, each ``(n,)``; with
         ``autoreset`` the observation of an environment that just finished is its next episode's first.
         """
         p = action_to_position(actions, self.config.action)
@@ -232,14 +235,15 @@ class VecTradingEnv:
         live = ~self.done
         t = np.where(live, self.t, self.market.episode_start[self.session])  # finished envs: a harmless index
         last = t + 1 == self.stop - 1
-        pnl, cost, pos, entry = transition(self.market, t, self.pos, self.entry, p, last)
-        pnl, cost = np.where(live, pnl, 0.0), np.where(live, cost, 0.0)
+        pnl, cost, turn, pos, entry = transition(self.market, t, self.pos, self.entry, p, last)
+        pnl, cost, turn = np.where(live, pnl, 0.0), np.where(live, cost, 0.0), np.where(live, turn, 0.0)
         self.pos, self.entry = np.where(live, pos, 0.0), np.where(live, entry, 0.0)
         self.t = np.where(live, t + 1, self.t)
         reward = self._dsr(pnl) if self.config.reward == "dsr" else pnl * self.config.reward_scale
         reward = np.where(live, reward, 0.0)
         finished = live & last
-        info = {"pnl": pnl, "cost": cost, "position": self.pos.copy(), "session": self.session.copy()}
+        info = {"pnl": pnl, "cost": cost, "turnover": turn, "position": self.pos.copy(),
+                "bar": self.t.copy(), "session": self.session.copy()}
         self.done = self.done | finished
         if self.autoreset and finished.any():
             self._start(finished)

@@ -205,7 +205,7 @@ class Market:
 
 
 def transition(m: Market, t: np.ndarray, q: np.ndarray, entry: np.ndarray, p: np.ndarray,
-               episode_last: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+               episode_last: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Apply target positions ``p`` decided at bars ``t`` (previous positions ``q``), see the module docstring.
 
     Parameters
@@ -219,16 +219,16 @@ def transition(m: Market, t: np.ndarray, q: np.ndarray, entry: np.ndarray, p: np
 
     Returns
     -------
-    pnl, cost, position, entry:
-        ``(n,)`` net return of the step (cost included), its cost, the position held after the step and its
-        entry price.
+    pnl, cost, turnover, position, entry:
+        ``(n,)`` net return of the step (cost included), its cost, the position traded (``|p - q|`` plus the
+        close-out), the position held after the step and its entry price.
     """
     b, cfg = m.bars, m.config
     if cfg.flat_at_session_end:
         p = np.where(m.last_of_session[t], 0.0, p)
     nxt = t + 1
     fill_price = b.open[nxt] if cfg.fill == "next_open" else b.close[t]
-    cost = m.cost * np.abs(p - q)
+    turnover = np.abs(p - q)
     if cfg.fill == "next_open":
         gross = q * (b.open[nxt] / b.close[t] - 1.0) + p * (b.close[nxt] / b.open[nxt] - 1.0)
     else:
@@ -239,10 +239,11 @@ def transition(m: Market, t: np.ndarray, q: np.ndarray, entry: np.ndarray, p: np
     avg = (np.abs(q) * entry + (np.abs(p) - np.abs(q)) * fill_price) / np.where(p != 0, np.abs(p), 1.0)
     new_entry = np.where(p == 0, 0.0, np.where(same, np.where(grow, avg, entry), fill_price))
     close_out = episode_last | (m.last_of_session[nxt] if cfg.flat_at_session_end else False)
-    cost = cost + np.where(close_out, m.cost * np.abs(p), 0.0)
+    turnover = turnover + np.where(close_out, np.abs(p), 0.0)
+    cost = m.cost * turnover
     p_after = np.where(close_out, 0.0, p)
     new_entry = np.where(close_out, 0.0, new_entry)
-    return gross - cost, cost, p_after, new_entry
+    return gross - cost, cost, turnover, p_after, new_entry
 
 
 def unrealised_pct(m: Market, t: np.ndarray, position: np.ndarray, entry: np.ndarray) -> np.ndarray:
