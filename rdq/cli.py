@@ -55,6 +55,7 @@ _COMMAND_MODULES = (
     "rdq.commands.configs",
     "rdq.commands.qlang",
     "rdq.commands.ope",
+    "rdq.commands.research",
 )
 
 for _name in _COMMAND_MODULES:

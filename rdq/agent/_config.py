@@ -100,7 +100,17 @@ _ACCEPT = ("alpha", "mean_block", "n_boot", "min_delta")
 _THRESH = ("threshold", "sigma", "budget")
 _CHECKS = ("debug_assets", "debug_days", "min_coverage", "min_finite", "dup_corr")
 _CAND = ("timeout_s", "memory_mb")
-_GP = ("population", "generations_per_round", "n_tasks", "max_depth", "max_size")
+_GP = (
+    "population",
+    "generations_per_round",
+    "n_tasks",
+    "max_depth",
+    "max_size",
+    "screen_days",
+    "complexity_penalty",
+    "corr_penalty",
+    "windows",
+)
 _MODEL = ("template", "hyperparameters", "name")
 
 
@@ -363,7 +373,9 @@ def config_from_dict(d: Mapping[str, Any]) -> ResearchConfig:
         allow=tuple(data.get("allow") or ()),
     )
     seg = d.get("segments")
-    segments = None if seg is None else SegmentSection(span(seg["train"]), span(seg["valid"]), span(seg["test"]))
+    segments = (
+        None if seg is None else SegmentSection(span(seg["train"]), span(seg["valid"]), span(seg["test"]))
+    )
     st = dict(d["strategy"])
     strategy = StrategySection(**{**st, "costs": CostSection(**st["costs"])})
     m = d["model"]

@@ -136,10 +136,31 @@ def daily_excess(records: pl.DataFrame) -> np.ndarray:
     return np.asarray(ret - bench - records[Metric.COST].to_numpy(), dtype=np.float64)
 
 
+#: learn processors of every model (qlib's Alpha158 handler defaults): drop rows without a label, z-score the
+#: label per day
+LEARN_PROCESSORS: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("DropnaLabel", {}),
+    ("CSZScoreNorm", {"fields_group": "label"}),
+)
+#: infer processors of the neural models (qlib's NN benchmark configs): robust z-score fitted on train, NaN -> 0;
+#: LightGBM takes the raw features (NaN included), as in qlib
+NN_INFER_PROCESSORS: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("RobustZScoreNorm", {"fields_group": "feature", "clip_outlier": True}),
+    ("Fillna", {"fields_group": "feature"}),
+)
+
+
 def _model_section(model: ModelTask, seed: int) -> Any:
     from rdq.pipeline._config import ModelSection
 
-    return ModelSection(cls=model.template, kwargs=dict(model.hyperparameters), seed=seed)
+    infer = () if model.template == "LGBMModel" else NN_INFER_PROCESSORS
+    return ModelSection(
+        cls=model.template,
+        kwargs=dict(model.hyperparameters),
+        seed=seed,
+        infer_processors=infer,
+        learn_processors=LEARN_PROCESSORS,
+    )
 
 
 def _backtest(

@@ -1,0 +1,184 @@
+"""Checks of a factor candidate on a debug slice, and the train-span screen.
+
+Checks, in order (each a :class:`~rdq.agent.CheckResult`; later ones are skipped once ``runs`` fails):
+
+- ``runs``: the expression computes (any error becomes the check's detail, never an exception);
+- ``coverage``: one row per (date, asset) of the slice, and after the expression's warm-up at least
+  ``min_coverage`` of the rows have a value;
+- ``finite``: at least ``min_finite`` of all rows are finite;
+- ``lookahead``: :func:`rdq.factors.check_lookahead` (truncating the future changes no past value);
+- ``duplicate``: the mean daily cross-sectional Spearman correlation with every reference factor (base,
+  accepted, earlier candidates) is at most ``dup_corr`` in absolute value.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from rdq.agent._types import Candidate, CheckResult
+from rdq.metrics import Metric
+
+__all__ = ["CheckConfig", "debug_slice", "check_factor", "screen_factors"]
+
+
+@dataclass(frozen=True)
+class CheckConfig:
+    """Bounds of the checks (module docstring)."""
+
+    debug_assets: int = 50
+    debug_days: int = 250
+    min_coverage: float = 0.8
+    min_finite: float = 0.8
+    dup_corr: float = 0.7
+    lookahead: bool = True
+    seed: int = 0
+
+
+def debug_slice(panel: pl.DataFrame, *, config: CheckConfig) -> pl.DataFrame:
+    """``debug_assets`` assets (sampled by seed) over the last ``debug_days`` dates of ``panel``.
+
+    The caller passes the panel already cut to the span the slice may come from (the loop: the train span).
+    """
+    assets = sorted(panel["asset"].unique().to_list())
+    rng = np.random.default_rng(config.seed)
+    if len(assets) > config.debug_assets:
+        assets = sorted(
+            rng.choice(np.array(assets, dtype=object), size=config.debug_assets, replace=False).tolist()
+        )
+    dates = panel["date"].unique().sort()
+    first = dates[max(0, len(dates) - config.debug_days)]
+    return panel.filter(pl.col("asset").is_in(assets) & (pl.col("date") >= first)).sort(["asset", "date"])
+
+
+def _warmup_rows(values: pl.Series, assets: pl.Series) -> int:
+    """Leading nulls per asset (the warm-up), summed."""
+    df = pl.DataFrame({"a": assets, "v": values})
+    lead = df.group_by("a", maintain_order=True).agg(
+        pl.col("v").is_not_null().cum_max().not_().sum().alias("w")
+    )
+    return int(lead["w"].sum())
+
+
+def check_factor(
+    candidate: Candidate,
+    panel_slice: pl.DataFrame,
+    *,
+    reference_values: pl.DataFrame | None,
+    config: CheckConfig,
+) -> tuple[CheckResult, ...]:
+    """Run every check of the module docstring on ``candidate.code`` over ``panel_slice``."""
+    from rdq.factors import check_lookahead, compute
+
+    try:
+        out = compute(panel_slice, {"x": candidate.code})
+    except Exception as exc:  # noqa: BLE001 - a candidate's failure is a check result
+        msg = getattr(exc, "message", None) or str(exc)
+        return (CheckResult("runs", False, f"{type(exc).__name__}: {msg}"[:500]),)
+    checks = [CheckResult("runs", True, f"{out.height} rows")]
+    n = panel_slice.height
+    col = out["x"].cast(pl.Float64)
+    vals = col.to_numpy()
+    same_rows = out.height == n
+    warm = _warmup_rows(col.fill_nan(None), out["asset"])
+    after = max(1, n - warm)
+    have = int(np.isfinite(vals).sum())
+    cov = have / after
+    checks.append(
+        CheckResult(
+            "coverage",
+            same_rows and cov >= config.min_coverage,
+            f"{out.height}/{n} rows; {cov:.0%} of the rows after the {warm}-row warm-up have a value "
+            f"(need {config.min_coverage:.0%})",
+        )
+    )
+    fin = have / max(1, n)
+    checks.append(
+        CheckResult("finite", fin >= config.min_finite, f"{fin:.0%} finite (need {config.min_finite:.0%})")
+    )
+    if config.lookahead:
+        try:
+            rep = check_lookahead(panel_slice, candidate.code, n_cuts=2, name=candidate.name)
+            checks.append(
+                CheckResult(
+                    "lookahead",
+                    rep.ok,
+                    "no look-ahead" if rep.ok else f"looks ahead: {rep.changed or rep.static_issues}",
+                )
+            )
+        except Exception as exc:  # noqa: BLE001
+            checks.append(CheckResult("lookahead", False, f"check failed: {exc}"[:300]))
+    checks.append(_duplicate(out, reference_values, config))
+    return tuple(checks)
+
+
+def _duplicate(out: pl.DataFrame, reference: pl.DataFrame | None, config: CheckConfig) -> CheckResult:
+    from rdq.signal._ic import daily_corr
+
+    if reference is None or reference.width <= 2:
+        return CheckResult("duplicate", True, "no reference factor")
+    names = [c for c in reference.columns if c not in ("date", "asset")]
+    frame = reference.join(
+        out.select("date", "asset", pl.col("x").alias("__cand")), on=["date", "asset"], how="inner"
+    )
+    corr = daily_corr(frame, [(c, "__cand", c) for c in names], method="spearman")
+    best, best_name = 0.0, ""
+    for c in names:
+        m = corr[c].drop_nulls().mean()
+        v = abs(float(m)) if isinstance(m, int | float) and math.isfinite(m) else 0.0
+        if v > best:
+            best, best_name = v, c
+    ok = best <= config.dup_corr
+    detail = f"max |rank corr| {best:.2f} with {best_name or '-'} (bound {config.dup_corr:.2f})"
+    return CheckResult("duplicate", ok, detail if ok else f"duplicate of {best_name}: {detail}")
+
+
+def screen_factors(
+    panel: pl.DataFrame,
+    exprs: Mapping[str, str],
+    *,
+    label: pl.DataFrame,
+    dates: tuple[dt.date, dt.date],
+) -> dict[str, dict[str, float] | None]:
+    """Mean daily IC and Rank IC (``Metric.IC``, ``Metric.RANK_IC``) of each expression over ``dates``.
+
+    All expressions are computed in one call; when that raises, one by one, so one bad expression gets
+    ``None`` and the others are still scored.
+    """
+    from rdq.factors import compute
+    from rdq.signal._ic import ic_frame
+
+    out: dict[str, dict[str, float] | None] = {}
+    frames: list[pl.DataFrame] = []
+    try:
+        frames.append(compute(panel, dict(exprs)))
+    except Exception:  # noqa: BLE001 - fall back to one by one
+        for k, e in exprs.items():
+            try:
+                frames.append(compute(panel, {k: e}))
+            except Exception:  # noqa: BLE001
+                out[k] = None
+    lab = label.filter(pl.col("date").is_between(dates[0], dates[1]))
+    for f in frames:
+        f = f.filter(pl.col("date").is_between(dates[0], dates[1]))
+        cols = [c for c in f.columns if c not in ("date", "asset")]
+        if not cols:
+            continue
+        f = f.with_columns(pl.col(cols).cast(pl.Float64).fill_nan(None))
+        ic = ic_frame(f, lab, columns=cols, method="pearson")
+        ric = ic_frame(f, lab, columns=cols, method="spearman")
+        for c in cols:
+            a, b = ic[c].drop_nulls().mean(), ric[c].drop_nulls().mean()
+            if not isinstance(b, int | float) or not math.isfinite(b):
+                out[c] = None
+                continue
+            out[c] = {
+                Metric.IC.value: float(a) if isinstance(a, int | float) else math.nan,
+                Metric.RANK_IC.value: float(b),
+            }
+    return out

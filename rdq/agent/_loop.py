@@ -1,0 +1,627 @@
+"""The research loop: schedule a branch, propose, implement, check, screen, evaluate, decide, record.
+
+Read top to bottom: :func:`start_run` / :func:`resume_run` build a :class:`ResearchLoop` and call
+:meth:`ResearchLoop.run`, which does one :meth:`ResearchLoop.round` after another and saves the state after each.
+
+One factor round::
+
+    proposer (GP) --tasks--> coder (canonical expression) --> checks on the debug slice (worker processes)
+      --> train-span screen --> SOTA factors + survivors through the pipeline on validation (a worker)
+      --> decide (paired bootstrap + thresholdout) --> record (catalog, round file, state)
+
+A model round evaluates each proposed model on the SOTA factors and decides on the best one.
+The loop's data is sealed at the validation span's end (:class:`rdq.agent._evaluate.ResearchData`).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from rdq.agent._config import ResearchConfig, split_dates
+from rdq.agent._decide import SotaState, decide, objective_series
+from rdq.agent._evaluate import EVAL_METRICS, LibraryEval, ResearchData
+from rdq.agent._state import RunFolder, new_run_id, research_root, write_json
+from rdq.agent._types import (
+    Branch,
+    Candidate,
+    CandidateResult,
+    CheckResult,
+    Decision,
+    FactorTask,
+    Hypothesis,
+    ModelTask,
+    ProposalContext,
+    RoundSummary,
+)
+from rdq.agent._workers import (
+    CheckShared,
+    LibraryJob,
+    ScreenShared,
+    check_worker,
+    chunks,
+    library_worker,
+    screen_worker,
+)
+from rdq.errors import ConfigError
+from rdq.metrics import Metric
+
+__all__ = ["ResearchLoop", "start_run", "resume_run", "RunResult", "load_panel_for", "lookback"]
+
+log = logging.getLogger(__name__)
+
+
+def lookback(expr: str) -> int:
+    """Days of history ``expr`` needs before its first value (window arguments summed along each path)."""
+    from rdq.factors._parser import Call, Num, parse
+
+    def walk(node: Any) -> int:
+        if isinstance(node, Call):
+            inner = max((walk(a) for a in node.args), default=0)
+            wins = [int(a.value) for a in node.args if isinstance(a, Num) and a.is_int and a.value > 0]
+            return inner + (max(wins) if wins and node.op not in ("Power", "Greater", "Less") else 0)
+        return 0
+
+    return walk(parse(expr))
+
+
+def load_panel_for(cfg: ResearchConfig) -> pl.DataFrame:
+    """The config's panel (the synthetic market or the user's file), validated as a backtest scenario's is."""
+    from rdq.pipeline._adapters import load_data
+
+    return load_data(cfg.data)
+
+
+class RunResult:
+    """What ``rdq research run --json`` prints (a public contract: keep the keys)."""
+
+    def __init__(
+        self, run_id: str, rounds: int, sota: dict[str, float], accepted: list[dict[str, Any]]
+    ) -> None:
+        self.run_id, self.rounds, self.sota, self.accepted = run_id, rounds, sota, accepted
+
+    def to_json(self) -> dict[str, Any]:
+        """``{run_id, rounds, sota, accepted_factors: [{name, expression, round, valid_metrics}]}``."""
+        return {
+            "run_id": self.run_id,
+            "rounds": self.rounds,
+            "sota": self.sota,
+            "accepted_factors": self.accepted,
+        }
+
+
+class ResearchLoop:
+    """One run of the loop over a config, in ``folder`` (fresh or resumed)."""
+
+    def __init__(
+        self, cfg: ResearchConfig, folder: RunFolder, *, workspace: Path, panel: pl.DataFrame
+    ) -> None:
+        from rdq.agent._cache import EvalCache
+        from rdq.agent._executor import make_executor
+        from rdq.agent._stats import Thresholdout
+        from rdq.store import Store
+
+        objective_series(cfg.objective)  # fail early on an untestable objective
+        self.cfg, self.folder, self.workspace = cfg, folder, workspace
+        segments = cfg.segments
+        if segments is None:
+            warm = max((lookback(e) for e in cfg.base_factors.values()), default=0)
+            segments = split_dates(panel["date"].unique().sort().to_list(), warmup=warm)
+        self.segments = segments
+        self.data = ResearchData.build(panel, segments=segments, label_expr=cfg.label, strategy=cfg.strategy)
+        del panel
+        self.store = Store(_store_path(workspace))
+        self.cache = EvalCache(folder.cache_dir)
+        self.executor = make_executor(cfg.executor, max_workers=cfg.workers, address=cfg.ray_address)
+        self.holdout = Thresholdout(
+            threshold=cfg.thresholdout.threshold, sigma=cfg.thresholdout.sigma, budget=cfg.thresholdout.budget,
+            seed=cfg.seed,
+        )  # fmt: skip
+        self.history: list[RoundSummary] = []
+        self.round_records: list[dict[str, Any]] = []
+        self.accepted: list[dict[str, Any]] = []
+        self.sota_model: ModelTask = cfg.model
+        self.sota: SotaState | None = None
+        self.n_trials = 0
+        self.n_screened = 0
+        self.rounds_done = 0
+        self._screen_cache: dict[str, float | None] = {}
+        self._init_components()
+
+    # ------------------------------------------------------------------ set-up
+    def _init_components(self) -> None:
+        from rdq.agent._gp import GPConfig, GPFactorProposer
+        from rdq.agent._model_search import OptunaModelProposer
+        from rdq.agent._scheduler import N_CONTEXT_FEATURES, make_scheduler
+
+        fields = [
+            c for c in ("open", "high", "low", "close", "volume", "vwap") if c in self.data.panel.columns
+        ]
+        gp_kw = {k: v for k, v in self.cfg.gp.items() if k in GPConfig.__dataclass_fields__}
+        self.gp = GPFactorProposer(
+            GPConfig(seed=self.cfg.seed, fields=tuple(fields), **gp_kw), screen=self._screen
+        )
+        self.model_search = OptunaModelProposer(storage_path=self.folder.study_file, seed=self.cfg.seed)
+        self.scheduler = make_scheduler(self.cfg.scheduler, n_features=N_CONTEXT_FEATURES, seed=self.cfg.seed)
+
+    @property
+    def sota_factors(self) -> dict[str, str]:
+        """Base factors plus every accepted factor (name -> expression)."""
+        out = dict(self.cfg.base_factors)
+        out.update({a["name"]: a["expression"] for a in self.accepted})
+        return out
+
+    def scenario(self) -> dict[str, Any]:
+        """What a proposer is told about the task (data, segments, objective, interfaces)."""
+        p = self.data.panel
+        return {
+            "fields": [c for c in p.columns if c not in ("date", "asset")],
+            "n_assets": p["asset"].n_unique(),
+            "frequency": "daily",
+            "segments": {k: [str(d) for d in v] for k, v in asdict(self.segments).items() if k != "test"},
+            "objective": self.cfg.objective,
+            "label": self.cfg.label or "Ref($close,-2)/Ref($close,-1)-1",
+            "factor_interface": "an rdq (qlib syntax) expression over $fields",
+            "model_interface": "a model class of rdq.models with its options",
+        }
+
+    # ------------------------------------------------------------------ screening (the GP's fitness)
+    def _screen_shared(self) -> ScreenShared:
+        lo, hi = self.data.span("train")
+        days = int(self.cfg.gp.get("screen_days", 750))
+        dates = self.data.panel.filter(pl.col("date") <= hi)["date"].unique().sort()
+        lo = max(lo, dates[max(0, len(dates) - days)])
+        panel = self.data.panel.filter(pl.col("date") <= hi)
+        return ScreenShared(panel=panel, label=self.data.label.filter(pl.col("date") <= hi), span=(lo, hi))
+
+    def _screen(self, exprs: list[str] | tuple[str, ...]) -> list[float | None]:
+        """Mean daily Rank IC on the train span of each expression (``None``: rejected), cached by text."""
+        todo = sorted({e for e in exprs if e not in self._screen_cache})
+        if todo:
+            if not hasattr(self, "_screen_data"):
+                self._screen_data = self._screen_shared()
+            parts = chunks(todo, max(1, self.cfg.workers) * 2)
+            outs = self.executor.map(
+                screen_worker,
+                self._screen_data,
+                [{f"e{i}": e for i, e in enumerate(part)} for part in parts],
+                timeout_s=self.cfg.candidate.timeout_s,
+                memory_mb=self.cfg.candidate.memory_mb,
+            )
+            for part, out in zip(parts, outs, strict=True):
+                for i, e in enumerate(part):
+                    got = (out.value or {}).get(f"e{i}") if out.status == "ok" else None
+                    v = None if got is None else got.get(Metric.RANK_IC)
+                    self._screen_cache[e] = None if v is None or not math.isfinite(v) else float(v)
+            self.n_screened += len(todo)
+        return [self._screen_cache[e] for e in exprs]
+
+    # ------------------------------------------------------------------ evaluation
+    def _evaluate(self, factors: dict[str, str], model: ModelTask) -> tuple[LibraryEval | None, str | None]:
+        """One pipeline evaluation on validation, in a worker, cached by (panel, factors, model, config)."""
+        from rdq.agent._cache import evaluation_key
+
+        job = LibraryJob(
+            factors, model, self.cfg.strategy, self.cfg.metrics, self.cfg.objective, self.cfg.seed
+        )
+        key = evaluation_key(
+            self.data.fingerprint,
+            repr(sorted(factors.items())) + repr(sorted(model.hyperparameters.items())) + model.template,
+            {
+                "strategy": asdict(self.cfg.strategy),
+                "metrics": asdict(self.cfg.metrics),
+                "seed": self.cfg.seed,
+            },
+        )
+        hit = self.cache.get(key)
+        if hit is not None:
+            return _eval_from_dict(hit), None
+        (out,) = self.executor.map(
+            library_worker, self.data, [job],
+            timeout_s=self.cfg.candidate.timeout_s, memory_mb=self.cfg.candidate.memory_mb,
+        )  # fmt: skip
+        if out.status != "ok" or out.value is None:
+            return None, f"{out.status}: {out.error}"
+        self.cache.put(key, _eval_to_dict(out.value))
+        return out.value, None
+
+    def _series(self, ev: LibraryEval) -> np.ndarray:
+        name, _ = objective_series(self.cfg.objective)
+        arr: np.ndarray = getattr(ev, name)
+        return arr
+
+    def _baseline(self) -> None:
+        """Round 0: the base factors with the configured model are the first SOTA."""
+        ev, err = self._evaluate(self.sota_factors, self.sota_model)
+        if ev is None:
+            raise ConfigError(
+                f"the base factor set cannot be evaluated ({err}); check the config's base_factors"
+            )
+        self.sota = SotaState(
+            ev.objective(self.cfg.objective), ev.train_objective, self._series(ev), ev.metrics
+        )
+        log.info("baseline: %s = %.4f", self.cfg.objective, self.sota.value)
+
+    # ------------------------------------------------------------------ one round
+    def round(self, n: int) -> RoundSummary:
+        """Run round ``n`` (1-based) and return its summary (already recorded)."""
+        from rdq.agent._scheduler import context_features
+
+        assert self.sota is not None
+        t0 = time.perf_counter()
+        ctx_vec = context_features(self.sota.metrics, round=n, n_rounds=max(self.cfg.rounds, n))
+        branch = self.scheduler.choose(ctx_vec)
+        ctx = ProposalContext(
+            branch=branch, round=n, scenario=self.scenario(), history=tuple(self.history),
+            base_factors=dict(self.cfg.base_factors), sota_factors={a["name"]: a["expression"] for a in self.accepted},
+            sota_model=self.sota_model, sota_metrics=dict(self.sota.metrics),
+        )  # fmt: skip
+        proposer = self.gp if branch is Branch.FACTOR else self.model_search
+        try:
+            hyp = proposer.propose(ctx)
+        except Exception as exc:  # a proposer bug must not end the run: the round is recorded as failed
+            log.exception("round %d: the %s proposer failed", n, branch.value)
+            hyp = Hypothesis(branch, "proposer failed", f"{type(exc).__name__}: {exc}", _noop_task(branch, n))
+        if branch is Branch.FACTOR:
+            results, decision, new_sota = self._factor_round(hyp, n)
+        else:
+            results, decision, new_sota = self._model_round(hyp, n)
+        seconds = time.perf_counter() - t0
+        gain = (decision.value or 0.0) - self.sota.value if decision.accepted else 0.0
+        self.scheduler.update(branch, ctx_vec, max(gain, 0.0) / max(seconds / 60.0, 1e-3))
+        summary = RoundSummary(n, branch, hyp, tuple(results), decision, seconds)
+        if new_sota is not None:
+            self._accept(branch, results, new_sota, n)
+        self._record(summary)
+        return summary
+
+    def _factor_round(self, hyp: Hypothesis, n: int) -> tuple[list[CandidateResult], Decision, Any]:
+        from rdq.agent._checks import CheckConfig, debug_slice
+        from rdq.agent._expr_tree import canonical
+
+        cands: list[Candidate] = []
+        failed: list[CandidateResult] = []
+        for t in hyp.tasks:
+            assert isinstance(t, FactorTask)
+            try:
+                code = canonical(t.expression or "")
+                cands.append(Candidate(t.name, Branch.FACTOR, code, code, t))
+            except Exception as exc:  # the coder: an expression that does not parse is a failed candidate
+                c = Candidate(t.name, Branch.FACTOR, t.expression or "", t.expression or "", t)
+                failed.append(CandidateResult(c, (CheckResult("runs", False, str(exc)),), error=str(exc)))
+        self.n_trials += len(hyp.tasks)
+        cc = CheckConfig(
+            **{k: v for k, v in self.cfg.checks.items() if k in CheckConfig.__dataclass_fields__}
+        )
+        sl = debug_slice(self.data.panel.filter(pl.col("date") <= self.segments.train[1]), config=cc)
+        reference = _reference_values(sl, self.sota_factors)
+        outs = self.executor.map(
+            check_worker, CheckShared(sl, reference, cc), cands,
+            timeout_s=self.cfg.candidate.timeout_s, memory_mb=self.cfg.candidate.memory_mb,
+        )  # fmt: skip
+        checked: list[CandidateResult] = []
+        for c, out in zip(cands, outs, strict=True):
+            if out.status != "ok" or out.value is None:
+                checked.append(
+                    CandidateResult(
+                        c, (CheckResult("runs", False, f"{out.status}: {out.error}"),), error=out.error
+                    )
+                )
+                continue
+            ic = self._screen([c.code])[0]
+            screen = CheckResult(
+                "screen", ic is not None, f"train rank IC {ic:+.4f}" if ic is not None else "failed"
+            )
+            checked.append(CandidateResult(c, (*out.value, screen), {Metric.RANK_IC.value: ic or math.nan}))
+        survivors = [r for r in checked if r.ok]
+        results = failed + [r for r in checked if not r.ok]
+        assert self.sota is not None
+        if not survivors:
+            d = Decision(
+                False,
+                self.cfg.objective,
+                None,
+                self.sota.value,
+                None,
+                "rejected: no candidate passed the checks",
+            )
+            return results + survivors, d, None
+        factors = self.sota_factors | {r.candidate.name: r.candidate.code for r in survivors}
+        ev, err = self._evaluate(factors, self.sota_model)
+        if ev is None:
+            d = Decision(
+                False, self.cfg.objective, None, self.sota.value, None, f"rejected: evaluation failed ({err})"
+            )
+            return results + survivors, d, None
+        metrics = {**ev.metrics}
+        survivors = [
+            CandidateResult(r.candidate, r.checks, {**r.metrics, **metrics}, None, ev.seconds)
+            for r in survivors
+        ]
+        d = decide(
+            objective=self.cfg.objective, value=ev.objective(self.cfg.objective), train_value=ev.train_objective,
+            series=self._series(ev), sota=self.sota, acceptance=self.cfg.acceptance, holdout=self.holdout,
+            seed=self.cfg.seed + n, candidate=", ".join(r.candidate.name for r in survivors),
+        )  # fmt: skip
+        new = (
+            SotaState(d.value or math.nan, ev.train_objective, self._series(ev), ev.metrics)
+            if d.accepted
+            else None
+        )
+        return results + survivors, d, new
+
+    def _model_round(self, hyp: Hypothesis, n: int) -> tuple[list[CandidateResult], Decision, Any]:
+        results: list[CandidateResult] = []
+        best: tuple[float, CandidateResult, LibraryEval] | None = None
+        for t in hyp.tasks:
+            assert isinstance(t, ModelTask)
+            self.n_trials += 1
+            c = Candidate(
+                t.name, Branch.MODEL, _model_code(t), f"{t.template}:{sorted(t.hyperparameters.items())}", t
+            )
+            ev, err = self._evaluate(self.sota_factors, t)
+            if ev is None:
+                results.append(CandidateResult(c, (CheckResult("runs", False, err or ""),), error=err))
+                continue
+            r = CandidateResult(c, (CheckResult("runs", True),), dict(ev.metrics), None, ev.seconds)
+            results.append(r)
+            v = ev.objective(self.cfg.objective)
+            if math.isfinite(v) and (best is None or v > best[0]):
+                best = (v, r, ev)
+        assert self.sota is not None
+        if best is None:
+            d = Decision(
+                False,
+                self.cfg.objective,
+                None,
+                self.sota.value,
+                None,
+                "rejected: no model could be evaluated",
+            )
+            return results, d, None
+        v, r, ev = best
+        d = decide(
+            objective=self.cfg.objective, value=v, train_value=ev.train_objective, series=self._series(ev),
+            sota=self.sota, acceptance=self.cfg.acceptance, holdout=self.holdout, seed=self.cfg.seed + n,
+            candidate=r.candidate.name,
+        )  # fmt: skip
+        return (
+            results,
+            d,
+            (SotaState(v, ev.train_objective, self._series(ev), ev.metrics), r) if d.accepted else None,
+        )
+
+    def _accept(self, branch: Branch, results: list[CandidateResult], new: Any, n: int) -> None:
+        if branch is Branch.FACTOR:
+            self.sota = new
+            for r in results:
+                if r.ok:
+                    valid = {k: r.metrics[k] for k in EVAL_METRICS if k in r.metrics}
+                    self.accepted.append(
+                        {
+                            "name": r.candidate.name,
+                            "expression": r.candidate.code,
+                            "round": n,
+                            "valid_metrics": valid,
+                        }
+                    )
+        else:
+            state, r = new
+            self.sota = state
+            assert isinstance(r.candidate.task, ModelTask)
+            self.sota_model = r.candidate.task
+
+    # ------------------------------------------------------------------ recording and state
+    def _record(self, s: RoundSummary) -> None:
+        from rdq.store._research import write_round
+
+        cands = [_candidate_row(r) for r in s.results]
+        rec: dict[str, Any] = {
+            "round": s.round, "branch": s.branch.value, "hypothesis": s.hypothesis.to_dict(),
+            "decision": asdict(s.decision), "candidates": cands, "seconds": s.seconds,
+        }  # fmt: skip
+        write_round(
+            self.store, self.folder.run_id, s.round, branch=s.branch.value, hypothesis=rec["hypothesis"],
+            decision=rec["decision"], candidates=cands, seconds=s.seconds,
+        )  # fmt: skip
+        write_json(self.folder.round_file(s.round), rec)
+        self.history.append(s)
+        self.round_records.append(rec)
+        self.rounds_done = s.round
+        self._save_state()
+
+    def _save_state(self) -> None:
+        assert self.sota is not None
+        write_json(
+            self.folder.state_file,
+            {
+                "rounds_done": self.rounds_done, "sota": self.sota.to_dict(), "sota_model": asdict(self.sota_model),
+                "accepted": self.accepted, "n_trials": self.n_trials, "n_screened": self.n_screened,
+                "scheduler": self.scheduler.state_dict(), "gp": self.gp.state_dict(),
+                "holdout": self.holdout.state_dict(), "segments": asdict(self.segments),
+                "screen_cache": self._screen_cache,
+            },
+        )  # fmt: skip
+
+    def _load_state(self, st: dict[str, Any]) -> None:
+        from rdq.agent._scheduler import load_scheduler
+        from rdq.agent._stats import Thresholdout
+
+        self.rounds_done = int(st["rounds_done"])
+        self.sota = SotaState.from_dict(st["sota"])
+        self.sota_model = ModelTask(**{k: v for k, v in st["sota_model"].items()})
+        self.accepted = list(st["accepted"])
+        self.n_trials, self.n_screened = int(st["n_trials"]), int(st["n_screened"])
+        self.scheduler = load_scheduler(st["scheduler"])
+        self.gp.load_state(st["gp"])
+        self.holdout = Thresholdout.from_state(st["holdout"])
+        self._screen_cache = dict(st.get("screen_cache", {}))
+        self.round_records = self.folder.rounds()
+        self.history = [_summary_from_record(r) for r in self.round_records]
+
+    # ------------------------------------------------------------------ the run
+    def run(self, *, rounds: int | None = None) -> RunResult:
+        """Run until ``rounds`` rounds are done in total (default: the config's), saving after each."""
+        from rdq.progress import progress
+        from rdq.store._research import set_research_status, upsert_research_run
+
+        total = self.cfg.rounds if rounds is None else rounds
+        st = self.folder.state()
+        if st is not None:
+            self._load_state(st)
+        upsert_research_run(
+            self.store, self.folder.run_id, name=self.cfg.name, config=self.cfg.to_dict(),
+            dataset=self.data.fingerprint, status="running",
+        )  # fmt: skip
+        try:
+            if self.sota is None:
+                self._baseline()
+                self._save_state()
+            with progress(
+                "research", total=max(0, total - self.rounds_done), logger=log, thread=False
+            ) as bar:
+                for n in range(self.rounds_done + 1, total + 1):
+                    s = self.round(n)
+                    log.info(
+                        "round %d/%d %s: %s -> %s", n, total, s.branch.value, s.hypothesis.statement[:80],
+                        s.decision.explanation[:160],
+                    )  # fmt: skip
+                    bar.advance()
+        except BaseException:
+            set_research_status(self.store, self.folder.run_id, "interrupted")
+            raise
+        finally:
+            self.executor.close()
+        set_research_status(self.store, self.folder.run_id, "finished")
+        return self.result()
+
+    def result(self) -> RunResult:
+        assert self.sota is not None
+        return RunResult(self.folder.run_id, self.rounds_done, dict(self.sota.metrics), list(self.accepted))
+
+
+# ---------------------------------------------------------------------- entry points
+
+
+def _store_path(workspace: Path) -> Path:
+    from rdq.pipeline._adapters import store_path
+
+    return store_path(workspace)
+
+
+def start_run(cfg: ResearchConfig, *, workspace: str | Path = ".", run_id: str | None = None) -> ResearchLoop:
+    """Create a new run folder for ``cfg`` and return its loop (call :meth:`ResearchLoop.run`)."""
+    ws = Path(workspace)
+    panel = load_panel_for(cfg)
+    folder = RunFolder(research_root(ws) / (run_id or new_run_id(cfg.name)))
+    folder.create({"config": cfg.to_dict()})
+    return ResearchLoop(cfg, folder, workspace=ws, panel=panel)
+
+
+def resume_run(run: str, *, workspace: str | Path = ".") -> ResearchLoop:
+    """The loop of an existing run, restored from its folder (finished rounds are not redone)."""
+    ws = Path(workspace)
+    folder = _find(ws, run)
+    cfg = _config_from_dict(folder.config()["config"])
+    return ResearchLoop(cfg, folder, workspace=ws, panel=load_panel_for(cfg))
+
+
+def _find(ws: Path, run: str) -> RunFolder:
+    from rdq.agent._state import find_run
+
+    return find_run(ws, run)
+
+
+def _config_from_dict(raw: dict[str, Any]) -> ResearchConfig:
+    """Rebuild the typed config from its saved ``to_dict()`` form."""
+    from rdq.agent._config import config_from_dict
+
+    return config_from_dict(raw)
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def _noop_task(branch: Branch, n: int) -> tuple[Any, ...]:
+    if branch is Branch.FACTOR:
+        return (FactorTask(f"failed_r{n}", "the proposer failed", expression=""),)
+    return (ModelTask(f"failed_r{n}", "the proposer failed", template=""),)
+
+
+def _model_code(t: ModelTask) -> str:
+    import yaml
+
+    return str(
+        yaml.safe_dump({"model": {"class": t.template, "kwargs": dict(t.hyperparameters)}}, sort_keys=True)
+    )
+
+
+def _reference_values(sl: pl.DataFrame, factors: dict[str, str]) -> pl.DataFrame | None:
+    from rdq.factors import compute
+
+    if not factors:
+        return None
+    return compute(sl, factors, missing="skip")
+
+
+def _candidate_row(r: CandidateResult) -> dict[str, Any]:
+    c = r.candidate
+    status = "ok" if r.ok else ("error" if r.error else "rejected")
+    return {
+        "name": c.name, "branch": c.branch.value, "code": c.code, "key": c.key, "task": asdict(c.task),
+        "checks": [asdict(x) for x in r.checks], "metrics": r.metrics, "status": status, "error": r.error,
+        "seconds": r.seconds,
+    }  # fmt: skip
+
+
+def _summary_from_record(rec: dict[str, Any]) -> RoundSummary:
+    branch = Branch(rec["branch"])
+    h = rec["hypothesis"]
+    tasks = tuple(
+        FactorTask(**{k: v for k, v in t.items()}) if t.get("kind") == "factor" else ModelTask(**dict(t))
+        for t in h["tasks"]
+    )
+    results = []
+    for c in rec["candidates"]:
+        t = FactorTask(**c["task"]) if c["task"].get("kind") == "factor" else ModelTask(**c["task"])
+        cand = Candidate(c["name"], Branch(c["branch"]), c["code"], c["key"], t)
+        checks = tuple(CheckResult(**x) for x in c["checks"])
+        results.append(CandidateResult(cand, checks, dict(c["metrics"]), c["error"], float(c["seconds"])))
+    d = Decision(**rec["decision"])
+    return RoundSummary(
+        int(rec["round"]),
+        branch,
+        Hypothesis(branch, h["statement"], h["rationale"], tasks),
+        tuple(results),
+        d,
+        float(rec["seconds"]),
+    )
+
+
+def _eval_to_dict(ev: LibraryEval) -> dict[str, Any]:
+    return {
+        "span": ev.span, "metrics": ev.metrics, "dates": [str(d) for d in ev.dates],
+        "daily": ev.daily.tolist(), "daily_ic": ev.daily_ic.tolist(), "daily_rank_ic": ev.daily_rank_ic.tolist(),
+        "train_objective": ev.train_objective, "seconds": ev.seconds,
+    }  # fmt: skip
+
+
+def _eval_from_dict(d: dict[str, Any]) -> LibraryEval:
+    import datetime as dt
+
+    def arr(x: list[Any]) -> np.ndarray:
+        return np.array([np.nan if v is None else v for v in x], dtype=np.float64)
+
+    return LibraryEval(
+        span=d["span"], metrics={k: (math.nan if v is None else float(v)) for k, v in d["metrics"].items()},
+        dates=tuple(dt.date.fromisoformat(s) for s in d["dates"]), daily=arr(d["daily"]), daily_ic=arr(d["daily_ic"]),
+        daily_rank_ic=arr(d["daily_rank_ic"]), train_objective=float(d["train_objective"] if d["train_objective"] is not None else math.nan),
+        seconds=float(d["seconds"]),
+    )  # fmt: skip

@@ -1,0 +1,161 @@
+"""The model branch of the built-in proposer: optuna's TPE over the model classes that exist.
+
+Each proposal asks the study for ``n_tasks`` trials (a template and its hyperparameters); the next proposal
+first tells the study the validation objective of every trial it finds in the round history (tasks named
+``optuna_t<number>``; a trial that failed is told as failed). The study lives in an append-only journal file
+next to the run (``optuna.storages.JournalStorage``), so a ``kill -9`` loses at most the line being written
+and a resumed run continues the same study.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from rdq.agent._types import Branch, Hypothesis, ModelTask, ProposalContext
+
+__all__ = ["OptunaModelProposer", "DEFAULT_TEMPLATES", "ALL_TEMPLATES", "suggest"]
+
+#: fast enough on 2 cores for a round of a 300 x 2000 panel
+DEFAULT_TEMPLATES: tuple[str, ...] = ("LGBMModel", "MLPModel")
+ALL_TEMPLATES: tuple[str, ...] = ("LGBMModel", "MLPModel", "GRUModel", "LSTMModel", "TransformerModel")
+_TORCH_FIXED = {"batch_size": 2048, "early_stop": 3, "num_threads": 2, "device": "cpu"}
+
+
+def suggest(trial: Any, template: str) -> dict[str, Any]:
+    """The hyperparameters of ``template`` for an optuna trial (JSON-able values)."""
+    if template == "LGBMModel":
+        return {
+            "loss": "mse",
+            "learning_rate": trial.suggest_float("learning_rate", 0.01, 0.2, log=True),
+            "num_leaves": trial.suggest_int("num_leaves", 15, 255, log=True),
+            "max_depth": trial.suggest_int("max_depth", 3, 10),
+            "lambda_l1": trial.suggest_float("lambda_l1", 1e-3, 300.0, log=True),
+            "lambda_l2": trial.suggest_float("lambda_l2", 1e-3, 600.0, log=True),
+            "colsample_bytree": trial.suggest_float("colsample_bytree", 0.5, 1.0),
+            "subsample": trial.suggest_float("subsample", 0.5, 1.0),
+            "num_boost_round": 300,
+            "early_stopping_rounds": 30,
+            "num_threads": 2,
+        }
+    lr = trial.suggest_float("lr", 1e-4, 1e-2, log=True)
+    if template == "MLPModel":
+        h = trial.suggest_categorical("hidden", [32, 64, 128])
+        return {
+            **_TORCH_FIXED,
+            "lr": lr,
+            "weight_decay": trial.suggest_float("weight_decay", 1e-6, 1e-3, log=True),
+            "max_epochs": 10,
+            "net_kwargs": {
+                "hidden": [h, max(8, h // 2)],
+                "dropout": trial.suggest_float("dropout", 0.0, 0.5),
+            },
+        }
+    if template in ("GRUModel", "LSTMModel"):
+        return {
+            **_TORCH_FIXED,
+            "lr": lr,
+            "max_epochs": 5,
+            "step_len": trial.suggest_categorical("step_len", [10, 20]),
+            "net_kwargs": {
+                "hidden_size": trial.suggest_categorical("hidden_size", [16, 32, 64]),
+                "num_layers": trial.suggest_int("num_layers", 1, 2),
+                "dropout": trial.suggest_float("rnn_dropout", 0.0, 0.3),
+            },
+        }
+    if template == "TransformerModel":
+        return {**_TORCH_FIXED, "lr": lr, "max_epochs": 5, "step_len": 10}
+    raise ValueError(f"no search space for model template {template!r}; choose from {ALL_TEMPLATES}")
+
+
+class OptunaModelProposer:
+    """Model hyperparameter and template search with optuna's TPE sampler (module docstring)."""
+
+    def __init__(
+        self,
+        *,
+        templates: Sequence[str] = DEFAULT_TEMPLATES,
+        storage_path: str | Path | None = None,
+        seed: int = 0,
+        n_tasks: int = 1,
+        study_name: str = "rdq-models",
+    ) -> None:
+        import optuna
+
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        self.templates, self.n_tasks, self.seed = tuple(templates), max(1, min(5, n_tasks)), seed
+        storage: Any = None
+        if storage_path is not None:
+            from optuna.storages import JournalStorage
+            from optuna.storages.journal import JournalFileBackend
+
+            Path(storage_path).parent.mkdir(parents=True, exist_ok=True)
+            storage = JournalStorage(JournalFileBackend(str(storage_path)))
+        self.study = optuna.create_study(
+            study_name=study_name,
+            storage=storage,
+            direction="maximize",
+            sampler=optuna.samplers.TPESampler(seed=seed),
+            load_if_exists=True,
+        )
+
+    def _tell(self, context: ProposalContext) -> None:
+        import optuna
+
+        objective = str(context.scenario.get("objective", ""))
+        running = {
+            t.number for t in self.study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,))
+        }
+        for s in context.history:
+            if s.branch is not Branch.MODEL:
+                continue
+            for r in s.results:
+                name = r.candidate.name
+                if not name.startswith("optuna_t"):
+                    continue
+                number = int(name.removeprefix("optuna_t"))
+                if number not in running:
+                    continue
+                v = r.metrics.get(objective)
+                if r.error is None and v is not None and math.isfinite(v):
+                    self.study.tell(number, float(v))
+                else:
+                    self.study.tell(number, state=optuna.trial.TrialState.FAIL)
+                running.discard(number)
+
+    def propose(self, context: ProposalContext) -> Hypothesis:
+        """Tell the finished trials, ask ``n_tasks`` new ones and return them as model tasks."""
+        self._tell(context)
+        tasks = []
+        for _ in range(self.n_tasks):
+            trial = self.study.ask()
+            template = trial.suggest_categorical("template", list(self.templates))
+            params = suggest(trial, template)
+            tasks.append(
+                ModelTask(
+                    name=f"optuna_t{trial.number}",
+                    description=f"{template}, TPE trial {trial.number}",
+                    template=template,
+                    hyperparameters=params,
+                )
+            )
+        done = len([t for t in self.study.trials if t.value is not None])
+        return Hypothesis(
+            Branch.MODEL,
+            statement=f"a {tasks[0].template} with these hyperparameters predicts the label better than the SOTA model",
+            rationale=f"TPE proposal after {done} finished trials",
+            tasks=tuple(tasks),
+        )
+
+    def state_dict(self) -> dict[str, Any]:
+        """The study is its own state (the journal file); nothing else to save."""
+        return {}
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        """Nothing to restore beyond the journal file."""
+
+
+log = logging.getLogger(__name__)

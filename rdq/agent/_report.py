@@ -1,0 +1,259 @@
+"""``rdq research report RUN``: the one evaluation of a run on the sealed test span.
+
+The first call trains the final model (SOTA model, base + accepted factors) and the base set alone (same model)
+on the train span, scores the **test** span once, and records the figures, the time and the rdq commit in the
+run folder (``report.json``) and the catalog. Every later call prints the recorded figures and says
+"test span evaluated once on DATE"; ``--force`` re-evaluates and is recorded as forced.
+
+JSON (a public contract)::
+
+    {run_id, n_trials, n_screened, evaluated_at, forced, evaluations, message,
+     test:      {ic, rank_ic, icir, arr, ir, mdd, ir_ci: [lo, hi], rank_ic_ci: [lo, hi]},
+     base_test: {... the same for the base factor set alone ...},
+     deflated_sharpe: {dsr, sr, sr0, n_trials, n_days},
+     improvement: {delta_ir, lower, upper},
+     significant: bool, html: path}
+
+``significant`` is true only if the final library beats the base set on test: the paired stationary-bootstrap
+interval of the IR improvement excludes 0 **and** the deflated Sharpe ratio of the daily excess-return
+difference, deflated for ``n_trials`` candidates, is above 0.95.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from rdq.agent._evaluate import LibraryEval, ResearchData, evaluate_library
+from rdq.agent._state import RunFolder, find_run, read_json, write_json
+from rdq.metrics import Metric, RiskSeries, metric_key, signal_key
+
+__all__ = ["research_report", "report_summary", "SIGNIFICANCE_DSR"]
+
+log = logging.getLogger(__name__)
+
+#: the deflated Sharpe ratio (a probability) above which the improvement counts as significant
+SIGNIFICANCE_DSR = 0.95
+
+_SHORT = {
+    "ic": signal_key(Metric.IC),
+    "rank_ic": signal_key(Metric.RANK_IC),
+    "icir": signal_key(Metric.ICIR),
+    "arr": metric_key(RiskSeries.EXCESS_WITH_COST, Metric.ANNUALIZED_RETURN),
+    "ir": metric_key(RiskSeries.EXCESS_WITH_COST, Metric.INFORMATION_RATIO),
+    "mdd": metric_key(RiskSeries.EXCESS_WITH_COST, Metric.MAX_DRAWDOWN),
+}
+
+
+def _f(x: Any) -> float | None:
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
+
+
+def report_summary(ev: LibraryEval, *, n_per_year: int, seed: int = 0) -> dict[str, Any]:
+    """``ic, rank_ic, icir, arr, ir, mdd`` of a test evaluation with ``ir_ci`` / ``rank_ic_ci`` (95% bootstrap)."""
+    from rdq.agent._stats import bootstrap_ci
+
+    out: dict[str, Any] = {k: _f(ev.metrics.get(v)) for k, v in _SHORT.items()}
+
+    def ir(x: np.ndarray) -> float:
+        x = x[np.isfinite(x)]
+        sd = float(np.std(x, ddof=1)) if len(x) > 1 else 0.0
+        return float(np.mean(x) / sd * math.sqrt(n_per_year)) if sd > 0 else math.nan
+
+    def mean(x: np.ndarray) -> float:
+        x = x[np.isfinite(x)]
+        return float(np.mean(x)) if len(x) else math.nan
+
+    out["ir_ci"] = [_f(v) for v in bootstrap_ci(ev.daily, ir, seed=seed)]
+    out["rank_ic_ci"] = [_f(v) for v in bootstrap_ci(ev.daily_rank_ic, mean, seed=seed)]
+    out["n_days"] = len(ev.dates)
+    return out
+
+
+def _commit() -> str | None:
+    import subprocess
+
+    import rdq
+
+    root = Path(rdq.__file__).resolve().parents[1]
+    try:
+        got = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        got = None
+    if got is not None and got.returncode == 0 and got.stdout.strip():
+        return got.stdout.strip()
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"rdq {version('rdq')}"
+    except PackageNotFoundError:
+        return None
+
+
+def research_report(run: str, *, workspace: str | Path = ".", force: bool = False) -> dict[str, Any]:
+    """The sealed test evaluation of ``run`` (computed once; see the module docstring)."""
+    folder = find_run(workspace, run)
+    if folder.report_file.is_file() and not force:
+        rep: dict[str, Any] = read_json(folder.report_file)
+        rep["message"] = f"test span evaluated once on {rep['evaluated_at']}; showing the recorded figures"
+        return rep
+    previous = read_json(folder.report_file) if folder.report_file.is_file() else None
+    rep = _evaluate_test(folder, Path(workspace))
+    rep["forced"] = previous is not None
+    rep["evaluations"] = (int(previous.get("evaluations", 1)) + 1) if previous else 1
+    from rdq.agent._loop import _store_path
+    from rdq.store import Store
+    from rdq.store._research import add_research_report
+
+    at = add_research_report(
+        Store(_store_path(Path(workspace))),
+        folder.run_id,
+        test=rep,
+        forced=rep["forced"],
+        commit=rep["commit"],
+    )
+    rep["evaluated_at"] = at.isoformat(timespec="seconds") + "Z"
+    rep["message"] = (
+        f"test span re-evaluated (--force, evaluation {rep['evaluations']}) on {rep['evaluated_at']}"
+        if rep["forced"]
+        else f"test span evaluated once on {rep['evaluated_at']}"
+    )
+    write_json(folder.report_file, rep)
+    return rep
+
+
+def _evaluate_test(folder: RunFolder, workspace: Path) -> dict[str, Any]:
+    from rdq.agent._config import config_from_dict
+    from rdq.agent._loop import load_panel_for
+    from rdq.agent._stats import deflated_sharpe_ratio, paired_improvement_test
+    from rdq.agent._types import ModelTask
+    from rdq.errors import ConfigError
+    from rdq.factors import compute
+    from rdq.pipeline._config import SegmentSection
+
+    cfg = config_from_dict(folder.config()["config"])
+    st = folder.state()
+    if st is None:
+        raise ConfigError(f"run {folder.run_id} has no finished state yet; run or resume it first")
+    seg = st["segments"]
+    import datetime as dt
+
+    def span(x: list[str]) -> tuple[dt.date, dt.date]:
+        return dt.date.fromisoformat(str(x[0])), dt.date.fromisoformat(str(x[1]))
+
+    segments = SegmentSection(span(seg["train"]), span(seg["valid"]), span(seg["test"]))
+    panel = load_panel_for(cfg)
+    data = ResearchData.build(
+        panel, segments=segments, label_expr=cfg.label, strategy=cfg.strategy, sealed=False
+    )
+    model = ModelTask(**st["sota_model"])
+    final = dict(cfg.base_factors) | {a["name"]: a["expression"] for a in st["accepted"]}
+
+    def run(factors: dict[str, str]) -> LibraryEval:
+        values = compute(data.panel, factors, missing="skip")
+        return evaluate_library(
+            data, values, model=model, strategy=cfg.strategy, metrics=cfg.metrics, objective=cfg.objective,
+            span="test", seed=cfg.seed,
+        )  # fmt: skip
+
+    ev_final = run(final)
+    ev_base = ev_final if final == dict(cfg.base_factors) else run(dict(cfg.base_factors))
+    n = cfg.metrics.n
+    diff = ev_final.daily - ev_base.daily
+    n_trials = max(1, int(st["n_trials"]))
+    dsr = deflated_sharpe_ratio(diff, n_trials=n_trials) if np.nanstd(diff) > 0 else None
+    imp = paired_improvement_test(ev_final.daily, ev_base.daily, statistic="ir", seed=cfg.seed)
+    significant = bool(
+        dsr is not None and math.isfinite(imp.lower) and imp.lower > 0 and dsr.dsr > SIGNIFICANCE_DSR
+    )
+    html = _write_html(folder, ev_final, ev_base, significant)
+    return {
+        "run_id": folder.run_id,
+        "n_trials": n_trials,
+        "n_screened": int(st.get("n_screened", 0)),
+        "accepted_factors": [a["name"] for a in st["accepted"]],
+        "test": report_summary(ev_final, n_per_year=n, seed=cfg.seed),
+        "base_test": report_summary(ev_base, n_per_year=n, seed=cfg.seed),
+        "deflated_sharpe": None
+        if dsr is None
+        else {
+            "dsr": _f(dsr.dsr),
+            "sr": _f(dsr.sr),
+            "sr0": _f(dsr.sr0),
+            "n_trials": dsr.n_trials,
+            "n_days": dsr.n_days,
+        },
+        "improvement": {"delta_ir": _f(imp.delta), "lower": _f(imp.lower), "upper": _f(imp.upper)},
+        "significant": significant,
+        "verdict": "the final library beats the base set on the test span, after deflation for the trials"
+        if significant
+        else "the run found nothing significant: the final library does not beat the base set on test "
+        "once the number of trials is accounted for",
+        "commit": _commit(),
+        "html": str(html),
+        "test_span": [str(segments.test[0]), str(segments.test[1])],
+    }
+
+
+def _write_html(folder: RunFolder, final: LibraryEval, base: LibraryEval, significant: bool) -> Path:
+    """report.html + report.png: the objective per round and the cumulative test excess return."""
+    from matplotlib.figure import Figure
+
+    rounds = folder.rounds()
+    fig = Figure(figsize=(10, 7))
+    ax1, ax2 = fig.subplots(2, 1)
+    xs = [r["round"] for r in rounds]
+    ys = [r["decision"]["value"] if r["decision"]["value"] is not None else np.nan for r in rounds]
+    sota = [
+        r["decision"]["sota_value"] if r["decision"]["sota_value"] is not None else np.nan for r in rounds
+    ]
+    acc = [r["decision"]["accepted"] for r in rounds]
+    ax1.plot(xs, sota, drawstyle="steps-post", label="SOTA (validation)")
+    ax1.scatter(
+        xs, ys, c=["tab:green" if a else "tab:gray" for a in acc], label="candidate (green: accepted)"
+    )
+    ax1.set_title("objective per round (validation span)")
+    ax1.set_xlabel("round")
+    ax1.legend(loc="best")
+    ax2.plot(final.dates, np.nancumsum(final.daily), label="final library")
+    ax2.plot(base.dates, np.nancumsum(base.daily), label="base set")
+    ax2.set_title("cumulative excess return with cost (test span, evaluated once)")
+    ax2.legend(loc="best")
+    fig.tight_layout()
+    png = folder.path / "report.png"
+    fig.savefig(png, dpi=90)
+    rows = "".join(
+        f"<tr><td>{r['round']}</td><td>{r['branch']}</td><td>{'yes' if r['decision']['accepted'] else 'no'}</td>"
+        f"<td>{r['decision']['explanation']}</td></tr>"
+        for r in rounds
+    )
+    text = (
+        f"<html><head><meta charset='utf-8'><title>research {folder.run_id}</title></head><body>"
+        f"<h1>Research run {folder.run_id}</h1><p>significant: <b>{significant}</b></p>"
+        f"<img src='report.png'><h2>Rounds</h2><table border=1><tr><th>round</th><th>branch</th>"
+        f"<th>accepted</th><th>decision</th></tr>{rows}</table></body></html>"
+    )
+    from rdq.pipeline._cache import atomic_write_text
+
+    out = folder.path / "report.html"
+    atomic_write_text(out, text)
+    return out
+
+
+def _ic_frame(ev: LibraryEval) -> pl.DataFrame:
+    return pl.DataFrame({"date": list(ev.dates), "ic": ev.daily_ic, "rank_ic": ev.daily_rank_ic})
