@@ -177,8 +177,9 @@ class Thresholdout:
     For each query with training value ``t`` and holdout value ``h``: draw ``eta ~ Lap(4 sigma)``; if
     ``|t - h| > T_hat + eta`` (``T_hat = threshold + gamma``, ``gamma ~ Lap(2 sigma)`` re-drawn after every
     over-threshold answer) the answer is ``h + xi`` with ``xi ~ Lap(sigma)`` and one unit of the budget is
-    spent; otherwise the answer is ``t``. With the budget spent, :attr:`exhausted` is true and :meth:`query`
-    raises ``RuntimeError`` (the loop checks :attr:`exhausted` first and stops accepting).
+    spent; otherwise the answer is ``t``. A non-finite ``t`` counts as over the threshold (the answer can only
+    come from the holdout); a non-finite ``h`` answers ``t``. With the budget spent, :attr:`exhausted` is true
+    and :meth:`query` raises ``RuntimeError`` (the loop checks :attr:`exhausted` first and stops accepting).
     """
 
     def __init__(self, *, threshold: float, sigma: float, budget: int, seed: int = 0) -> None:
@@ -205,10 +206,11 @@ class Thresholdout:
             raise RuntimeError("Thresholdout budget exhausted: no more holdout answers")
         self.n_queries += 1
         t, h = float(train_value), float(valid_value)
-        if not (math.isfinite(t) and math.isfinite(h)):
+        if not math.isfinite(h):
             return h if not math.isfinite(t) else t
         eta = self._lap(4 * self.sigma)
-        if abs(t - h) > self.threshold + self._gamma + eta:
+        # no training value to answer from: the answer is the holdout's, so it is noised and paid for
+        if not math.isfinite(t) or abs(t - h) > self.threshold + self._gamma + eta:
             self.n_overfit_answers += 1
             self._gamma = self._lap(2 * self.sigma)
             return h + self._lap(self.sigma)
