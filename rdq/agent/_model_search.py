@@ -127,17 +127,31 @@ class OptunaModelProposer:
                 running.discard(number)
 
     def propose(self, context: ProposalContext) -> Hypothesis:
-        """Tell the finished trials, ask ``n_tasks`` new ones and return them as model tasks."""
+        """Tell the finished trials, ask ``n_tasks`` new ones and return them as model tasks.
+
+        Trials still running after :meth:`_tell` were asked by a round that was interrupted (``kill -9``):
+        they are proposed again, with the same hyperparameters, so a resumed round repeats the same candidates
+        (and finds their evaluations in the run's cache) instead of drawing new ones.
+        """
+        import optuna
+
         self._tell(context)
+        orphans = self.study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,))
         tasks = []
-        for _ in range(self.n_tasks):
-            trial = self.study.ask()
-            template = trial.suggest_categorical("template", list(self.templates))
-            params = suggest(trial, template)
+        for k in range(self.n_tasks):
+            if k < len(orphans):
+                number, fixed = orphans[k].number, optuna.trial.FixedTrial(orphans[k].params)
+                template = str(fixed.suggest_categorical("template", list(self.templates)))
+                params = suggest(fixed, template)
+            else:
+                trial = self.study.ask()
+                number = trial.number
+                template = str(trial.suggest_categorical("template", list(self.templates)))
+                params = suggest(trial, template)
             tasks.append(
                 ModelTask(
-                    name=f"optuna_t{trial.number}",
-                    description=f"{template}, TPE trial {trial.number}",
+                    name=f"optuna_t{number}",
+                    description=f"{template}, TPE trial {number}",
                     template=template,
                     hyperparameters=params,
                 )

@@ -10,7 +10,8 @@ JSON (a public contract)::
     {run_id, n_trials, n_screened, evaluated_at, forced, evaluations, message,
      test:      {ic, rank_ic, icir, arr, ir, mdd, ir_ci: [lo, hi], rank_ic_ci: [lo, hi]},
      base_test: {... the same for the base factor set alone ...},
-     deflated_sharpe: {dsr, sr, sr0, n_trials, n_days},
+     deflated_sharpe: the DSR (a probability) of the daily excess-return difference final - base, or null,
+     deflated_sharpe_detail: {dsr, sr, sr0, n_trials, n_days},
      improvement: {delta_ir, lower, upper},
      significant: bool, html: path}
 
@@ -189,7 +190,8 @@ def _evaluate_test(folder: RunFolder, workspace: Path) -> dict[str, Any]:
         "accepted_factors": [a["name"] for a in st["accepted"]],
         "test": report_summary(ev_final, n_per_year=n, seed=cfg.seed),
         "base_test": report_summary(ev_base, n_per_year=n, seed=cfg.seed),
-        "deflated_sharpe": None
+        "deflated_sharpe": None if dsr is None else _f(dsr.dsr),
+        "deflated_sharpe_detail": None
         if dsr is None
         else {
             "dsr": _f(dsr.dsr),

@@ -124,9 +124,9 @@ class RunFolder:
 
 
 def write_json(path: Path, obj: Any) -> None:
-    """Write ``obj`` as JSON atomically (temp file + rename)."""
+    """Write ``obj`` as JSON atomically (temp file + rename), keys in insertion order (factor order is feature order)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(path, json.dumps(obj, indent=1, sort_keys=True, default=_default, allow_nan=True))
+    atomic_write_text(path, json.dumps(obj, indent=1, default=_default, allow_nan=True))
 
 
 def read_json(path: Path) -> Any:

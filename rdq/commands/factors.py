@@ -209,6 +209,29 @@ def register(app: typer.Typer) -> None:
         if reports.looks_ahead:
             raise typer.Exit(1)
 
+    @grp.command("export")
+    def export_cmd(
+        run: Annotated[str, typer.Argument(help="A research run id (or a unique prefix): rdq research list.")],
+        out: Annotated[Path, typer.Option("--out", "-o", help="The library file to write, e.g. factors/mine.yaml.")],
+        with_base: Annotated[
+            bool, typer.Option("--with-base", help="Put the run's base factors first (the full SOTA library).")
+        ] = False,
+        workspace: Annotated[
+            Path, typer.Option("--workspace", "-w", help="The workspace of the run (default: here).")
+        ] = Path("."),
+        as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    ) -> None:
+        """Write a research run's accepted factors as a library file (--library FILE reads it)."""
+        from rdq.agent._export import export_factors
+
+        res = export_factors(run, out, workspace=workspace, with_base=with_base)
+        if as_json:
+            typer.echo(json.dumps(res, indent=2))
+        else:
+            Console().print(
+                f"wrote {res['n_factors']} factors to {res['path']}: rdq factors compute --library {res['path']} ..."
+            )
+
     @grp.command("list")
     def list_cmd(
         library: Annotated[str | None, typer.Option("--library", help="Show this library's factors.")] = None,

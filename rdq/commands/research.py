@@ -263,7 +263,7 @@ def register(app: typer.Typer) -> None:
                 ),
             )
         con.print(t)
-        con.print(f"deflated Sharpe: {rep['deflated_sharpe']}  (n_trials {rep['n_trials']})")
+        con.print(f"deflated Sharpe: {_fmt(rep['deflated_sharpe'])}  (n_trials {rep['n_trials']})")
         con.print(f"significant: {rep['significant']} - {rep['verdict']}\nreport: {rep['html']}")
 
 

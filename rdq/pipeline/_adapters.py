@@ -6,6 +6,7 @@ Every call into ``rdq.data``, ``rdq.factors``, ``rdq.signal``, ``rdq.models``, `
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import os
@@ -67,7 +68,8 @@ def load_data(data: DataSection) -> pl.DataFrame:
 
     if data.synthetic is not None:
         s = data.synthetic
-        panel = rd.synth_market(n_assets=s.assets, n_days=s.days, seed=s.seed, start=s.start).panel
+        alphas = tuple(dataclasses.replace(a, coef=a.coef * s.alpha_scale) for a in rd.PLANTED_ALPHAS)
+        panel = rd.synth_market(n_assets=s.assets, n_days=s.days, seed=s.seed, start=s.start, alphas=alphas).panel
         if data.universe is not None:
             if not isinstance(data.universe, tuple):
                 raise ConfigError(

@@ -85,6 +85,8 @@ class SyntheticSpec:
     days: int = 2000
     seed: int = 0
     start: dt.date = dt.date(2015, 1, 1)
+    #: the planted alphas' loadings times this: 0 gives a null market (nothing to find), for honesty checks
+    alpha_scale: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -223,7 +225,7 @@ def section_hash(*parts: Any) -> str:
 
 _TOP = ("name", "data", "factors", "label", "model", "segments", "rolling", "strategy", "metrics")
 _DATA = ("path", "synthetic", "columns", "universe", "start", "end", "allow")
-_SYNTH = ("assets", "days", "seed", "start")
+_SYNTH = ("assets", "days", "seed", "start", "alpha_scale")
 _FACTORS = ("library", "extra")
 _MODEL = ("path", "class", "kwargs", "infer_processors", "learn_processors", "seed")
 _SPEC = ("class", "kwargs")
@@ -354,6 +356,7 @@ def _data(r: _Reader, raw: Any, *, check_paths: bool) -> DataSection:
             days=r.integer(s.get("days", 2000), "data.synthetic.days", minimum=10),
             seed=r.integer(s.get("seed", 0), "data.synthetic.seed"),
             start=r.date(s.get("start", dt.date(2015, 1, 1)), "data.synthetic.start"),
+            alpha_scale=float(r.number(s.get("alpha_scale", 1.0), "data.synthetic.alpha_scale") or 0.0),
         )
     columns = {k: str(v) for k, v in r.kv(d.get("columns"), "data.columns").items()}
     universe: str | tuple[str, ...] | None
