@@ -213,7 +213,7 @@ class ResearchLoop:
         )
         key = evaluation_key(
             self.data.fingerprint,
-            repr(sorted(factors.items())) + repr(sorted(model.hyperparameters.items())) + model.template,
+            repr(list(factors.items())) + repr(sorted(model.hyperparameters.items())) + model.template,
             {
                 "strategy": asdict(self.cfg.strategy),
                 "metrics": asdict(self.cfg.metrics),
@@ -222,6 +222,7 @@ class ResearchLoop:
         )
         hit = self.cache.get(key)
         if hit is not None:
+            log.info("evaluation %s found in the run's cache (not recomputed)", key[:12])
             return _eval_from_dict(hit), None
         (out,) = self.executor.map(
             library_worker, self.data, [job],

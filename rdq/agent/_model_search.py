@@ -144,6 +144,9 @@ class OptunaModelProposer:
                 template = str(fixed.suggest_categorical("template", list(self.templates)))
                 params = suggest(fixed, template)
             else:
+                # a sampler seeded by (seed, trial number): the same history gives the same trial, in a fresh
+                # process too (one seeded sampler for the study's life would draw differently after a resume)
+                self.study.sampler = optuna.samplers.TPESampler(seed=self.seed * 100_003 + len(self.study.trials))
                 trial = self.study.ask()
                 number = trial.number
                 template = str(trial.suggest_categorical("template", list(self.templates)))

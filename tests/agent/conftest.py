@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 import yaml
 
+from agent._cli import rdq
+
 SMALL: dict[str, Any] = {
     "name": "small",
     "data": {"synthetic": {"assets": 60, "days": 500, "seed": 0}},
@@ -43,3 +45,14 @@ def write_config(folder: Path, **changes: Any) -> Path:
 @pytest.fixture(scope="session")
 def small_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_config(tmp_path_factory.mktemp("research-config"))
+
+
+@pytest.fixture(scope="session")
+def reference_run(small_config: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    """``rdq research run --config small.yaml --json`` uninterrupted: (workspace, the printed JSON)."""
+    import json
+
+    ws = tmp_path_factory.mktemp("research-ws")
+    p = rdq("research", "run", "--config", small_config, "--workspace", ws, "--json")
+    assert p.returncode == 0, p.stderr[-3000:]
+    return ws, json.loads(p.stdout)  # exactly one JSON object: json.loads refuses anything else

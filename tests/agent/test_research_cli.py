@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +11,7 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
+from agent._cli import rdq
 from rdq.agent._config import load_research_config
 from rdq.agent._evaluate import ResearchData
 from rdq.agent._loop import load_panel_for
@@ -26,20 +25,9 @@ REPORT_KEYS = {"run_id", "n_trials", "test", "base_test", "deflated_sharpe", "si
 runner = CliRunner()
 
 
-def rdq(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """The real command line in a fresh process."""
-    return subprocess.run(
-        [sys.executable, "-c", "from rdq.cli import main; main()", *map(str, args)],
-        capture_output=True, text=True, check=False, cwd=cwd,
-    )  # fmt: skip
-
-
 @pytest.fixture(scope="module")
-def run(small_config: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
-    ws = tmp_path_factory.mktemp("research-ws")
-    p = rdq("research", "run", "--config", small_config, "--workspace", ws, "--json")
-    assert p.returncode == 0, p.stderr[-3000:]
-    return ws, json.loads(p.stdout)  # exactly one JSON object: json.loads refuses anything else
+def run(reference_run: tuple[Path, dict[str, Any]]) -> tuple[Path, dict[str, Any]]:
+    return reference_run
 
 
 def test_run_prints_the_contract(run: tuple[Path, dict[str, Any]]) -> None:
