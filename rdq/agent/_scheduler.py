@@ -1,5 +1,5 @@
 """Which branch the next round works on: a linear Thompson-sampling bandit (default), round robin, random,
-or a small neural bandit.
+or a small neural bandit (a torch MLP reward model per arm with an exploration bonus).
 
 The bandit's context is the current SOTA's validation metrics (:data:`CONTEXT_KEYS`, typed metric keys: a
 misspelt key raises instead of reading a constant zero, the bug RD-Agent(Q)'s bandit had), the round's
@@ -16,7 +16,8 @@ and the arm with the largest ``theta . x`` is chosen.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any, Literal, Protocol
 
 import numpy as np
@@ -166,58 +167,141 @@ class RandomScheduler:
         return {"kind": "random", "rng": _rng_state(self.rng)}
 
 
+@contextmanager
+def _torch_one_thread() -> Iterator[Any]:
+    """torch, with one intra-op thread while the block runs (the nets are tiny: a second thread only adds
+    wake-ups, milliseconds per op on a busy machine); the previous setting is restored."""
+    import torch
+
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield torch
+    finally:
+        torch.set_num_threads(n)
+
+
 class NeuralScheduler:
-    """A small MLP reward model per arm, refit by online regression on every observed (context, reward), with a
-    NeuralLinear exploration bonus: Thompson sampling on a Bayesian linear head over the net's last hidden
-    layer (after "contextual bandits with online neural regression" / Riquelme et al. 2018's NeuralLinear).
-    Plain numpy (one hidden layer of ``hidden`` tanh units, full-batch gradient steps): tiny and seeded.
+    """A small torch MLP reward model per arm, fit by online regression, with an exploration bonus (after
+    "contextual bandits with online neural regression", and Neural-LinUCB's "deep representation and shallow
+    exploration", Xu et al. 2022).
+
+    Each arm's net is ``f(x) = w2 . h(x) + b2`` with ``h(x) = tanh(W1 x + b1)`` (``hidden`` units). After every
+    observation the arm's net takes ``steps`` full-batch gradient steps (plain SGD, rate ``lr``, warm-started)
+    on the squared error to the arm's rewards, divided by the pooled RMS reward so that the step size does not
+    depend on the reward's units. The arm chosen maximises
+
+        f_a(x) + beta * s * sqrt(h_a(x)^T A_a^-1 h_a(x)),      A_a = lam I + sum_i h_a(x_i) h_a(x_i)^T
+
+    over the arm's past contexts ``x_i`` (``s``: the pooled RMS reward, 1 before any): the bonus is large where
+    the arm has seen few similar contexts. ``W1`` is drawn from ``seed``, the output layer starts at 0 (an
+    untried arm predicts 0 and wins on its bonus); choices are a deterministic function of the state.
+    torch is imported when the scheduler is built, so importing :mod:`rdq.agent` stays light.
     """
 
     def __init__(
-        self, n_features: int, *, hidden: int = 16, steps: int = 50, lr: float = 0.05, seed: int = 0
+        self,
+        n_features: int,
+        *,
+        hidden: int = 16,
+        steps: int = 50,
+        lr: float = 0.05,
+        lam: float = 1.0,
+        beta: float = 1.0,
+        seed: int = 0,
     ) -> None:
-        self.n_features, self.hidden, self.steps, self.lr = n_features, hidden, steps, lr
-        self.rng = np.random.default_rng(seed)
-        self.W = {a: self.rng.normal(0, 1 / math.sqrt(n_features), (n_features, hidden)) for a in _ARMS}
+        self.n_features, self.hidden, self.steps, self.lr = n_features, hidden, steps, float(lr)
+        self.lam, self.beta, self.seed = float(lam), float(beta), seed
+        rng = np.random.default_rng(seed)
         self.X: dict[Branch, list[list[float]]] = {a: [] for a in _ARMS}
         self.R: dict[Branch, list[float]] = {a: [] for a in _ARMS}
+        #: the reward scale each arm's net was last fit with (its output times this is a reward)
+        self.scale: dict[Branch, float] = {a: 1.0 for a in _ARMS}
+        self.nets: dict[Branch, Any] = {
+            a: self._new_net(rng.normal(0.0, 1.0 / math.sqrt(n_features), (hidden, n_features)))
+            for a in _ARMS
+        }
 
-    def _features(self, arm: Branch, x: np.ndarray) -> np.ndarray:
-        return np.tanh(np.asarray(x) @ self.W[arm])
+    def _new_net(self, w1: np.ndarray) -> Any:
+        import torch
+
+        net: Any = torch.nn.Sequential(
+            torch.nn.Linear(self.n_features, self.hidden), torch.nn.Tanh(), torch.nn.Linear(self.hidden, 1)
+        ).double()
+        with torch.no_grad():
+            net[0].weight.copy_(torch.as_tensor(w1, dtype=torch.float64))
+            net[0].bias.zero_()
+            net[2].weight.zero_()
+            net[2].bias.zero_()
+        return net
+
+    def _reward_scale(self) -> float:
+        r = np.array([*self.R[_ARMS[0]], *self.R[_ARMS[1]]], dtype=np.float64)
+        rms = float(np.sqrt(np.mean(r**2))) if len(r) else 0.0
+        return rms if rms > 0 and math.isfinite(rms) else 1.0
+
+    def predict(self, arm: Branch, context: np.ndarray) -> tuple[float, float]:
+        """The arm's predicted reward at ``context`` and its exploration bonus (both in reward units)."""
+        net = self.nets[arm]
+        with _torch_one_thread() as torch, torch.no_grad():
+            x = torch.as_tensor(np.asarray(context, dtype=np.float64)).reshape(1, -1)
+            hx = net[1](net[0](x))
+            h, f = hx[0].numpy(), float(net[2](hx)[0, 0]) * self.scale[arm]
+            A = self.lam * np.eye(self.hidden)
+            if self.X[arm]:
+                H = net[1](net[0](torch.as_tensor(np.array(self.X[arm], dtype=np.float64)))).numpy()
+                A = A + H.T @ H
+        width = float(np.sqrt(max(0.0, float(h @ np.linalg.solve(A, h)))))
+        return f, self.beta * self._reward_scale() * width
 
     def choose(self, context: np.ndarray) -> Branch:
         best, best_v = _ARMS[0], -math.inf
         for a in _ARMS:
-            h = self._features(a, context)
-            if self.X[a]:
-                H = self._features(a, np.array(self.X[a]))
-                P = np.eye(self.hidden) + H.T @ H
-                mu = np.linalg.solve(P, H.T @ np.array(self.R[a]))
-                theta = self.rng.multivariate_normal(mu, np.linalg.inv(P), method="cholesky")
-            else:
-                theta = self.rng.normal(0, 1, self.hidden)
-            v = float(theta @ h)
-            if v > best_v:
-                best, best_v = a, v
+            f, bonus = self.predict(a, context)
+            if f + bonus > best_v:
+                best, best_v = a, f + bonus
         return best
 
     def update(self, branch: Branch, context: np.ndarray, reward: float) -> None:
-        self.X[branch].append([float(v) for v in context])
+        self.X[branch].append([float(v) for v in np.asarray(context, dtype=np.float64)])
         self.R[branch].append(float(reward))
-        X, r = np.array(self.X[branch]), np.array(self.R[branch])
-        for _ in range(self.steps):  # online regression: refit the hidden layer with a least-squares head
-            H = np.tanh(X @ self.W[branch])
-            w = np.linalg.solve(np.eye(self.hidden) + H.T @ H, H.T @ r)
-            err = H @ w - r
-            grad = X.T @ ((err[:, None] * w[None, :]) * (1 - H**2)) / len(r)
-            self.W[branch] = self.W[branch] - self.lr * grad
+        scale = self._reward_scale()
+        self.scale[branch] = scale
+        net = self.nets[branch]
+        with _torch_one_thread() as torch:
+            X = torch.as_tensor(np.array(self.X[branch], dtype=np.float64))
+            y = torch.as_tensor(np.array(self.R[branch], dtype=np.float64) / scale)
+            params = list(net.parameters())
+            for _ in range(self.steps):  # online regression: plain SGD warm-started from the last fit
+                loss = ((net(X)[:, 0] - y) ** 2).mean()
+                grads = torch.autograd.grad(loss, params)
+                with torch.no_grad():
+                    for p, g in zip(params, grads, strict=True):
+                        p -= self.lr * g
 
     def state_dict(self) -> dict[str, Any]:
+        params = {
+            a.value: {k: v.detach().numpy().tolist() for k, v in self.nets[a].state_dict().items()}
+            for a in _ARMS
+        }
         return {
             "kind": "neural", "n_features": self.n_features, "hidden": self.hidden, "steps": self.steps, "lr": self.lr,
-            "W": {a.value: self.W[a].tolist() for a in _ARMS}, "X": {a.value: self.X[a] for a in _ARMS},
-            "R": {a.value: self.R[a] for a in _ARMS}, "rng": _rng_state(self.rng),
+            "lam": self.lam, "beta": self.beta, "seed": self.seed, "params": params,
+            "scale": {a.value: self.scale[a] for a in _ARMS},
+            "X": {a.value: self.X[a] for a in _ARMS}, "R": {a.value: self.R[a] for a in _ARMS},
         }  # fmt: skip
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        """Set the learned state (parameters, observations, scales) from :meth:`state_dict`."""
+        import torch
+
+        for a in _ARMS:
+            self.nets[a].load_state_dict(
+                {k: torch.as_tensor(v, dtype=torch.float64) for k, v in state["params"][a.value].items()}
+            )
+            self.X[a] = [list(map(float, x)) for x in state["X"][a.value]]
+            self.R[a] = [float(v) for v in state["R"][a.value]]
+            self.scale[a] = float(state["scale"][a.value])
 
 
 def make_scheduler(
@@ -258,10 +342,10 @@ def load_scheduler(state: dict[str, Any]) -> Scheduler:
         q.rng = _rng_from(state["rng"])
         return q
     if kind == "neural":
-        n = NeuralScheduler(state["n_features"], hidden=state["hidden"], steps=state["steps"], lr=state["lr"])
-        n.W = {a: np.array(state["W"][a.value]) for a in _ARMS}
-        n.X = {a: [list(map(float, x)) for x in state["X"][a.value]] for a in _ARMS}
-        n.R = {a: [float(v) for v in state["R"][a.value]] for a in _ARMS}
-        n.rng = _rng_from(state["rng"])
+        n = NeuralScheduler(
+            state["n_features"], hidden=state["hidden"], steps=state["steps"], lr=state["lr"],
+            lam=state["lam"], beta=state["beta"], seed=state["seed"],
+        )  # fmt: skip
+        n.load_state(state)
         return n
     raise ConfigError(f"unknown scheduler state kind {kind!r}")
