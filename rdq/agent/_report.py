@@ -13,7 +13,10 @@ JSON (a public contract)::
      deflated_sharpe: the DSR (a probability) of the daily excess-return difference final - base, or null,
      deflated_sharpe_detail: {dsr, sr, sr0, n_trials, n_days},
      improvement: {delta_ir, lower, upper},
-     significant: bool, html: path}
+     significant: bool, verdict, html: path,
+     accepted_test: [{name, rank_ic, rank_ic_ci, excludes_zero}], any_accepted_ic_significant: bool,
+     planted: [{alpha, expression, best_factor, best_expression, rank_corr}]   (synthetic market only),
+     oracle_test: {...}, oracle_rank_ic_ratio                                 (synthetic, alphas planted)}
 
 ``significant`` is true only if the final library beats the base set on test: the paired stationary-bootstrap
 interval of the IR improvement excludes 0 **and** the deflated Sharpe ratio of the daily excess-return
@@ -165,15 +168,18 @@ def _evaluate_test(folder: RunFolder, workspace: Path) -> dict[str, Any]:
     model = ModelTask(**st["sota_model"])
     final = dict(cfg.base_factors) | {a["name"]: a["expression"] for a in st["accepted"]}
 
-    def run(factors: dict[str, str]) -> LibraryEval:
-        values = compute(data.panel, factors, missing="skip")
+    values = compute(data.panel, final, missing="skip")
+
+    def run(vals: pl.DataFrame, names: list[str]) -> LibraryEval:
+        cols = [n for n in names if n in vals.columns]
         return evaluate_library(
-            data, values, model=model, strategy=cfg.strategy, metrics=cfg.metrics, objective=cfg.objective,
-            span="test", seed=cfg.seed,
+            data, vals.select(["date", "asset", *cols]), model=model, strategy=cfg.strategy, metrics=cfg.metrics,
+            objective=cfg.objective, span="test", seed=cfg.seed,
         )  # fmt: skip
 
-    ev_final = run(final)
-    ev_base = ev_final if final == dict(cfg.base_factors) else run(dict(cfg.base_factors))
+    ev_final = run(values, list(final))
+    ev_base = ev_final if final == dict(cfg.base_factors) else run(values, list(cfg.base_factors))
+    honesty = _honesty_figures(cfg, data, values, st, model=model, run=run)
     n = cfg.metrics.n
     diff = ev_final.daily - ev_base.daily
     n_trials = max(1, int(st["n_trials"]))
@@ -182,13 +188,19 @@ def _evaluate_test(folder: RunFolder, workspace: Path) -> dict[str, Any]:
     significant = bool(
         dsr is not None and math.isfinite(imp.lower) and imp.lower > 0 and dsr.dsr > SIGNIFICANCE_DSR
     )
-    html = _write_html(folder, ev_final, ev_base, significant)
+    html = _write_html(folder, ev_final, ev_base, significant, honesty.pop("_daily_ic"))
+    test = report_summary(ev_final, n_per_year=n, seed=cfg.seed)
+    if "oracle_test" in honesty:
+        final_ic, oracle_ic = test["rank_ic"], honesty["oracle_test"]["rank_ic"]
+        honesty["oracle_rank_ic_ratio"] = (
+            _f(final_ic / oracle_ic) if final_ic is not None and oracle_ic else None
+        )
     return {
         "run_id": folder.run_id,
         "n_trials": n_trials,
         "n_screened": int(st.get("n_screened", 0)),
         "accepted_factors": [a["name"] for a in st["accepted"]],
-        "test": report_summary(ev_final, n_per_year=n, seed=cfg.seed),
+        "test": test,
         "base_test": report_summary(ev_base, n_per_year=n, seed=cfg.seed),
         "deflated_sharpe": None if dsr is None else _f(dsr.dsr),
         "deflated_sharpe_detail": None
@@ -209,16 +221,54 @@ def _evaluate_test(folder: RunFolder, workspace: Path) -> dict[str, Any]:
         "commit": _commit(),
         "html": str(html),
         "test_span": [str(segments.test[0]), str(segments.test[1])],
+        **honesty,
     }
 
 
-def _write_html(folder: RunFolder, final: LibraryEval, base: LibraryEval, significant: bool) -> Path:
-    """report.html + report.png: the objective per round and the cumulative test excess return."""
+def _honesty_figures(
+    cfg: Any, data: ResearchData, values: pl.DataFrame, st: dict[str, Any], *, model: Any, run: Any
+) -> dict[str, Any]:
+    """``accepted_test`` (each accepted factor's test Rank IC with its CI), ``any_accepted_ic_significant``;
+    on the synthetic market ``planted`` (rediscovery) and ``oracle_test`` / ``oracle_rank_ic_ratio`` (the same
+    model on the planted alphas' true expressions); ``_daily_ic`` (valid + test, for the plot)."""
+    from rdq.agent._honesty import factor_ics, rediscovery
+    from rdq.data import PLANTED_ALPHAS
+    from rdq.factors import compute
+
+    seg = data.segments
+    names = [a["name"] for a in st["accepted"] if a["name"] in values.columns]
+    _, acc = factor_ics(values, data.label, names, span=seg.test, seed=cfg.seed)
+    daily, _ = factor_ics(values, data.label, names, span=(seg.valid[0], seg.test[1]), seed=cfg.seed)
+    out: dict[str, Any] = {
+        "accepted_test": acc,
+        "any_accepted_ic_significant": any(a["excludes_zero"] for a in acc),
+        "_daily_ic": daily,
+    }
+    syn = cfg.data.synthetic
+    if syn is None:
+        return out
+    planted = {a.name: a.expr for a in PLANTED_ALPHAS}
+    out["planted"] = rediscovery(
+        data.panel, {a["name"]: a["expression"] for a in st["accepted"] if a.get("expression")}, planted
+    )
+    if syn.alpha_scale != 0:
+        oracle = run(compute(data.panel, planted), list(planted))
+        out["oracle_test"] = report_summary(oracle, n_per_year=cfg.metrics.n, seed=cfg.seed)
+    return out
+
+
+def _write_html(
+    folder: RunFolder, final: LibraryEval, base: LibraryEval, significant: bool, daily_ic: pl.DataFrame
+) -> Path:
+    """report.html + report.png: the objective per round, the cumulative test excess return and each accepted
+    factor's daily Rank IC (20-day mean) over the validation and test spans."""
+    import html as _html
+
     from matplotlib.figure import Figure
 
     rounds = folder.rounds()
-    fig = Figure(figsize=(10, 7))
-    ax1, ax2 = fig.subplots(2, 1)
+    fig = Figure(figsize=(10, 10))
+    ax1, ax2, ax3 = fig.subplots(3, 1)
     xs = [r["round"] for r in rounds]
     ys = [r["decision"]["value"] if r["decision"]["value"] is not None else np.nan for r in rounds]
     sota = [
@@ -236,16 +286,24 @@ def _write_html(folder: RunFolder, final: LibraryEval, base: LibraryEval, signif
     ax2.plot(base.dates, np.nancumsum(base.daily), label="base set")
     ax2.set_title("cumulative excess return with cost (test span, evaluated once)")
     ax2.legend(loc="best")
+    names = [c for c in daily_ic.columns if c != "date"]
+    for name in names[:12]:
+        ax3.plot(daily_ic["date"].to_list(), daily_ic[name].rolling_mean(20, min_samples=5).to_numpy(), label=name)
+    if names:
+        ax3.axvline(final.dates[0], color="black", linestyle=":", label="test span starts")
+        ax3.axhline(0.0, color="gray", linewidth=0.5)
+        ax3.legend(loc="best", fontsize=7)
+    ax3.set_title("accepted factors: daily Rank IC with the label, 20-day mean (validation, then test)")
     fig.tight_layout()
     png = folder.path / "report.png"
     fig.savefig(png, dpi=90)
     rows = "".join(
         f"<tr><td>{r['round']}</td><td>{r['branch']}</td><td>{'yes' if r['decision']['accepted'] else 'no'}</td>"
-        f"<td>{r['decision']['explanation']}</td></tr>"
+        f"<td>{_html.escape(r['decision']['explanation'])}</td></tr>"
         for r in rounds
     )
     text = (
-        f"<html><head><meta charset='utf-8'><title>research {folder.run_id}</title></head><body>"
+        f"<html><head><meta charset='utf-8'><title>research {_html.escape(folder.run_id)}</title></head><body>"
         f"<h1>Research run {folder.run_id}</h1><p>significant: <b>{significant}</b></p>"
         f"<img src='report.png'><h2>Rounds</h2><table border=1><tr><th>round</th><th>branch</th>"
         f"<th>accepted</th><th>decision</th></tr>{rows}</table></body></html>"
