@@ -8,6 +8,7 @@ the same computation (the compiler accepts every operator by name).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Mapping
 from functools import lru_cache
 
@@ -37,6 +38,8 @@ def node_text(node: Node) -> str:
         if node.op in COMMUTATIVE:
             args.sort()
         return f"{node.op}({','.join(args)})"
+    if isinstance(node, Num) and math.isinf(node.value):  # str() gives "inf", which parses as a name
+        return "1e999" if node.value > 0 else "-1e999"
     return str(node)
 
 
