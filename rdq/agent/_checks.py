@@ -144,11 +144,14 @@ def screen_factors(
     *,
     label: pl.DataFrame,
     dates: tuple[dt.date, dt.date],
+    min_coverage: float = 0.5,
 ) -> dict[str, dict[str, float] | None]:
     """Mean daily IC and Rank IC (``Metric.IC``, ``Metric.RANK_IC``) of each expression over ``dates``.
 
     All expressions are computed in one call; when that raises, one by one, so one bad expression gets
-    ``None`` and the others are still scored.
+    ``None`` and the others are still scored. An expression with a value on fewer than ``min_coverage`` of
+    the span's rows gets ``None`` too (a factor defined on a handful of rows shows a huge, meaningless IC), and
+    a day without a defined IC counts as 0 in the means (so sparse days cannot inflate them).
     """
     from rdq.factors import compute
     from rdq.signal._ic import ic_frame
@@ -170,10 +173,17 @@ def screen_factors(
         if not cols:
             continue
         f = f.with_columns(pl.col(cols).cast(pl.Float64).fill_nan(None))
+        f = f.with_columns(
+            pl.when(pl.col(cols).is_infinite()).then(None).otherwise(pl.col(cols)).name.keep()
+        )
+        covered = f.select(pl.col(cols).is_not_null().mean()).row(0, named=True) if f.height else {}
         ic = ic_frame(f, lab, columns=cols, method="pearson")
         ric = ic_frame(f, lab, columns=cols, method="spearman")
         for c in cols:
-            a, b = ic[c].drop_nulls().mean(), ric[c].drop_nulls().mean()
+            if float(covered.get(c) or 0.0) < min_coverage:
+                out[c] = None
+                continue
+            a, b = ic[c].fill_null(0.0).fill_nan(0.0).mean(), ric[c].fill_null(0.0).fill_nan(0.0).mean()
             if not isinstance(b, int | float) or not math.isfinite(b):
                 out[c] = None
                 continue
