@@ -12,11 +12,13 @@ BUILTIN = ("factors", "configs", "backtests")
 setup(
     packages=find_namespace_packages(include=["rdq", "rdq.*"])
     + [f"rdq._builtin.{name}" for name in BUILTIN]
-    + ["rdq._builtin.configs.research"],
-    package_dir={**{f"rdq._builtin.{name}": name for name in BUILTIN}, "rdq._builtin.configs.research": "configs/research"},
+    + ["rdq._builtin.configs.research", "rdq._builtin.configs.rl"],
+    package_dir={**{f"rdq._builtin.{name}": name for name in BUILTIN}, "rdq._builtin.configs.research": "configs/research",
+                 "rdq._builtin.configs.rl": "configs/rl"},
     package_data={
         "": ["*.yaml", "*.json", "*.jsonl", "*.q", "*.txt"],  # every package (setup.py spells "all" as "")
         **{f"rdq._builtin.{name}": ["*.yaml", "README.md"] for name in BUILTIN},
         "rdq._builtin.configs.research": ["*.yaml"],
+        "rdq._builtin.configs.rl": ["*.yaml"],
     },
 )

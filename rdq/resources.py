@@ -8,6 +8,7 @@ the same files as package data (``setup.py`` maps each folder into ``rdq._builti
     factors      factors/      alpha158, alpha360                             rdq factors compute --library NAME
     configs      configs/      lgbm_alpha158, lgbm_alpha360, gru_alpha360     model: NAME (in a scenario)
     backtests    backtests/    demo, smoke, csi300_lgbm_alpha158              rdq backtest --config NAME
+    rl           configs/rl/   qtnet_1min, qtnet_synthetic                    rdq rl train --config NAME
 
 Every place that takes one of these resolves it the same way (:func:`resolve`): **a path if that
 file exists** (relative to a base folder: the current directory on the command line, the
@@ -34,7 +35,7 @@ from rdq.errors import ConfigError, did_you_mean
 
 __all__ = ["Kind", "KINDS", "LIST_COMMAND", "builtin_dir", "builtin_names", "builtin_file", "resolve"]
 
-Kind = Literal["factors", "configs", "backtests", "research"]
+Kind = Literal["factors", "configs", "backtests", "research", "rl"]
 
 #: kind -> what one file of that kind is called in messages
 KINDS: dict[Kind, str] = {
@@ -42,6 +43,7 @@ KINDS: dict[Kind, str] = {
     "configs": "model config",
     "backtests": "scenario",
     "research": "research config",
+    "rl": "rl config",
 }
 
 #: kind -> the command that lists its built-ins
@@ -50,6 +52,7 @@ LIST_COMMAND: dict[Kind, str] = {
     "configs": "rdq configs list",
     "backtests": "rdq configs list",
     "research": "rdq configs list",
+    "rl": "rdq configs list",
 }
 
 _SUFFIXES = (".yaml", ".yml")
@@ -68,8 +71,8 @@ def builtin_dir(kind: Kind) -> Path:
     """
     if kind not in KINDS:
         raise ConfigError(f"unknown resource kind {kind!r}; choose one of {sorted(KINDS)}")
-    if kind == "research":  # research configs live in configs/research/
-        return builtin_dir("configs") / "research"
+    if kind in ("research", "rl"):  # research and rl configs live in configs/research/, configs/rl/
+        return builtin_dir("configs") / kind
     packaged = Path(str(importlib.resources.files("rdq._builtin"))) / kind
     if packaged.is_dir():
         return packaged

@@ -26,13 +26,15 @@ _USE: dict[Kind, str] = {
     "configs": "model: {name}  (in a scenario)",
     "factors": "rdq factors compute --library {name}",
     "research": "rdq research run --config {name}",
+    "rl": "rdq rl train --config {name}",
 }
-_ORDER: tuple[Kind, ...] = ("backtests", "configs", "factors", "research")
+_ORDER: tuple[Kind, ...] = ("backtests", "configs", "factors", "research", "rl")
 _TITLE: dict[Kind, str] = {
     "backtests": "scenarios",
     "configs": "model configs",
     "factors": "factor libraries",
     "research": "research configs",
+    "rl": "rl configs",
 }
 
 
@@ -54,11 +56,11 @@ def _kind(text: str | None) -> tuple[Kind, ...]:
         "scenario": "backtests", "scenarios": "backtests", "backtests": "backtests",
         "model": "configs", "models": "configs", "configs": "configs",
         "library": "factors", "libraries": "factors", "factors": "factors",
-        "research": "research",
+        "research": "research", "rl": "rl",
     }  # fmt: skip
     if text not in aliases:
         raise ConfigError(
-            f"--kind {text!r}: unknown{did_you_mean(text, aliases)}; choose scenarios, models, libraries or research"
+            f"--kind {text!r}: unknown{did_you_mean(text, aliases)}; choose scenarios, models, libraries, research or rl"
         )
     return (aliases[text],)
 

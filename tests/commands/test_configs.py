@@ -26,8 +26,9 @@ def test_list_shows_every_built_in() -> None:
         *(("model config", n) for n in builtin_names("configs")),
         *(("factor library", n) for n in builtin_names("factors")),
         *(("research config", n) for n in builtin_names("research")),
+        *(("rl config", n) for n in builtin_names("rl")),
     }
-    assert got == expected and len(got) == 11
+    assert got == expected and len(got) == 13
     smoke = next(row for row in rows if row["name"] == "smoke")
     assert smoke["use"] == "rdq backtest --config smoke" and smoke["description"].startswith("Smoke scenario")
     assert Path(smoke["path"]) == ROOT / "backtests" / "smoke.yaml"
