@@ -1,0 +1,129 @@
+"""``rdq rl train`` and ``rdq rl eval``: QTNet and the baselines, trained and judged walk-forward.
+
+``--json`` prints exactly one JSON object on stdout (progress and logs go to stderr)::
+
+    rdq rl train --config NAME|FILE [--seed S] [--data PATH] [--workspace DIR] [--json]
+      {"run_id", "path", "folds": [{index, train_days, test_days, n_train, n_test}], "agents", "seconds"}
+    rdq rl eval RUN [--split test|train] [--by month|quarter|fold] [--workspace DIR] [--json]
+      {"run_id", "split", "by", "periods_per_year", "agents", "metrics",
+       "windows": [{"window", "fold", "sessions", "first_day", "last_day", "agents": {AGENT: {METRIC: value}}}],
+       "summary": {AGENT: {METRIC: mean over windows}}}
+
+Metrics: total_return, sharpe (annualised), max_drawdown, turnover, hit_rate (see :mod:`rdq.rl._metrics`);
+agents: qtnet, the trained baselines (ppo, dqn, recurrent_ppo) and every expert of the config (never the
+prophet, which looks ahead).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+__all__ = ["register"]
+
+Workspace = Annotated[Path, typer.Option("--workspace", "-w", help="Project folder (runs in .rdq/rl/).")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
+
+
+class Split(StrEnum):
+    TEST = "test"
+    TRAIN = "train"
+
+
+class By(StrEnum):
+    MONTH = "month"
+    QUARTER = "quarter"
+    FOLD = "fold"
+
+
+def _clean(obj: Any) -> Any:
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _clean(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_clean(v) for v in obj]
+    return obj
+
+
+def _fmt(metric: str, v: float) -> str:
+    if isinstance(v, float) and math.isnan(v):
+        return "-"
+    if metric in ("total_return", "max_drawdown", "hit_rate"):
+        return f"{100 * v:.2f}%"
+    return f"{v:.2f}"
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``rl`` command group to ``app``."""
+    rl_app = typer.Typer(help="Reinforcement-learning trading: train QTNet and baselines, evaluate walk-forward.",
+                         no_args_is_help=True)
+    app.add_typer(rl_app, name="rl")
+
+    @rl_app.command("train")
+    def train_cmd(
+        config: Annotated[str, typer.Option("--config", "-c", help="An rl config file or a built-in name "
+                                            "(qtnet_1min, qtnet_synthetic).")],
+        seed: Annotated[int | None, typer.Option("--seed", help="Seed of QTNet and the baselines.")] = None,
+        data: Annotated[Path | None, typer.Option("--data", help="Minute-bar Parquet file instead of data.path.")] = None,
+        workspace: Workspace = Path("."),
+        as_json: AsJson = False,
+    ) -> None:
+        """Train QTNet (and the config's baselines) on every walk-forward fold; print the run id and folder."""
+        from rdq.rl._config import load_rl_config
+        from rdq.rl._runs import train_run
+
+        cfg = load_rl_config(config, seed=seed, data_path=data)
+        folder = train_run(cfg, workspace=workspace)
+        run = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+        if as_json:
+            folds = [{"index": f["index"], "train_days": f["train_days"], "test_days": f["test_days"],
+                      "n_train": len(f["train"]), "n_test": len(f["test"])} for f in run["folds"]]
+            typer.echo(json.dumps(_clean({"run_id": run["run_id"], "path": str(folder), "folds": folds,
+                                          "agents": run["agents"], "seconds": run["seconds"]}), indent=2))
+            return
+        secs = ", ".join(f"{a} {sum(v):.1f}s" for a, v in run["seconds"].items())
+        typer.echo(f"run {run['run_id']}: {len(run['folds'])} fold(s), trained {secs}")
+        typer.echo(f"folder {folder}")
+        typer.echo(f"evaluate: rdq rl eval {folder}")
+
+    @rl_app.command("eval")
+    def eval_cmd(
+        run: Annotated[str, typer.Argument(help="A run folder, or a run id (prefix) under --workspace.")],
+        split: Annotated[Split, typer.Option("--split", help="Sessions to play: each fold's test or train.")] = Split.TEST,
+        by: Annotated[By, typer.Option("--by", help="Report windows: calendar month, quarter, or whole fold.")] = By.MONTH,
+        workspace: Workspace = Path("."),
+        as_json: AsJson = False,
+    ) -> None:
+        """Total return, annualised Sharpe, max drawdown, turnover and hit rate of every agent, per window."""
+        from rdq.rl._runs import evaluate_run
+
+        res = evaluate_run(run, workspace=workspace, split=split.value, by=by.value)  # type: ignore[arg-type]
+        if as_json:
+            typer.echo(json.dumps(_clean(res), indent=2))
+            return
+        console = Console(soft_wrap=True)
+        metrics = res["metrics"]
+        for w in res["windows"]:
+            t = Table(title=f"{res['split']} {w['window']} (fold {w['fold']}, {w['sessions']} sessions, "
+                            f"{w['first_day']}..{w['last_day']})", title_justify="left")
+            t.add_column("agent")
+            for m in metrics:
+                t.add_column(m, justify="right")
+            for a in res["agents"]:
+                t.add_row(a, *(_fmt(m, w["agents"][a][m]) for m in metrics))
+            console.print(t)
+        t = Table(title=f"mean over {len(res['windows'])} window(s)", title_justify="left")
+        t.add_column("agent")
+        for m in metrics:
+            t.add_column(m, justify="right")
+        for a in sorted(res["agents"], key=lambda a: -res["summary"][a]["sharpe"]):
+            t.add_row(a, *(_fmt(m, res["summary"][a][m]) for m in metrics))
+        console.print(t)

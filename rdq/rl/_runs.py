@@ -1,0 +1,277 @@
+"""``rdq rl train`` / ``rdq rl eval`` as library calls: walk-forward folds, a run folder, the evaluation table.
+
+A run folder (``<workspace>/.rdq/rl/<run_id>/``)::
+
+    config.json                  the resolved config (RLConfig.to_dict(); data paths absolute)
+    run.json                     run id, status, folds (train/test sessions and days), agents, seconds
+    fold_00/qtnet/               checkpoint.pt + .json, curves.csv, curves.png[, checkpoints/iter_NNNN.pt]
+    fold_00/ppo.zip (+ .json)    each trained baseline
+    ...
+
+:func:`evaluate_run` plays QTNet, every expert of the config (never the prophet) and every trained baseline
+on each fold's test (or train) sessions and reports :func:`rdq.rl._metrics.trading_metrics` per window
+(a calendar month or quarter of test sessions, or a whole fold).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import logging
+import secrets
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from rdq.data._io import atomic_write
+from rdq.errors import ConfigError
+from rdq.rl._bars import BarArrays, to_arrays
+from rdq.rl._config import RLConfig, WalkForward, config_from_dict
+from rdq.rl._market import Market
+from rdq.rl._metrics import METRICS, trading_metrics
+from rdq.rl._rollout import Episodes, ExpertPolicy, Policy, rollout
+
+__all__ = ["Fold", "evaluate_run", "find_run", "load_bars", "market_for", "rl_root", "train_run", "walk_forward_folds"]
+
+log = logging.getLogger(__name__)
+
+WindowBy = Literal["month", "quarter", "fold"]
+
+
+def rl_root(workspace: str | Path) -> Path:
+    """``<workspace>/.rdq/rl`` (``workspace`` itself when it is named ``.rdq``)."""
+    p = Path(workspace).resolve()
+    return (p if p.name == ".rdq" else p / ".rdq") / "rl"
+
+
+def load_bars(cfg: RLConfig) -> BarArrays:
+    """The bars of ``cfg.data`` (minute-bar file, daily panel, or synthetic)."""
+    d = cfg.data
+    if d.synthetic is not None:
+        from rdq.rl._env import synthetic_bars
+
+        try:
+            return synthetic_bars(**d.synthetic)
+        except TypeError as exc:
+            raise ConfigError(f"data.synthetic: {exc}") from None
+    assert d.path is not None and d.symbol is not None
+    if d.bars == "daily":
+        from rdq.data import load_panel
+        from rdq.rl._bars import daily_bars
+
+        return to_arrays(daily_bars(load_panel(d.path, start=d.start, end=d.end), d.symbol))
+    from rdq.rl._bars import load_minute_bars
+
+    return to_arrays(load_minute_bars(d.path, d.symbol, start=d.start, end=d.end))
+
+
+def market_for(cfg: RLConfig, bars: BarArrays) -> Market:
+    """The market QTNet and the evaluation play on: ``cfg.env`` with continuous actions (target positions)."""
+    return Market(bars, dataclasses.replace(cfg.env, action="continuous"))
+
+
+@dataclass(frozen=True)
+class Fold:
+    """One walk-forward fold: episode starts ``(n,)`` to train and to test on, and their first/last days."""
+
+    index: int
+    train: np.ndarray
+    test: np.ndarray
+    train_days: tuple[str, str]
+    test_days: tuple[str, str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"index": self.index, "train": self.train.tolist(), "test": self.test.tolist(),
+                "train_days": list(self.train_days), "test_days": list(self.test_days)}
+
+
+def _session_days(bars: BarArrays) -> list[dt.date]:
+    days = bars.day[bars.session_start[:-1]]
+    return [d.astype("datetime64[D]").astype(dt.date) if isinstance(d, np.datetime64) else d for d in days]
+
+
+def _keys(bars: BarArrays, unit: str) -> np.ndarray:
+    days = _session_days(bars)
+    if unit == "session":
+        return np.arange(len(days))
+    if unit == "month":
+        return np.array([d.year * 12 + d.month - 1 for d in days])
+    return np.array([d.year * 4 + (d.month - 1) // 3 for d in days])
+
+
+def walk_forward_folds(bars: BarArrays, wf: WalkForward, *, episode_sessions: int = 1) -> list[Fold]:
+    """The folds of ``wf`` over the sessions of ``bars`` (see :mod:`rdq.rl._config`).
+
+    Raises
+    ------
+    ConfigError
+        Not enough sessions for a single fold.
+    """
+    keys = _keys(bars, wf.unit)
+    groups = np.unique(keys)
+    group_of = np.searchsorted(groups, keys)
+    n_starts = bars.n_sessions - episode_sessions + 1
+    days = _session_days(bars)
+    folds: list[Fold] = []
+    k = 0
+    while (k * wf.test + wf.train + wf.test <= groups.size) and (wf.folds is None or k < wf.folds):
+        lo = 0 if wf.expanding else k * wf.test
+        mid = k * wf.test + wf.train
+        hi = mid + wf.test
+
+        def starts(a: int, b: int) -> np.ndarray:
+            s = np.arange(n_starts)
+            last = s + episode_sessions - 1
+            return s[(group_of[s] >= a) & (group_of[np.minimum(last, group_of.size - 1)] < b)]
+
+        tr, te = starts(lo, mid), starts(mid, hi)
+        if tr.size and te.size:
+            folds.append(Fold(index=len(folds), train=tr, test=te,
+                              train_days=(str(days[tr[0]]), str(days[tr[-1] + episode_sessions - 1])),
+                              test_days=(str(days[te[0]]), str(days[te[-1] + episode_sessions - 1]))))
+        k += 1
+    if not folds:
+        raise ConfigError(f"walk_forward needs {wf.train} + {wf.test} {wf.unit}(s) of data for one fold; the bars "
+                          f"hold {groups.size} {wf.unit}(s): lower walk_forward.train / .test or load more data")
+    return folds
+
+
+def _write_json(path: Path, obj: Any) -> None:
+    text = json.dumps(obj, indent=2, default=str)
+    atomic_write(path, lambda t: t.write_text(text, encoding="utf-8"))
+
+
+def train_run(cfg: RLConfig, *, workspace: str | Path = ".", run_id: str | None = None) -> Path:
+    """Train QTNet and the configured baselines on every fold; returns the run folder.
+
+    Writes the folder layout of the module docstring (``run.json``'s ``status`` is ``"running"`` until the last
+    fold is done, then ``"done"``).
+    """
+    from rdq.rl._train import train_qtnet
+
+    bars = load_bars(cfg)
+    market = market_for(cfg, bars)
+    folds = walk_forward_folds(bars, cfg.walk_forward, episode_sessions=cfg.env.episode_sessions)
+    rid = run_id or f"{cfg.name}-s{cfg.seed}-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{secrets.token_hex(2)}"
+    folder = rl_root(workspace) / rid
+    if folder.exists():
+        raise ConfigError(f"run folder {folder} exists already; pick another run id")
+    folder.mkdir(parents=True)
+    _write_json(folder / "config.json", cfg.to_dict())
+    agents = ["qtnet", *(b.algo for b in cfg.baselines)]
+    run: dict[str, Any] = {"run_id": rid, "status": "running", "created": dt.datetime.now(dt.UTC).isoformat(),
+                           "seed": cfg.seed, "agents": agents, "folds": [f.to_dict() for f in folds], "seconds": {}}
+    _write_json(folder / "run.json", run)
+    log.info("rl run %s: %d fold(s), agents %s, in %s", rid, len(folds), ", ".join(agents), folder)
+    ppy = cfg.data.periods_per_year
+    for fold in folds:
+        fdir = folder / f"fold_{fold.index:02d}"
+        log.info("fold %d/%d: train %s..%s (%d sessions), test %s..%s (%d)", fold.index + 1, len(folds),
+                 *fold.train_days, fold.train.size, *fold.test_days, fold.test.size)
+        res = train_qtnet(market, fold.train, cfg.qtnet, out=fdir / "qtnet", periods_per_year=ppy,
+                          expert_params=cfg.experts)
+        run["seconds"].setdefault("qtnet", []).append(res.seconds)
+        for spec in cfg.baselines:
+            from rdq.rl._baselines import save_baseline, train_baseline
+
+            started = time.perf_counter()
+            model = train_baseline(spec.algo, market, fold.train, total_timesteps=spec.total_timesteps,
+                                   seed=cfg.seed, action=cfg.env.action, params=spec.params)
+            save_baseline(model, fdir / f"{spec.algo}.zip")
+            run["seconds"].setdefault(spec.algo, []).append(time.perf_counter() - started)
+        _write_json(folder / "run.json", run)
+    run["status"] = "done"
+    _write_json(folder / "run.json", run)
+    return folder
+
+
+def find_run(run: str | Path, *, workspace: str | Path = ".") -> Path:
+    """The folder of ``run``: a folder path, a run id, or a unique prefix of one under ``rl_root(workspace)``."""
+    p = Path(run)
+    if (p / "run.json").is_file():
+        return p.resolve()
+    root = rl_root(workspace)
+    names = sorted(d.name for d in root.iterdir() if (d / "run.json").is_file()) if root.is_dir() else []
+    hits = [n for n in names if n == str(run)] or [n for n in names if n.startswith(str(run))]
+    if len(hits) == 1:
+        return root / hits[0]
+    if len(hits) > 1:
+        raise ConfigError(f"run {str(run)!r} is ambiguous: {', '.join(hits)}; give more of the run id")
+    raise ConfigError(f"no rl run {str(run)!r} (no {p / 'run.json'}; runs in {root}: {', '.join(names[-5:]) or 'none'}); "
+                      "pass the folder `rdq rl train` printed, or its run id with --workspace")
+
+
+def _windows(bars: BarArrays, sessions: np.ndarray, by: WindowBy, fold: int) -> list[tuple[str, np.ndarray]]:
+    if by == "fold":
+        return [(f"fold_{fold:02d}", np.arange(sessions.size))]
+    days = _session_days(bars)
+    labels = [f"{days[s].year}-{days[s].month:02d}" if by == "month" else f"{days[s].year}-Q{(days[s].month - 1) // 3 + 1}"
+              for s in sessions]
+    out: dict[str, list[int]] = {}
+    for i, lab in enumerate(labels):
+        out.setdefault(lab, []).append(i)
+    return [(lab, np.asarray(ix)) for lab, ix in out.items()]
+
+
+def fold_policies(folder: Path, cfg: RLConfig, market: Market, fold: int, agents: list[str]) -> list[Policy]:
+    """QTNet, the trained baselines and the experts of the config, for one fold of a run folder."""
+    from rdq.rl._experts import make_expert
+    from rdq.rl._qtnet_io import load_checkpoint
+
+    fdir = folder / f"fold_{fold:02d}"
+    policies: list[Policy] = []
+    if "qtnet" in agents:
+        policies.append(load_checkpoint(fdir / "qtnet" / "checkpoint.pt").policy())
+    for algo in (a for a in agents if a != "qtnet"):
+        from rdq.rl._baselines import BaselinePolicy, load_baseline
+
+        policies.append(BaselinePolicy(algo, load_baseline(algo, fdir / f"{algo}.zip")))
+    for name, params in cfg.experts.items():
+        policies.append(ExpertPolicy(make_expert(name, **params), market))  # never the prophet: no lookahead flag
+    return policies
+
+
+def evaluate_run(run: str | Path, *, workspace: str | Path = ".", split: Literal["test", "train"] = "test",
+                 by: WindowBy = "month") -> dict[str, Any]:
+    """Every agent's metrics on every walk-forward window of a trained run.
+
+    Returns
+    -------
+    dict
+        ``{"run_id", "split", "by", "periods_per_year", "agents": [...], "metrics": [...],
+        "windows": [{"window", "fold", "sessions", "first_day", "last_day", "agents": {agent: {metric: value}}}],
+        "summary": {agent: {metric: mean over windows}}}``.
+    """
+    if split not in ("test", "train"):
+        raise ConfigError(f"--split must be test or train, got {split!r}")
+    if by not in ("month", "quarter", "fold"):
+        raise ConfigError(f"--by must be month, quarter or fold, got {by!r}")
+    folder = find_run(run, workspace=workspace)
+    info = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+    if info.get("status") != "done":
+        raise ConfigError(f"run {info.get('run_id')} is not finished (status {info.get('status')!r}); train it again")
+    cfg = config_from_dict(json.loads((folder / "config.json").read_text(encoding="utf-8")))
+    bars = load_bars(cfg)
+    market = market_for(cfg, bars)
+    ppy = cfg.data.periods_per_year
+    days = _session_days(bars)
+    windows: list[dict[str, Any]] = []
+    names: list[str] = []
+    for f in info["folds"]:
+        sessions = np.asarray(f[split], dtype=np.int64)
+        played: dict[str, Episodes] = {}
+        for pol in fold_policies(folder, cfg, market, int(f["index"]), list(info["agents"])):
+            played[pol.name] = rollout(market, sessions, pol)
+        names = list(played)
+        for label, ix in _windows(bars, sessions, by, int(f["index"])):
+            windows.append({"window": label, "fold": int(f["index"]), "sessions": int(ix.size),
+                            "first_day": str(days[sessions[ix[0]]]), "last_day": str(days[sessions[ix[-1]]]),
+                            "agents": {n: trading_metrics(ep, periods_per_year=ppy, index=ix) for n, ep in played.items()}})
+    summary = {n: {m: float(np.nanmean([w["agents"][n][m] for w in windows])) if any(
+        not np.isnan(w["agents"][n][m]) for w in windows) else float("nan") for m in METRICS} for n in names}
+    return {"run_id": info["run_id"], "split": split, "by": by, "periods_per_year": ppy, "agents": names,
+            "metrics": list(METRICS), "windows": windows, "summary": summary}
