@@ -55,6 +55,7 @@ _COMMAND_MODULES = (
     "rdq.commands.configs",
     "rdq.commands.qlang",
     "rdq.commands.ope",
+    "rdq.commands.rl",
     "rdq.commands.research",
 )
 
