@@ -124,6 +124,15 @@ def _is_window_arg(parent: Node, i: int) -> bool:
     return isinstance(parent, Call) and (parent.op in _WINDOW and i == 1 or parent.op in _PAIR and i == 2)
 
 
+#: operators whose number arguments are values (a constant may be mutated or replaced by a subtree)
+_ARITHMETIC = frozenset({*_BINARY, "Gt", "Ge", "Lt", "Le", "Eq", "Ne", "And", "Or", "Power"})
+
+
+def _is_fixed_literal(parent: Node, i: int) -> bool:
+    """Argument ``i`` of ``parent`` is a number the engine needs as a literal (a window, Quantile's q)."""
+    return isinstance(parent, Call) and isinstance(parent.args[i], Num) and parent.op not in _ARITHMETIC
+
+
 class GPFactorProposer:
     """Genetic programming proposer (module docstring); ``screen(exprs) -> [rank IC | None]`` scores expressions."""
 
@@ -172,7 +181,9 @@ class GPFactorProposer:
     def _mutate(self, node: Node) -> Node:
         c, rng = self.config, self.rng
         paths = _paths(node)
-        path, target = paths[int(rng.integers(len(paths)))]
+        # a window or an operator's parameter (Quantile's q) stays a number literal: the engine needs one
+        free = [(p, n) for p, n in paths if not (p and _is_fixed_literal(_at(node, p[:-1]), p[-1]))]
+        path, target = free[int(rng.integers(len(free)))]
         r = rng.random()
         if r < 0.4:  # subtree
             return _replace(node, path, random_tree(rng, c, int(rng.integers(0, 3))))
@@ -186,11 +197,7 @@ class GPFactorProposer:
         if r < 0.85 and wins:  # window
             p, _ = wins[int(rng.integers(len(wins)))]
             return _replace(node, p, _win(rng, c.windows))
-        consts = [
-            (p, n)
-            for p, n in paths
-            if p and isinstance(n, Num) and not _is_window_arg(_at(node, p[:-1]), p[-1])
-        ]
+        consts = [(p, n) for p, n in free if isinstance(n, Num)]
         if consts:  # constant
             p, n = consts[int(rng.integers(len(consts)))]
             assert isinstance(n, Num)
@@ -270,8 +277,7 @@ class GPFactorProposer:
                 continue
             picks.append(e)
         if not picks:  # nothing new scored: propose a fresh random tree (it is still checked by the loop)
-            node = random_tree(self.rng, self.config, 2)
-            picks = [node_text(node) if isinstance(node, Call) else f"Mean({node_text(node)},5)"]
+            picks = [self._fresh_tree(known)]
         self.proposed += picks
         tasks = tuple(
             FactorTask(
@@ -293,6 +299,16 @@ class GPFactorProposer:
             f"{best if best is not None else float('nan'):+.4f})",
             tasks=tasks,
         )
+
+    def _fresh_tree(self, known: set[str]) -> str:
+        """A random tree within the limits, neither proposed before nor known (a few tries)."""
+        c = self.config
+        for _ in range(100):
+            node = random_tree(self.rng, c, min(2, c.max_depth))
+            text = node_text(node)
+            if self._ok(node) and text not in self.proposed and text not in known:
+                return text
+        return node_text(Call(0, "Mean", (_field(self.rng, c.fields), _win(self.rng, c.windows))))
 
     # ---------------------------------------------------------------- resume
     def state_dict(self) -> dict[str, Any]:
