@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -117,14 +117,16 @@ def check_factor(
     return tuple(checks)
 
 
-def _duplicate(out: pl.DataFrame, reference: pl.DataFrame | None, config: CheckConfig) -> CheckResult:
+def max_reference_corr(out: pl.DataFrame, reference: pl.DataFrame, column: str = "x") -> tuple[float, str]:
+    """The largest ``|mean daily rank correlation|`` of ``out[column]`` with a reference factor, and its name.
+
+    ``out``: ``date, asset, <column>``; ``reference``: ``date, asset, <factors...>`` on the same rows.
+    """
     from rdq.signal._ic import daily_corr
 
-    if reference is None or reference.width <= 2:
-        return CheckResult("duplicate", True, "no reference factor")
     names = [c for c in reference.columns if c not in ("date", "asset")]
     frame = reference.join(
-        out.select("date", "asset", pl.col("x").alias("__cand")), on=["date", "asset"], how="inner"
+        out.select("date", "asset", pl.col(column).alias("__cand")), on=["date", "asset"], how="inner"
     )
     corr = daily_corr(frame, [(c, "__cand", c) for c in names], method="spearman")
     best, best_name = 0.0, ""
@@ -133,6 +135,31 @@ def _duplicate(out: pl.DataFrame, reference: pl.DataFrame | None, config: CheckC
         v = abs(float(m)) if isinstance(m, int | float) and math.isfinite(m) else 0.0
         if v > best:
             best, best_name = v, c
+    return best, best_name
+
+
+def novelty(panel_slice: pl.DataFrame, reference: pl.DataFrame | None, exprs: Sequence[str]) -> list[float | None]:
+    """:func:`max_reference_corr` of each expression on the debug slice (``None``: it does not compute)."""
+    from rdq.factors import compute
+
+    out: list[float | None] = []
+    for e in exprs:
+        if reference is None or reference.width <= 2:
+            out.append(0.0)
+            continue
+        try:
+            values = compute(panel_slice, {"x": e})
+        except Exception:  # noqa: BLE001 - the loop's checks record why
+            out.append(None)
+            continue
+        out.append(max_reference_corr(values, reference)[0])
+    return out
+
+
+def _duplicate(out: pl.DataFrame, reference: pl.DataFrame | None, config: CheckConfig) -> CheckResult:
+    if reference is None or reference.width <= 2:
+        return CheckResult("duplicate", True, "no reference factor")
+    best, best_name = max_reference_corr(out, reference)
     ok = best <= config.dup_corr
     detail = f"max |rank corr| {best:.2f} with {best_name or '-'} (bound {config.dup_corr:.2f})"
     return CheckResult("duplicate", ok, detail if ok else f"duplicate of {best_name}: {detail}")

@@ -69,6 +69,8 @@ class GPConfig:
     seed: int = 0
     seed_library: str = "alpha158"
     screen_days: int = 750
+    #: a proposal whose values correlate at or above this with a base or accepted factor is skipped
+    max_corr: float = 0.7
 
 
 def _field(rng: np.random.Generator, fields: Sequence[str]) -> Node:
@@ -136,9 +138,19 @@ def _is_fixed_literal(parent: Node, i: int) -> bool:
 class GPFactorProposer:
     """Genetic programming proposer (module docstring); ``screen(exprs) -> [rank IC | None]`` scores expressions."""
 
-    def __init__(self, config: GPConfig, *, screen: Callable[[list[str]], Sequence[float | None]]) -> None:
+    def __init__(
+        self,
+        config: GPConfig,
+        *,
+        screen: Callable[[list[str]], Sequence[float | None]],
+        novelty: Callable[[list[str]], Sequence[float | None]] | None = None,
+    ) -> None:
         self.config = config
         self.screen = screen
+        #: ``novelty(exprs) -> [max |rank corr| with the base and accepted factors | None]``: proposals at or
+        #: above ``config.max_corr`` are skipped (and never proposed again), ``None`` means the check failed
+        self.novelty = novelty
+        self.copies: set[str] = set()
         self.rng = np.random.default_rng(config.seed)
         self.scores: dict[str, float | None] = {}
         self.proposed: list[str] = []
@@ -224,7 +236,7 @@ class GPFactorProposer:
     def fitness(self, expr: str, references: dict[str, str]) -> float:
         """|Rank IC| minus the complexity and overlap penalties (``-inf`` when rejected)."""
         v = self.scores.get(expr)
-        if v is None:
+        if v is None or expr in self.copies:
             return -math.inf
         c = self.config
         size = tree_size(expr)
@@ -269,13 +281,27 @@ class GPFactorProposer:
         self._score(self.population)
         ranked = sorted(self.scores, key=lambda e: -self.fitness(e, refs))
         known = {canonical(e) for e in refs.values() if _parses(e)}
+        n_tasks = max(1, min(5, self.config.n_tasks))
         picks: list[str] = []
+        pool: list[str] = []
         for e in ranked:
-            if len(picks) >= max(1, min(5, self.config.n_tasks)) or self.fitness(e, refs) == -math.inf:
+            if len(pool) >= 4 * n_tasks or self.fitness(e, refs) == -math.inf:
                 break
             if e in self.proposed or e in known or structural_copy_of(e, refs, min_share=0.9):
                 continue
-            picks.append(e)
+            pool.append(e)
+        if self.novelty is not None and pool:
+            try:
+                corr = list(self.novelty(pool))
+            except Exception:  # noqa: BLE001 - a failing check leaves the decision to the loop's checks
+                corr = [None] * len(pool)
+            for e, r in zip(pool, corr, strict=True):
+                if r is not None and r >= self.config.max_corr:
+                    self.copies.add(e)
+                elif len(picks) < n_tasks:
+                    picks.append(e)
+        else:
+            picks = pool[:n_tasks]
         if not picks:  # nothing new scored: propose a fresh random tree (it is still checked by the loop)
             picks = [self._fresh_tree(known)]
         self.proposed += picks
@@ -316,6 +342,7 @@ class GPFactorProposer:
             "population": self.population,
             "scores": self.scores,
             "proposed": self.proposed,
+            "copies": sorted(self.copies),
             "rng": dict(self.rng.bit_generator.state),
         }
 
@@ -323,6 +350,7 @@ class GPFactorProposer:
         self.population = list(state["population"])
         self.scores = {k: (None if v is None else float(v)) for k, v in state["scores"].items()}
         self.proposed = list(state["proposed"])
+        self.copies = set(state.get("copies", []))
         self.rng.bit_generator.state = state["rng"]
 
 

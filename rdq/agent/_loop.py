@@ -48,6 +48,7 @@ from rdq.agent._workers import (
     check_worker,
     chunks,
     library_worker,
+    novelty_worker,
     screen_worker,
 )
 from rdq.errors import ConfigError
@@ -145,8 +146,9 @@ class ResearchLoop:
             c for c in ("open", "high", "low", "close", "volume", "vwap") if c in self.data.panel.columns
         ]
         gp_kw = {k: v for k, v in self.cfg.gp.items() if k in GPConfig.__dataclass_fields__}
+        gp_kw.setdefault("max_corr", float(self.cfg.checks.get("dup_corr", 0.7)))
         self.gp = GPFactorProposer(
-            GPConfig(seed=self.cfg.seed, fields=tuple(fields), **gp_kw), screen=self._screen
+            GPConfig(seed=self.cfg.seed, fields=tuple(fields), **gp_kw), screen=self._screen, novelty=self._novelty
         )
         self.model_search = OptunaModelProposer(storage_path=self.folder.study_file, seed=self.cfg.seed)
         self.scheduler = make_scheduler(self.cfg.scheduler, n_features=N_CONTEXT_FEATURES, seed=self.cfg.seed)
@@ -202,6 +204,29 @@ class ResearchLoop:
                     self._screen_cache[e] = None if v is None or not math.isfinite(v) else float(v)
             self.n_screened += len(todo)
         return [self._screen_cache[e] for e in exprs]
+
+    def _check_shared(self) -> CheckShared:
+        """The debug slice of the train span and the SOTA factors' values on it (kept until SOTA changes)."""
+        from rdq.agent._checks import CheckConfig, debug_slice
+
+        key = tuple(self.sota_factors.items())
+        cached = getattr(self, "_check_cache", None)
+        if cached is not None and cached[0] == key:
+            shared: CheckShared = cached[1]
+            return shared
+        cc = CheckConfig(**{k: v for k, v in self.cfg.checks.items() if k in CheckConfig.__dataclass_fields__})
+        sl = debug_slice(self.data.panel.filter(pl.col("date") <= self.segments.train[1]), config=cc)
+        shared = CheckShared(sl, _reference_values(sl, self.sota_factors), cc)
+        self._check_cache = (key, shared)
+        return shared
+
+    def _novelty(self, exprs: list[str]) -> list[float | None]:
+        """Max |rank corr| of each expression with the base and accepted factors (GP proposals skip copies)."""
+        (out,) = self.executor.map(
+            novelty_worker, self._check_shared(), [list(exprs)],
+            timeout_s=self.cfg.candidate.timeout_s, memory_mb=self.cfg.candidate.memory_mb,
+        )  # fmt: skip
+        return list(out.value) if out.status == "ok" and out.value is not None else [None] * len(exprs)
 
     # ------------------------------------------------------------------ evaluation
     def _evaluate(self, factors: dict[str, str], model: ModelTask) -> tuple[LibraryEval | None, str | None]:
@@ -284,7 +309,6 @@ class ResearchLoop:
         return summary
 
     def _factor_round(self, hyp: Hypothesis, n: int) -> tuple[list[CandidateResult], Decision, Any]:
-        from rdq.agent._checks import CheckConfig, debug_slice
         from rdq.agent._expr_tree import canonical
 
         cands: list[Candidate] = []
@@ -298,13 +322,8 @@ class ResearchLoop:
                 c = Candidate(t.name, Branch.FACTOR, t.expression or "", t.expression or "", t)
                 failed.append(CandidateResult(c, (CheckResult("runs", False, str(exc)),), error=str(exc)))
         self.n_trials += len(hyp.tasks)
-        cc = CheckConfig(
-            **{k: v for k, v in self.cfg.checks.items() if k in CheckConfig.__dataclass_fields__}
-        )
-        sl = debug_slice(self.data.panel.filter(pl.col("date") <= self.segments.train[1]), config=cc)
-        reference = _reference_values(sl, self.sota_factors)
         outs = self.executor.map(
-            check_worker, CheckShared(sl, reference, cc), cands,
+            check_worker, self._check_shared(), cands,
             timeout_s=self.cfg.candidate.timeout_s, memory_mb=self.cfg.candidate.memory_mb,
         )  # fmt: skip
         checked: list[CandidateResult] = []

@@ -81,6 +81,13 @@ def check_worker(shared: CheckShared, candidate: Candidate) -> tuple[CheckResult
     return check_factor(candidate, shared.slice, reference_values=shared.reference, config=shared.config)
 
 
+def novelty_worker(shared: CheckShared, exprs: Sequence[str]) -> list[float | None]:
+    """Max |rank corr| of each expression with the reference factors on the debug slice."""
+    from rdq.agent._checks import novelty
+
+    return novelty(shared.slice, shared.reference, exprs)
+
+
 def chunks(items: Sequence[Any], n: int) -> list[list[Any]]:
     """``items`` split into ``n`` nearly equal consecutive parts (no empty part)."""
     n = max(1, min(n, len(items)))
