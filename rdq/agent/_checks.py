@@ -5,10 +5,15 @@ Checks, in order (each a :class:`~rdq.agent.CheckResult`; later ones are skipped
 - ``runs``: the expression computes (any error becomes the check's detail, never an exception);
 - ``coverage``: one row per (date, asset) of the slice, and after the expression's warm-up at least
   ``min_coverage`` of the rows have a value;
-- ``finite``: at least ``min_finite`` of all rows are finite;
+- ``finite``: at least ``min_finite`` of the rows are finite, counting the rows from the expression's look-back
+  on (:func:`~rdq.agent._expr_tree.lookback_days`: ``Ref($close, 60)`` has no value on the slice's first 60
+  days by construction, which is not a defect; an asset with no value at all still counts against it; a
+  look-back as long as the slice excuses nothing);
 - ``lookahead``: :func:`rdq.factors.check_lookahead` (truncating the future changes no past value);
 - ``duplicate``: the mean daily cross-sectional Spearman correlation with every reference factor (base,
-  accepted, earlier candidates) is at most ``dup_corr`` in absolute value.
+  accepted, earlier candidates) is at most ``dup_corr`` in absolute value;
+- ``copy`` (when reference expressions are given): no reference shares a subtree of at least ``copy_share`` of
+  the candidate's size (:func:`~rdq.agent._expr_tree.structural_copy_of`).
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ class CheckConfig:
     min_coverage: float = 0.8
     min_finite: float = 0.8
     dup_corr: float = 0.7
+    copy_share: float = 0.7
     lookahead: bool = True
     seed: int = 0
 
@@ -71,8 +77,13 @@ def check_factor(
     *,
     reference_values: pl.DataFrame | None,
     config: CheckConfig,
+    reference_exprs: Mapping[str, str] | None = None,
 ) -> tuple[CheckResult, ...]:
-    """Run every check of the module docstring on ``candidate.code`` over ``panel_slice``."""
+    """Run every check of the module docstring on ``candidate.code`` over ``panel_slice``.
+
+    ``reference_values``: ``date, asset, <reference factors>`` on the slice; ``reference_exprs``: their
+    expressions (name -> text) for the ``copy`` check, skipped when ``None``.
+    """
     from rdq.factors import check_lookahead, compute
 
     try:
@@ -97,9 +108,17 @@ def check_factor(
             f"(need {config.min_coverage:.0%})",
         )
     )
-    fin = have / max(1, n)
+    days = out["date"].unique().sort()
+    lb = _lookback(candidate.code)
+    lb = lb if lb < len(days) else 0  # a look-back longer than the slice excuses nothing
+    later = (out["date"] >= days[lb]).to_numpy() if len(days) else np.zeros(out.height, dtype=bool)
+    fin = float(np.isfinite(vals[later]).sum()) / max(1, int(later.sum()))
     checks.append(
-        CheckResult("finite", fin >= config.min_finite, f"{fin:.0%} finite (need {config.min_finite:.0%})")
+        CheckResult(
+            "finite",
+            fin >= config.min_finite,
+            f"{fin:.0%} finite after the {lb}-day look-back (need {config.min_finite:.0%})",
+        )
     )
     if config.lookahead:
         try:
@@ -114,7 +133,22 @@ def check_factor(
         except Exception as exc:  # noqa: BLE001
             checks.append(CheckResult("lookahead", False, f"check failed: {exc}"[:300]))
     checks.append(_duplicate(out, reference_values, config))
+    if reference_exprs:
+        checks.append(_copy(candidate.code, reference_exprs, config))
     return tuple(checks)
+
+
+def _copy(code: str, references: Mapping[str, str], config: CheckConfig) -> CheckResult:
+    from rdq.agent._expr_tree import largest_common_subtree, structural_copy_of, tree_size
+
+    try:
+        name = structural_copy_of(code, references, min_share=config.copy_share)
+    except Exception:  # noqa: BLE001 - not an expression (a Python factor): no tree to compare
+        return CheckResult("copy", True, "not an expression")
+    if name is None:
+        return CheckResult("copy", True, f"no reference shares {config.copy_share:.0%} of the tree")
+    share = largest_common_subtree(code, references[name]) / tree_size(code)
+    return CheckResult("copy", False, f"copy of {name}: shares a subtree of {share:.0%} of its nodes")
 
 
 def max_reference_corr(out: pl.DataFrame, reference: pl.DataFrame, column: str = "x") -> tuple[float, str]:
@@ -138,7 +172,9 @@ def max_reference_corr(out: pl.DataFrame, reference: pl.DataFrame, column: str =
     return best, best_name
 
 
-def novelty(panel_slice: pl.DataFrame, reference: pl.DataFrame | None, exprs: Sequence[str]) -> list[float | None]:
+def novelty(
+    panel_slice: pl.DataFrame, reference: pl.DataFrame | None, exprs: Sequence[str]
+) -> list[float | None]:
     """:func:`max_reference_corr` of each expression on the debug slice (``None``: it does not compute)."""
     from rdq.factors import compute
 
@@ -154,6 +190,15 @@ def novelty(panel_slice: pl.DataFrame, reference: pl.DataFrame | None, exprs: Se
             continue
         out.append(max_reference_corr(values, reference)[0])
     return out
+
+
+def _lookback(code: str) -> int:
+    from rdq.agent._expr_tree import lookback_days
+
+    try:
+        return lookback_days(code)
+    except Exception:  # noqa: BLE001 - not an expression (a Python factor): no look-back to excuse
+        return 0
 
 
 def _duplicate(out: pl.DataFrame, reference: pl.DataFrame | None, config: CheckConfig) -> CheckResult:
@@ -200,9 +245,7 @@ def screen_factors(
         if not cols:
             continue
         f = f.with_columns(pl.col(cols).cast(pl.Float64).fill_nan(None))
-        f = f.with_columns(
-            pl.when(pl.col(cols).is_infinite()).then(None).otherwise(pl.col(cols)).name.keep()
-        )
+        f = f.with_columns(pl.when(pl.col(cols).is_infinite()).then(None).otherwise(pl.col(cols)).name.keep())
         covered = f.select(pl.col(cols).is_not_null().mean()).row(0, named=True) if f.height else {}
         ic = ic_frame(f, lab, columns=cols, method="pearson")
         ric = ic_frame(f, lab, columns=cols, method="spearman")

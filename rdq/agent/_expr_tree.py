@@ -25,8 +25,13 @@ __all__ = [
     "structural_copy_of",
     "fields_of",
     "node_text",
+    "lookback_days",
 ]
 
+#: element-wise operators: their number arguments are values, not windows
+_ELEMENTWISE = frozenset(
+    {"Add", "Sub", "Mul", "Div", "Power", "Greater", "Less", "Gt", "Ge", "Lt", "Le", "Eq", "Ne", "And", "Or"}
+)
 #: operators whose arguments may be reordered
 COMMUTATIVE = frozenset({"Add", "Mul", "Greater", "Less", "Eq", "Ne", "And", "Or"})
 
@@ -120,6 +125,22 @@ def structural_copy_of(expr: str, references: Mapping[str, str], *, min_share: f
 def fields_of(expr: str) -> set[str]:
     """The ``$fields`` an expression reads (without the ``$``)."""
     return {n.name for n in _walk(parse(expr)) if isinstance(n, Field)}
+
+
+def lookback_days(expr: str | Node) -> int:
+    """Days of history ``expr`` needs before its first value: window arguments summed along each path
+    (``Ref(Mean($close, 5), 10)``: 15; a field or an element-wise expression such as ``2 * $close``: 0)."""
+
+    def walk(node: Node) -> int:
+        if isinstance(node, Call):
+            inner = max((walk(a) for a in node.args), default=0)
+            if node.op in _ELEMENTWISE:
+                return inner
+            wins = [int(a.value) for a in node.args if isinstance(a, Num) and a.is_int and a.value > 0]
+            return inner + max(wins, default=0)
+        return 0
+
+    return walk(parse(expr) if isinstance(expr, str) else expr)
 
 
 def _num(value: float) -> Num:

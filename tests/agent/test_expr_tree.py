@@ -14,6 +14,7 @@ from rdq.agent._expr_tree import (
     canonical_node,
     fields_of,
     largest_common_subtree,
+    lookback_days,
     node_text,
     structural_copy_of,
     subtrees,
@@ -156,6 +157,25 @@ def test_size_and_depth_by_hand(expr: str, size: int, depth: int) -> None:
     assert tree_depth(expr) == depth
     node = parse(expr)
     assert (tree_size(node), tree_depth(node)) == (size, depth)
+
+
+@pytest.mark.parametrize(
+    ("expr", "days"),
+    [
+        ("$close", 0),
+        ("2 * $close + 1", 0),  # numbers of element-wise operators are values, not windows
+        ("Mean($close, 5)", 5),
+        ("Ref(Mean($close, 5), 10)", 15),  # nested windows add up
+        ("Mean($close, 10)/$close * 2", 10),
+        ("Corr($close, Ref($volume, 3), 20)", 23),
+        ("Quantile($close, 20, 0.8)", 20),
+        ("Greater(Mean($close, 5), Ref($close, 30))", 30),  # the longest path
+        ("Ref($close, 60)/$close", 60),
+    ],
+)
+def test_lookback_days_by_hand(expr: str, days: int) -> None:
+    assert lookback_days(expr) == days
+    assert lookback_days(parse(expr)) == days
 
 
 def test_subtrees_and_fields() -> None:
