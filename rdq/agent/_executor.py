@@ -10,7 +10,8 @@ returns one :class:`Outcome` per item, in order. ``shared`` (the panel) is sent 
   one over its memory ``"memory"``; a worker that dies (``os._exit``, a segfault) ``"crashed"``. The worker is
   then killed or reaped and replaced; the other tasks go on. ``max_workers=0`` runs inline, without limits.
 - :class:`RayExecutor`: the same on a Ray cluster (``pip install rdq[ray]``): ``ray.put`` of ``shared`` once per
-  map, one remote task per item, ``ray.wait`` deadlines, ``ray.cancel(force=True)`` on timeout. Point it at a
+  map, one remote task per item and at most one per cluster CPU in flight (a task's deadline starts at its
+  submission), ``ray.wait`` deadlines, ``ray.cancel(force=True)`` on timeout. Point it at a
   cluster with ``address="auto"`` (on a node of the cluster) or ``"ray://HEAD:10001"`` (Ray client).
 """
 
@@ -283,21 +284,20 @@ class RayExecutor:
         if memory_mb:
             opts["memory"] = int(memory_mb) * 2**20
         remote = ray.remote(_ray_call).options(**opts)
-        t0 = time.perf_counter()
-        refs = [remote.remote(fn, ref, it) for it in items]
+        # at most one task per CPU in flight, so that each task's deadline starts when it can start running
+        slots = max(1, int(ray.cluster_resources().get("CPU", 1)))
         out: dict[int, Outcome[Any]] = {}
-        pending = dict(enumerate(refs))
-        while pending:
-            left = timeout_s - (time.perf_counter() - t0)
-            done, _ = ray.wait(list(pending.values()), num_returns=1, timeout=max(0.0, left))
-            if not done:
-                for k, r in pending.items():
-                    ray.cancel(r, force=True)
-                    out[k] = Outcome(
-                        None, f"no result within {timeout_s:g} s", time.perf_counter() - t0, "timeout"
-                    )
-                break
-            for k, r in list(pending.items()):
+        queue = list(range(len(items)))
+        pending: dict[int, tuple[Any, float]] = {}
+        while queue or pending:
+            while queue and len(pending) < slots:
+                k = queue.pop(0)
+                pending[k] = (remote.remote(fn, ref, items[k]), time.perf_counter())
+            now = time.perf_counter()
+            left = min(t0 + timeout_s - now for _, t0 in pending.values())
+            done, _ = ray.wait([r for r, _ in pending.values()], num_returns=1, timeout=max(0.0, left))
+            now = time.perf_counter()
+            for k, (r, t0) in list(pending.items()):
                 if r in done:
                     del pending[k]
                     try:
@@ -305,7 +305,11 @@ class RayExecutor:
                         out[k] = Outcome(value, err, secs, status)
                     except Exception as exc:  # noqa: BLE001 - a dead worker, an OOM kill
                         kind: Status = "memory" if "OutOfMemory" in type(exc).__name__ else "crashed"
-                        out[k] = Outcome(None, _last_line(exc)[:500], time.perf_counter() - t0, kind)
+                        out[k] = Outcome(None, _last_line(exc)[:500], now - t0, kind)
+                elif now - t0 >= timeout_s:
+                    del pending[k]
+                    ray.cancel(r, force=True)
+                    out[k] = Outcome(None, f"no result within {timeout_s:g} s", now - t0, "timeout")
         return [out[k] for k in range(len(items))]
 
     def close(self) -> None:

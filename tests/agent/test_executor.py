@@ -12,8 +12,16 @@ from rdq.errors import ConfigError
 
 ITEMS = ["a", "raise", "hang", "b", "eat", "exit", "c", "segv", "unpicklable", "d"]
 EXPECTED = {
-    "a": "ok", "raise": "error", "hang": "timeout", "b": "ok", "eat": "memory",
-    "exit": "crashed", "c": "ok", "segv": "crashed", "unpicklable": "error", "d": "ok",
+    "a": "ok",
+    "raise": "error",
+    "hang": "timeout",
+    "b": "ok",
+    "eat": "memory",
+    "exit": "crashed",
+    "c": "ok",
+    "segv": "crashed",
+    "unpicklable": "error",
+    "d": "ok",
 }
 
 
@@ -71,10 +79,17 @@ def test_ray_gives_the_same_outcomes_as_the_local_pool() -> None:
     with LocalExecutor(2) as ex:
         local = ex.map(_tasks.misbehave, None, items, timeout_s=5, memory_mb=None)
     tests_dir = str(Path(__file__).resolve().parents[1])  # Ray workers import agent._tasks from here
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
-             runtime_env={"env_vars": {"PYTHONPATH": tests_dir}})
+    ray.init(
+        num_cpus=2,
+        include_dashboard=False,
+        log_to_driver=False,
+        runtime_env={"env_vars": {"PYTHONPATH": tests_dir}},
+    )
     try:
         rex = RayExecutor(num_cpus=2)
+        rex.map(
+            _tasks.add, 0, [0, 1], timeout_s=120, memory_mb=None
+        )  # start the workers (slow on a busy machine)
         remote = rex.map(_tasks.misbehave, None, items, timeout_s=5, memory_mb=None)
         values = rex.map(_tasks.add, 5, list(range(5)), timeout_s=60, memory_mb=None)
     finally:
