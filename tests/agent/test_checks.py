@@ -226,3 +226,16 @@ def test_screen_scores_good_and_isolates_bad_expressions(panel: pl.DataFrame) ->
         if ok.sum() > 2 and np.ptp(a[ok]) > 0 and np.ptp(b[ok]) > 0:  # a constant day has no correlation
             daily.append(spearmanr(a[ok], b[ok]).statistic)
     assert out["roc5"][Metric.RANK_IC.value] == pytest.approx(np.mean(daily), abs=1e-9)
+
+
+def test_novelty_is_the_max_reference_correlation(sl: pl.DataFrame, ref: pl.DataFrame) -> None:
+    from rdq.agent._checks import novelty
+
+    exprs = ["Mean($close, 12)/$close", "Corr($close, Log($volume+1), 10)", "Foo($close)"]
+    dup, new, bad = novelty(sl, ref, exprs)
+    assert bad is None
+    assert dup is not None and dup > 0.9
+    assert new is not None and new < 0.7
+    # the same number the duplicate check reports
+    assert f"max |rank corr| {dup:.2f} with MA10" in run(exprs[0], sl, ref)["duplicate"].detail
+    assert novelty(sl, None, exprs) == [0.0, 0.0, 0.0]

@@ -339,3 +339,37 @@ def test_random_tree_depth(seed: int, depth: int) -> None:
     assert tree_depth(node) <= depth
     assert _fixed_literals_are_numbers(node)
     assert str(parse(str(node))) == str(node)
+
+
+def test_novelty_copies_are_skipped_and_remembered() -> None:
+    """A proposal the novelty check finds too correlated with the SOTA factors is never proposed, in this round
+    or later, and the set of such copies survives a state round trip."""
+    flagged: list[str] = []
+
+    def novelty(exprs: list[str]) -> list[float | None]:
+        out: list[float | None] = []
+        for i, e in enumerate(exprs):
+            copy = i % 2 == 0  # every other candidate of the pool is a copy
+            out.append(0.95 if copy else 0.1)
+            if copy:
+                flagged.append(e)
+        return out
+
+    gp = GPFactorProposer(SMALL, screen=fake_screen(), novelty=novelty)
+    proposals = run_rounds(gp, 3)
+    picked = {e for p in proposals for e in p}
+    assert flagged and not picked & set(flagged)
+    assert gp.copies == set(flagged)
+    assert all(gp.fitness(e, BASE) == -math.inf for e in flagged)
+    b = GPFactorProposer(SMALL, screen=fake_screen())
+    b.load_state(json.loads(json.dumps(gp.state_dict())))
+    assert b.copies == gp.copies
+
+
+def test_a_failing_novelty_check_leaves_the_decision_to_the_loop() -> None:
+    def boom(exprs: list[str]) -> list[float | None]:
+        raise RuntimeError("worker died")
+
+    with_boom = run_rounds(GPFactorProposer(SMALL, screen=fake_screen(), novelty=boom), 2)
+    without = run_rounds(GPFactorProposer(SMALL, screen=fake_screen()), 2)
+    assert with_boom == without
