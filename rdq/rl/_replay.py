@@ -9,6 +9,7 @@ not the observations: those are rebuilt with ``market.observe``, a few bytes a s
     burn_len  (B,)              how many there are: min(burn_in, u) (0: the sequence starts its episode)
     obs       (B, seq_len + 1, D)   observations at u .. u + seq_len (the last one: for the bootstrap)
     action, reward, done, mask  (B, seq_len)   mask is false on padding past the episode's end
+    label     (B, seq_len)      the action to imitate (a demonstrator's own decision; else the action taken)
 
 The same class holds the agent's own experience (a ring of the latest ``capacity`` episodes) and the
 demonstrations of the experts.
@@ -39,12 +40,13 @@ class SequenceBatch:
     reward: torch.Tensor
     done: torch.Tensor
     mask: torch.Tensor
+    label: torch.Tensor
 
     @staticmethod
     def cat(a: SequenceBatch, b: SequenceBatch) -> SequenceBatch:
         """The two batches stacked along the batch axis."""
         return SequenceBatch(*(torch.cat([getattr(a, f), getattr(b, f)]) for f in
-                               ("burn_obs", "burn_len", "obs", "action", "reward", "done", "mask")))
+                               ("burn_obs", "burn_len", "obs", "action", "reward", "done", "mask", "label")))
 
     @property
     def size(self) -> int:
@@ -76,12 +78,16 @@ class EpisodeReplay:
         self.upnl = np.zeros((capacity, t + 1), np.float32)
         self.action = np.zeros((capacity, t), np.float32)
         self.reward = np.zeros((capacity, t), np.float32)
+        self.label = np.zeros((capacity, t), np.float32)
         self.length = np.zeros(capacity, np.int64)
         self._next = 0
         self.size = 0
 
-    def add(self, ep: Episodes) -> None:
-        """Store every episode of ``ep`` (longer than ``max_steps``: a ``ConfigError``)."""
+    def add(self, ep: Episodes, label: np.ndarray | None = None) -> None:
+        """Store every episode of ``ep`` (longer than ``max_steps``: a ``ConfigError``).
+
+        ``label`` ``(n, T)``: the actions to imitate (default: the actions taken).
+        """
         steps = ep.action.shape[1]
         if steps > self.max_steps:
             raise ConfigError(f"episodes of {steps} steps do not fit a replay of max_steps={self.max_steps}")
@@ -92,11 +98,13 @@ class EpisodeReplay:
             self.upnl[j] = 0.0
             self.action[j] = 0.0
             self.reward[j] = 0.0
+            self.label[j] = 0.0
             self.bar[j, : steps + 1] = ep.bar[i]
             self.position[j, : steps + 1] = ep.position[i]
             self.upnl[j, : steps + 1] = ep.upnl[i]
             self.action[j, :steps] = ep.action[i]
             self.reward[j, :steps] = ep.reward[i]
+            self.label[j, :steps] = ep.action[i] if label is None else label[i]
             self.length[j] = ep.length[i]
             self._next = (j + 1) % self.capacity
             self.size = min(self.size + 1, self.capacity)
@@ -135,6 +143,7 @@ class EpisodeReplay:
         ea = eb[:, :seq_len]
         action = np.where(mask, self.action[ea, np.minimum(at, self.max_steps - 1)], 0.0)
         reward = np.where(mask, self.reward[ea, np.minimum(at, self.max_steps - 1)], 0.0)
+        label = np.where(mask, self.label[ea, np.minimum(at, self.max_steps - 1)], 0.0)
         done = mask & (steps[:, :seq_len] == length[:, None] - 1)
         burn_obs = (self._observe(np.broadcast_to(ep[:, None], bt.shape), bt) if burn_in > 0
                     else np.zeros((batch_size, 0, self.market.config.obs_dim), np.float32))
@@ -146,4 +155,5 @@ class EpisodeReplay:
             reward=torch.from_numpy(reward.astype(np.float32)),
             done=torch.from_numpy(done),
             mask=torch.from_numpy(mask),
+            label=torch.from_numpy(label.astype(np.float32)),
         )

@@ -44,19 +44,41 @@ class Policy(Protocol):
 
 
 class ExpertPolicy:
-    """An expert's positions (computed once on the whole market, causal by construction) as a policy."""
+    """An expert's positions (computed once on the whole market, causal by construction) as a policy.
 
-    def __init__(self, expert: Expert, market: Market) -> None:
+    Parameters
+    ----------
+    expert, market:
+        The rule and the bars it reads.
+    noise:
+        Share of the steps at which a random position in ``{-1, 0, 1}`` is executed instead of the expert's
+        (noise injected into demonstrations, as DART; :meth:`label` stays the expert's own decision).
+    rng:
+        Source of that noise.
+    """
+
+    def __init__(self, expert: Expert, market: Market, *, noise: float = 0.0,
+                 rng: np.random.Generator | None = None) -> None:
         self.expert = expert
         self.name = expert.name
+        self.noise = noise
+        self.rng = rng or np.random.default_rng(0)
         self._positions = expert.positions(market.bars)
 
     def reset(self, sessions: np.ndarray) -> None:
         """Nothing to reset: an expert has no memory beyond the bars."""
 
-    def act(self, obs: np.ndarray, bar: np.ndarray) -> np.ndarray:
-        """The expert's position decided at each bar."""
+    def label(self, bar: np.ndarray) -> np.ndarray:
+        """The expert's own position decided at bars ``bar`` (any shape)."""
         return self._positions[bar]
+
+    def act(self, obs: np.ndarray, bar: np.ndarray) -> np.ndarray:
+        """The expert's position decided at each bar (with probability ``noise`` a random one)."""
+        p = self._positions[bar]
+        if self.noise > 0:
+            flip = self.rng.random(p.shape) < self.noise
+            p = np.where(flip, self.rng.integers(-1, 2, p.shape).astype(np.float64), p)
+        return p
 
 
 @dataclass(frozen=True, eq=False)

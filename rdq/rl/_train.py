@@ -85,6 +85,10 @@ class QTNetConfig:
         ``"prophet"``, which reads future prices and needs ``allow_lookahead: true``). Empty: no imitation.
     allow_lookahead:
         Permit the prophet as a demonstrator (never as a strategy).
+    demo_noise:
+        Share of the demonstration steps at which a random position is executed instead of the expert's (DART);
+        the label to clone stays the expert's decision. Without it the demonstrations' position input equals
+        the expert's last action, and the actor learns to copy its own position instead of the rule.
     q_filter:
         Clone the expert only where the critic rates its action above the actor's.
     bc_weight_start, bc_weight_end, bc_anneal_fraction:
@@ -119,6 +123,7 @@ class QTNetConfig:
     discretize: bool = True
     demonstrators: tuple[str, ...] = field(default=("dual_thrust", "ma_crossover", "bollinger"))
     allow_lookahead: bool = False
+    demo_noise: float = 0.3
     q_filter: bool = True
     bc_weight_start: float = 1.0
     bc_weight_end: float = 0.0
@@ -140,6 +145,8 @@ class QTNetConfig:
                 raise ConfigError(f"qtnet.{name} must be >= 0, got {getattr(self, name)}")
         if not 0.0 <= self.gamma <= 1.0 or not 0.0 < self.tau <= 1.0:
             raise ConfigError(f"qtnet.gamma must be in [0, 1] and qtnet.tau in (0, 1], got {self.gamma}, {self.tau}")
+        if not 0.0 <= self.demo_noise <= 1.0:
+            raise ConfigError(f"qtnet.demo_noise must be in [0, 1], got {self.demo_noise}")
         if not 0.0 < self.bc_anneal_fraction <= 1.0:
             raise ConfigError(f"qtnet.bc_anneal_fraction must be in (0, 1], got {self.bc_anneal_fraction}")
         for name in self.demonstrators:  # unknown names and the fenced-off prophet fail here, not mid-run
@@ -246,8 +253,10 @@ def train_qtnet(market: Market, sessions: Sequence[int] | np.ndarray, config: QT
             params = dict((expert_params or {}).get(name, {}))
             if name == "prophet":  # the best myopic position under this market's fill and costs
                 params = {"fill": market.config.fill, "cost_rate": market.cost, **params}
-            expert = make_expert(name, allow_lookahead=cfg.allow_lookahead, **params)
-            demos.add(rollout(market, sess, ExpertPolicy(expert, market)))
+            demo = ExpertPolicy(make_expert(name, allow_lookahead=cfg.allow_lookahead, **params), market,
+                                noise=cfg.demo_noise, rng=rng)
+            played = rollout(market, sess, demo)
+            demos.add(played, label=np.where(played.valid(), demo.label(played.bar[:, :-1]), 0.0))
         replay = EpisodeReplay(market, capacity=cfg.replay_capacity, max_steps=max_steps)
         use_demos = demos.size > 0 and cfg.demo_batch_size > 0
         eval_sess = sess[np.linspace(0, sess.size - 1, min(cfg.eval_sessions, sess.size)).round().astype(int)]
@@ -302,7 +311,7 @@ def train_qtnet(market: Market, sessions: Sequence[int] | np.ndarray, config: QT
                 bc_loss = kept = torch.zeros(())
                 if use_demos:
                     nb = own.size
-                    demo_a = batch.action[nb:]
+                    demo_a = batch.label[nb:]
                     bc_loss, kept = q_filter_bc_loss(mu[nb:], demo_a, q_mu[nb:], critic.q(mem[nb:], demo_a),
                                                      batch.mask[nb:], use_filter=cfg.q_filter)
                     actor_loss = actor_loss + bc_w * bc_loss
