@@ -201,6 +201,27 @@ def _lookback(code: str) -> int:
         return 0
 
 
+def same_round_copies(panel_slice: pl.DataFrame, exprs: Sequence[str], bound: float) -> list[tuple[int, float] | None]:
+    """For each expression, ``(index, |rank corr|)`` of an earlier one of ``exprs`` it copies (above ``bound``
+    on the debug slice), else ``None``; a copy is not compared further (the first of a group is kept)."""
+    from rdq.factors import compute
+
+    values = compute(panel_slice, {f"c{i}": e for i, e in enumerate(exprs)})
+    out: list[tuple[int, float] | None] = []
+    kept: list[int] = []
+    for i in range(len(exprs)):
+        hit = None
+        if kept:
+            ref = values.select(["date", "asset", *(f"c{k}" for k in kept)])
+            best, name = max_reference_corr(values.select(["date", "asset", f"c{i}"]), ref, column=f"c{i}")
+            if best > bound:
+                hit = (int(name[1:]), best)
+        out.append(hit)
+        if hit is None:
+            kept.append(i)
+    return out
+
+
 def _duplicate(out: pl.DataFrame, reference: pl.DataFrame | None, config: CheckConfig) -> CheckResult:
     if reference is None or reference.width <= 2:
         return CheckResult("duplicate", True, "no reference factor")

@@ -228,6 +228,8 @@ def evaluate_library(
     values = {k: _num(v) for k, v in flat.items() if isinstance(v, int | float)}
     train_records, train_flat = _backtest(data, train_scores, strategy=strategy, metrics=metrics)
     del train_records
+    if objective not in train_flat:  # a signal objective (signal.rank_ic, ...): the train scores' signal
+        train_flat.update(score_signal(train_scores, data.label)[2])
     dates = tuple(records["date"].to_list())
     ic_by_day = ic.join(
         pl.DataFrame({"date": list(dates)}, schema={"date": ic.schema["date"]}), on="date", how="right"

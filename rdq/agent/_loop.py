@@ -49,6 +49,7 @@ from rdq.agent._workers import (
     chunks,
     library_worker,
     novelty_worker,
+    same_round_worker,
     screen_worker,
 )
 from rdq.errors import ConfigError
@@ -60,17 +61,10 @@ log = logging.getLogger(__name__)
 
 
 def lookback(expr: str) -> int:
-    """Days of history ``expr`` needs before its first value (window arguments summed along each path)."""
-    from rdq.factors._parser import Call, Num, parse
+    """Days of history ``expr`` needs before its first value (:func:`rdq.agent._expr_tree.lookback_days`)."""
+    from rdq.agent._expr_tree import lookback_days
 
-    def walk(node: Any) -> int:
-        if isinstance(node, Call):
-            inner = max((walk(a) for a in node.args), default=0)
-            wins = [int(a.value) for a in node.args if isinstance(a, Num) and a.is_int and a.value > 0]
-            return inner + (max(wins) if wins and node.op not in ("Power", "Greater", "Less") else 0)
-        return 0
-
-    return walk(parse(expr))
+    return lookback_days(expr)
 
 
 def load_panel_for(cfg: ResearchConfig) -> pl.DataFrame:
@@ -216,9 +210,28 @@ class ResearchLoop:
             return shared
         cc = CheckConfig(**{k: v for k, v in self.cfg.checks.items() if k in CheckConfig.__dataclass_fields__})
         sl = debug_slice(self.data.panel.filter(pl.col("date") <= self.segments.train[1]), config=cc)
-        shared = CheckShared(sl, _reference_values(sl, self.sota_factors), cc)
+        shared = CheckShared(sl, _reference_values(sl, self.sota_factors), cc, dict(self.sota_factors))
         self._check_cache = (key, shared)
         return shared
+
+    def _drop_same_round_copies(self, survivors: list[CandidateResult]) -> list[CandidateResult]:
+        """Fail the ``duplicate`` check of a survivor that copies an earlier survivor of the same round."""
+        if len(survivors) < 2:
+            return survivors
+        (out,) = self.executor.map(
+            same_round_worker, self._check_shared(), [[r.candidate.code for r in survivors]],
+            timeout_s=self.cfg.candidate.timeout_s, memory_mb=self.cfg.candidate.memory_mb,
+        )  # fmt: skip
+        if out.status != "ok" or out.value is None:
+            return survivors
+        kept = []
+        for r, hit in zip(survivors, out.value, strict=True):
+            if hit is not None:
+                k, corr = hit
+                why = f"duplicate of {survivors[k].candidate.name} (same round): |rank corr| {corr:.2f}"
+                r = CandidateResult(r.candidate, (*r.checks, CheckResult("duplicate", False, why)), r.metrics)
+            kept.append(r)
+        return kept
 
     def _novelty(self, exprs: list[str]) -> list[float | None]:
         """Max |rank corr| of each expression with the base and accepted factors (GP proposals skip copies)."""
@@ -340,8 +353,10 @@ class ResearchLoop:
                 "screen", ic is not None, f"train rank IC {ic:+.4f}" if ic is not None else "failed"
             )
             checked.append(CandidateResult(c, (*out.value, screen), {Metric.RANK_IC.value: ic or math.nan}))
-        survivors = [r for r in checked if r.ok]
+        survivors = self._drop_same_round_copies([r for r in checked if r.ok])
         results = failed + [r for r in checked if not r.ok]
+        results += [r for r in survivors if not r.ok]
+        survivors = [r for r in survivors if r.ok]
         assert self.sota is not None
         if not survivors:
             d = Decision(

@@ -48,7 +48,7 @@ def suggest(trial: Any, template: str) -> dict[str, Any]:
             **_TORCH_FIXED,
             "lr": lr,
             "weight_decay": trial.suggest_float("weight_decay", 1e-6, 1e-3, log=True),
-            "max_epochs": 10,
+            "max_epochs": 6,
             "net_kwargs": {
                 "hidden": [h, max(8, h // 2)],
                 "dropout": trial.suggest_float("dropout", 0.0, 0.5),

@@ -72,13 +72,17 @@ class CheckShared:
     slice: pl.DataFrame
     reference: pl.DataFrame | None
     config: Any
+    reference_exprs: Mapping[str, str] | None = None
 
 
 def check_worker(shared: CheckShared, candidate: Candidate) -> tuple[CheckResult, ...]:
     """Every check of a factor candidate on the debug slice (:func:`rdq.agent._checks.check_factor`)."""
     from rdq.agent._checks import check_factor
 
-    return check_factor(candidate, shared.slice, reference_values=shared.reference, config=shared.config)
+    return check_factor(
+        candidate, shared.slice, reference_values=shared.reference, config=shared.config,
+        reference_exprs=shared.reference_exprs,
+    )  # fmt: skip
 
 
 def novelty_worker(shared: CheckShared, exprs: Sequence[str]) -> list[float | None]:
@@ -86,6 +90,13 @@ def novelty_worker(shared: CheckShared, exprs: Sequence[str]) -> list[float | No
     from rdq.agent._checks import novelty
 
     return novelty(shared.slice, shared.reference, exprs)
+
+
+def same_round_worker(shared: CheckShared, exprs: Sequence[str]) -> list[tuple[int, float] | None]:
+    """Which candidates of a round copy an earlier one (:func:`rdq.agent._checks.same_round_copies`)."""
+    from rdq.agent._checks import same_round_copies
+
+    return same_round_copies(shared.slice, exprs, float(shared.config.dup_corr))
 
 
 def chunks(items: Sequence[Any], n: int) -> list[list[Any]]:

@@ -239,3 +239,15 @@ def test_novelty_is_the_max_reference_correlation(sl: pl.DataFrame, ref: pl.Data
     # the same number the duplicate check reports
     assert f"max |rank corr| {dup:.2f} with MA10" in run(exprs[0], sl, ref)["duplicate"].detail
     assert novelty(sl, None, exprs) == [0.0, 0.0, 0.0]
+
+
+def test_candidates_of_one_round_are_compared_with_each_other(sl: pl.DataFrame) -> None:
+    from rdq.agent._checks import same_round_copies
+
+    exprs = ["Mean($close,5)/$close", "Std($volume,20)/Mean($volume,20)", "2*Mean($close,5)/$close+1",
+             "Mean($close,5)/$close*3"]  # fmt: skip
+    got = same_round_copies(sl, exprs, 0.7)
+    assert got[0] is None and got[1] is None
+    assert got[2] is not None and got[2][0] == 0 and got[2][1] == pytest.approx(1.0)
+    assert got[3] is not None and got[3][0] == 0  # compared with kept candidates only, the first of its group
+    assert same_round_copies(sl, exprs[:2], 0.7) == [None, None]
