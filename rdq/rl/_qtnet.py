@@ -25,6 +25,9 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import numpy as np
 import torch
 from torch import nn
@@ -38,7 +41,23 @@ __all__ = [
     "discretize_position",
     "q_filter_bc_loss",
     "soft_update",
+    "torch_threads",
 ]
+
+
+@contextmanager
+def torch_threads(n: int = 1) -> Iterator[None]:
+    """Run the block with ``torch.set_num_threads(n)`` (0: unchanged), restoring the count after.
+
+    These networks are small: one thread is fastest, and several threads on a busy machine are many times slower.
+    """
+    before = torch.get_num_threads()
+    if n:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 class WindowEncoder(nn.Module):

@@ -250,7 +250,13 @@ def evaluate_run(run: str | Path, *, workspace: str | Path = ".", split: Literal
         raise ConfigError(f"--split must be test or train, got {split!r}")
     if by not in ("month", "quarter", "fold"):
         raise ConfigError(f"--by must be month, quarter or fold, got {by!r}")
-    folder = find_run(run, workspace=workspace)
+    from rdq.rl._qtnet import torch_threads
+
+    with torch_threads(1):
+        return _evaluate(find_run(run, workspace=workspace), split, by)
+
+
+def _evaluate(folder: Path, split: str, by: WindowBy) -> dict[str, Any]:
     info = json.loads((folder / "run.json").read_text(encoding="utf-8"))
     if info.get("status") != "done":
         raise ConfigError(f"run {info.get('run_id')} is not finished (status {info.get('status')!r}); train it again")
