@@ -42,15 +42,7 @@ from rdq.agent._types import (
     RoundSummary,
 )
 from rdq.agent._workers import (
-    CheckShared,
-    LibraryJob,
-    ScreenShared,
     check_worker,
-    chunks,
-    library_worker,
-    novelty_worker,
-    same_round_worker,
-    screen_worker,
 )
 from rdq.errors import ConfigError
 from rdq.metrics import Metric
@@ -125,9 +117,10 @@ class ResearchLoop:
         self.sota_model: ModelTask = cfg.model
         self.sota: SotaState | None = None
         self.n_trials = 0
-        self.n_screened = 0
         self.rounds_done = 0
-        self._screen_cache: dict[str, float | None] = {}
+        from rdq.agent._runner import CandidateRunner
+
+        self.runner = CandidateRunner(cfg, self.data, segments, self.executor, self.cache)
         self._init_components()
 
     # ------------------------------------------------------------------ set-up
@@ -142,7 +135,8 @@ class ResearchLoop:
         gp_kw = {k: v for k, v in self.cfg.gp.items() if k in GPConfig.__dataclass_fields__}
         gp_kw.setdefault("max_corr", float(self.cfg.checks.get("dup_corr", 0.7)))
         self.gp = GPFactorProposer(
-            GPConfig(seed=self.cfg.seed, fields=tuple(fields), **gp_kw), screen=self._screen, novelty=self._novelty
+            GPConfig(seed=self.cfg.seed, fields=tuple(fields), **gp_kw), screen=self.runner.screen,
+            novelty=lambda exprs: self.runner.novelty(exprs, self.sota_factors),
         )
         self.model_search = OptunaModelProposer(storage_path=self.folder.study_file, seed=self.cfg.seed)
         self.scheduler = make_scheduler(self.cfg.scheduler, n_features=N_CONTEXT_FEATURES, seed=self.cfg.seed)
@@ -168,109 +162,6 @@ class ResearchLoop:
             "model_interface": "a model class of rdq.models with its options",
         }
 
-    # ------------------------------------------------------------------ screening (the GP's fitness)
-    def _screen_shared(self) -> ScreenShared:
-        lo, hi = self.data.span("train")
-        days = int(self.cfg.gp.get("screen_days", 750))
-        dates = self.data.panel.filter(pl.col("date") <= hi)["date"].unique().sort()
-        lo = max(lo, dates[max(0, len(dates) - days)])
-        panel = self.data.panel.filter(pl.col("date") <= hi)
-        return ScreenShared(panel=panel, label=self.data.label.filter(pl.col("date") <= hi), span=(lo, hi))
-
-    def _screen(self, exprs: list[str] | tuple[str, ...]) -> list[float | None]:
-        """Mean daily Rank IC on the train span of each expression (``None``: rejected), cached by text."""
-        todo = sorted({e for e in exprs if e not in self._screen_cache})
-        if todo:
-            if not hasattr(self, "_screen_data"):
-                self._screen_data = self._screen_shared()
-            parts = chunks(todo, max(1, self.cfg.workers) * 2)
-            outs = self.executor.map(
-                screen_worker,
-                self._screen_data,
-                [{f"e{i}": e for i, e in enumerate(part)} for part in parts],
-                timeout_s=self.cfg.candidate.timeout_s,
-                memory_mb=self.cfg.candidate.memory_mb,
-            )
-            for part, out in zip(parts, outs, strict=True):
-                for i, e in enumerate(part):
-                    got = (out.value or {}).get(f"e{i}") if out.status == "ok" else None
-                    v = None if got is None else got.get(Metric.RANK_IC)
-                    self._screen_cache[e] = None if v is None or not math.isfinite(v) else float(v)
-            self.n_screened += len(todo)
-        return [self._screen_cache[e] for e in exprs]
-
-    def _check_shared(self) -> CheckShared:
-        """The debug slice of the train span and the SOTA factors' values on it (kept until SOTA changes)."""
-        from rdq.agent._checks import CheckConfig, debug_slice
-
-        key = tuple(self.sota_factors.items())
-        cached = getattr(self, "_check_cache", None)
-        if cached is not None and cached[0] == key:
-            shared: CheckShared = cached[1]
-            return shared
-        cc = CheckConfig(**{k: v for k, v in self.cfg.checks.items() if k in CheckConfig.__dataclass_fields__})
-        sl = debug_slice(self.data.panel.filter(pl.col("date") <= self.segments.train[1]), config=cc)
-        shared = CheckShared(sl, _reference_values(sl, self.sota_factors), cc, dict(self.sota_factors))
-        self._check_cache = (key, shared)
-        return shared
-
-    def _drop_same_round_copies(self, survivors: list[CandidateResult]) -> list[CandidateResult]:
-        """Fail the ``duplicate`` check of a survivor that copies an earlier survivor of the same round."""
-        if len(survivors) < 2:
-            return survivors
-        (out,) = self.executor.map(
-            same_round_worker, self._check_shared(), [[r.candidate.code for r in survivors]],
-            timeout_s=self.cfg.candidate.timeout_s, memory_mb=self.cfg.candidate.memory_mb,
-        )  # fmt: skip
-        if out.status != "ok" or out.value is None:
-            return survivors
-        kept = []
-        for r, hit in zip(survivors, out.value, strict=True):
-            if hit is not None:
-                k, corr = hit
-                why = f"duplicate of {survivors[k].candidate.name} (same round): |rank corr| {corr:.2f}"
-                r = CandidateResult(r.candidate, (*r.checks, CheckResult("duplicate", False, why)), r.metrics)
-            kept.append(r)
-        return kept
-
-    def _novelty(self, exprs: list[str]) -> list[float | None]:
-        """Max |rank corr| of each expression with the base and accepted factors (GP proposals skip copies)."""
-        (out,) = self.executor.map(
-            novelty_worker, self._check_shared(), [list(exprs)],
-            timeout_s=self.cfg.candidate.timeout_s, memory_mb=self.cfg.candidate.memory_mb,
-        )  # fmt: skip
-        return list(out.value) if out.status == "ok" and out.value is not None else [None] * len(exprs)
-
-    # ------------------------------------------------------------------ evaluation
-    def _evaluate(self, factors: dict[str, str], model: ModelTask) -> tuple[LibraryEval | None, str | None]:
-        """One pipeline evaluation on validation, in a worker, cached by (panel, factors, model, config)."""
-        from rdq.agent._cache import evaluation_key
-
-        job = LibraryJob(
-            factors, model, self.cfg.strategy, self.cfg.metrics, self.cfg.objective, self.cfg.seed
-        )
-        key = evaluation_key(
-            self.data.fingerprint,
-            repr(list(factors.items())) + repr(sorted(model.hyperparameters.items())) + model.template,
-            {
-                "strategy": asdict(self.cfg.strategy),
-                "metrics": asdict(self.cfg.metrics),
-                "seed": self.cfg.seed,
-            },
-        )
-        hit = self.cache.get(key)
-        if hit is not None:
-            log.info("evaluation %s found in the run's cache (not recomputed)", key[:12])
-            return _eval_from_dict(hit), None
-        (out,) = self.executor.map(
-            library_worker, self.data, [job],
-            timeout_s=self.cfg.candidate.timeout_s, memory_mb=self.cfg.candidate.memory_mb,
-        )  # fmt: skip
-        if out.status != "ok" or out.value is None:
-            return None, f"{out.status}: {out.error}"
-        self.cache.put(key, _eval_to_dict(out.value))
-        return out.value, None
-
     def _series(self, ev: LibraryEval) -> np.ndarray:
         name, _ = objective_series(self.cfg.objective)
         arr: np.ndarray = getattr(ev, name)
@@ -278,7 +169,7 @@ class ResearchLoop:
 
     def _baseline(self) -> None:
         """Round 0: the base factors with the configured model are the first SOTA."""
-        ev, err = self._evaluate(self.sota_factors, self.sota_model)
+        ev, err = self.runner.evaluate(self.sota_factors, self.sota_model)
         if ev is None:
             raise ConfigError(
                 f"the base factor set cannot be evaluated ({err}); check the config's base_factors"
@@ -336,7 +227,7 @@ class ResearchLoop:
                 failed.append(CandidateResult(c, (CheckResult("runs", False, str(exc)),), error=str(exc)))
         self.n_trials += len(hyp.tasks)
         outs = self.executor.map(
-            check_worker, self._check_shared(), cands,
+            check_worker, self.runner.check_shared(self.sota_factors), cands,
             timeout_s=self.cfg.candidate.timeout_s, memory_mb=self.cfg.candidate.memory_mb,
         )  # fmt: skip
         checked: list[CandidateResult] = []
@@ -348,12 +239,12 @@ class ResearchLoop:
                     )
                 )
                 continue
-            ic = self._screen([c.code])[0]
+            ic = self.runner.screen([c.code])[0]
             screen = CheckResult(
                 "screen", ic is not None, f"train rank IC {ic:+.4f}" if ic is not None else "failed"
             )
             checked.append(CandidateResult(c, (*out.value, screen), {Metric.RANK_IC.value: ic or math.nan}))
-        survivors = self._drop_same_round_copies([r for r in checked if r.ok])
+        survivors = self.runner.drop_same_round_copies([r for r in checked if r.ok], self.sota_factors)
         results = failed + [r for r in checked if not r.ok]
         results += [r for r in survivors if not r.ok]
         survivors = [r for r in survivors if r.ok]
@@ -369,7 +260,7 @@ class ResearchLoop:
             )
             return results + survivors, d, None
         factors = self.sota_factors | {r.candidate.name: r.candidate.code for r in survivors}
-        ev, err = self._evaluate(factors, self.sota_model)
+        ev, err = self.runner.evaluate(factors, self.sota_model)
         if ev is None:
             d = Decision(
                 False, self.cfg.objective, None, self.sota.value, None, f"rejected: evaluation failed ({err})"
@@ -401,7 +292,7 @@ class ResearchLoop:
             c = Candidate(
                 t.name, Branch.MODEL, _model_code(t), f"{t.template}:{sorted(t.hyperparameters.items())}", t
             )
-            ev, err = self._evaluate(self.sota_factors, t)
+            ev, err = self.runner.evaluate(self.sota_factors, t)
             if ev is None:
                 results.append(CandidateResult(c, (CheckResult("runs", False, err or ""),), error=err))
                 continue
@@ -478,10 +369,10 @@ class ResearchLoop:
             self.folder.state_file,
             {
                 "rounds_done": self.rounds_done, "sota": self.sota.to_dict(), "sota_model": asdict(self.sota_model),
-                "accepted": self.accepted, "n_trials": self.n_trials, "n_screened": self.n_screened,
+                "accepted": self.accepted, "n_trials": self.n_trials, "n_screened": self.runner.n_screened,
                 "scheduler": self.scheduler.state_dict(), "gp": self.gp.state_dict(),
                 "holdout": self.holdout.state_dict(), "segments": asdict(self.segments),
-                "screen_cache": self._screen_cache,
+                "screen_cache": self.runner.screen_cache,
             },
         )  # fmt: skip
 
@@ -493,11 +384,11 @@ class ResearchLoop:
         self.sota = SotaState.from_dict(st["sota"])
         self.sota_model = ModelTask(**{k: v for k, v in st["sota_model"].items()})
         self.accepted = list(st["accepted"])
-        self.n_trials, self.n_screened = int(st["n_trials"]), int(st["n_screened"])
+        self.n_trials, self.runner.n_screened = int(st["n_trials"]), int(st["n_screened"])
         self.scheduler = load_scheduler(st["scheduler"])
         self.gp.load_state(st["gp"])
         self.holdout = Thresholdout.from_state(st["holdout"])
-        self._screen_cache = dict(st.get("screen_cache", {}))
+        self.runner.screen_cache = dict(st.get("screen_cache", {}))
         self.round_records = self.folder.rounds()
         self.history = [_summary_from_record(r) for r in self.round_records]
 
@@ -598,14 +489,6 @@ def _model_code(t: ModelTask) -> str:
     )
 
 
-def _reference_values(sl: pl.DataFrame, factors: dict[str, str]) -> pl.DataFrame | None:
-    from rdq.factors import compute
-
-    if not factors:
-        return None
-    return compute(sl, factors, missing="skip")
-
-
 def _candidate_row(r: CandidateResult) -> dict[str, Any]:
     c = r.candidate
     status = "ok" if r.ok else ("error" if r.error else "rejected")
@@ -640,23 +523,3 @@ def _summary_from_record(rec: dict[str, Any]) -> RoundSummary:
     )
 
 
-def _eval_to_dict(ev: LibraryEval) -> dict[str, Any]:
-    return {
-        "span": ev.span, "metrics": ev.metrics, "dates": [str(d) for d in ev.dates],
-        "daily": ev.daily.tolist(), "daily_ic": ev.daily_ic.tolist(), "daily_rank_ic": ev.daily_rank_ic.tolist(),
-        "train_objective": ev.train_objective, "seconds": ev.seconds,
-    }  # fmt: skip
-
-
-def _eval_from_dict(d: dict[str, Any]) -> LibraryEval:
-    import datetime as dt
-
-    def arr(x: list[Any]) -> np.ndarray:
-        return np.array([np.nan if v is None else v for v in x], dtype=np.float64)
-
-    return LibraryEval(
-        span=d["span"], metrics={k: (math.nan if v is None else float(v)) for k, v in d["metrics"].items()},
-        dates=tuple(dt.date.fromisoformat(s) for s in d["dates"]), daily=arr(d["daily"]), daily_ic=arr(d["daily_ic"]),
-        daily_rank_ic=arr(d["daily_rank_ic"]), train_objective=float(d["train_objective"] if d["train_objective"] is not None else math.nan),
-        seconds=float(d["seconds"]),
-    )  # fmt: skip

@@ -167,3 +167,23 @@ def test_unknown_run_names_the_runs(run: tuple[Path, dict[str, Any]]) -> None:
     ws, out = run
     r = rdq("research", "show", "nope", "--workspace", ws)
     assert r.returncode == 2 and out["run_id"] in " ".join(r.stderr.split()), r.stderr
+
+
+def test_a_round_on_ray_equals_the_local_round(
+    run: tuple[Path, dict[str, Any]], small_config: Path, tmp_path: Path
+) -> None:
+    pytest.importorskip("ray", reason="the ray extra is not installed (pip install 'rdq[ray]')")
+    ws, out = run
+    p = rdq("research", "run", "--config", small_config, "--workspace", tmp_path, "--rounds", "1",
+            "--executor", "ray", "--json")  # fmt: skip
+    assert p.returncode == 0, p.stderr[-3000:]
+    mine = json.loads(p.stdout)
+    from rdq.agent._state import find_run
+
+    a = find_run(tmp_path, mine["run_id"]).rounds()[0]
+    b = find_run(ws, out["run_id"]).rounds()[0]
+    assert a["branch"] == b["branch"]
+    assert [(c["name"], c["code"], c["status"]) for c in a["candidates"]] == [
+        (c["name"], c["code"], c["status"]) for c in b["candidates"]
+    ]
+    assert a["decision"]["value"] == pytest.approx(b["decision"]["value"], rel=1e-9)
