@@ -136,10 +136,16 @@ class ResearchLoop:
         gp_kw.setdefault("max_corr", float(self.cfg.checks.get("dup_corr", 0.7)))
         self.gp = GPFactorProposer(
             GPConfig(seed=self.cfg.seed, fields=tuple(fields), **gp_kw), screen=self.runner.screen,
-            novelty=lambda exprs: self.runner.novelty(exprs, self.sota_factors),
+            novelty=self._novelty,
         )
         self.model_search = OptunaModelProposer(storage_path=self.folder.study_file, seed=self.cfg.seed)
         self.scheduler = make_scheduler(self.cfg.scheduler, n_features=N_CONTEXT_FEATURES, seed=self.cfg.seed)
+
+    def _novelty(self, exprs: list[str]) -> list[float | None]:
+        """Max |rank corr| of each expression with the SOTA factors and the last 30 proposals (the GP skips
+        copies of what is already in the library or was already tried)."""
+        tried = {f"__tried_{i}": e for i, e in enumerate(self.gp.proposed[-30:])}
+        return self.runner.novelty(exprs, {**self.sota_factors, **tried})
 
     @property
     def sota_factors(self) -> dict[str, str]:

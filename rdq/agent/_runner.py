@@ -45,7 +45,7 @@ class CandidateRunner:
         self.cfg, self.data, self.segments, self.executor, self.cache = cfg, data, segments, executor, cache
         self.screen_cache: dict[str, float | None] = {}
         self.n_screened = 0
-        self._check_cache: tuple[Any, CheckShared] | None = None
+        self._check_cache: dict[tuple[tuple[str, str], ...], CheckShared] = {}
         self._screen_data: ScreenShared | None = None
 
     def _screen_shared(self) -> ScreenShared:
@@ -83,14 +83,14 @@ class CandidateRunner:
         from rdq.agent._checks import CheckConfig, debug_slice
 
         key = tuple(sota_factors.items())
-        cached = self._check_cache
-        if cached is not None and cached[0] == key:
-            shared: CheckShared = cached[1]
-            return shared
+        if key in self._check_cache:
+            return self._check_cache[key]
         cc = CheckConfig(**{k: v for k, v in self.cfg.checks.items() if k in CheckConfig.__dataclass_fields__})
         sl = debug_slice(self.data.panel.filter(pl.col("date") <= self.segments.train[1]), config=cc)
         shared = CheckShared(sl, _reference_values(sl, sota_factors), cc, dict(sota_factors))
-        self._check_cache = (key, shared)
+        if len(self._check_cache) >= 2:  # the checks' references and the GP's (SOTA + recent proposals)
+            self._check_cache.pop(next(iter(self._check_cache)))
+        self._check_cache[key] = shared
         return shared
 
     def drop_same_round_copies(
@@ -153,11 +153,21 @@ class CandidateRunner:
 
 
 def _reference_values(sl: pl.DataFrame, factors: dict[str, str]) -> pl.DataFrame | None:
+    """``date, asset, <factors>`` on the slice; a factor that does not compute is left out (one by one then)."""
     from rdq.factors import compute
 
     if not factors:
         return None
-    return compute(sl, factors, missing="skip")
+    try:
+        return compute(sl, factors, missing="skip")
+    except Exception:  # noqa: BLE001 - an earlier proposal that failed: skip it, keep the others
+        out = sl.select("date", "asset")
+        for name, expr in factors.items():
+            try:
+                out = out.join(compute(sl, {name: expr}, missing="skip"), on=["date", "asset"], how="left")
+            except Exception:  # noqa: BLE001
+                log.debug("reference factor %s does not compute on the debug slice: skipped", name)
+        return out
 
 
 def eval_to_dict(ev: LibraryEval) -> dict[str, Any]:
