@@ -29,7 +29,9 @@ naming the file and the key.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import logging
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -65,7 +67,10 @@ __all__ = [
     "default_research_config",
     "config_from_dict",
     "split_dates",
+    "fit_universe",
 ]
+
+log = logging.getLogger(__name__)
 
 #: validation information ratio of the excess return with cost
 DEFAULT_OBJECTIVE = metric_key(RiskSeries.EXCESS_WITH_COST, Metric.INFORMATION_RATIO)
@@ -171,6 +176,8 @@ class ResearchConfig:
     )
     metrics: MetricsSection = field(default_factory=lambda: MetricsSection(n=252))
     source: str | None = None
+    #: the default config on a user's panel: scale topk / n_drop down to a small universe (see fit_universe)
+    auto_strategy: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (dates ISO, paths as strings)."""
@@ -322,7 +329,35 @@ def default_research_config(data_path: str | Path) -> ResearchConfig:
     p = Path(data_path)
     if not p.exists():
         raise ConfigError(f"--data {data_path}: no such file or folder; give the path of your OHLCV panel")
-    return cfg.replace(data=DataSection(path=p.resolve()), name=p.stem, source=str(p))
+    return cfg.replace(data=DataSection(path=p.resolve()), name=p.stem, source=str(p), auto_strategy=True)
+
+
+def fit_universe(cfg: ResearchConfig, n_assets: int) -> ResearchConfig:
+    """Check the top-k portfolio against the panel's universe before anything is computed.
+
+    With ``auto_strategy`` (the default config on a user's panel) a ``topk`` above half the universe becomes
+    ``max(1, n_assets // 5)`` and ``n_drop`` at most a third of it; otherwise such a config is an error.
+
+    Raises
+    ------
+    ConfigError
+        ``strategy.topk`` above half of the panel's assets in a config the user wrote.
+    """
+    topk = cfg.strategy.topk
+    if topk <= max(1, n_assets // 2):
+        return cfg
+    if not cfg.auto_strategy:
+        raise ConfigError(
+            f"{cfg.source or cfg.name}: strategy.topk {topk} is more than half of the panel's {n_assets} assets; "
+            f"set strategy.topk to at most {max(1, n_assets // 2)} (e.g. {max(1, n_assets // 5)})"
+        )
+    k = max(1, n_assets // 5)
+    drop = max(1, min(cfg.strategy.n_drop, max(1, k // 3)))
+    log.warning(
+        "the panel has %d assets: top-%d dropout-%d instead of the default top-%d dropout-%d (write a research "
+        "config to choose)", n_assets, k, drop, topk, cfg.strategy.n_drop,
+    )  # fmt: skip
+    return cfg.replace(strategy=dataclasses.replace(cfg.strategy, topk=k, n_drop=drop))
 
 
 def split_dates(
@@ -403,4 +438,5 @@ def config_from_dict(d: Mapping[str, Any]) -> ResearchConfig:
         strategy=strategy,
         metrics=MetricsSection(**d["metrics"]),
         source=d.get("source"),
+        auto_strategy=bool(d.get("auto_strategy", False)),
     )

@@ -450,8 +450,11 @@ def _store_path(workspace: Path) -> Path:
 
 def start_run(cfg: ResearchConfig, *, workspace: str | Path = ".", run_id: str | None = None) -> ResearchLoop:
     """Create a new run folder for ``cfg`` and return its loop (call :meth:`ResearchLoop.run`)."""
+    from rdq.agent._config import fit_universe
+
     ws = Path(workspace)
     panel = load_panel_for(cfg)
+    cfg = fit_universe(cfg, panel["asset"].n_unique())
     folder = RunFolder(research_root(ws) / (run_id or new_run_id(cfg.name)))
     folder.create({"config": cfg.to_dict()})
     return ResearchLoop(cfg, folder, workspace=ws, panel=panel)

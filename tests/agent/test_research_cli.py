@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 from pathlib import Path
@@ -187,3 +188,36 @@ def test_a_round_on_ray_equals_the_local_round(
         (c["name"], c["code"], c["status"]) for c in b["candidates"]
     ]
     assert a["decision"]["value"] == pytest.approx(b["decision"]["value"], rel=1e-9)
+
+
+def test_data_alone_runs_the_default_config_on_a_small_ohlcv_panel(tmp_path: Path) -> None:
+    # a user's first input: 20 tickers, no vwap, fewer assets than the default top-30 portfolio
+    from rdq.data import synth_market
+
+    panel = synth_market(n_assets=20, n_days=400, seed=3).panel.drop("vwap")
+    panel = panel.with_columns(pl.col("asset").str.replace("^", "TK"))
+    panel.write_parquet(tmp_path / "mine.parquet")
+    p = rdq("research", "run", "--data", tmp_path / "mine.parquet", "--rounds", "1", "--workspace", tmp_path,
+            "--json")  # fmt: skip
+    assert p.returncode == 0, p.stderr[-3000:]
+    out = json.loads(p.stdout)
+    assert set(out) == RUN_KEYS and out["rounds"] == 1 and out["run_id"].startswith("mine-")
+    assert "top-4 dropout-1 instead of the default top-30" in p.stderr
+    from rdq.agent._state import find_run
+
+    cfg = find_run(tmp_path, out["run_id"]).config()["config"]
+    assert cfg["strategy"]["topk"] == 4 and cfg["data"]["path"] == str((tmp_path / "mine.parquet").resolve())
+    assert cfg.get("segments") is None  # split at run time: 60/20/20 after the base set's warm-up, in the state
+    st = json.loads((find_run(tmp_path, out["run_id"]).state_file).read_text())
+    days = panel["date"].unique().sort().to_list()
+    train0 = days.index(dt.date.fromisoformat(st["segments"]["train"][0]))
+    assert train0 == 60  # ROC60/STD60 of base20 need 60 days of history
+
+
+def test_a_written_config_with_topk_above_the_universe_is_an_error(tmp_path: Path) -> None:
+    from agent.conftest import write_config
+
+    cfg = write_config(tmp_path, data={"synthetic": {"assets": 12, "days": 300, "seed": 0}})
+    p = rdq("research", "run", "--config", cfg, "--workspace", tmp_path)
+    assert p.returncode == 2
+    assert "strategy.topk 10 is more than half of the panel's 12 assets" in " ".join(p.stderr.split())
