@@ -19,6 +19,8 @@
       recurrent_ppo: {total_timesteps: 20000}
     experts: {dual_thrust: {}, r_breaker: {}, ma_crossover: {fast: 10, slow: 30}, bollinger: {}, buy_and_hold: {}}
 
+The top-level ``seed`` is QTNet's and the baselines' (``--seed`` overrides it; a ``qtnet.seed`` is ignored).
+
 Walk-forward: the sessions are grouped by ``unit`` (session, calendar month or quarter of their first day);
 fold ``k`` trains on groups ``[k * test, k * test + train)`` (from group 0 when ``expanding``) and tests on the
 ``test`` groups after them; ``folds`` caps their number (default: as many as fit).
@@ -171,12 +173,16 @@ def config_from_dict(raw: dict[str, Any], *, base: Path | None = None, source: s
         p = dict(params)
         baselines.append(BaselineSpec(algo=algo, total_timesteps=int(p.pop("total_timesteps", 20_000)), params=p))
     ex_raw = raw.get("experts")
-    experts = {str(k): dict(v or {}) for k, v in (ex_raw.items() if isinstance(ex_raw, dict) else
-                                                  ((n, {}) for n in (ex_raw or ())))}
-    if ex_raw is None:
+    if ex_raw is None:  # every expert with its default parameters
         from rdq.rl._experts import EXPERTS
 
-        experts = {n: {} for n in EXPERTS}
+        experts: dict[str, dict[str, Any]] = {n: {} for n in EXPERTS}
+    elif isinstance(ex_raw, dict):
+        experts = {str(k): dict(v or {}) for k, v in ex_raw.items()}
+    elif isinstance(ex_raw, list):
+        experts = {str(n): {} for n in ex_raw}
+    else:
+        raise ConfigError("experts must be a mapping (name: {parameters}) or a list of expert names")
     for name, params in experts.items():  # the prophet (look-ahead) is refused here: it is never a strategy
         make_expert(name, **params)
     return RLConfig(name=str(raw.get("name") or "rl"), seed=seed, data=data, env=env, walk_forward=wf, qtnet=qtnet,
