@@ -12,15 +12,17 @@ JSON (a public contract)::
      base_test: {... the same for the base factor set alone ...},
      deflated_sharpe: the DSR (a probability) of the daily excess-return difference final - base, or null,
      deflated_sharpe_detail: {dsr, sr, sr0, n_trials, n_days},
-     improvement: {delta_ir, lower, upper},
+     improvement: {objective, delta, lower, upper},
      significant: bool, verdict, html: path,
      accepted_test: [{name, rank_ic, rank_ic_ci, excludes_zero}], any_accepted_ic_significant: bool,
-     planted: [{alpha, expression, best_factor, best_expression, rank_corr}]   (synthetic market only),
+     planted: [{alpha, expression, best_factor, best_expression, rank_corr, base_factor, base_rank_corr,
+                in_base, rediscovered}], rediscovered: count              (synthetic market only),
      oracle_test: {...}, oracle_rank_ic_ratio                                 (synthetic, alphas planted)}
 
-``significant`` is true only if the final library beats the base set on test: the paired stationary-bootstrap
-interval of the IR improvement excludes 0 **and** the deflated Sharpe ratio of the daily excess-return
-difference, deflated for ``n_trials`` candidates, is above 0.95.
+``significant`` is true only if the final library beats the base set on test in the run's objective: the paired
+stationary-bootstrap interval of the improvement (IR objective: of the IR of the daily excess return; IC
+objectives: of the daily IC series) excludes 0 **and** the deflated Sharpe ratio of the daily difference
+(final - base of that series), deflated for ``n_trials`` candidates, is above 0.95.
 """
 
 from __future__ import annotations
@@ -143,6 +145,7 @@ def research_report(run: str, *, workspace: str | Path = ".", force: bool = Fals
 
 def _evaluate_test(folder: RunFolder, workspace: Path) -> dict[str, Any]:
     from rdq.agent._config import config_from_dict
+    from rdq.agent._decide import objective_series
     from rdq.agent._loop import load_panel_for
     from rdq.agent._stats import deflated_sharpe_ratio, paired_improvement_test
     from rdq.agent._types import ModelTask
@@ -181,10 +184,12 @@ def _evaluate_test(folder: RunFolder, workspace: Path) -> dict[str, Any]:
     ev_base = ev_final if final == dict(cfg.base_factors) else run(values, list(cfg.base_factors))
     honesty = _honesty_figures(cfg, data, values, st, model=model, run=run)
     n = cfg.metrics.n
-    diff = ev_final.daily - ev_base.daily
+    series, statistic = objective_series(cfg.objective)  # the run's objective decides, as in the loop
+    a, b = getattr(ev_final, series), getattr(ev_base, series)
+    diff = a - b
     n_trials = max(1, int(st["n_trials"]))
     dsr = deflated_sharpe_ratio(diff, n_trials=n_trials) if np.nanstd(diff) > 0 else None
-    imp = paired_improvement_test(ev_final.daily, ev_base.daily, statistic="ir", seed=cfg.seed)
+    imp = paired_improvement_test(a, b, statistic=statistic, seed=cfg.seed)
     significant = bool(
         dsr is not None and math.isfinite(imp.lower) and imp.lower > 0 and dsr.dsr > SIGNIFICANCE_DSR
     )
@@ -212,7 +217,9 @@ def _evaluate_test(folder: RunFolder, workspace: Path) -> dict[str, Any]:
             "n_trials": dsr.n_trials,
             "n_days": dsr.n_days,
         },
-        "improvement": {"delta_ir": _f(imp.delta), "lower": _f(imp.lower), "upper": _f(imp.upper)},
+        "improvement": {
+            "objective": cfg.objective, "delta": _f(imp.delta), "lower": _f(imp.lower), "upper": _f(imp.upper),
+        },
         "significant": significant,
         "verdict": "the final library beats the base set on the test span, after deflation for the trials"
         if significant
@@ -248,9 +255,17 @@ def _honesty_figures(
     if syn is None:
         return out
     planted = {a.name: a.expr for a in PLANTED_ALPHAS}
-    out["planted"] = rediscovery(
+    rows = rediscovery(
         data.panel, {a["name"]: a["expression"] for a in st["accepted"] if a.get("expression")}, planted
     )
+    in_base = rediscovery(data.panel, dict(cfg.base_factors), planted)
+    bound = float(cfg.checks.get("dup_corr", 0.7))
+    for r, b in zip(rows, in_base, strict=True):  # an alpha the base set already carries cannot be "found"
+        r["base_rank_corr"], r["base_factor"] = b["rank_corr"], b["best_factor"]
+        r["in_base"] = b["rank_corr"] is not None and b["rank_corr"] >= bound
+        r["rediscovered"] = not r["in_base"] and r["rank_corr"] is not None and r["rank_corr"] >= bound
+    out["planted"] = rows
+    out["rediscovered"] = sum(r["rediscovered"] for r in rows)
     if syn.alpha_scale != 0:
         oracle = run(compute(data.panel, planted), list(planted))
         out["oracle_test"] = report_summary(oracle, n_per_year=cfg.metrics.n, seed=cfg.seed)
