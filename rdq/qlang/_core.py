@@ -7,35 +7,16 @@ from typing import Any
 
 import numpy as np
 
-from rdq.qlang._values import DTYPES, IDENTITY, NULLS, A, D, E, Fn, L, QError, T, V
+from rdq.qlang._values import DTYPES, NULLS, A, D, E, Fn, L, QError, T, V
 
-__all__ = [
-    "qtype",
-    "count",
-    "items",
-    "item",
-    "mklist",
-    "vec",
-    "null_atom",
-    "is_null_atom",
-    "index",
-    "as_array",
-    "enlist",
-    "empty_like",
-    "take_items",
-    "to_py_bool",
-    "EMPTY",
-    "sym",
-    "chars",
-    "qstr",
-    "row_dict",
-    "table_rows",
-    "wrap_int",
-]
+__all__ = ["qtype", "count", "items", "item", "mklist", "vec", "null_atom", "is_null_atom", "as_array", "enlist", "empty_like", "take_items", "to_py_bool", "EMPTY", "sym", "chars", "qstr", "row_dict", "table_rows", "wrap_int"]
 
 EMPTY = L([])
 _INT_T = (1, 4, 5, 6, 7)
 _BOUNDS = {5: 2**15, 6: 2**31, 7: 2**63}
+
+#: the numeric types: boolean, byte, short, int, long, real, float
+_NUM = {1, 4, 5, 6, 7, 8, 9}
 
 
 def wrap_int(v: int, t: int) -> int:
@@ -259,139 +240,6 @@ def take_items(x: Any, idx: np.ndarray) -> Any:
         return T(list(x.cols), [take_items(c, idx) for c in x.data])
     if tx is D:
         return D(take_items(x.k, idx), take_items(x.v, idx))
-    raise QError("type")
-
-
-def _null_for(x: Any) -> Any:
-    if type(x) is V:
-        return null_atom(x.t)
-    if type(x) is L:
-        if x.items:
-            f = x.items[0]
-            if type(f) is A:
-                return null_atom(f.t)
-            if type(f) is V:
-                return V(f.t, np.array([], dtype=f.a.dtype))
-            return L([])
-        return L([])
-    if type(x) is T:
-        return D(V(11, np.array(x.cols, dtype=object)), mklist([_null_for(c) for c in x.data]))
-    return L([])
-
-
-def _find_keys(keys: Any, idx: Any) -> Any:
-    """Positions of idx (atom or list) in keys; count(keys) where absent. Returns int or ndarray."""
-    from rdq.qlang._ops import find
-
-    return find(keys, idx)
-
-
-def index(x: Any, i: Any) -> Any:
-    """``x[i]`` for one index argument (atom, vector, nested list, or ``::``)."""
-    tx = type(x)
-    ti = type(i)
-    if i is IDENTITY:
-        if tx is A:
-            raise QError("type")  # 3[::] is 'type
-        return x
-    if tx is D:
-        if type(x.k) is T:
-            # keyed table
-            from rdq.qlang._ops import find_rows
-
-            if ti is D:
-                pos = find_rows(x.k, enlist(i))
-                return index(x.v, A(7, int(pos[0])))
-            if ti is T:
-                pos = find_rows(x.k, i)
-                return index(x.v, V(7, pos.astype(np.int64)))
-            if len(x.k.cols) == 1:
-                key = x.k.data[0]
-                if ti is A or (ti is V and key.t == 0):
-                    pos = _find_keys(key, i)
-                    return index(x.v, A(7, int(pos)))
-            pos = find_rows(x.k, T(list(x.k.cols), [mklist([a]) if False else enlist(a) for a in items(i)]))
-            return index(x.v, A(7, int(pos[0])))
-        if type(x.k) is V and x.k.attr == "s" and ti in (A, V):
-            # step dictionary: the value of the last key <= i
-            kk = x.k.a
-            iv = i.v if ti is A else i.a
-            p2 = np.searchsorted(kk, iv, side="right") - 1
-            if ti is A:
-                return item(x.v, int(p2)) if p2 >= 0 else _null_for(x.v)
-            return mklist([item(x.v, int(q)) if q >= 0 else _null_for(x.v) for q in np.atleast_1d(p2).tolist()])
-        if ti is A:
-            p = _find_keys(x.k, i)
-            if p >= count(x.k):
-                return _null_for(x.v)
-            return item(x.v, p)
-        if ti is L:
-            return mklist([index(x, j) for j in i.items])
-        if ti is V:
-            p = _find_keys(x.k, i)
-            n = count(x.k)
-            if (p < n).all():
-                return take_items(x.v, p)
-            return mklist([item(x.v, int(k)) if k < n else _null_for(x.v) for k in p.tolist()])
-        if ti is D:
-            return D(i.k, index(x, i.v))
-        raise QError("type")
-    if tx is T:
-        if ti is A and i.t == 11:
-            try:
-                return x.data[x.cols.index(i.v)]
-            except ValueError:
-                raise QError(i.v) from None
-        if ti is V and i.t == 11:
-            return mklist([index(x, a) for a in items(i)])
-        if ti is A:
-            k = i.v
-            n = count(x)
-            if 0 <= k < n:
-                return row_dict(x, k)
-            return _null_for(x)
-        if ti is V:
-            k = i.a.astype(np.int64)
-            n = count(x)
-            if ((k >= 0) & (k < n)).all():
-                return take_items(x, k)
-            return mklist([index(x, a) for a in items(i)])
-        if ti is L:
-            return mklist([index(x, j) for j in i.items])
-        raise QError("type")
-    if tx is V or tx is L:
-        if ti is A:
-            if i.t > 7 or i.t == 2:
-                if i.t == 11 or i.t in (8, 9) or i.t == 10:
-                    raise QError("type")
-            k = i.v
-            n = len(x.a) if tx is V else len(x.items)
-            if 0 <= k < n:
-                return item(x, k)
-            return _null_for(x)
-        if ti is V:
-            if i.t in (8, 9, 11, 10):
-                raise QError("type")
-            k = i.a.astype(np.int64)
-            n = len(x.a) if tx is V else len(x.items)
-            ok = (k >= 0) & (k < n)
-            if tx is V:
-                if ok.all():
-                    return V(x.t, x.a[k])
-                out = np.full(len(k), NULLS[x.t], dtype=x.a.dtype) if x.t != 11 else np.full(len(k), "", dtype=object)
-                out[ok] = x.a[k[ok]]
-                return V(x.t, out)
-            nul = _null_for(x)
-            return mklist([x.items[j] if o else nul for j, o in zip(k.tolist(), ok.tolist(), strict=True)])
-        if ti is L:
-            return mklist([index(x, j) for j in i.items])
-        if ti is D:
-            return D(i.k, index(x, i.v))
-        if ti is T:
-            return T(list(i.cols), [index(x, c) for c in i.data])
-        raise QError("type")
-    if tx is A:
-        raise QError("type")
     raise QError("type")
 
 

@@ -8,15 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from rdq.qlang._core import (
-    count,
-    enlist,
-    index,
-    item,
-    items,
-    mklist,
-    to_py_bool,
-)
+from rdq.qlang._core import count, enlist, item, items, mklist, to_py_bool
+from rdq.qlang._index import index
 from rdq.qlang._parser import LambdaDef
 from rdq.qlang._values import IDENTITY, A, D, Fn, L, QError, T, V
 
@@ -278,7 +271,7 @@ def _case(f: Any, args: list[Any]) -> Any:
 
 
 def _match(a: Any, b: Any) -> bool:
-    from rdq.qlang._ops import match
+    from rdq.qlang._index import match
 
     return match(a, b)
 
@@ -494,7 +487,7 @@ def _fast_fold(f: Any, x: Any) -> Any:
 
 
 def _converge(fn: Callable[[Any], Any], x: Any, *, scan: bool, n: Any = None) -> Any:
-    from rdq.qlang._ops import match
+    from rdq.qlang._index import match
 
     if n is not None:
         if type(n) is A and n.t in (1, 4, 5, 6, 7):
@@ -948,7 +941,7 @@ class Interp:
             self._bind_now(name, val, lc)
 
     def _pattern(self, p: Any, v: Any, loc: dict[str, Any] | None) -> None:
-        from rdq.qlang._ops import match
+        from rdq.qlang._index import match
 
         if p is None:
             return
@@ -986,7 +979,7 @@ class Interp:
             # q 4.1 dictionary pattern ([k:name;...]): bind the values at keys k
             if type(v) is not D:
                 raise QError("type")
-            from rdq.qlang._ops import find
+            from rdq.qlang._index import find
 
             for nm, sub in p[1]:
                 pos = find(v.k, A(11, nm))
@@ -1024,7 +1017,7 @@ class Interp:
                     self._bind(p[3][1], v.v, loc)
                 return
             keys = self.ev(p[2], loc)
-            from rdq.qlang._ops import find
+            from rdq.qlang._index import find
 
             pos = find(v.k, keys)
             if isinstance(pos, int):
@@ -1300,7 +1293,7 @@ def amend_at(x: Any, i: Any, f: Any, y: Any) -> Any:
     tx = type(x)
     if tx is D:
         if type(x.k) is T:
-            from rdq.qlang._ops import find_rows
+            from rdq.qlang._index import find_rows
 
             krow = i if type(i) is D else None
             if krow is None:
@@ -1308,7 +1301,7 @@ def amend_at(x: Any, i: Any, f: Any, y: Any) -> Any:
             else:
                 kt = T(list(x.k.cols), [enlist(a) for a in items(krow.v)])
             p = int(find_rows(x.k, kt)[0])
-            from rdq.qlang._verbs import join
+            from rdq.qlang._index import join
 
             if p >= count(x.k):
                 newk = join(x.k, kt)
@@ -1318,12 +1311,12 @@ def amend_at(x: Any, i: Any, f: Any, y: Any) -> Any:
             old = item(x.v, p)
             new = y if f is None else (call(f, [old, y]) if y is not _NOARG else call(f, [old]))
             return D(x.k, _set_row(x.v, p, new))
-        from rdq.qlang._ops import find
+        from rdq.qlang._index import find
 
         p = find(x.k, i)
         n = count(x.k)
         if p >= n:
-            from rdq.qlang._verbs import join
+            from rdq.qlang._index import join
 
             k2 = join(x.k, enlist(i)) if count(x.k) else enlist(i)
             old = _null_like_vals(x.v)

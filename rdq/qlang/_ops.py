@@ -1,4 +1,4 @@
-"""Atomic (pervasive) operators: arithmetic, comparison, min/max, and find/match/join helpers."""
+"""Atomic (pervasive) operators: arithmetic, comparison, min/max."""
 
 from __future__ import annotations
 
@@ -9,22 +9,12 @@ from typing import Any
 
 import numpy as np
 
-from rdq.qlang._core import count, item, items, mklist, null_atom, wrap_int
+from rdq.qlang._core import _NUM, item, items, mklist, null_atom, wrap_int
+from rdq.qlang._index import find, join
 from rdq.qlang._values import DTYPES, NULLS, A, D, L, QError, T, V
 
-__all__ = [
-    "pervade1",
-    "pervade2",
-    "arith",
-    "compare",
-    "minmax",
-    "find",
-    "find_rows",
-    "match",
-    "res_type",
-]
+__all__ = ["pervade1", "pervade2", "arith", "compare", "minmax", "res_type"]
 
-_NUM = {1, 4, 5, 6, 7, 8, 9}
 _LNULL = -(2**63)
 
 
@@ -113,8 +103,6 @@ def pervade2(core: Callable[[Any, Any], Any], x: Any, y: Any) -> Any:
 
 
 def _dict_merge(core: Callable[[Any, Any], Any], x: D, y: D) -> Any:
-    from rdq.qlang._verbs import join
-
     xk = items(x.k)
     yk = items(y.k)
     pos = find(x.k, y.k)
@@ -421,125 +409,6 @@ def minmax(is_max: bool, x: Any, y: Any) -> Any:
 
 
 #: q's comparison tolerance for floats: x and y match when |x-y| <= 2^-43 * max(|x|, |y|)
-_TOL = 2.0**-43
-
-
-def _tol_eq(a: float, b: float) -> bool:
-    return abs(a - b) <= _TOL * max(abs(a), abs(b))
-
-
-def match(x: Any, y: Any) -> bool:
-    tx = type(x)
-    if tx is not type(y):
-        return False
-    if tx is A:
-        if x.t != y.t:
-            return False
-        if x.t in (8, 9):
-            return x.v == y.v or (x.v != x.v and y.v != y.v) or _tol_eq(x.v, y.v)
-        return bool(x.v == y.v)
-    if tx is V:
-        if x.t != y.t or len(x.a) != len(y.a):
-            return False
-        if x.t in (8, 9):
-            if np.array_equal(x.a, y.a, equal_nan=True):
-                return True
-            a, b = x.a.astype(np.float64), y.a.astype(np.float64)
-            with np.errstate(invalid="ignore"):
-                ok = (a == b) | (np.isnan(a) & np.isnan(b)) | (np.abs(a - b) <= _TOL * np.maximum(np.abs(a), np.abs(b)))
-            return bool(ok.all())
-        return bool((x.a == y.a).all())
-    if tx is L:
-        return len(x.items) == len(y.items) and all(match(a, b) for a, b in zip(x.items, y.items, strict=True))
-    if tx is D:
-        return match(x.k, y.k) and match(x.v, y.v)
-    if tx is T:
-        return x.cols == y.cols and all(match(a, b) for a, b in zip(x.data, y.data, strict=True))
-    return x is y or (hasattr(x, "src") and getattr(x, "src", None) == getattr(y, "src", 1))
-
-
-def _key(x: Any) -> Any:
-    """Hashable key of a q value (for find/distinct/group)."""
-    tx = type(x)
-    if tx is A:
-        v = x.v
-        if x.t in (8, 9) and v != v:
-            return ("n", x.t)
-        return (x.t, v)
-    if tx is V:
-        if x.t in (8, 9):
-            return ("V", x.t, tuple("nan" if v != v else v for v in x.a.tolist()))
-        return ("V", x.t, tuple(x.a.tolist()))
-    if tx is L:
-        return ("L", tuple(_key(a) for a in x.items))
-    if tx is D:
-        return ("D", _key(x.k), _key(x.v))
-    if tx is T:
-        return ("T", tuple(x.cols), tuple(_key(c) for c in x.data))
-    return ("F", id(x))
-
-
-def keys_of(x: Any) -> list[Any]:
-    tx = type(x)
-    if tx is V:
-        t = x.t
-        if t in (8, 9):
-            return [("n", t) if v != v else (t, v) for v in x.a.tolist()]
-        return [(t, v) for v in x.a.tolist()]
-    return [_key(a) for a in items(x)]
-
-
-def find(x: Any, y: Any) -> Any:
-    """Index of each item of y in list x (count x where absent); int for an atom y."""
-    n = count(x)
-    if type(y) is A or (type(x) is L and not _is_list_of_lists(x) and type(y) is not L and type(y) is not V):
-        if type(x) is V and type(y) is A and x.t == y.t and x.t not in (8, 9):
-            hits = np.flatnonzero(x.a == y.v)
-            return int(hits[0]) if len(hits) else n
-        k = _key(y) if type(y) is not A else _norm_key(y, x)
-        for i, kk in enumerate(keys_of(x)):
-            if kk == k:
-                return i
-        return n
-    if type(x) is L and _is_list_of_lists(x) and type(y) is V:
-        # find a list item (row) in a list of lists
-        k = _key(y)
-        for i, kk in enumerate(keys_of(x)):
-            if kk == k:
-                return i
-        return n
-    pos: dict[Any, int] = {}
-    for i, kk in enumerate(keys_of(x)):
-        pos.setdefault(kk, i)
-    if type(y) is V and type(x) is V and x.t != y.t:
-        yk = [_norm_key(a, x) for a in items(y)]
-    else:
-        yk = keys_of(y)
-    return np.array([pos.get(kk, n) for kk in yk], dtype=np.int64)
-
-
-def _is_list_of_lists(x: Any) -> bool:
-    return type(x) is L and bool(x.items) and all(type(a) is V or type(a) is L for a in x.items)
-
-
-def _norm_key(y: A, x: Any) -> Any:
-    if type(x) is V and x.t != y.t and x.t in _NUM and y.t in _NUM:
-        if x.t in (8, 9):
-            return (x.t, float(y.v))
-        return (x.t, y.v)
-    return _key(y)
-
-
-def find_rows(t: T, y: T) -> np.ndarray:
-    """Row index of each row of table y in table t (count t where absent)."""
-    n = count(t)
-    tk = list(zip(*[keys_of(c) for c in t.data], strict=True)) if t.data else []
-    pos: dict[Any, int] = {}
-    for i, k in enumerate(tk):
-        pos.setdefault(k, i)
-    cols = [y.data[y.cols.index(c)] for c in t.cols]
-    yk = list(zip(*[keys_of(c) for c in cols], strict=True))
-    return np.array([pos.get(k, n) for k in yk], dtype=np.int64)
 
 
 def null_of(x: Any) -> Any:

@@ -7,7 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from rdq.qlang._core import count, empty_like, enlist, index, item, items, mklist, null_atom, take_items
+from rdq.qlang._core import count, empty_like, enlist, item, items, mklist, null_atom, take_items
+from rdq.qlang._index import index
 from rdq.qlang._values import IDENTITY, A, D, Fn, L, QError, T, V
 
 __all__ = ["run_sql", "functional_select", "functional_update", "eval_ptree"]
@@ -65,7 +66,7 @@ def _extend(v: Any, n: int) -> Any:
 def _groups(t: T, bys: list[tuple[str, Evaluator]], base: dict[str, Any] | None, rows: np.ndarray) -> tuple[T, list[np.ndarray]]:
     env = _env(t, base, rows)
     keys = [(name, _extend(ev(env), count(t))) for name, ev in bys]
-    from rdq.qlang._ops import keys_of
+    from rdq.qlang._index import keys_of
 
     kl = list(zip(*[keys_of(k) for _, k in keys], strict=True)) if keys else []
     groups: dict[Any, list[int]] = {}

@@ -13,7 +13,6 @@ from rdq.qlang._core import (
     count,
     empty_like,
     enlist,
-    index,
     is_null_atom,
     item,
     items,
@@ -24,6 +23,7 @@ from rdq.qlang._core import (
     take_items,
     to_py_bool,
 )
+from rdq.qlang._index import _kt_upsert, find, find_rows, index, join, keys_of, match
 from rdq.qlang._interp import (
     _NOARG,
     Comp,
@@ -37,18 +37,7 @@ from rdq.qlang._interp import (
     index_deep,
     valence,
 )
-from rdq.qlang._ops import (
-    arith,
-    compare,
-    find,
-    find_rows,
-    keys_of,
-    match,
-    minmax,
-    pervade1,
-    pervade2,
-    res_type,
-)
+from rdq.qlang._ops import arith, compare, minmax, pervade1, pervade2, res_type
 from rdq.qlang._values import DTYPES, IDENTITY, NULLS, A, D, E, Fn, L, QError, T, V
 
 __all__ = ["OPS", "builtins", "join", "q_sum", "q_prd", "q_max", "q_min"]
@@ -73,74 +62,6 @@ def _syms(names: list[str]) -> V:
 
 
 # -- structural -----------------------------------------------------------------
-
-
-def join(x: Any, y: Any) -> Any:
-    tx, ty = type(x), type(y)
-    if tx is V and ty is V and x.t == y.t:
-        return V(x.t, np.concatenate([x.a, y.a]))
-    if tx is V and ty is A and x.t == y.t:
-        return V(x.t, np.append(x.a, np.array([y.v], dtype=x.a.dtype)))
-    if tx is A and ty is V and x.t == y.t:
-        return V(x.t, np.insert(y.a, 0, x.v) if x.t != 11 else np.array([x.v] + y.a.tolist(), dtype=object))
-    if tx is A and ty is A and x.t == y.t:
-        return mklist([x, y])
-    if tx is T and ty is T:
-        if x.cols == y.cols:
-            return T(list(x.cols), [join(a, b) for a, b in zip(x.data, y.data, strict=True)])
-        if set(x.cols) == set(y.cols):
-            return T(list(x.cols), [join(a, y.data[y.cols.index(c)]) for c, a in zip(x.cols, x.data, strict=True)])
-        raise QError("mismatch")
-    if tx is D and ty is D:
-        if type(x.k) is T:
-            # keyed table upsert
-            return _kt_upsert(x, y)
-        pos = find(x.k, y.k)
-        n = count(x.k)
-        vals = list(items(x.v))
-        ek = []
-        ev = []
-        yv = items(y.v)
-        yk = items(y.k)
-        for j, p in enumerate(pos.tolist() if isinstance(pos, np.ndarray) else [pos]):
-            if p < n:
-                vals[p] = yv[j]
-            else:
-                ek.append(yk[j])
-                ev.append(yv[j])
-        return D(join(x.k, mklist(ek)) if ek else x.k, mklist(vals + ev))
-    if tx is T and ty is D:
-        return join(x, enlist(y))
-    if tx is T and ty is L:
-        return join(x, T(list(x.cols), [enlist(a) for a in y.items]))
-    lx = items(x) if tx in (V, L) else [x]
-    ly = items(y) if ty in (V, L) else [y]
-    if tx is D or ty is D or tx is T or ty is T:
-        lx = [x] if tx in (D, T) and tx is not T else lx
-        ly = [y] if ty in (D, T) and ty is not T else ly
-    return mklist(lx + ly) if (lx or ly) else EMPTY
-
-
-def _kt_upsert(x: D, y: D) -> D:
-    kt = x.k
-    pos = find_rows(kt, y.k)
-    n = count(kt)
-    vcols = list(x.v.cols)
-    vdata = [list(items(c)) for c in x.v.data]
-    kdata = [list(items(c)) for c in kt.data]
-    ycols = y.v.cols if type(y.v) is T else []
-    for j, p in enumerate(pos.tolist()):
-        if p < n:
-            for ci, c in enumerate(vcols):
-                if c in ycols:
-                    vdata[ci][p] = item(y.v.data[ycols.index(c)], j)
-        else:
-            for ci, c in enumerate(kt.cols):
-                kdata[ci].append(item(y.k.data[y.k.cols.index(c)], j))
-            for ci, c in enumerate(vcols):
-                vdata[ci].append(item(y.v.data[ycols.index(c)], j) if c in ycols else null_atom(x.v.data[ci].t if type(x.v.data[ci]) is V else 7))
-    return D(T(list(kt.cols), [mklist(c) if c else empty_like(o) for c, o in zip(kdata, kt.data, strict=True)]),
-             T(vcols, [mklist(c) if c else empty_like(o) for c, o in zip(vdata, x.v.data, strict=True)]))
 
 
 def q_til(x: Any) -> Any:
@@ -1531,7 +1452,6 @@ def q_find(x: Any, y: Any) -> Any:
 _RNG = [np.random.default_rng(0)]
 
 
-
 def _roll(n: Any, y: Any) -> Any:
     rng = _RNG[0]
     k = n.v
@@ -1905,7 +1825,7 @@ def q_at(x: Any, y: Any) -> Any:
         return call(x, [y])
     if type(x) is A and x.t == 11:
         raise QError("type")
-    from rdq.qlang._core import index as idx
+    from rdq.qlang._index import index as idx
 
     return idx(x, y)
 
