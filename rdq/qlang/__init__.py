@@ -19,7 +19,7 @@ reference docs (KX, CC BY 4.0): ``python -m rdq.qlang.golden --file core|dev [--
 
 from __future__ import annotations
 
-from rdq.qlang._interp import QExit
+from rdq.qlang._fn import QExit
 from rdq.qlang._session import ScriptResult, Session
 from rdq.qlang._values import QError
 

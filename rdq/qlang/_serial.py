@@ -35,7 +35,7 @@ def serialize(x: Any) -> bytes:
 
 
 def _put(out: bytearray, x: Any) -> None:
-    from rdq.qlang._interp import Lambda
+    from rdq.qlang._fn import Lambda
 
     tx = type(x)
     if tx is A:

@@ -57,7 +57,7 @@ def _filter(t: T, wheres: list[Evaluator], base: dict[str, Any] | None) -> np.nd
 
 def _extend(v: Any, n: int) -> Any:
     if type(v) is A:
-        from rdq.qlang._interp import enlist_n
+        from rdq.qlang._fn import enlist_n
 
         return enlist_n(v, n)
     return v
@@ -300,7 +300,7 @@ def run_sql(interp: Any, n: Any, loc: dict[str, Any] | None) -> Any:
 
 def eval_ptree(interp: Any, x: Any, env: dict[str, Any]) -> Any:
     """Evaluate a parse tree (as built by ``parse``) with columns in ``env``."""
-    from rdq.qlang._interp import call
+    from rdq.qlang._fn import call
 
     if type(x) is A and x.t == 11:
         if x.v in env:

@@ -23,20 +23,9 @@ from rdq.qlang._core import (
     take_items,
     to_py_bool,
 )
+from rdq.qlang._fn import _NOARG, Comp, Lambda, Prim, Proj, QExit, amend_deep, call, index_deep, valence
 from rdq.qlang._index import _kt_upsert, find, find_rows, index, join, keys_of, match
-from rdq.qlang._interp import (
-    _NOARG,
-    Comp,
-    Derived,
-    Lambda,
-    Prim,
-    Proj,
-    QExit,
-    amend_deep,
-    call,
-    index_deep,
-    valence,
-)
+from rdq.qlang._interp import Derived
 from rdq.qlang._ops import arith, compare, minmax, pervade1, pervade2, res_type
 from rdq.qlang._values import DTYPES, IDENTITY, NULLS, A, D, E, Fn, L, QError, T, V
 
@@ -313,7 +302,7 @@ def q_flip(x: Any) -> Any:
                         raise QError("length")
             for c in items(x.v):
                 if type(c) is A:
-                    from rdq.qlang._interp import enlist_n
+                    from rdq.qlang._fn import enlist_n
 
                     c = enlist_n(c, n or 1)
                 cols.append(c)
@@ -455,7 +444,7 @@ def _take(n: Any, x: Any) -> Any:
     k = n.v
     tx = type(x)
     if tx is A:
-        from rdq.qlang._interp import enlist_n
+        from rdq.qlang._fn import enlist_n
 
         return enlist_n(x, abs(k))
     if tx is D:
@@ -1527,7 +1516,7 @@ def q_dict(x: Any, y: Any) -> Any:
 
 
 def _extend_atom(y: A, n: int) -> Any:
-    from rdq.qlang._interp import enlist_n
+    from rdq.qlang._fn import enlist_n
 
     return enlist_n(y, n)
 
@@ -2032,7 +2021,7 @@ def _upsert(t: Any, rows: Any, *, insert: bool = False) -> Any:
                 if c in rt.cols:
                     full.append(rt.data[rt.cols.index(c)])
                 elif type(col) is V:
-                    from rdq.qlang._interp import enlist_n
+                    from rdq.qlang._fn import enlist_n
 
                     full.append(enlist_n(null_atom(col.t), n))
                 else:
@@ -2820,7 +2809,7 @@ def builtins(interp: Any) -> dict[str, Any]:
                       ("ratios", "%':")):
         b[kw].name = shown
     b["0N!"] = m("0N!", lambda x: q_0n(interp, x))
-    from rdq.qlang._interp import View
+    from rdq.qlang._fn import View
 
     b["view"] = m("view", lambda x: chars(interp.g[x.v].body.strip()) if type(interp.g.get(x.v)) is View else _raise("type"))
     b["views"] = m("views", lambda x: q_set_attr(A(11, "s"), _syms(sorted(k for k, v in interp.g.items() if type(v) is View))))
@@ -2860,7 +2849,7 @@ def _uj(x: Any, y: Any) -> Any:
             return t.data[t.cols.index(c)]
         o = other.data[other.cols.index(c)]
         if type(o) is V:
-            from rdq.qlang._interp import enlist_n
+            from rdq.qlang._fn import enlist_n
 
             return enlist_n(null_atom(o.t), n) if n else empty_like(o)
         return L([EMPTY] * n) if False else mklist([_null_item(o)] * n)
