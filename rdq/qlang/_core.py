@@ -245,3 +245,22 @@ def take_items(x: Any, idx: np.ndarray) -> Any:
 
 def nan_to_null(x: float) -> float:
     return x if not math.isnan(x) else math.nan
+
+
+_NUMT = (1, 4, 5, 6, 7, 8, 9)
+
+
+def _long(v: int) -> A:
+    return A(7, v)
+
+
+def _lv(a: Any) -> V:
+    return V(7, np.asarray(a, dtype=np.int64))
+
+
+def _bool(b: bool) -> A:
+    return A(1, 1 if b else 0)
+
+
+def _syms(names: list[str]) -> V:
+    return V(11, np.array(names, dtype=object))

@@ -76,7 +76,7 @@ def _groups(t: T, bys: list[tuple[str, Evaluator]], base: dict[str, Any] | None,
     ktab = T([n for n, _ in keys], [take_items(k, np.array(firsts, dtype=np.int64)) if firsts else empty_like(k) for _, k in keys])
     gl = [np.array(g, dtype=np.int64) for g in groups.values()]
     # q sorts the groups by key
-    from rdq.qlang._verbs import _sort_keys
+    from rdq.qlang._v_list import _sort_keys
 
     if count(ktab):
         o = _sort_keys(ktab)
@@ -144,7 +144,7 @@ def select(
 def _limit(t: Any, limit: Any) -> Any:
     if limit is None:
         return t
-    from rdq.qlang._verbs import _take
+    from rdq.qlang._v_list import _take
 
     if type(limit) is A:
         k = limit.v
@@ -225,7 +225,7 @@ def delete(tab: Any, *, wheres: list[Evaluator], cols: list[str], base: dict[str
     if type(tab) is D and type(tab.k) is not T:
         # delete from a dictionary
         if cols:
-            from rdq.qlang._verbs import _dict_drop_keys
+            from rdq.qlang._v_list import _dict_drop_keys
 
             return _dict_drop_keys(tab, _syms(cols))
     if cols:
@@ -352,7 +352,7 @@ def functional_select(interp: Any, args: list[Any]) -> Any:
         if b.v:
             # distinct
             r = select(t, wheres=wheres, by=None, cols=_fcols(interp, a), base=None)
-            from rdq.qlang._verbs import q_distinct
+            from rdq.qlang._v_list import q_distinct
 
             return q_distinct(r)
     elif type(b) is D:
@@ -372,7 +372,7 @@ def functional_select(interp: Any, args: list[Any]) -> Any:
         if type(a) is L and not a.items:
             cols: list[tuple[str, Evaluator]] = []
             if not by:
-                from rdq.qlang._verbs import q_last
+                from rdq.qlang._v_list import q_last
 
                 sub = select(t, wheres=wheres, by=None, cols=[], base=None)
                 return q_last(sub)

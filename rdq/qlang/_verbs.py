@@ -9,7 +9,10 @@ from typing import Any
 import numpy as np
 
 from rdq.qlang._core import (
+    _NUMT,
     EMPTY,
+    _bool,
+    _syms,
     count,
     empty_like,
     enlist,
@@ -27,306 +30,42 @@ from rdq.qlang._fn import _NOARG, Comp, Lambda, Prim, Proj, QExit, amend_deep, c
 from rdq.qlang._index import _kt_upsert, find, find_rows, index, join, keys_of, match
 from rdq.qlang._interp import Derived
 from rdq.qlang._ops import arith, compare, minmax, pervade1, pervade2, res_type
+from rdq.qlang._v_list import (
+    _drop,
+    _sort_keys,
+    items_py,
+    q_asc,
+    q_attr,
+    q_count,
+    q_cut,
+    q_desc,
+    q_distinct,
+    q_enlist,
+    q_first,
+    q_flip,
+    q_group,
+    q_iasc,
+    q_idesc,
+    q_last,
+    q_next,
+    q_prev,
+    q_rank,
+    q_raze,
+    q_reverse,
+    q_rotate,
+    q_set_attr,
+    q_sublist,
+    q_take,
+    q_til,
+    q_where,
+    q_xprev,
+)
 from rdq.qlang._values import DTYPES, IDENTITY, NULLS, A, D, E, Fn, L, QError, T, V
 
 __all__ = ["OPS", "builtins", "join", "q_sum", "q_prd", "q_max", "q_min"]
 
-_NUMT = (1, 4, 5, 6, 7, 8, 9)
-
-
-def _long(v: int) -> A:
-    return A(7, v)
-
-
-def _lv(a: Any) -> V:
-    return V(7, np.asarray(a, dtype=np.int64))
-
-
-def _bool(b: bool) -> A:
-    return A(1, 1 if b else 0)
-
-
-def _syms(names: list[str]) -> V:
-    return V(11, np.array(names, dtype=object))
-
 
 # -- structural -----------------------------------------------------------------
-
-
-def q_til(x: Any) -> Any:
-    if type(x) is not A or x.t not in (1, 4, 5, 6, 7):
-        raise QError("type")
-    if x.v < 0:
-        raise QError("domain")
-    return V(7, np.arange(x.v, dtype=np.int64))
-
-
-def q_count(x: Any) -> Any:
-    return A(7, count(x))
-
-
-def q_first(x: Any) -> Any:
-    tx = type(x)
-    if tx is A or isinstance(x, Fn):
-        return x
-    if tx is D:
-        return q_first(x.v)
-    if tx is T:
-        return item(x, 0) if count(x) else D(_syms(x.cols), mklist([null_atom(c.t) if type(c) is V else EMPTY for c in x.data]))
-    n = count(x)
-    if n == 0:
-        if tx is V:
-            return null_atom(x.t)
-        return EMPTY
-    return item(x, 0)
-
-
-def q_last(x: Any) -> Any:
-    tx = type(x)
-    if tx is A or isinstance(x, Fn):
-        return x
-    if tx is D:
-        return q_last(x.v)
-    n = count(x)
-    if n == 0:
-        if tx is V:
-            return null_atom(x.t)
-        return EMPTY
-    return item(x, n - 1)
-
-
-def q_reverse(x: Any) -> Any:
-    tx = type(x)
-    if tx is V:
-        return V(x.t, x.a[::-1].copy())
-    if tx is L:
-        return L(x.items[::-1])
-    if tx is D:
-        return D(q_reverse(x.k), q_reverse(x.v))
-    if tx is T:
-        return T(list(x.cols), [q_reverse(c) for c in x.data])
-    return x
-
-
-def q_enlist(x: Any) -> Any:
-    return enlist(x)
-
-
-def q_where(x: Any) -> Any:
-    if type(x) is V and x.t in (1, 4, 5, 6, 7):
-        if x.t == 1:
-            return V(7, np.flatnonzero(x.a).astype(np.int64))
-        return V(7, np.repeat(np.arange(len(x.a), dtype=np.int64), x.a.astype(np.int64)))
-    if type(x) is D:
-        w = q_where(x.v)
-        return index(x.k, w)
-    if type(x) is A and x.t in (1, 4, 5, 6, 7):
-        return V(7, np.zeros(x.v, dtype=np.int64))
-    if type(x) is L and not x.items:
-        return V(7, np.array([], dtype=np.int64))
-    raise QError("type")
-
-
-def q_distinct(x: Any) -> Any:
-    if type(x) is V:
-        if x.t in (8, 9):
-            seen: set[Any] = set()
-            keep = []
-            for i, k in enumerate(keys_of(x)):
-                if k not in seen:
-                    seen.add(k)
-                    keep.append(i)
-            return V(x.t, x.a[keep])
-        _, idx = np.unique(x.a, return_index=True)
-        return V(x.t, x.a[np.sort(idx)])
-    if type(x) is T:
-        rows = list(zip(*[keys_of(c) for c in x.data], strict=True))
-        seen2: set[Any] = set()
-        keep2 = []
-        for i, r in enumerate(rows):
-            if r not in seen2:
-                seen2.add(r)
-                keep2.append(i)
-        return take_items(x, np.array(keep2, dtype=np.int64))
-    if type(x) is L:
-        seen3: set[Any] = set()
-        out = []
-        for a, k in zip(x.items, keys_of(x), strict=True):
-            if k not in seen3:
-                seen3.add(k)
-                out.append(a)
-        return mklist(out) if out else EMPTY
-    if type(x) is D:
-        return q_distinct(x.v)
-    if type(x) is A:
-        raise QError("type")
-    raise QError("type")
-
-
-def q_group(x: Any) -> Any:
-    if type(x) is D:
-        g = q_group(x.v)
-        return D(g.k, mklist([index(x.k, v) for v in items(g.v)]))
-    groups: dict[Any, list[int]] = {}
-    firsts: list[Any] = []
-    for i, k in enumerate(keys_of(x)):
-        lst = groups.get(k)
-        if lst is None:
-            groups[k] = lst = []
-            firsts.append(i)
-        lst.append(i)
-    keys = take_items(x, np.array(firsts, dtype=np.int64)) if firsts else empty_like(x)
-    vals = [V(7, np.array(v, dtype=np.int64)) for v in groups.values()]
-    return D(keys, L(vals) if vals else EMPTY)
-
-
-def _sort_keys(x: Any) -> np.ndarray:
-    """Stable ascending order of list x."""
-    if type(x) is V:
-        if x.t in (8, 9):
-            a = np.where(np.isnan(x.a), -np.inf, x.a)
-            # nulls before -inf
-            return np.lexsort((a, ~np.isnan(x.a)))
-        if x.t == 11:
-            return np.array(sorted(range(len(x.a)), key=lambda i: x.a[i]), dtype=np.int64)
-        return np.argsort(x.a, kind="stable")
-    if type(x) is T:
-        keys = [x.data[j] for j in range(len(x.data))]
-        order = np.arange(count(x))
-        for c in reversed(keys):
-            sub = index(c, V(7, order))
-            o = _sort_keys(sub)
-            order = order[o]
-        return order
-    if type(x) is D:
-        return _sort_keys(x.v)
-    lst = items(x)
-    return np.array(sorted(range(len(lst)), key=lambda i: _sortable(lst[i])), dtype=np.int64)
-
-
-def _sortable(a: Any) -> Any:
-    if type(a) is A:
-        if a.t in (8, 9):
-            return (0, -math.inf) if a.v != a.v else (1, a.v)
-        if a.t == 11:
-            return (1, a.v)
-        return (1, a.v)
-    if type(a) is V:
-        return (2, tuple(_sortable(b) for b in items(a)))
-    if type(a) is L:
-        return (2, tuple(_sortable(b) for b in a.items))
-    return (3, 0)
-
-
-def q_iasc(x: Any) -> Any:
-    if type(x) is D:
-        return index(x.k, V(7, _sort_keys(x.v)))
-    if type(x) is A:
-        raise QError("rank")
-    return V(7, _sort_keys(x).astype(np.int64))
-
-
-def q_idesc(x: Any) -> Any:
-    if type(x) is D:
-        return index(x.k, q_idesc(x.v))
-    if type(x) is A:
-        raise QError("rank")
-    o = _sort_keys(x)
-    n = len(o)
-    if n == 0:
-        return V(7, o.astype(np.int64))
-    # stable descending: reverse of ascending on reversed input
-    rx = q_reverse(x)
-    o2 = _sort_keys(rx)
-    return V(7, (n - 1 - o2[::-1]).astype(np.int64))
-
-
-def q_asc(x: Any) -> Any:
-    if type(x) is D:
-        o = V(7, _sort_keys(x.v))
-        return D(index(x.k, o), index(x.v, o))
-    if type(x) is A:
-        return x
-    r = take_items(x, _sort_keys(x))
-    if type(r) is V:
-        r.attr = "s"
-    return r
-
-
-def q_desc(x: Any) -> Any:
-    if type(x) is D:
-        o = q_idesc(x.v)
-        return D(index(x.k, o), index(x.v, o))
-    if type(x) is A:
-        return x
-    return take_items(x, q_idesc(x).a)
-
-
-def q_rank(x: Any) -> Any:
-    o = _sort_keys(x)
-    r = np.empty(len(o), dtype=np.int64)
-    r[o] = np.arange(len(o))
-    return V(7, r)
-
-
-def q_raze(x: Any) -> Any:
-    if type(x) is L:
-        if not x.items:
-            return EMPTY
-        acc = x.items[0]
-        if type(acc) is A:
-            acc = enlist(acc)
-        parts = x.items
-        if all(type(p) is V for p in parts) and len({p.t for p in parts}) == 1:
-            return V(parts[0].t, np.concatenate([p.a for p in parts]))
-        for p in parts[1:]:
-            acc = join(acc, p)
-        return acc
-    if type(x) is D:
-        return q_raze(x.v)
-    if type(x) is A:
-        return enlist(x)
-    return x
-
-
-def q_flip(x: Any) -> Any:
-    if type(x) is D:
-        if type(x.k) is V and x.k.t == 11:
-            n = None
-            cols = []
-            for c in items(x.v):
-                if type(c) is not A:
-                    if n is None:
-                        n = count(c)
-                    elif count(c) != n:
-                        raise QError("length")
-            for c in items(x.v):
-                if type(c) is A:
-                    from rdq.qlang._fn import enlist_n
-
-                    c = enlist_n(c, n or 1)
-                cols.append(c)
-            return T(list(x.k.a.tolist()), cols)
-        raise QError("type")
-    if type(x) is T:
-        return D(_syms(x.cols), L(list(x.data)))
-    if type(x) is L:
-        n = None
-        for c in x.items:
-            if type(c) is not A:
-                if n is None:
-                    n = count(c)
-                elif count(c) != n:
-                    raise QError("length")
-        if n is None:
-            return enlist(x) if False else L([x])
-        rows = []
-        for i in range(n):
-            rows.append(mklist([c if type(c) is A else item(c, i) for c in x.items]))
-        return L(rows) if rows else EMPTY
-    if type(x) is V:
-        raise QError("rank")
-    raise QError("type")
 
 
 def q_key(x: Any) -> Any:
@@ -412,118 +151,6 @@ def _lambda_value(f: Lambda) -> Any:
             chars(d.src),
         ]
     )
-
-
-def _take(n: Any, x: Any) -> Any:
-    if type(n) is V:
-        # reshape
-        dims = n.a.tolist()
-        lst = items(x) if type(x) in (V, L) else [x]
-        if len(dims) == 2:
-            r, c = dims
-            if r == NULLS[7]:
-                r = -(-len(lst) // c) if c else 0
-                tot = len(lst)
-                rows = [mklist(lst[i * c : min((i + 1) * c, tot)]) for i in range(r)]
-                return L(rows)
-            if c == NULLS[7]:
-                c = len(lst) // r if r else 0
-                rows = [mklist(lst[i * c : (i + 1) * c]) if i < r - 1 else mklist(lst[i * c :]) for i in range(r)]
-                return L(rows)
-            total = r * c
-            flat = _take(A(7, total), x)
-            fl = items(flat)
-            return L([mklist(fl[i * c : (i + 1) * c]) if c else empty_like(x) for i in range(r)])
-        raise QError("nyi")
-    if type(n) is not A or n.t not in (1, 4, 5, 6, 7):
-        if type(n) is A and n.t == 11 and type(x) is D:
-            return _take(enlist(n), x)
-        if type(n) is V and n.t == 11:
-            raise QError("nyi")
-        raise QError("type")
-    k = n.v
-    tx = type(x)
-    if tx is A:
-        from rdq.qlang._fn import enlist_n
-
-        return enlist_n(x, abs(k))
-    if tx is D:
-        if type(x.k) is T:
-            return D(_take(n, x.k), _take(n, x.v))
-        return D(_take(n, x.k), _take(n, x.v))
-    m = count(x)
-    if m == 0:
-        if tx is V:
-            return V(x.t, np.full(abs(k), NULLS[x.t], dtype=x.a.dtype)) if x.t != 11 else V(11, np.full(abs(k), "", dtype=object))
-        return mklist([EMPTY] * abs(k)) if k else x
-    if k >= 0:
-        idx = np.arange(k) % m
-    else:
-        idx = (np.arange(m + k, m) % m + m) % m if -k <= m else (np.arange(-k) + (m - (-k) % m)) % m
-    return take_items(x, idx.astype(np.int64))
-
-
-def _drop(n: Any, x: Any) -> Any:
-    if type(n) is A and n.t in (1, 4, 5, 6, 7) and type(x) is not A:
-        k = n.v
-        tx = type(x)
-        if tx is D:
-            return D(_drop(n, x.k), _drop(n, x.v))
-        m = count(x)
-        idx = np.arange(k, m) if k >= 0 else np.arange(0, max(m + k, 0))
-        return take_items(x, idx.astype(np.int64))
-    if type(n) is V and n.t in (5, 6, 7) and type(x) is not A:
-        # cut
-        pts = n.a.astype(np.int64).tolist()
-        m = count(x)
-        out = []
-        for j, p in enumerate(pts):
-            e = pts[j + 1] if j + 1 < len(pts) else m
-            out.append(take_items(x, np.arange(p, e, dtype=np.int64)))
-        return L(out)
-    if type(n) is D and type(x) is A:
-        return _dict_drop_keys(n, enlist(x))
-    if type(n) is D and type(x) is V:
-        raise QError("type")
-    if type(x) is D and type(n) is V:
-        return _dict_drop_keys(x, n)
-    if type(x) is T or type(n) is T:
-        if type(x) is T and type(n) is V and n.t == 11:
-            drop = set(items_py(n))
-            return T([c for c in x.cols if c not in drop], [d for c, d in zip(x.cols, x.data, strict=True) if c not in drop])
-        raise QError("type")
-    if type(x) is A and x.t in (1, 4, 5, 6, 7):
-        # list _ index : remove item
-        lst = n
-        k = x.v
-        mm = count(lst)
-        idx = np.array([i for i in range(mm) if i != k], dtype=np.int64)
-        return take_items(lst, idx)
-    if type(n) is D:
-        return _dict_drop_keys(n, x if type(x) is not A else enlist(x))
-    if type(x) is D and type(n) in (A, V):
-        return _dict_drop_keys(x, n if type(n) is not A else enlist(n))
-    if type(x) is T and type(n) in (A, V) and (n.t == 11):
-        drop = set(items_py(n))
-        return T([c for c in x.cols if c not in drop], [d for c, d in zip(x.cols, x.data, strict=True) if c not in drop])
-    if type(x) is A and x.t == 11 and type(n) is T:
-        return T([c for c in n.cols if c != x.v], [d for c, d in zip(n.cols, n.data, strict=True) if c != x.v])
-    raise QError("type")
-
-
-def items_py(x: Any) -> list[Any]:
-    if type(x) is A:
-        return [x.v]
-    return [a.v for a in items(x)]
-
-
-def _dict_drop_keys(d: D, ks: Any) -> Any:
-    if type(d.k) is T:
-        raise QError("nyi")
-    kk = set(keys_of(ks))
-    keep = [i for i, k in enumerate(keys_of(d.k)) if k not in kk]
-    idx = np.array(keep, dtype=np.int64)
-    return D(take_items(d.k, idx), take_items(d.v, idx))
 
 
 # -- aggregates --------------------------------------------------------------------
@@ -761,43 +388,6 @@ def q_ratios(x: Any) -> Any:
     r = a.copy()
     r[1:] = a[1:] / a[:-1]
     return V(9, r)
-
-
-def q_prev(x: Any) -> Any:
-    return _shift(x, 1)
-
-
-def q_next(x: Any) -> Any:
-    return _shift(x, -1)
-
-
-def _shift(x: Any, k: int) -> Any:
-    if type(x) is D:
-        return D(x.k, _shift(x.v, k))
-    if type(x) is T:
-        return T(list(x.cols), [_shift(c, k) for c in x.data])
-    n = count(x)
-    idx = np.arange(n) - k
-    if type(x) is V:
-        a = np.full(n, NULLS[x.t], dtype=x.a.dtype) if x.t != 11 else np.full(n, "", dtype=object)
-        ok = (idx >= 0) & (idx < n)
-        a[ok] = x.a[idx[ok]]
-        return V(x.t, a)
-    lst = items(x)
-    out = []
-    for i in idx.tolist():
-        if 0 <= i < n:
-            out.append(lst[i])
-        else:
-            f = lst[0] if lst else None
-            out.append(null_atom(f.t) if type(f) is A else (empty_like(f) if f is not None else EMPTY))
-    return mklist(out)
-
-
-def q_xprev(n: Any, x: Any) -> Any:
-    if type(n) is not A:
-        raise QError("type")
-    return _shift(x, n.v)
 
 
 def q_fills(x: Any) -> Any:
@@ -1046,40 +636,12 @@ def q_cross(x: Any, y: Any) -> Any:
     return mklist([join(a, b) for a in xs for b in ys])
 
 
-def q_rotate(n: Any, x: Any) -> Any:
-    if type(x) is A:
-        return x
-    m = count(x)
-    if m == 0:
-        return x
-    k = n.v % m
-    idx = (np.arange(m) + k) % m
-    return take_items(x, idx.astype(np.int64))
-
-
 def q_differ(x: Any) -> Any:
     lst = keys_of(x)
     out = [True] + [lst[i] != lst[i - 1] for i in range(1, len(lst))]
     if not lst:
         out = []
     return V(1, np.array(out, dtype=np.bool_))
-
-
-def q_sublist(n: Any, x: Any) -> Any:
-    if type(n) is A:
-        return _take(A(7, min(n.v, count(x)) if n.v >= 0 else max(n.v, -count(x))), x)
-    s, ln = n.a.tolist()
-    m = count(x)
-    e = min(s + ln, m)
-    return take_items(x, np.arange(min(s, m), e, dtype=np.int64))
-
-
-def q_cut(n: Any, x: Any) -> Any:
-    if type(n) is A:
-        k = n.v
-        m = count(x)
-        return L([take_items(x, np.arange(i, min(i + k, m), dtype=np.int64)) for i in range(0, m, k)])
-    return _drop(n, x)
 
 
 def q_string(x: Any) -> Any:
@@ -1523,20 +1085,6 @@ def _extend_atom(y: A, n: int) -> Any:
 
 def _unkey(x: D) -> T:
     return T(list(x.k.cols) + list(x.v.cols), list(x.k.data) + list(x.v.data))
-
-
-def q_take(x: Any, y: Any) -> Any:
-    if type(x) is A and x.t == 11 and x.v in ("s", "u", "p", "g", ""):
-        return q_set_attr(x, y)
-    if type(x) is V and x.t == 11 and type(y) is D:
-        return D(x, index(y, x))
-    if type(x) is V and x.t == 11 and type(y) is T:
-        return T(list(x.a.tolist()), [index(y, a) for a in items(x)])
-    if type(y) is T and type(x) is A:
-        return _take(x, y)
-    if type(x) is T and type(y) is D and type(y.k) is T:
-        return D(x, index(y, x))
-    return _take(x, y)
 
 
 def q_match(x: Any, y: Any) -> Any:
@@ -2299,30 +1847,6 @@ def q_0n(interp: Any, x: Any) -> Any:
 
     interp.out.append(inline(x))
     return x
-
-
-def q_attr(x: Any) -> Any:
-    a = getattr(x, "attr", "")
-    return A(11, a)
-
-
-def q_set_attr(x: Any, y: Any) -> Any:
-    if type(y) is V:
-        if x.v == "s":
-            srt = take_items(y, _sort_keys(y))
-            if not match(srt, y):
-                raise QError("s-fail")
-        if x.v == "u" and len(q_distinct(y).a) != len(y.a):
-            raise QError("u-fail")
-        r = V(y.t, y.a, x.v)
-        return r
-    if type(y) is D and type(y.k) is V:
-        return D(q_set_attr(x, y.k), y.v)
-    if type(y) is L:
-        r2 = L(y.items)
-        r2.attr = x.v
-        return r2
-    return y
 
 
 def q_parse(interp: Any, x: Any) -> Any:
