@@ -9,6 +9,7 @@ Checks, in order (each a :class:`~rdq.agent.CheckResult`; later ones are skipped
   on (:func:`~rdq.agent._expr_tree.lookback_days`: ``Ref($close, 60)`` has no value on the slice's first 60
   days by construction, which is not a defect; an asset with no value at all still counts against it; a
   look-back as long as the slice excuses nothing);
+- ``varies``: the values differ across assets (beyond rounding, :data:`CONSTANT_RTOL`) on half the days at least;
 - ``lookahead``: :func:`rdq.factors.check_lookahead` (truncating the future changes no past value);
 - ``duplicate``: the mean daily cross-sectional Spearman correlation with every reference factor (base,
   accepted, earlier candidates) is at most ``dup_corr`` in absolute value;
@@ -120,6 +121,7 @@ def check_factor(
             f"{fin:.0%} finite after the {lb}-day look-back (need {config.min_finite:.0%})",
         )
     )
+    checks.append(_varies(out))
     if config.lookahead:
         try:
             rep = check_lookahead(panel_slice, candidate.code, n_cuts=2, name=candidate.name)
@@ -222,6 +224,30 @@ def same_round_copies(panel_slice: pl.DataFrame, exprs: Sequence[str], bound: fl
     return out
 
 
+#: a factor whose values differ across assets by less than this, relative to their size, is a constant
+#: (``Corr($close+1, $close+2, 10)`` is 1 up to rounding; its ranks are floating-point noise)
+CONSTANT_RTOL = 1e-9
+
+
+def _varies(out: pl.DataFrame) -> CheckResult:
+    """``varies``: on at least half of the days the cross-sectional spread exceeds ``CONSTANT_RTOL`` times the
+    values' size (else the factor only ranks rounding noise)."""
+    day = (
+        out.lazy()
+        .with_columns(pl.when(pl.col("x").is_finite()).then(pl.col("x")).otherwise(None).alias("x"))
+        .group_by("date")
+        .agg(spread=pl.col("x").max() - pl.col("x").min(), size=pl.col("x").abs().max())
+        .filter(pl.col("size").is_not_null())
+        .collect()
+    )
+    if day.height == 0:
+        return CheckResult("varies", False, "no finite value")
+    share = float((day["spread"] > CONSTANT_RTOL * (day["size"] + 1e-300)).cast(pl.Float64).mean() or 0.0)  # type: ignore[arg-type]
+    return CheckResult(
+        "varies", share >= 0.5, f"values differ across assets on {share:.0%} of the days (need 50%)"
+    )
+
+
 def _duplicate(out: pl.DataFrame, reference: pl.DataFrame | None, config: CheckConfig) -> CheckResult:
     if reference is None or reference.width <= 2:
         return CheckResult("duplicate", True, "no reference factor")
@@ -243,7 +269,8 @@ def screen_factors(
 
     All expressions are computed in one call; when that raises, one by one, so one bad expression gets
     ``None`` and the others are still scored. An expression with a value on fewer than ``min_coverage`` of
-    the span's rows gets ``None`` too (a factor defined on a handful of rows shows a huge, meaningless IC), and
+    the span's rows gets ``None`` too (a factor defined on a handful of rows shows a huge, meaningless IC), so
+    does a numerical constant (see :func:`_varies`), and
     a day without a defined IC counts as 0 in the means (so sparse days cannot inflate them).
     """
     from rdq.factors import compute
@@ -268,10 +295,21 @@ def screen_factors(
         f = f.with_columns(pl.col(cols).cast(pl.Float64).fill_nan(None))
         f = f.with_columns(pl.when(pl.col(cols).is_infinite()).then(None).otherwise(pl.col(cols)).name.keep())
         covered = f.select(pl.col(cols).is_not_null().mean()).row(0, named=True) if f.height else {}
+        spread = (
+            f.group_by("date")
+            .agg(
+                *((pl.col(c).max() - pl.col(c).min() > CONSTANT_RTOL * (pl.col(c).abs().max() + 1e-300)).alias(c)
+                  for c in cols)
+            )
+            .select(pl.col(cols).cast(pl.Float64).mean())
+            .row(0, named=True)
+            if f.height
+            else {}
+        )  # fmt: skip
         ic = ic_frame(f, lab, columns=cols, method="pearson")
         ric = ic_frame(f, lab, columns=cols, method="spearman")
         for c in cols:
-            if float(covered.get(c) or 0.0) < min_coverage:
+            if float(covered.get(c) or 0.0) < min_coverage or float(spread.get(c) or 0.0) < 0.5:
                 out[c] = None
                 continue
             a, b = ic[c].fill_null(0.0).fill_nan(0.0).mean(), ric[c].fill_null(0.0).fill_nan(0.0).mean()

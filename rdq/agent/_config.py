@@ -16,7 +16,7 @@
     executor: local                # local | ray
     workers: 2
     acceptance: {alpha: 0.05, mean_block: 10, n_boot: 500, min_delta: 0.0}
-    thresholdout: {threshold: 0.5, sigma: 0.1, budget: 200}
+    thresholdout: {budget: 200}           # threshold, sigma: in the objective's units (default by objective)
     checks: {debug_assets: 50, debug_days: 250, min_coverage: 0.8, min_finite: 0.8, dup_corr: 0.7}
     candidate: {timeout_s: 120, memory_mb: 4096}
     gp: {population: 200, generations_per_round: 3, n_tasks: 3}
@@ -39,7 +39,7 @@ from typing import Any, Literal
 
 from rdq.agent._types import ModelTask
 from rdq.errors import ConfigError
-from rdq.metrics import Metric, RiskSeries, metric_key
+from rdq.metrics import Metric, RiskSeries, metric_key, signal_key
 from rdq.pipeline._config import (  # noqa: PLC2701 - the research config reuses the scenario's section readers
     DataSection,
     MetricsSection,
@@ -135,9 +135,27 @@ class ThresholdoutConfig:
     """Thresholdout (Dwork et al. 2015) on the improvement: answer from train unless train and valid differ
     by more than ``threshold`` (plus Laplace noise of scale ``sigma``); ``budget`` overfitting answers."""
 
-    threshold: float = 0.5
-    sigma: float = 0.1
+    threshold: float | None = None
+    sigma: float | None = None
     budget: int = 200
+
+    def resolved(self, objective: str) -> tuple[float, float]:
+        """``(threshold, sigma)`` in the objective's units: the given values, else :data:`THRESHOLDOUT_SCALE`'s."""
+        t, s = THRESHOLDOUT_SCALE.get(objective, (0.5, 0.1))
+        return (t if self.threshold is None else self.threshold), (s if self.sigma is None else self.sigma)
+
+
+#: Thresholdout's default (threshold, sigma) per objective, in its units: an IR of 0.5 and a Rank IC of 0.01
+#: are both "a clear difference" (a threshold of 0.5 on a Rank IC would never trip, so the holdout would answer
+#: the in-sample train improvement every time)
+THRESHOLDOUT_SCALE: dict[str, tuple[float, float]] = {
+    metric_key(RiskSeries.EXCESS_WITH_COST, Metric.INFORMATION_RATIO): (0.5, 0.1),
+    metric_key(RiskSeries.EXCESS_WITH_COST, Metric.ANNUALIZED_RETURN): (0.05, 0.01),
+    signal_key(Metric.IC): (0.01, 0.002),
+    signal_key(Metric.RANK_IC): (0.01, 0.002),
+    signal_key(Metric.ICIR): (0.05, 0.01),
+    signal_key(Metric.RANK_ICIR): (0.05, 0.01),
+}
 
 
 @dataclass(frozen=True)
@@ -269,7 +287,7 @@ def parse_research_config(
     if not 0 < alpha < 0.5:
         raise r.fail("acceptance.alpha", f"must be in (0, 0.5), got {alpha}")
     return ResearchConfig(
-        name=r.string(str(top.get("name", Path(source).stem)), "name"),
+        name=_run_name(r, top.get("name"), Path(source).stem),
         data=_data(r, top["data"], check_paths=True),
         label=None if label is None else r.string(label, "label"),
         segments=_segments(r, top.get("segments")),
@@ -290,8 +308,8 @@ def parse_research_config(
             min_delta=r.number(a.get("min_delta", 0.0), "acceptance.min_delta") or 0.0,
         ),
         thresholdout=ThresholdoutConfig(
-            threshold=r.number(t.get("threshold", 0.5), "thresholdout.threshold") or 0.0,
-            sigma=r.number(t.get("sigma", 0.1), "thresholdout.sigma") or 0.0,
+            threshold=r.number(t.get("threshold"), "thresholdout.threshold", optional=True),
+            sigma=r.number(t.get("sigma"), "thresholdout.sigma", optional=True),
             budget=r.integer(t.get("budget", 200), "thresholdout.budget", minimum=1),
         ),
         checks=dict(checks),
@@ -330,6 +348,21 @@ def default_research_config(data_path: str | Path) -> ResearchConfig:
     if not p.exists():
         raise ConfigError(f"--data {data_path}: no such file or folder; give the path of your OHLCV panel")
     return cfg.replace(data=DataSection(path=p.resolve()), name=p.stem, source=str(p), auto_strategy=True)
+
+
+def _run_name(r: Any, raw: Any, default: str) -> str:
+    """The run's name: a string of letters, digits, ``_``, ``-``, ``.`` (it starts every run id); the file's
+    stem when absent or null."""
+    import re
+
+    if raw is None:
+        return default
+    if not isinstance(raw, str | int | float) or isinstance(raw, bool):
+        raise r.fail("name", f"must be a text such as {default!r}, got {raw!r}")
+    text = str(raw)
+    if not re.fullmatch(r"[A-Za-z0-9_.-]+", text):
+        raise r.fail("name", f"{text!r}: use letters, digits, '_', '-' or '.' (it names the run folders)")
+    return text
 
 
 def fit_universe(cfg: ResearchConfig, n_assets: int) -> ResearchConfig:

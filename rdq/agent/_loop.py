@@ -108,7 +108,8 @@ class ResearchLoop:
         self.cache = EvalCache(folder.cache_dir)
         self.executor = make_executor(cfg.executor, max_workers=cfg.workers, address=cfg.ray_address)
         self.holdout = Thresholdout(
-            threshold=cfg.thresholdout.threshold, sigma=cfg.thresholdout.sigma, budget=cfg.thresholdout.budget,
+            threshold=cfg.thresholdout.resolved(cfg.objective)[0], sigma=cfg.thresholdout.resolved(cfg.objective)[1],
+            budget=cfg.thresholdout.budget,
             seed=cfg.seed,
         )  # fmt: skip
         self.history: list[RoundSummary] = []

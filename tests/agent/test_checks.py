@@ -71,7 +71,7 @@ def test_debug_slice(panel: pl.DataFrame, sl: pl.DataFrame) -> None:
 # ------------------------------------------------------------------ a good candidate passes, failures never raise
 def test_good_novel_expression_passes_every_check(sl: pl.DataFrame, ref: pl.DataFrame) -> None:
     got = run("Corr($close, Log($volume+1), 10)", sl, ref, reference_exprs=BASE)
-    assert list(got) == ["runs", "coverage", "finite", "lookahead", "duplicate", "copy"]
+    assert list(got) == ["runs", "coverage", "finite", "varies", "lookahead", "duplicate", "copy"]
     assert all(r.passed for r in got.values()), got
 
 
@@ -251,3 +251,13 @@ def test_candidates_of_one_round_are_compared_with_each_other(sl: pl.DataFrame) 
     assert got[2] is not None and got[2][0] == 0 and got[2][1] == pytest.approx(1.0)
     assert got[3] is not None and got[3][0] == 0  # compared with kept candidates only, the first of its group
     assert same_round_copies(sl, exprs[:2], 0.7) == [None, None]
+
+
+@pytest.mark.parametrize("expr", ["Corr(Sub($close,1.2145),Sub($close,0.816),10)", "Sign($close)", "$close/$close"])
+def test_a_numerical_constant_fails_varies_and_the_screen(sl: pl.DataFrame, ref: pl.DataFrame, expr: str) -> None:
+    checks = run(expr, sl, ref)
+    assert not checks["varies"].passed and "0% of the days" in checks["varies"].detail
+    from rdq.signal import default_label
+
+    got = screen_factors(sl, {"c": expr}, label=default_label(sl), dates=(sl["date"].min(), sl["date"].max()))
+    assert got["c"] is None
