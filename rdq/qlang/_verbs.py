@@ -9,14 +9,12 @@ from typing import Any
 import numpy as np
 
 from rdq.qlang._core import (
-    _NUMT,
     EMPTY,
     _bool,
     _syms,
     count,
     empty_like,
     enlist,
-    is_null_atom,
     item,
     items,
     mklist,
@@ -29,7 +27,7 @@ from rdq.qlang._core import (
 from rdq.qlang._fn import _NOARG, Comp, Lambda, Prim, Proj, QExit, amend_deep, call, index_deep, valence
 from rdq.qlang._index import _kt_upsert, find, find_rows, index, join, keys_of, match
 from rdq.qlang._interp import Derived
-from rdq.qlang._ops import arith, compare, minmax, pervade1, pervade2, res_type
+from rdq.qlang._ops import arith, compare, minmax, res_type
 from rdq.qlang._v_list import (
     _drop,
     _sort_keys,
@@ -59,6 +57,50 @@ from rdq.qlang._v_list import (
     q_til,
     q_where,
     q_xprev,
+)
+from rdq.qlang._v_math import (
+    _float_arr,
+    _floor_ceil,
+    _math1,
+    _scan_np,
+    q_abs,
+    q_all,
+    q_and,
+    q_any,
+    q_avg,
+    q_deltas,
+    q_fill,
+    q_fills,
+    q_max,
+    q_min,
+    q_neg,
+    q_not,
+    q_null,
+    q_or,
+    q_prd,
+    q_ratios,
+    q_reciprocal,
+    q_signum,
+    q_sum,
+    q_xbar,
+)
+from rdq.qlang._v_stats import (
+    _mext,
+    _moving,
+    q_cor,
+    q_cov,
+    q_dev,
+    q_ema,
+    q_inv,
+    q_lsq,
+    q_med,
+    q_mmu,
+    q_sdev,
+    q_var,
+    q_wavg,
+    q_wsum,
+    q_xexp,
+    q_xlog,
 )
 from rdq.qlang._values import DTYPES, IDENTITY, NULLS, A, D, E, Fn, L, QError, T, V
 
@@ -154,416 +196,6 @@ def _lambda_value(f: Lambda) -> Any:
 
 
 # -- aggregates --------------------------------------------------------------------
-
-
-def _nonnull(x: V) -> np.ndarray:
-    a = x.a
-    if x.t in (8, 9):
-        return a[~np.isnan(a)]
-    if x.t in (5, 6, 7):
-        return a[a != NULLS[x.t]]
-    return a
-
-
-def q_sum(x: Any) -> Any:
-    if type(x) is V:
-        t = x.t
-        if t in (1, 4, 5, 6, 7):
-            a = _nonnull(x).astype(np.int64)
-            rt = 7 if t in (1, 4, 7) else (6 if t == 6 else 5)
-            rt = 7 if t == 7 else (6 if t in (6,) else (5 if t == 5 else 6))
-            if t == 4:
-                rt = 6
-            if t == 1:
-                rt = 7
-            s = int(a.sum())
-            from rdq.qlang._core import wrap_int
-
-            return A(rt, wrap_int(s, rt))
-        if t in (8, 9):
-            return A(t, float(np.nansum(x.a)))
-        raise QError("type")
-    if type(x) is A:
-        return x
-    if type(x) is D:
-        return q_sum(x.v)
-    if type(x) is T:
-        return D(_syms(x.cols), mklist([q_sum(c) for c in x.data]))
-    lst = items(x)
-    if not lst:
-        return A(7, 0)
-    acc = lst[0]
-    for a in lst[1:]:
-        acc = arith("+", acc, a)
-    return acc
-
-
-def q_prd(x: Any) -> Any:
-    if type(x) is V:
-        t = x.t
-        if t in (1, 4, 5, 6, 7):
-            r = 1
-            for v in _nonnull(x).tolist():
-                r *= v
-            rt = 7 if t == 7 else (6 if t in (1, 4, 6) else 5)
-            from rdq.qlang._core import wrap_int
-
-            return A(rt, wrap_int(r, rt))
-        if t in (8, 9):
-            return A(t, float(np.nanprod(x.a)))
-        raise QError("type")
-    if type(x) is A:
-        return x
-    if type(x) is D:
-        return q_prd(x.v)
-    lst = items(x)
-    if not lst:
-        return A(7, 1)
-    acc = lst[0]
-    for a in lst[1:]:
-        acc = arith("*", acc, a)
-    return acc
-
-
-def q_max(x: Any) -> Any:
-    if type(x) is V:
-        t = x.t
-        if len(x.a) == 0:
-            return A(t, -math.inf) if t in (8, 9) else A(t, -(2 ** {5: 15, 6: 31, 7: 63}.get(t, 63)) + 1) if t in (5, 6, 7) else null_atom(t)
-        if t in (8, 9):
-            a = x.a[~np.isnan(x.a)]
-            return A(t, float(a.max())) if len(a) else A(t, -math.inf)
-        if t == 11:
-            return A(t, max(x.a.tolist()))
-        if t in (5, 6, 7):
-            a = _nonnull(x)
-            return A(t, int(a.max())) if len(a) else A(t, -(2 ** {5: 15, 6: 31, 7: 63}[t]) + 1)
-        return A(t, int(x.a.max()))
-    if type(x) is A:
-        return x
-    if type(x) is D:
-        return q_max(x.v)
-    if type(x) is T:
-        return D(_syms(x.cols), mklist([q_max(c) for c in x.data]))
-    lst = items(x)
-    if not lst:
-        return A(7, -(2**63) + 1)
-    acc = lst[0]
-    for a in lst[1:]:
-        acc = minmax(True, acc, a)
-    return acc
-
-
-def q_min(x: Any) -> Any:
-    if type(x) is V:
-        t = x.t
-        if len(x.a) == 0:
-            return A(t, math.inf) if t in (8, 9) else A(t, 2 ** {5: 15, 6: 31, 7: 63}.get(t, 63) - 1) if t in (5, 6, 7) else null_atom(t)
-        if t in (8, 9):
-            a = x.a[~np.isnan(x.a)]
-            return A(t, float(a.min())) if len(a) else A(t, math.inf)
-        if t in (5, 6, 7):
-            a = _nonnull(x)
-            return A(t, int(a.min())) if len(a) else A(t, 2 ** {5: 15, 6: 31, 7: 63}[t] - 1)
-        if t == 11:
-            return A(t, min(x.a.tolist()))
-        return A(t, int(x.a.min()))
-    if type(x) is A:
-        return x
-    if type(x) is D:
-        return q_min(x.v)
-    if type(x) is T:
-        return D(_syms(x.cols), mklist([q_min(c) for c in x.data]))
-    lst = items(x)
-    if not lst:
-        return A(7, 2**63 - 1)
-    acc = lst[0]
-    for a in lst[1:]:
-        acc = minmax(False, acc, a)
-    return acc
-
-
-def _float_arr(x: Any) -> np.ndarray:
-    if type(x) is V:
-        a = x.a.astype(np.float64)
-        if x.t in (5, 6, 7):
-            a[x.a == NULLS[x.t]] = np.nan
-        return a
-    if type(x) is A:
-        return _float_arr(enlist(x))
-    return np.array([_float_arr(a)[0] for a in items(x)], dtype=np.float64)
-
-
-def q_avg(x: Any) -> Any:
-    if type(x) is D:
-        return q_avg(x.v)
-    if type(x) is T:
-        return D(_syms(x.cols), mklist([q_avg(c) for c in x.data]))
-    if type(x) is L and x.items and all(type(a) is not A for a in x.items):
-        return arith("%", q_sum(x), A(7, len(x.items)))
-    a = _float_arr(x)
-    a = a[~np.isnan(a)]
-    return A(9, float(a.mean()) if len(a) else math.nan)
-
-
-def q_med(x: Any) -> Any:
-    if type(x) is D:
-        return q_med(x.v)
-    a = _float_arr(x)
-    a = a[~np.isnan(a)]
-    return A(9, float(np.median(a)) if len(a) else math.nan)
-
-
-def q_var(x: Any, ddof: int = 0) -> Any:
-    a = _float_arr(x)
-    a = a[~np.isnan(a)]
-    if len(a) - ddof <= 0:
-        return A(9, math.nan)
-    return A(9, float(np.var(a, ddof=ddof)))
-
-
-def _scan_np(x: Any, fn: Any, name: str) -> Any:
-    if type(x) is V and x.t in _NUMT:
-        t = x.t
-        if name in ("sums", "prds"):
-            if t in (8, 9):
-                a = np.where(np.isnan(x.a), 0 if name == "sums" else 1, x.a)
-                return V(t, fn(a).astype(DTYPES[t]))
-            rt = 7 if t == 7 else (6 if t in (1, 4, 6) else 5)
-            a = x.a.astype(np.int64)
-            if t in (5, 6, 7):
-                a = np.where(x.a == NULLS[t], 0 if name == "sums" else 1, a)
-            with np.errstate(all="ignore"):
-                return V(rt, fn(a).astype(DTYPES[rt]))
-        if t in (8, 9):
-            a = np.where(np.isnan(x.a), -np.inf if name == "maxs" else np.inf, x.a)
-            r = fn(a)
-            if name == "maxs":
-                r = np.where(np.isneginf(r) & np.isnan(x.a), np.nan, r)
-            return V(t, r)
-        if name == "maxs" and t in (5, 6, 7):
-            lo = -np.iinfo(x.a.dtype).max
-            a = np.where(x.a == NULLS[t], lo, x.a)
-            return V(t, fn(a).astype(x.a.dtype))
-        if name == "mins" and t in (5, 6, 7):
-            a = np.where(x.a == NULLS[t], np.iinfo(x.a.dtype).max, x.a)
-            r = fn(a)
-            return V(t, r.astype(x.a.dtype))
-        return V(t, fn(x.a))
-    if type(x) is A:
-        return x
-    if type(x) is D:
-        return D(x.k, _scan_np(x.v, fn, name))
-    op = {"sums": lambda a, b: arith("+", a, b), "prds": lambda a, b: arith("*", a, b),
-          "maxs": lambda a, b: minmax(True, a, b), "mins": lambda a, b: minmax(False, a, b)}[name]
-    lst = items(x)
-    if not lst:
-        return x
-    acc = lst[0]
-    out = [acc]
-    for a in lst[1:]:
-        acc = op(acc, a)
-        out.append(acc)
-    return mklist(out)
-
-
-def q_deltas(x: Any) -> Any:
-    if type(x) is V and x.t in _NUMT:
-        rt = x.t if x.t >= 5 else 6
-        a = x.a.astype(DTYPES[rt])
-        r = a.copy()
-        r[1:] = a[1:] - a[:-1]
-        return V(rt, r)
-    if type(x) is D:
-        return D(x.k, q_deltas(x.v))
-    lst = items(x)
-    out = []
-    for i, a in enumerate(lst):
-        out.append(a if i == 0 else arith("-", a, lst[i - 1]))
-    return mklist(out)
-
-
-def q_ratios(x: Any) -> Any:
-    a = _float_arr(x)
-    r = a.copy()
-    r[1:] = a[1:] / a[:-1]
-    return V(9, r)
-
-
-def q_fills(x: Any) -> Any:
-    if type(x) is V:
-        a = x.a.copy()
-        if x.t in (8, 9):
-            mask = np.isnan(a)
-        elif x.t == 11:
-            mask = a == ""
-        elif x.t in NULLS:
-            mask = a == NULLS[x.t]
-        else:
-            return x
-        idx = np.where(~mask, np.arange(len(a)), 0)
-        np.maximum.accumulate(idx, out=idx)
-        r = a[idx]
-        lead = np.cumsum(~mask) == 0
-        r[lead] = a[lead]
-        return V(x.t, r)
-    if type(x) is D:
-        return D(x.k, q_fills(x.v))
-    if type(x) is T:
-        return T(list(x.cols), [q_fills(c) for c in x.data])
-    lst = items(x)
-    out = []
-    prev = None
-    for a in lst:
-        if type(a) is A and is_null_atom(a) and prev is not None:
-            out.append(prev)
-        else:
-            out.append(a)
-            prev = a
-    return mklist(out)
-
-
-def q_null(x: Any) -> Any:
-    def core(a: Any) -> Any:
-        if type(a) is A:
-            return _bool(is_null_atom(a) if a.t not in (1, 4) else False)
-        t = a.t
-        if t in (8, 9):
-            return V(1, np.isnan(a.a))
-        if t == 11:
-            return V(1, a.a == "")
-        if t == 10:
-            return V(1, a.a == 32)
-        if t in (1, 4):
-            return V(1, np.zeros(len(a.a), dtype=np.bool_))
-        return V(1, a.a == NULLS[t])
-
-    return pervade1(core, x)
-
-
-def _math1(fn: Any, name: str) -> Any:
-    def core(a: Any) -> Any:
-        if a.t not in _NUMT:
-            raise QError("type")
-        with np.errstate(all="ignore"):
-            if type(a) is A:
-                v = a.v
-                if a.t not in (8, 9) and v == NULLS.get(a.t):
-                    return A(9, math.nan)
-                r = float(fn(np.float64(v)))
-                return A(9 if a.t != 8 else 8, r) if name != "x" else A(9, r)
-            arr = a.a.astype(np.float64)
-            if a.t in (5, 6, 7):
-                arr[a.a == NULLS[a.t]] = np.nan
-            return V(9 if a.t != 8 else 8, fn(arr).astype(np.float64 if a.t != 8 else np.float32))
-
-    return lambda x: pervade1(core, x)
-
-
-_TOL = 2.0**-43
-
-
-def _floor_ceil(fn: Any) -> Any:
-    step = 1 if fn is math.floor else -1
-
-    def core(a: Any) -> Any:
-        if a.t in (1, 4, 5, 6, 7):
-            return a if a.t >= 5 else (A(7, a.v) if type(a) is A else V(7, a.a.astype(np.int64)))
-        if a.t not in (8, 9):
-            raise QError("type")
-        if type(a) is A:
-            if a.v != a.v:
-                return A(7, NULLS[7])
-            if math.isinf(a.v):
-                return A(7, (2**63 - 1) if a.v > 0 else -(2**63 - 1))
-            r0 = fn(a.v)
-            # q's comparison tolerance: a value within 2^-43 (relative) of the next integer rounds to it
-            nxt = r0 + step
-            if r0 != a.v and abs(nxt - a.v) <= _TOL * max(abs(nxt), abs(a.v)):
-                r0 = nxt
-            return A(7, int(r0))
-        arr = a.a.astype(np.float64)
-        bad = np.isnan(arr)
-        npfn = np.floor if fn is math.floor else np.ceil
-        z = np.where(bad, 0, arr)
-        rf = npfn(z)
-        nx = rf + step
-        rf = np.where((rf != z) & (np.abs(nx - z) <= _TOL * np.maximum(np.abs(nx), np.abs(z))), nx, rf)
-        r = np.where(bad, 0, rf).astype(np.int64)
-        r[bad] = NULLS[7]
-        return V(7, r)
-
-    return lambda x: pervade1(core, x)
-
-
-def q_neg(x: Any) -> Any:
-    def core(a: Any) -> Any:
-        if a.t not in _NUMT:
-            raise QError("type")
-        if type(a) is A:
-            t = a.t if a.t >= 5 else 6
-            if t in (5, 6, 7) and a.v == NULLS[t]:
-                return A(t, a.v)
-            return A(t, -a.v)
-        t = a.t if a.t >= 5 else 6
-        arr = a.a.astype(DTYPES[t])
-        r = -arr
-        if t in (5, 6, 7):
-            r[arr == NULLS[t]] = NULLS[t]
-        return V(t, r)
-
-    return pervade1(core, x)
-
-
-def q_abs(x: Any) -> Any:
-    def core(a: Any) -> Any:
-        if a.t not in _NUMT:
-            raise QError("type")
-        t = a.t if a.t >= 5 else 6
-        if type(a) is A:
-            if t in (5, 6, 7) and a.v == NULLS[t]:
-                return A(t, a.v)
-            return A(t, abs(a.v))
-        arr = a.a.astype(DTYPES[t])
-        r = np.abs(arr)
-        return V(t, r)
-
-    return pervade1(core, x)
-
-
-def q_signum(x: Any) -> Any:
-    def core(a: Any) -> Any:
-        if a.t not in _NUMT:
-            raise QError("type")
-        if type(a) is A:
-            v = a.v
-            if v != v:
-                return A(6, -1)
-            if a.t in (5, 6, 7) and v == NULLS[a.t]:
-                return A(6, -1)
-            return A(6, (v > 0) - (v < 0))
-        arr = a.a.astype(np.float64)
-        if a.t in (5, 6, 7):
-            arr[a.a == NULLS[a.t]] = -1
-        arr = np.where(np.isnan(arr), -1, arr)
-        return V(6, np.sign(arr).astype(np.int32))
-
-    return pervade1(core, x)
-
-
-def q_not(x: Any) -> Any:
-    def core(a: Any) -> Any:
-        if a.t == 11:
-            raise QError("type")
-        if type(a) is A:
-            return _bool(a.v == 0)
-        return V(1, a.a == 0)
-
-    return pervade1(core, x)
-
-
-def q_reciprocal(x: Any) -> Any:
-    return arith("%", A(9, 1.0), x)
 
 
 # -- dyadic keywords -----------------------------------------------------------------
@@ -940,39 +572,6 @@ def _trim(which: str) -> Any:
         return _strmap(fn)(x)
 
     return go
-
-
-def q_fill(x: Any, y: Any) -> Any:
-    def core(a: Any, b: Any) -> Any:
-        if type(a) is A and type(b) is A:
-            if is_null_atom(b) and b.t not in (1, 4):
-                t = max(a.t, b.t) if a.t in _NUMT and b.t in _NUMT else b.t
-                v = a.v
-                return A(t, float(v) if t in (8, 9) else v)
-            if a.t in _NUMT and b.t in _NUMT and a.t > b.t:
-                return A(a.t, float(b.v) if a.t in (8, 9) else b.v)
-            return b
-        bn = q_null(b)
-        if type(b) is A:
-            return b if not to_py_bool(bn) else a
-        mask = bn.a
-        t = b.t
-        if a.t in _NUMT and t in _NUMT:
-            t = max(a.t, t) if not (t in (8, 9) and a.t not in (8, 9)) else t
-        out = b.a.astype(DTYPES[t]) if t != 11 else b.a.copy()
-        if type(a) is A:
-            out[mask] = a.v
-        else:
-            out[mask] = a.a.astype(DTYPES[t])[mask] if t != 11 else a.a[mask]
-        return V(t, out)
-
-    if type(x) is A and type(y) is T:
-        return T(list(y.cols), [q_fill(x, c) for c in y.data])
-    if type(x) is D and type(y) is D:
-        from rdq.qlang._ops import pervade2 as pv
-
-        return pv(core, x, y)
-    return pervade2(core, x, y)
 
 
 def q_find(x: Any, y: Any) -> Any:
@@ -1669,171 +1268,6 @@ def q_bin(x: Any, y: Any, right: bool = False) -> Any:
     return V(7, p2.astype(np.int64))
 
 
-def q_xbar(x: Any, y: Any) -> Any:
-    return arith("*", x, arith("div", y, x)) if not (type(x) is A and x.t in (8, 9)) else arith(
-        "*", x, _floor_ceil(math.floor)(arith("%", y, x))
-    )
-
-
-def q_xexp(x: Any, y: Any) -> Any:
-    def core(a: Any, b: Any) -> Any:
-        fa = _float_arr(a) if type(a) is V else float(a.v)
-        fb = _float_arr(b) if type(b) is V else float(b.v)
-        with np.errstate(all="ignore"):
-            r = np.power(fa, fb)
-        if type(a) is A and type(b) is A:
-            return A(9, float(r))
-        return V(9, np.asarray(r, dtype=np.float64))
-
-    return pervade2(core, x, y)
-
-
-def q_xlog(x: Any, y: Any) -> Any:
-    def num(a: Any) -> Any:
-        # chars take part as their codes ("A" xlog "C" is log 67 % log 65)
-        if type(a) is A and a.t == 10:
-            return A(7, a.v)
-        if type(a) is V and a.t == 10:
-            return V(7, a.a.astype(np.int64))
-        return a
-
-    return arith("%", _math1(np.log, "log")(num(y)), _math1(np.log, "log")(num(x)))
-
-
-def q_wavg(w: Any, x: Any) -> Any:
-    return arith("%", q_sum(arith("*", w, x)), q_sum(w))
-
-
-def q_wsum(w: Any, x: Any) -> Any:
-    r = q_sum(arith("*", w, x))
-    return A(9, float(r.v)) if type(r) is A and r.t in (5, 6, 7) else r
-
-
-def q_cor(x: Any, y: Any) -> Any:
-    a = _float_arr(x)
-    b = _float_arr(y)
-    ok = ~(np.isnan(a) | np.isnan(b))
-    a, b = a[ok], b[ok]
-    return A(9, float(np.corrcoef(a, b)[0, 1]))
-
-
-def q_cov(x: Any, y: Any, ddof: int = 0) -> Any:
-    a = _float_arr(x)
-    b = _float_arr(y)
-    return A(9, float(np.cov(a, b, ddof=ddof)[0, 1]))
-
-
-def _moving(fn: str) -> Any:
-    def mv(n: Any, x: Any) -> Any:
-        k = n.v
-        a = _float_arr(x)
-        m = len(a)
-        out = np.empty(m)
-        for i in range(m):
-            w = a[max(0, i - k + 1) : i + 1]
-            w2 = w[~np.isnan(w)]
-            if fn == "sum":
-                out[i] = w2.sum()
-            elif fn == "avg":
-                out[i] = w2.mean() if len(w2) else np.nan
-            elif fn == "max":
-                out[i] = w2.max() if len(w2) else np.nan
-            elif fn == "min":
-                out[i] = w2.min() if len(w2) else np.nan
-            elif fn == "count":
-                out[i] = len(w2)
-            elif fn == "dev":
-                out[i] = w2.std() if len(w2) else np.nan
-        if fn == "count":
-            return V(7, out.astype(np.int64))
-        if fn in ("sum", "max", "min") and type(x) is V and x.t in (5, 6, 7):
-            return V(x.t if fn != "sum" else 7, out.astype(np.int64))
-        return V(9, out)
-
-    return mv
-
-
-def _seed_like(x: Any, is_max: bool) -> Any:
-    def core(a: Any) -> Any:
-        t = a.t
-        if t in (8, 9):
-            v: Any = -math.inf if is_max else math.inf
-        elif t in (5, 6, 7):
-            v = -(2 ** {5: 15, 6: 31, 7: 63}[t] - 1) if is_max else 2 ** {5: 15, 6: 31, 7: 63}[t] - 1
-        else:
-            raise QError("type")
-        if type(a) is A:
-            return A(t, v)
-        return V(t, np.full(len(a.a), v, dtype=DTYPES[t]))
-
-    return pervade1(core, x)
-
-
-def _shift1(y: Any, is_max: bool) -> Any:
-    if type(y) is D:
-        return D(y.k, _shift1(y.v, is_max))
-    if type(y) is T:
-        return T(list(y.cols), [_shift1(c, is_max) for c in y.data])
-    lst = items(y)
-    if not lst:
-        return y
-    return mklist([_seed_like(lst[0], is_max)] + lst[:-1])
-
-
-def _mext(is_max: bool) -> Any:
-    def mv(n: Any, y: Any) -> Any:
-        acc = y
-        prev = y
-        for _ in range(max(n.v - 1, 0)):
-            prev = _shift1(prev, is_max)
-            acc = minmax(is_max, acc, prev)
-        return acc
-
-    return mv
-
-
-def q_ema(a: Any, x: Any) -> Any:
-    lst = _float_arr(x)
-    al = float(a.v) if type(a) is A else None
-    out = np.empty(len(lst))
-    for i, v in enumerate(lst):
-        aa = al if al is not None else float(_float_arr(a)[i])
-        out[i] = v if i == 0 else aa * v + (1 - aa) * out[i - 1]
-    return V(9, out)
-
-
-def q_mmu(x: Any, y: Any) -> Any:
-    def mat(z: Any) -> np.ndarray:
-        if type(z) is V:
-            return _float_arr(z)
-        return np.array([_float_arr(r) for r in items(z)])
-
-    r = mat(x) @ mat(y)
-    if r.ndim == 1:
-        return V(9, r)
-    return L([V(9, row) for row in r])
-
-
-def q_lsq(x: Any, y: Any) -> Any:
-    def mat(z: Any) -> np.ndarray:
-        if type(z) is V:
-            return _float_arr(z)[None, :]
-        return np.array([_float_arr(r) for r in items(z)])
-
-    xm = mat(x)
-    ym = mat(y)
-    w = np.linalg.lstsq(ym.T, xm.T, rcond=None)[0].T
-    if type(x) is V:
-        return V(9, w[0])
-    return L([V(9, row) for row in w])
-
-
-def q_inv(x: Any) -> Any:
-    m = np.array([_float_arr(r) for r in items(x)])
-    r = np.linalg.inv(m)
-    return L([V(9, row) for row in r])
-
-
 def q_show(interp: Any, x: Any) -> Any:
     from rdq.qlang._format import display
 
@@ -1913,42 +1347,6 @@ def q_eval(interp: Any, x: Any) -> Any:
 
 def q_compose(args: list[Any]) -> Any:
     return Comp(list(args))
-
-
-def q_any(x: Any) -> Any:
-    if type(x) is D:
-        x = x.v
-    if type(x) is V:
-        return _bool(bool((x.a != 0).any()) if x.t != 11 else bool((x.a != "").any()))
-    if type(x) is A:
-        return _bool(x.v != 0)
-    return _bool(any(to_py_bool(q_any(a)) for a in items(x)))
-
-
-def q_all(x: Any) -> Any:
-    if type(x) is D:
-        x = x.v
-    if type(x) is V:
-        return _bool(bool((x.a != 0).all()))
-    if type(x) is A:
-        return _bool(x.v != 0)
-    return _bool(all(to_py_bool(q_all(a)) for a in items(x)))
-
-
-def q_and(x: Any, y: Any) -> Any:
-    return minmax(False, x, y)
-
-
-def q_or(x: Any, y: Any) -> Any:
-    return minmax(True, x, y)
-
-
-def q_sdev(x: Any) -> Any:
-    return A(9, math.sqrt(q_var(x, 1).v))
-
-
-def q_dev(x: Any) -> Any:
-    return A(9, math.sqrt(q_var(x).v))
 
 
 def q_each(f: Any, x: Any) -> Any:

@@ -1,0 +1,482 @@
+"""Arithmetic and aggregate verbs: ``sum prd max min avg``, running sums and deltas, ``neg abs signum floor ceiling not``, ``null fills ^``, ``any all``."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from rdq.qlang._core import (
+    _NUMT,
+    _bool,
+    _syms,
+    enlist,
+    is_null_atom,
+    items,
+    mklist,
+    null_atom,
+    to_py_bool,
+    wrap_int,
+)
+from rdq.qlang._ops import arith, minmax, pervade1, pervade2
+from rdq.qlang._values import DTYPES, NULLS, A, D, L, QError, T, V
+
+
+def _nonnull(x: V) -> np.ndarray:
+    a = x.a
+    if x.t in (8, 9):
+        return a[~np.isnan(a)]
+    if x.t in (5, 6, 7):
+        return a[a != NULLS[x.t]]
+    return a
+
+
+def q_sum(x: Any) -> Any:
+    if type(x) is V:
+        t = x.t
+        if t in (1, 4, 5, 6, 7):
+            a = _nonnull(x).astype(np.int64)
+            rt = 7 if t in (1, 4, 7) else (6 if t == 6 else 5)
+            rt = 7 if t == 7 else (6 if t in (6,) else (5 if t == 5 else 6))
+            if t == 4:
+                rt = 6
+            if t == 1:
+                rt = 7
+            s = int(a.sum())
+
+            return A(rt, wrap_int(s, rt))
+        if t in (8, 9):
+            return A(t, float(np.nansum(x.a)))
+        raise QError("type")
+    if type(x) is A:
+        return x
+    if type(x) is D:
+        return q_sum(x.v)
+    if type(x) is T:
+        return D(_syms(x.cols), mklist([q_sum(c) for c in x.data]))
+    lst = items(x)
+    if not lst:
+        return A(7, 0)
+    acc = lst[0]
+    for a in lst[1:]:
+        acc = arith("+", acc, a)
+    return acc
+
+
+def q_prd(x: Any) -> Any:
+    if type(x) is V:
+        t = x.t
+        if t in (1, 4, 5, 6, 7):
+            r = 1
+            for v in _nonnull(x).tolist():
+                r *= v
+            rt = 7 if t == 7 else (6 if t in (1, 4, 6) else 5)
+
+            return A(rt, wrap_int(r, rt))
+        if t in (8, 9):
+            return A(t, float(np.nanprod(x.a)))
+        raise QError("type")
+    if type(x) is A:
+        return x
+    if type(x) is D:
+        return q_prd(x.v)
+    lst = items(x)
+    if not lst:
+        return A(7, 1)
+    acc = lst[0]
+    for a in lst[1:]:
+        acc = arith("*", acc, a)
+    return acc
+
+
+def q_max(x: Any) -> Any:
+    if type(x) is V:
+        t = x.t
+        if len(x.a) == 0:
+            return A(t, -math.inf) if t in (8, 9) else A(t, -(2 ** {5: 15, 6: 31, 7: 63}.get(t, 63)) + 1) if t in (5, 6, 7) else null_atom(t)
+        if t in (8, 9):
+            a = x.a[~np.isnan(x.a)]
+            return A(t, float(a.max())) if len(a) else A(t, -math.inf)
+        if t == 11:
+            return A(t, max(x.a.tolist()))
+        if t in (5, 6, 7):
+            a = _nonnull(x)
+            return A(t, int(a.max())) if len(a) else A(t, -(2 ** {5: 15, 6: 31, 7: 63}[t]) + 1)
+        return A(t, int(x.a.max()))
+    if type(x) is A:
+        return x
+    if type(x) is D:
+        return q_max(x.v)
+    if type(x) is T:
+        return D(_syms(x.cols), mklist([q_max(c) for c in x.data]))
+    lst = items(x)
+    if not lst:
+        return A(7, -(2**63) + 1)
+    acc = lst[0]
+    for a in lst[1:]:
+        acc = minmax(True, acc, a)
+    return acc
+
+
+def q_min(x: Any) -> Any:
+    if type(x) is V:
+        t = x.t
+        if len(x.a) == 0:
+            return A(t, math.inf) if t in (8, 9) else A(t, 2 ** {5: 15, 6: 31, 7: 63}.get(t, 63) - 1) if t in (5, 6, 7) else null_atom(t)
+        if t in (8, 9):
+            a = x.a[~np.isnan(x.a)]
+            return A(t, float(a.min())) if len(a) else A(t, math.inf)
+        if t in (5, 6, 7):
+            a = _nonnull(x)
+            return A(t, int(a.min())) if len(a) else A(t, 2 ** {5: 15, 6: 31, 7: 63}[t] - 1)
+        if t == 11:
+            return A(t, min(x.a.tolist()))
+        return A(t, int(x.a.min()))
+    if type(x) is A:
+        return x
+    if type(x) is D:
+        return q_min(x.v)
+    if type(x) is T:
+        return D(_syms(x.cols), mklist([q_min(c) for c in x.data]))
+    lst = items(x)
+    if not lst:
+        return A(7, 2**63 - 1)
+    acc = lst[0]
+    for a in lst[1:]:
+        acc = minmax(False, acc, a)
+    return acc
+
+
+def _float_arr(x: Any) -> np.ndarray:
+    if type(x) is V:
+        a = x.a.astype(np.float64)
+        if x.t in (5, 6, 7):
+            a[x.a == NULLS[x.t]] = np.nan
+        return a
+    if type(x) is A:
+        return _float_arr(enlist(x))
+    return np.array([_float_arr(a)[0] for a in items(x)], dtype=np.float64)
+
+
+def q_avg(x: Any) -> Any:
+    if type(x) is D:
+        return q_avg(x.v)
+    if type(x) is T:
+        return D(_syms(x.cols), mklist([q_avg(c) for c in x.data]))
+    if type(x) is L and x.items and all(type(a) is not A for a in x.items):
+        return arith("%", q_sum(x), A(7, len(x.items)))
+    a = _float_arr(x)
+    a = a[~np.isnan(a)]
+    return A(9, float(a.mean()) if len(a) else math.nan)
+
+
+def _scan_np(x: Any, fn: Any, name: str) -> Any:
+    if type(x) is V and x.t in _NUMT:
+        t = x.t
+        if name in ("sums", "prds"):
+            if t in (8, 9):
+                a = np.where(np.isnan(x.a), 0 if name == "sums" else 1, x.a)
+                return V(t, fn(a).astype(DTYPES[t]))
+            rt = 7 if t == 7 else (6 if t in (1, 4, 6) else 5)
+            a = x.a.astype(np.int64)
+            if t in (5, 6, 7):
+                a = np.where(x.a == NULLS[t], 0 if name == "sums" else 1, a)
+            with np.errstate(all="ignore"):
+                return V(rt, fn(a).astype(DTYPES[rt]))
+        if t in (8, 9):
+            a = np.where(np.isnan(x.a), -np.inf if name == "maxs" else np.inf, x.a)
+            r = fn(a)
+            if name == "maxs":
+                r = np.where(np.isneginf(r) & np.isnan(x.a), np.nan, r)
+            return V(t, r)
+        if name == "maxs" and t in (5, 6, 7):
+            lo = -np.iinfo(x.a.dtype).max
+            a = np.where(x.a == NULLS[t], lo, x.a)
+            return V(t, fn(a).astype(x.a.dtype))
+        if name == "mins" and t in (5, 6, 7):
+            a = np.where(x.a == NULLS[t], np.iinfo(x.a.dtype).max, x.a)
+            r = fn(a)
+            return V(t, r.astype(x.a.dtype))
+        return V(t, fn(x.a))
+    if type(x) is A:
+        return x
+    if type(x) is D:
+        return D(x.k, _scan_np(x.v, fn, name))
+    op = {"sums": lambda a, b: arith("+", a, b), "prds": lambda a, b: arith("*", a, b),
+          "maxs": lambda a, b: minmax(True, a, b), "mins": lambda a, b: minmax(False, a, b)}[name]
+    lst = items(x)
+    if not lst:
+        return x
+    acc = lst[0]
+    out = [acc]
+    for a in lst[1:]:
+        acc = op(acc, a)
+        out.append(acc)
+    return mklist(out)
+
+
+def q_deltas(x: Any) -> Any:
+    if type(x) is V and x.t in _NUMT:
+        rt = x.t if x.t >= 5 else 6
+        a = x.a.astype(DTYPES[rt])
+        r = a.copy()
+        r[1:] = a[1:] - a[:-1]
+        return V(rt, r)
+    if type(x) is D:
+        return D(x.k, q_deltas(x.v))
+    lst = items(x)
+    out = []
+    for i, a in enumerate(lst):
+        out.append(a if i == 0 else arith("-", a, lst[i - 1]))
+    return mklist(out)
+
+
+def q_ratios(x: Any) -> Any:
+    a = _float_arr(x)
+    r = a.copy()
+    r[1:] = a[1:] / a[:-1]
+    return V(9, r)
+
+
+def q_fills(x: Any) -> Any:
+    if type(x) is V:
+        a = x.a.copy()
+        if x.t in (8, 9):
+            mask = np.isnan(a)
+        elif x.t == 11:
+            mask = a == ""
+        elif x.t in NULLS:
+            mask = a == NULLS[x.t]
+        else:
+            return x
+        idx = np.where(~mask, np.arange(len(a)), 0)
+        np.maximum.accumulate(idx, out=idx)
+        r = a[idx]
+        lead = np.cumsum(~mask) == 0
+        r[lead] = a[lead]
+        return V(x.t, r)
+    if type(x) is D:
+        return D(x.k, q_fills(x.v))
+    if type(x) is T:
+        return T(list(x.cols), [q_fills(c) for c in x.data])
+    lst = items(x)
+    out = []
+    prev = None
+    for a in lst:
+        if type(a) is A and is_null_atom(a) and prev is not None:
+            out.append(prev)
+        else:
+            out.append(a)
+            prev = a
+    return mklist(out)
+
+
+def q_null(x: Any) -> Any:
+    def core(a: Any) -> Any:
+        if type(a) is A:
+            return _bool(is_null_atom(a) if a.t not in (1, 4) else False)
+        t = a.t
+        if t in (8, 9):
+            return V(1, np.isnan(a.a))
+        if t == 11:
+            return V(1, a.a == "")
+        if t == 10:
+            return V(1, a.a == 32)
+        if t in (1, 4):
+            return V(1, np.zeros(len(a.a), dtype=np.bool_))
+        return V(1, a.a == NULLS[t])
+
+    return pervade1(core, x)
+
+
+def _math1(fn: Any, name: str) -> Any:
+    def core(a: Any) -> Any:
+        if a.t not in _NUMT:
+            raise QError("type")
+        with np.errstate(all="ignore"):
+            if type(a) is A:
+                v = a.v
+                if a.t not in (8, 9) and v == NULLS.get(a.t):
+                    return A(9, math.nan)
+                r = float(fn(np.float64(v)))
+                return A(9 if a.t != 8 else 8, r) if name != "x" else A(9, r)
+            arr = a.a.astype(np.float64)
+            if a.t in (5, 6, 7):
+                arr[a.a == NULLS[a.t]] = np.nan
+            return V(9 if a.t != 8 else 8, fn(arr).astype(np.float64 if a.t != 8 else np.float32))
+
+    return lambda x: pervade1(core, x)
+
+
+_TOL = 2.0**-43
+
+
+def _floor_ceil(fn: Any) -> Any:
+    step = 1 if fn is math.floor else -1
+
+    def core(a: Any) -> Any:
+        if a.t in (1, 4, 5, 6, 7):
+            return a if a.t >= 5 else (A(7, a.v) if type(a) is A else V(7, a.a.astype(np.int64)))
+        if a.t not in (8, 9):
+            raise QError("type")
+        if type(a) is A:
+            if a.v != a.v:
+                return A(7, NULLS[7])
+            if math.isinf(a.v):
+                return A(7, (2**63 - 1) if a.v > 0 else -(2**63 - 1))
+            r0 = fn(a.v)
+            # q's comparison tolerance: a value within 2^-43 (relative) of the next integer rounds to it
+            nxt = r0 + step
+            if r0 != a.v and abs(nxt - a.v) <= _TOL * max(abs(nxt), abs(a.v)):
+                r0 = nxt
+            return A(7, int(r0))
+        arr = a.a.astype(np.float64)
+        bad = np.isnan(arr)
+        npfn = np.floor if fn is math.floor else np.ceil
+        z = np.where(bad, 0, arr)
+        rf = npfn(z)
+        nx = rf + step
+        rf = np.where((rf != z) & (np.abs(nx - z) <= _TOL * np.maximum(np.abs(nx), np.abs(z))), nx, rf)
+        r = np.where(bad, 0, rf).astype(np.int64)
+        r[bad] = NULLS[7]
+        return V(7, r)
+
+    return lambda x: pervade1(core, x)
+
+
+def q_neg(x: Any) -> Any:
+    def core(a: Any) -> Any:
+        if a.t not in _NUMT:
+            raise QError("type")
+        if type(a) is A:
+            t = a.t if a.t >= 5 else 6
+            if t in (5, 6, 7) and a.v == NULLS[t]:
+                return A(t, a.v)
+            return A(t, -a.v)
+        t = a.t if a.t >= 5 else 6
+        arr = a.a.astype(DTYPES[t])
+        r = -arr
+        if t in (5, 6, 7):
+            r[arr == NULLS[t]] = NULLS[t]
+        return V(t, r)
+
+    return pervade1(core, x)
+
+
+def q_abs(x: Any) -> Any:
+    def core(a: Any) -> Any:
+        if a.t not in _NUMT:
+            raise QError("type")
+        t = a.t if a.t >= 5 else 6
+        if type(a) is A:
+            if t in (5, 6, 7) and a.v == NULLS[t]:
+                return A(t, a.v)
+            return A(t, abs(a.v))
+        arr = a.a.astype(DTYPES[t])
+        r = np.abs(arr)
+        return V(t, r)
+
+    return pervade1(core, x)
+
+
+def q_signum(x: Any) -> Any:
+    def core(a: Any) -> Any:
+        if a.t not in _NUMT:
+            raise QError("type")
+        if type(a) is A:
+            v = a.v
+            if v != v:
+                return A(6, -1)
+            if a.t in (5, 6, 7) and v == NULLS[a.t]:
+                return A(6, -1)
+            return A(6, (v > 0) - (v < 0))
+        arr = a.a.astype(np.float64)
+        if a.t in (5, 6, 7):
+            arr[a.a == NULLS[a.t]] = -1
+        arr = np.where(np.isnan(arr), -1, arr)
+        return V(6, np.sign(arr).astype(np.int32))
+
+    return pervade1(core, x)
+
+
+def q_not(x: Any) -> Any:
+    def core(a: Any) -> Any:
+        if a.t == 11:
+            raise QError("type")
+        if type(a) is A:
+            return _bool(a.v == 0)
+        return V(1, a.a == 0)
+
+    return pervade1(core, x)
+
+
+def q_reciprocal(x: Any) -> Any:
+    return arith("%", A(9, 1.0), x)
+
+
+def q_fill(x: Any, y: Any) -> Any:
+    def core(a: Any, b: Any) -> Any:
+        if type(a) is A and type(b) is A:
+            if is_null_atom(b) and b.t not in (1, 4):
+                t = max(a.t, b.t) if a.t in _NUMT and b.t in _NUMT else b.t
+                v = a.v
+                return A(t, float(v) if t in (8, 9) else v)
+            if a.t in _NUMT and b.t in _NUMT and a.t > b.t:
+                return A(a.t, float(b.v) if a.t in (8, 9) else b.v)
+            return b
+        bn = q_null(b)
+        if type(b) is A:
+            return b if not to_py_bool(bn) else a
+        mask = bn.a
+        t = b.t
+        if a.t in _NUMT and t in _NUMT:
+            t = max(a.t, t) if not (t in (8, 9) and a.t not in (8, 9)) else t
+        out = b.a.astype(DTYPES[t]) if t != 11 else b.a.copy()
+        if type(a) is A:
+            out[mask] = a.v
+        else:
+            out[mask] = a.a.astype(DTYPES[t])[mask] if t != 11 else a.a[mask]
+        return V(t, out)
+
+    if type(x) is A and type(y) is T:
+        return T(list(y.cols), [q_fill(x, c) for c in y.data])
+    if type(x) is D and type(y) is D:
+        from rdq.qlang._ops import pervade2 as pv
+
+        return pv(core, x, y)
+    return pervade2(core, x, y)
+
+
+def q_xbar(x: Any, y: Any) -> Any:
+    return arith("*", x, arith("div", y, x)) if not (type(x) is A and x.t in (8, 9)) else arith(
+        "*", x, _floor_ceil(math.floor)(arith("%", y, x))
+    )
+
+
+def q_any(x: Any) -> Any:
+    if type(x) is D:
+        x = x.v
+    if type(x) is V:
+        return _bool(bool((x.a != 0).any()) if x.t != 11 else bool((x.a != "").any()))
+    if type(x) is A:
+        return _bool(x.v != 0)
+    return _bool(any(to_py_bool(q_any(a)) for a in items(x)))
+
+
+def q_all(x: Any) -> Any:
+    if type(x) is D:
+        x = x.v
+    if type(x) is V:
+        return _bool(bool((x.a != 0).all()))
+    if type(x) is A:
+        return _bool(x.v != 0)
+    return _bool(all(to_py_bool(q_all(a)) for a in items(x)))
+
+
+def q_and(x: Any, y: Any) -> Any:
+    return minmax(False, x, y)
+
+
+def q_or(x: Any, y: Any) -> Any:
+    return minmax(True, x, y)

@@ -1,0 +1,196 @@
+"""Statistics verbs: ``med var dev sdev wavg wsum cor cov``, moving windows (``mavg msum mmax ...``), ``ema``, and matrices (``mmu lsq inv``)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from rdq.qlang._core import items, mklist
+from rdq.qlang._ops import arith, minmax, pervade1, pervade2
+from rdq.qlang._v_math import _float_arr, _math1, q_sum
+from rdq.qlang._values import DTYPES, A, D, L, QError, T, V
+
+
+def q_med(x: Any) -> Any:
+    if type(x) is D:
+        return q_med(x.v)
+    a = _float_arr(x)
+    a = a[~np.isnan(a)]
+    return A(9, float(np.median(a)) if len(a) else math.nan)
+
+
+def q_var(x: Any, ddof: int = 0) -> Any:
+    a = _float_arr(x)
+    a = a[~np.isnan(a)]
+    if len(a) - ddof <= 0:
+        return A(9, math.nan)
+    return A(9, float(np.var(a, ddof=ddof)))
+
+
+def q_wavg(w: Any, x: Any) -> Any:
+    return arith("%", q_sum(arith("*", w, x)), q_sum(w))
+
+
+def q_wsum(w: Any, x: Any) -> Any:
+    r = q_sum(arith("*", w, x))
+    return A(9, float(r.v)) if type(r) is A and r.t in (5, 6, 7) else r
+
+
+def q_cor(x: Any, y: Any) -> Any:
+    a = _float_arr(x)
+    b = _float_arr(y)
+    ok = ~(np.isnan(a) | np.isnan(b))
+    a, b = a[ok], b[ok]
+    return A(9, float(np.corrcoef(a, b)[0, 1]))
+
+
+def q_cov(x: Any, y: Any, ddof: int = 0) -> Any:
+    a = _float_arr(x)
+    b = _float_arr(y)
+    return A(9, float(np.cov(a, b, ddof=ddof)[0, 1]))
+
+
+def _moving(fn: str) -> Any:
+    def mv(n: Any, x: Any) -> Any:
+        k = n.v
+        a = _float_arr(x)
+        m = len(a)
+        out = np.empty(m)
+        for i in range(m):
+            w = a[max(0, i - k + 1) : i + 1]
+            w2 = w[~np.isnan(w)]
+            if fn == "sum":
+                out[i] = w2.sum()
+            elif fn == "avg":
+                out[i] = w2.mean() if len(w2) else np.nan
+            elif fn == "max":
+                out[i] = w2.max() if len(w2) else np.nan
+            elif fn == "min":
+                out[i] = w2.min() if len(w2) else np.nan
+            elif fn == "count":
+                out[i] = len(w2)
+            elif fn == "dev":
+                out[i] = w2.std() if len(w2) else np.nan
+        if fn == "count":
+            return V(7, out.astype(np.int64))
+        if fn in ("sum", "max", "min") and type(x) is V and x.t in (5, 6, 7):
+            return V(x.t if fn != "sum" else 7, out.astype(np.int64))
+        return V(9, out)
+
+    return mv
+
+
+def _seed_like(x: Any, is_max: bool) -> Any:
+    def core(a: Any) -> Any:
+        t = a.t
+        if t in (8, 9):
+            v: Any = -math.inf if is_max else math.inf
+        elif t in (5, 6, 7):
+            v = -(2 ** {5: 15, 6: 31, 7: 63}[t] - 1) if is_max else 2 ** {5: 15, 6: 31, 7: 63}[t] - 1
+        else:
+            raise QError("type")
+        if type(a) is A:
+            return A(t, v)
+        return V(t, np.full(len(a.a), v, dtype=DTYPES[t]))
+
+    return pervade1(core, x)
+
+
+def _shift1(y: Any, is_max: bool) -> Any:
+    if type(y) is D:
+        return D(y.k, _shift1(y.v, is_max))
+    if type(y) is T:
+        return T(list(y.cols), [_shift1(c, is_max) for c in y.data])
+    lst = items(y)
+    if not lst:
+        return y
+    return mklist([_seed_like(lst[0], is_max)] + lst[:-1])
+
+
+def _mext(is_max: bool) -> Any:
+    def mv(n: Any, y: Any) -> Any:
+        acc = y
+        prev = y
+        for _ in range(max(n.v - 1, 0)):
+            prev = _shift1(prev, is_max)
+            acc = minmax(is_max, acc, prev)
+        return acc
+
+    return mv
+
+
+def q_ema(a: Any, x: Any) -> Any:
+    lst = _float_arr(x)
+    al = float(a.v) if type(a) is A else None
+    out = np.empty(len(lst))
+    for i, v in enumerate(lst):
+        aa = al if al is not None else float(_float_arr(a)[i])
+        out[i] = v if i == 0 else aa * v + (1 - aa) * out[i - 1]
+    return V(9, out)
+
+
+def q_mmu(x: Any, y: Any) -> Any:
+    def mat(z: Any) -> np.ndarray:
+        if type(z) is V:
+            return _float_arr(z)
+        return np.array([_float_arr(r) for r in items(z)])
+
+    r = mat(x) @ mat(y)
+    if r.ndim == 1:
+        return V(9, r)
+    return L([V(9, row) for row in r])
+
+
+def q_lsq(x: Any, y: Any) -> Any:
+    def mat(z: Any) -> np.ndarray:
+        if type(z) is V:
+            return _float_arr(z)[None, :]
+        return np.array([_float_arr(r) for r in items(z)])
+
+    xm = mat(x)
+    ym = mat(y)
+    w = np.linalg.lstsq(ym.T, xm.T, rcond=None)[0].T
+    if type(x) is V:
+        return V(9, w[0])
+    return L([V(9, row) for row in w])
+
+
+def q_inv(x: Any) -> Any:
+    m = np.array([_float_arr(r) for r in items(x)])
+    r = np.linalg.inv(m)
+    return L([V(9, row) for row in r])
+
+
+def q_sdev(x: Any) -> Any:
+    return A(9, math.sqrt(q_var(x, 1).v))
+
+
+def q_dev(x: Any) -> Any:
+    return A(9, math.sqrt(q_var(x).v))
+
+
+def q_xexp(x: Any, y: Any) -> Any:
+    def core(a: Any, b: Any) -> Any:
+        fa = _float_arr(a) if type(a) is V else float(a.v)
+        fb = _float_arr(b) if type(b) is V else float(b.v)
+        with np.errstate(all="ignore"):
+            r = np.power(fa, fb)
+        if type(a) is A and type(b) is A:
+            return A(9, float(r))
+        return V(9, np.asarray(r, dtype=np.float64))
+
+    return pervade2(core, x, y)
+
+
+def q_xlog(x: Any, y: Any) -> Any:
+    def num(a: Any) -> Any:
+        # chars take part as their codes ("A" xlog "C" is log 67 % log 65)
+        if type(a) is A and a.t == 10:
+            return A(7, a.v)
+        if type(a) is V and a.t == 10:
+            return V(7, a.a.astype(np.int64))
+        return a
+
+    return arith("%", _math1(np.log, "log")(num(y)), _math1(np.log, "log")(num(x)))
