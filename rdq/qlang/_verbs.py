@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import math
-import re
 from typing import Any
 
 import numpy as np
 
 from rdq.qlang._core import (
     EMPTY,
-    _bool,
     _syms,
     count,
     empty_like,
@@ -20,14 +18,14 @@ from rdq.qlang._core import (
     mklist,
     null_atom,
     qstr,
-    qtype,
     take_items,
     to_py_bool,
 )
 from rdq.qlang._fn import _NOARG, Comp, Lambda, Prim, Proj, QExit, amend_deep, call, index_deep, valence
-from rdq.qlang._index import _kt_upsert, find, find_rows, index, join, keys_of, match
+from rdq.qlang._index import _kt_upsert, find_rows, index, join
 from rdq.qlang._interp import Derived
 from rdq.qlang._ops import arith, compare, minmax, res_type
+from rdq.qlang._v_cast import _as_text, q_cast_in, q_find_in, q_type
 from rdq.qlang._v_list import (
     _drop,
     _sort_keys,
@@ -84,6 +82,18 @@ from rdq.qlang._v_math import (
     q_sum,
     q_xbar,
 )
+from rdq.qlang._v_search import (
+    q_bin,
+    q_cross,
+    q_differ,
+    q_except,
+    q_find,
+    q_in,
+    q_inter,
+    q_match,
+    q_union,
+    q_within,
+)
 from rdq.qlang._v_stats import (
     _mext,
     _moving,
@@ -102,6 +112,7 @@ from rdq.qlang._v_stats import (
     q_xexp,
     q_xlog,
 )
+from rdq.qlang._v_str import _trim, q_like, q_lower, q_ss, q_ssr, q_string, q_sv, q_upper, q_vs
 from rdq.qlang._values import DTYPES, IDENTITY, NULLS, A, D, E, Fn, L, QError, T, V
 
 __all__ = ["OPS", "builtins", "join", "q_sum", "q_prd", "q_max", "q_min"]
@@ -201,423 +212,6 @@ def _lambda_value(f: Lambda) -> Any:
 # -- dyadic keywords -----------------------------------------------------------------
 
 
-def q_in(x: Any, y: Any) -> Any:
-    if type(y) is L and type(x) is not A and y.items and type(y.items[0]) is not A:
-        return _bool(any(match(x, b) for b in y.items))
-    if type(x) is V and type(y) is V and x.t != y.t and (x.t in (8, 9)) != (y.t in (8, 9)) and len(y.a) != 1:
-        raise QError("type")
-    if type(x) is L and not (type(y) is L and any(type(a) is not A for a in y.items)):
-        return mklist([q_in(a, y) for a in x.items])
-    if type(x) is A:
-        return _bool(find(y if type(y) is not A else enlist(y), x) < count(y))
-    if type(x) is V:
-        yy = y if type(y) is not A else enlist(y)
-        p = find(yy, x)
-        return V(1, np.asarray(p) < count(yy))
-    if type(x) is D:
-        return D(x.k, q_in(x.v, y))
-    if type(x) is T:
-        return q_in(x.data[0] if len(x.data) == 1 else x, y)
-    raise QError("type")
-
-
-def q_within(x: Any, y: Any) -> Any:
-    lo = item(y, 0)
-    hi = item(y, 1)
-    a = compare(">=", x, lo)
-    b = compare("<=", x, hi)
-    return minmax(False, a, b)
-
-
-def q_except(x: Any, y: Any) -> Any:
-    yy = y if type(y) is not A else enlist(y)
-    if type(x) is A:
-        raise QError("type")
-    ks = set(keys_of(yy)) if type(yy) is not T else set()
-    if type(x) is V and type(yy) is V and x.t != yy.t:
-        ks = {(x.t, v) if x.t not in (8, 9) else (x.t, float(v)) for v in items_py(yy)} | ks
-    keep = [i for i, k in enumerate(keys_of(x)) if k not in ks]
-    return take_items(x, np.array(keep, dtype=np.int64))
-
-
-def q_inter(x: Any, y: Any) -> Any:
-    if type(x) is D:
-        x = x.v
-    yy = y if type(y) is not A else enlist(y)
-    if type(yy) is D:
-        yy = yy.v
-    ks = set(keys_of(yy))
-    keep = [i for i, k in enumerate(keys_of(x)) if k in ks]
-    return take_items(x, np.array(keep, dtype=np.int64))
-
-
-def q_union(x: Any, y: Any) -> Any:
-    return q_distinct(join(x if type(x) is not A else enlist(x), y))
-
-
-def q_cross(x: Any, y: Any) -> Any:
-    if type(x) is T and type(y) is T:
-        nx, ny = count(x), count(y)
-        ix = np.repeat(np.arange(nx), ny)
-        iy = np.tile(np.arange(ny), nx)
-        a = take_items(x, ix)
-        b = take_items(y, iy)
-        return T(a.cols + b.cols, a.data + b.data)
-    xs = items(x) if type(x) is not A else [x]
-    ys = items(y) if type(y) is not A else [y]
-    return mklist([join(a, b) for a in xs for b in ys])
-
-
-def q_differ(x: Any) -> Any:
-    lst = keys_of(x)
-    out = [True] + [lst[i] != lst[i - 1] for i in range(1, len(lst))]
-    if not lst:
-        out = []
-    return V(1, np.array(out, dtype=np.bool_))
-
-
-def q_string(x: Any) -> Any:
-    from rdq.qlang._core import chars
-    from rdq.qlang._format import fmt_float, inline
-
-    tx = type(x)
-    if tx is A:
-        t = x.t
-        if t == 10:
-            return V(10, np.array([x.v], dtype=np.uint8))
-        if t == 11:
-            return chars(x.v)
-        if t in (8, 9):
-            return chars(fmt_float(x.v))
-        if t in (5, 6, 7):
-            s = inline(x)
-            return chars(s[:-1] if s[-1] in "hi" else s)
-        if t == 1:
-            return chars(str(int(x.v)))
-        if t == 4:
-            return chars(f"{x.v:02x}")
-        return chars(inline(x))
-    if tx is V:
-        if x.t == 10:
-            return L([V(10, np.array([c], dtype=np.uint8)) for c in x.a.tolist()])
-        return L([q_string(a) for a in items(x)])
-    if tx is L:
-        return L([q_string(a) for a in x.items])
-    if tx is D:
-        return D(x.k, q_string(x.v))
-    if tx is T:
-        return T(list(x.cols), [q_string(c) for c in x.data])
-    if isinstance(x, Fn):
-        return chars(inline(x))
-    raise QError("type")
-
-
-def _as_text(x: Any) -> str:
-    return qstr(x)
-
-
-_WIDTH = {1: 1, 4: 1, 5: 2, 6: 4, 7: 8, 8: 4, 9: 8, 10: 1}
-_NPDT = {5: ">i2", 6: ">i4", 7: ">i8", 8: ">f4", 9: ">f8", 4: ">u1", 10: ">u1", 1: ">u1"}
-
-
-def _bits_bytes_vs(x: A, y: Any) -> Any:
-    if type(y) is V:
-        return L([_bits_bytes_vs(x, a) for a in items(y)])
-    if type(y) is not A or y.t not in _NPDT:
-        raise QError("type")
-    raw = np.array([y.v], dtype=_NPDT[y.t]).tobytes()
-    if x.t == 4:
-        return V(4, np.frombuffer(raw, dtype=np.uint8).copy())
-    bits = np.unpackbits(np.frombuffer(raw, dtype=np.uint8)).astype(np.bool_)
-    return V(1, bits)
-
-
-def _bits_bytes_sv(x: A, y: Any) -> Any:
-    if type(y) is not V:
-        raise QError("type")
-    if x.t == 1:
-        if y.t != 1:
-            raise QError("type")
-        if len(y.a) not in (8, 16, 32, 64, 128):
-            raise QError("length")
-        raw = np.packbits(y.a.astype(np.uint8)).tobytes()
-    else:
-        if y.t != 4:
-            raise QError("type")
-        raw = y.a.tobytes()
-    if len(raw) == 16:
-        h = raw.hex()
-        return A(2, f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}")
-    t = {1: 4, 2: 5, 4: 6, 8: 7}.get(len(raw))
-    if t is None:
-        raise QError("length")
-    v = np.frombuffer(raw, dtype=_NPDT[t])[0]
-    return A(t, int(v))
-
-
-def q_vs(x: Any, y: Any) -> Any:
-    from rdq.qlang._core import chars
-
-    if type(x) is A and ((x.t == 1 and x.v == 0) or (x.t == 4 and x.v == 0)):
-        return _bits_bytes_vs(x, y)
-
-    if (type(x) is V and x.t == 10) or (type(x) is A and x.t == 10):
-        sep = _as_text(x)
-        if type(y) is A and y.t == 10:
-            s = chr(y.v)
-        else:
-            s = _as_text(y)
-        return L([chars(p) for p in s.split(sep)])
-    if type(x) is A and x.t == 11 and x.v == "":
-        if type(y) is A and y.t == 11:
-            return _syms(y.v.split("."))
-    if type(x) is A and x.t in (1, 4, 5, 6, 7):
-        base = x.v
-        if type(y) is A:
-            v = y.v
-            if x.t == 1 and base == 0:
-                raise QError("type")
-            digits = []
-            if v == 0:
-                digits = [0]
-            while v > 0:
-                digits.append(v % base)
-                v //= base
-            return V(7, np.array(digits[::-1], dtype=np.int64))
-        if type(y) is V:
-            vals = y.a.astype(np.int64).tolist()
-            mx = max(vals) if vals else 0
-            nd = 1
-            while base**nd <= mx:
-                nd += 1
-            rows = []
-            rt = 4 if x.t == 4 else 7
-            for k in range(nd - 1, -1, -1):
-                rows.append(V(rt, np.array([(v // base**k) % base for v in vals], dtype=DTYPES[rt])))
-            return L(rows)
-    if type(x) is V and x.t in (5, 6, 7):
-        bases = x.a.tolist()
-        if type(y) is A:
-            v = y.v
-            out = []
-            for b in reversed(bases):
-                out.append(v % b)
-                v //= b
-            return V(7, np.array(out[::-1], dtype=np.int64))
-        vals = y.a.astype(np.int64)
-        rows = []
-        for b in reversed(bases):
-            rows.append(V(7, vals % b))
-            vals = vals // b
-        return L(rows[::-1])
-    if type(x) is A and x.t == 1 and False:
-        pass
-    raise QError("type")
-
-
-def q_sv(x: Any, y: Any) -> Any:
-    from rdq.qlang._core import chars
-
-    if type(x) is A and ((x.t == 1 and x.v == 0) or (x.t == 4 and x.v == 0)):
-        return _bits_bytes_sv(x, y)
-
-    if (type(x) is V and x.t == 10) or (type(x) is A and x.t == 10):
-        sep = _as_text(x)
-        parts = [_as_text(a) for a in items(y)]
-        return chars(sep.join(parts))
-    if type(x) is A and x.t == 11 and x.v == "":
-        if type(y) is L and all(type(a) is V and a.t == 10 for a in y.items):
-            return chars("".join(_as_text(a) + "\n" for a in y.items))
-        return A(11, ".".join(a.v for a in items(y)))
-    if type(x) is A and x.t in (4, 5, 6, 7):
-        base = x.v
-        if type(y) is V:
-            r = 0
-            for v in y.a.tolist():
-                r = r * base + int(v)
-            return A(7, r)
-        if type(y) is L:
-            acc: Any = A(7, 0)
-            for a in y.items:
-                acc = arith("+", arith("*", acc, x), a)
-            return _cast(4, acc) if x.t == 4 else acc
-    if type(x) is A and x.t == 1 and False:
-        pass
-    if type(x) is V and x.t in (5, 6, 7):
-        r = 0
-        for b, v in zip(x.a.tolist(), y.a.tolist(), strict=True):
-            r = r * b + v
-        return A(7, r)
-    if type(x) is A and x.t == 1:
-        pass
-    raise QError("type")
-
-
-def _like_re(p: str) -> re.Pattern[str]:
-    out = []
-    i = 0
-    while i < len(p):
-        c = p[i]
-        if c == "*":
-            out.append(".*")
-        elif c == "?":
-            out.append(".")
-        elif c == "[":
-            j = p.index("]", i + 1)
-            body = p[i + 1 : j]
-            if body.startswith("^"):
-                body = "^" + re.escape(body[1:]).replace("\\-", "-")
-            else:
-                body = re.escape(body).replace("\\-", "-")
-            out.append("[" + body + "]")
-            i = j
-        else:
-            out.append(re.escape(c))
-        i += 1
-    return re.compile("".join(out) + r"\Z", re.S)
-
-
-def q_like(x: Any, p: Any) -> Any:
-    pat = _like_re(_as_text(p))
-    if type(x) is A and x.t == 11:
-        return _bool(pat.match(x.v) is not None)
-    if (type(x) is V and x.t == 10) or (type(x) is A and x.t == 10):
-        return _bool(pat.match(_as_text(x)) is not None)
-    if type(x) is V and x.t == 11:
-        return V(1, np.array([pat.match(s) is not None for s in x.a.tolist()], dtype=np.bool_))
-    if type(x) is L:
-        return V(1, np.array([to_py_bool(q_like(a, p)) for a in x.items], dtype=np.bool_))
-    if type(x) is D:
-        return D(x.k, q_like(x.v, p))
-    raise QError("type")
-
-
-def q_ss(x: Any, y: Any) -> Any:
-    s = _as_text(x)
-    p = _as_text(y)
-    if any(c in p for c in "*?["):
-        pat = re.compile(_like_re(p).pattern[:-2])
-        return V(7, np.array([m.start() for m in pat.finditer(s)], dtype=np.int64))
-    out = []
-    i = s.find(p)
-    while i >= 0 and p:
-        out.append(i)
-        i = s.find(p, i + len(p))
-    return V(7, np.array(out, dtype=np.int64))
-
-
-def q_ssr(x: Any, y: Any, z: Any) -> Any:
-    from rdq.qlang._core import chars
-
-    s = _as_text(x)
-    p = _as_text(y)
-    if isinstance(z, Fn):
-        pos = q_ss(x, y).a.tolist()
-        out = []
-        last = 0
-        for i in pos:
-            out.append(s[last:i])
-            out.append(_as_text(call(z, [chars(s[i : i + len(p)])])))
-            last = i + len(p)
-        out.append(s[last:])
-        return chars("".join(out))
-    r = _as_text(z)
-    if any(c in p for c in "*?["):
-        pat = re.compile(_like_re(p).pattern[:-2])
-        return chars(pat.sub(lambda m: r, s))
-    return chars(s.replace(p, r))
-
-
-def _strmap(fn: Any) -> Any:
-    from rdq.qlang._core import chars
-
-    def go(x: Any) -> Any:
-        if type(x) is V and x.t == 10:
-            return chars(fn(_as_text(x)))
-        if type(x) is A and x.t == 10:
-            r = fn(chr(x.v))
-            return A(10, ord(r)) if len(r) == 1 else chars(r)
-        if type(x) is A and x.t == 11:
-            return A(11, fn(x.v))
-        if type(x) is V and x.t == 11:
-            return V(11, np.array([fn(s) for s in x.a.tolist()], dtype=object))
-        if type(x) is L:
-            return mklist([go(a) for a in x.items])
-        if type(x) is D:
-            return D(x.k, go(x.v))
-        if type(x) is T:
-            return T(list(x.cols), [go(c) for c in x.data])
-        return x
-
-    return go
-
-
-def _trim(which: str) -> Any:
-    def fn(s: str) -> str:
-        return s.strip(" ") if which == "b" else (s.lstrip(" ") if which == "l" else s.rstrip(" "))
-
-    def go(x: Any) -> Any:
-        if type(x) is A and x.t == 10:
-            return x
-        if type(x) is A and x.t == 11:
-            return x
-        if type(x) is V and x.t not in (10, 11):
-            # numeric vectors: drop leading/trailing nulls
-            nn = np.flatnonzero(~q_null(x).a)
-            if not len(nn):
-                return V(x.t, x.a[:0])
-            lo = nn[0] if which in "bl" else 0
-            hi = nn[-1] + 1 if which in "br" else len(x.a)
-            return V(x.t, x.a[lo:hi])
-        return _strmap(fn)(x)
-
-    return go
-
-
-def q_find(x: Any, y: Any) -> Any:
-    tx = type(x)
-    if tx is D:
-        p = find(x.v, y)
-        if type(y) is A or type(p) is int:
-            return index(x.k, A(7, int(p)))
-        return index(x.k, V(7, p))
-    if tx is T:
-        if type(y) is D:
-            return A(7, int(find_rows(x, enlist(y))[0]))
-        return V(7, find_rows(x, y))
-    if tx is A and x.t in (5, 6, 7) and type(y) in (V, L, A):
-        return _roll(x, y)
-    if tx is A and x.t in (8, 9):
-        return _roll(x, y)
-    if tx is V or tx is L:
-        if type(y) is L and not (tx is L and any(type(a) is not A for a in x.items)):
-            return mklist([q_find(x, a) for a in y.items])
-        p = find(x, y)
-        if isinstance(p, np.ndarray):
-            return V(7, p)
-        return A(7, int(p))
-    raise QError("type")
-
-
-_RNG = [np.random.default_rng(0)]
-
-
-def _roll(n: Any, y: Any) -> Any:
-    rng = _RNG[0]
-    k = n.v
-    if type(y) is A:
-        if y.t in (8, 9):
-            return V(9, rng.random(abs(k)) * y.v)
-        if y.t == 11:
-            raise QError("nyi")
-        if k < 0:
-            return V(7, rng.permutation(y.v)[: -k].astype(np.int64))
-        return V(7 if y.t == 7 else y.t, rng.integers(0, y.v, size=k).astype(DTYPES[y.t if y.t >= 5 else 7]))
-    lst_n = count(y)
-    idx = rng.permutation(lst_n)[: -k] if k < 0 else rng.integers(0, lst_n, size=k)
-    return take_items(y, idx.astype(np.int64))
-
-
 def q_dict_in(interp: Any, x: Any, y: Any) -> Any:
     """``x!y`` with the session: ``0N!x`` prints, ``n!`t`` keys a global table in place."""
     if type(x) is A and x.t in (5, 6, 7) and type(y) is A and y.t == 11:
@@ -686,271 +280,7 @@ def _unkey(x: D) -> T:
     return T(list(x.k.cols) + list(x.v.cols), list(x.k.data) + list(x.v.data))
 
 
-def q_match(x: Any, y: Any) -> Any:
-    return _bool(match(x, y))
-
-
 # -- casting -----------------------------------------------------------------
-
-_CAST_NAMES = {
-    "boolean": 1, "b": 1, "byte": 4, "x": 4, "short": 5, "h": 5, "int": 6, "i": 6, "long": 7, "j": 7,
-    "real": 8, "e": 8, "float": 9, "f": 9, "char": 10, "c": 10, "symbol": 11, "s": 11, "": 11,
-    "timestamp": 12, "p": 12, "month": 13, "m": 13, "date": 14, "d": 14, "datetime": 15, "z": 15,
-    "timespan": 16, "n": 16, "minute": 17, "u": 17, "second": 18, "v": 18, "time": 19, "t": 19,
-}
-
-
-def _cast_target(x: Any) -> tuple[int, bool]:
-    """(q type, parse-from-string?)"""
-    if type(x) is A and x.t == 11:
-        if x.v in _CAST_NAMES:
-            return _CAST_NAMES[x.v], False
-        raise QError("nyi")
-    if type(x) is A and x.t == 10:
-        c = chr(x.v)
-        if c == "*":
-            return 0, True
-        if c.isupper():
-            t = 2 if c == "G" else _CAST_NAMES.get(c.lower())
-            if t is None:
-                raise QError("nyi")
-            return t, True
-        t = _CAST_NAMES.get(c)
-        if t is None:
-            raise QError("nyi")
-        return t, False
-    if type(x) is A and x.t in (5, 6, 7):
-        if x.v == 0:
-            return 0, True  # 0h$y is y, as "*"$y
-        return abs(x.v), x.v < 0
-    raise QError("type")
-
-
-def _parse_guid(s: str) -> str:
-    """A guid from its text, or from an IPv4/IPv6 address (IPv4 maps to ``::ffff:a.b.c.d``)."""
-    import ipaddress
-
-    h = s.replace("-", "")
-    if len(h) == 32 and all(c in "0123456789abcdefABCDEF" for c in h):
-        b = bytes.fromhex(h)
-    else:
-        try:
-            addr: Any = ipaddress.ip_address(s)
-        except ValueError:
-            return NULLS[2]
-        if addr.version == 4:
-            addr = ipaddress.IPv6Address("::ffff:" + s)
-        b = addr.packed
-    x = b.hex()
-    return f"{x[:8]}-{x[8:12]}-{x[12:16]}-{x[16:20]}-{x[20:]}"
-
-
-def _parse_str(t: int, s: str) -> A:
-    s = s.strip()
-    if t == 11:
-        return A(11, s)
-    if t == 10:
-        return A(10, ord(s[0])) if s else A(10, 32)
-    if t == 1:
-        return A(1, 1 if s[:1] in ("1", "t", "T", "y", "Y") else 0)
-    if t == 2:
-        return A(2, _parse_guid(s))
-    try:
-        if t in (8, 9):
-            return A(t, float(s)) if s not in ("", "0n", "0N") else null_atom(t)
-        if s in ("", "0N"):
-            return null_atom(t)
-        if t == 4:
-            return A(4, int(s[2:] if s.startswith("0x") else s, 16) % 256)
-        if "." in s:
-            return null_atom(t)  # q: an integral type does not parse "0.5" (0N)
-        v = int(float(s)) if "e" in s else int(s)
-        lim = {5: 2**15 - 1, 6: 2**31 - 1, 7: 2**63 - 1}.get(t)
-        if lim is not None and not -lim <= v <= lim:
-            return null_atom(t)
-        return A(t, v)
-    except ValueError:
-        return null_atom(t)
-
-
-def q_cast(x: Any, y: Any) -> Any:
-    if type(x) is V and x.t == 10 and type(y) is not A:
-        pass
-    if type(x) is L and type(y) is A:
-        return mklist([q_cast(a, y) for a in x.items])
-    if type(x) in (V, L) and (x.t != 10 or (len(x.a) > 1 and type(y) is L)):
-        if count(x) != count(y):
-            raise QError("length")
-        return mklist([q_cast(a, b) for a, b in zip(items(x), items(y), strict=True)])
-    if type(x) is A and x.t in (5, 6, 7) and x.v < 0:
-        pass
-    if type(x) in (A,) and x.t in (6, 7) and type(y) in (A, V, L) and not (type(x) is A and x.t == 11):
-        # pad ($ with an int left): string pad
-        if type(y) is V and y.t == 10 or (type(y) is A and y.t == 10):
-            s = _as_text(y)
-            n = x.v
-            from rdq.qlang._core import chars
-
-            return chars(s.ljust(n)[:n] if n >= 0 else s.rjust(-n)[-n:])
-    t, parse = _cast_target(x)
-    if parse:
-        return _parse_cast(t, y)
-    return _cast(t, y)
-
-
-def _enum_index(interp: Any, name: str, y: Any, *, extend: bool) -> E:
-    """`` `d$y`` (``extend=False``: a symbol not in ``d`` is ``'cast``) and `` `d?y`` (appends them to ``d``)."""
-    dom = interp.g.get(name) if extend else None
-    if dom is None:
-        dom = interp.lookup(name, None) if not extend else L([])
-    if type(dom) is L and not dom.items:
-        dom = V(11, np.array([], dtype=object))
-    if type(y) is L and not y.items:
-        y = V(11, np.array([], dtype=object))
-    if type(y) is not V or y.t != 11:
-        raise QError("type")
-    if type(dom) is D and type(dom.k) is T and not extend and not len(y.a):
-        return E(name, np.array([], dtype=np.int64), interp.g)
-    if type(dom) is not V or dom.t != 11:
-        raise QError("type")
-    pos: dict[str, int] = {}
-    for i, s in enumerate(dom.a.tolist()):
-        pos.setdefault(s, i)
-    idx = []
-    new: list[str] = []
-    for s in y.a.tolist():
-        j = pos.get(s)
-        if j is None:
-            if not extend:
-                raise QError("cast")
-            j = pos[s] = len(dom.a) + len(new)
-            new.append(s)
-        idx.append(j)
-    if new:
-        interp.g[name] = V(11, np.concatenate([dom.a, np.array(new, dtype=object)]), dom.attr)
-    return E(name, np.array(idx, dtype=np.int64), interp.g)
-
-
-def q_cast_in(interp: Any, x: Any, y: Any) -> Any:
-    """``x$y`` where a symbol ``x`` that names no type enumerates ``y`` over the domain ``x``."""
-    if type(x) is A and x.t == 11 and (x.v not in _CAST_NAMES or (len(x.v) == 1 and x.v in interp.g)):
-        return _enum_index(interp, x.v, y, extend=False)
-    return q_cast(x, y)
-
-
-def q_find_in(interp: Any, x: Any, y: Any) -> Any:
-    """``x?y``; a symbol ``x`` is enum extend."""
-    if type(x) is A and x.t == 11:
-        return _enum_index(interp, x.v, y, extend=True)
-    return q_find(x, y)
-
-
-def _parse_cast(t: int, y: Any) -> Any:
-    if t == 0 and type(y) is not V:
-        return y
-    if type(y) is V and y.t == 10:
-        if t == 0:
-            return y
-        return _parse_str(t, _as_text(y))
-    if type(y) is A and y.t == 10:
-        return _parse_str(t, chr(y.v))
-    if type(y) is L:
-        return mklist([_parse_cast(t, a) for a in y.items]) if y.items else V(t, np.array([], dtype=DTYPES[t]))
-    if type(y) is D:
-        return D(y.k, _parse_cast(t, y.v))
-    if type(y) is V and y.t == 11:
-        raise QError("type")
-    raise QError("type")
-
-
-def _cast(t: int, y: Any) -> Any:
-    ty = type(y)
-    if ty is E:
-        y = y.syms() if t in (10, 11) else V(7, y.a)
-        ty = V
-    if t >= 12:
-        # temporal types: only the underlying numbers are modelled (empty columns, raw casts)
-        if ty is L and not y.items:
-            return V(t, np.array([], dtype=DTYPES[t]))
-        if ty is V and y.t in (5, 6, 7, 12, 13, 14, 15, 16, 17, 18, 19):
-            return V(t, y.a.astype(DTYPES[t]))
-        raise QError("nyi")
-    if ty is L:
-        return mklist([_cast(t, a) for a in y.items]) if y.items else V(t, np.array([], dtype=DTYPES[t]))
-    if ty is D:
-        return D(y.k, _cast(t, y.v))
-    if ty is T:
-        return T(list(y.cols), [_cast(t, c) for c in y.data])
-    if t == 11:
-        if y.t == 10:
-            return A(11, _as_text(y).strip(" ")) if ty is V or ty is A else None
-        if y.t == 11:
-            return y
-        raise QError("type")
-    if t == 10:
-        if y.t == 10:
-            return y
-        if y.t == 11:
-            raise QError("type")
-        if ty is A:
-            return A(10, int(y.v) % 256)
-        return V(10, (y.a.astype(np.int64) % 256).astype(np.uint8))
-    if y.t == 11:
-        if t in (5, 6, 7) and False:
-            pass
-        raise QError("type")
-    src_t = y.t
-    if ty is A:
-        v = y.v
-        if t in (8, 9):
-            if src_t in (5, 6, 7) and v == NULLS[src_t]:
-                return A(t, math.nan)
-            r = float(v)
-            if t == 8:
-                r = float(np.float32(r))
-            return A(t, r)
-        if t == 1:
-            return A(1, 1 if (v != 0) else 0)
-        if src_t in (8, 9):
-            if v != v:
-                return null_atom(t)
-            if math.isinf(v):
-                return A(t, (2 ** {5: 15, 6: 31, 7: 63, 4: 8}.get(t, 63) - 1) * (1 if v > 0 else -1)) if t != 4 else A(4, 0)
-            r2 = int(math.floor(v + 0.5)) if True else int(v)
-            from rdq.qlang._core import wrap_int
-
-            return A(t, wrap_int(r2, t) if t != 4 else r2 % 256)
-        if src_t in (5, 6, 7) and v == NULLS[src_t] and t in (5, 6, 7):
-            return null_atom(t)
-        if t == 4:
-            return A(4, int(v) % 256)
-        from rdq.qlang._core import wrap_int
-
-        return A(t, wrap_int(int(v), t))
-    a = y.a
-    if t in (8, 9):
-        out = a.astype(DTYPES[t])
-        if src_t in (5, 6, 7):
-            out[a == NULLS[src_t]] = np.nan
-        return V(t, out)
-    if t == 1:
-        return V(1, a != 0)
-    if src_t in (8, 9):
-        nan = np.isnan(a)
-        rounded = np.clip(np.floor(np.where(nan, 0, a) + 0.5), -(2**62), 2**62)
-        out = rounded.astype(np.int64)
-        if t in (5, 6, 7):
-            out[nan] = NULLS[t]
-        return V(t, out.astype(DTYPES[t]))
-    if src_t in (5, 6, 7) and t in (5, 6, 7):
-        out = a.astype(DTYPES[t])
-        out[a == NULLS[src_t]] = NULLS[t]
-        return V(t, out)
-    return V(t, a.astype(DTYPES[t]))
-
-
-def q_type(x: Any) -> Any:
-    return A(5, qtype(x))
 
 
 # -- apply / amend verbs ------------------------------------------------------------------
@@ -1259,15 +589,6 @@ def q_exit(x: Any) -> Any:
     raise QExit(int(x.v) if type(x) is A else 0)
 
 
-def q_bin(x: Any, y: Any, right: bool = False) -> Any:
-    a = x.a if type(x) is V else np.array([v.v for v in items(x)])
-    if type(y) is A:
-        p = np.searchsorted(a, y.v, side="right") - 1 if not right else np.searchsorted(a, y.v, side="left")
-        return A(7, int(p))
-    p2 = np.searchsorted(a, y.a, side="right") - 1 if not right else np.searchsorted(a, y.a, side="left")
-    return V(7, p2.astype(np.int64))
-
-
 def q_show(interp: Any, x: Any) -> Any:
     from rdq.qlang._format import display
 
@@ -1363,14 +684,6 @@ def q_scan(f: Any, x: Any) -> Any:
 
 def q_prior(f: Any, x: Any) -> Any:
     return Derived("':", f).call([x])
-
-
-def q_lower(x: Any) -> Any:
-    return _strmap(str.lower)(x)
-
-
-def q_upper(x: Any) -> Any:
-    return _strmap(str.upper)(x)
 
 
 def q_get(interp: Any, x: Any) -> Any:

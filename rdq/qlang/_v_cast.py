@@ -1,0 +1,274 @@
+"""Casting verbs: ``$`` (cast, tok from strings, enumerate), ``type``."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from rdq.qlang._core import chars, count, items, mklist, null_atom, qstr, qtype, wrap_int
+from rdq.qlang._v_search import q_find
+from rdq.qlang._values import DTYPES, NULLS, A, D, E, L, QError, T, V
+
+
+def _as_text(x: Any) -> str:
+    return qstr(x)
+
+
+_CAST_NAMES = {
+    "boolean": 1, "b": 1, "byte": 4, "x": 4, "short": 5, "h": 5, "int": 6, "i": 6, "long": 7, "j": 7,
+    "real": 8, "e": 8, "float": 9, "f": 9, "char": 10, "c": 10, "symbol": 11, "s": 11, "": 11,
+    "timestamp": 12, "p": 12, "month": 13, "m": 13, "date": 14, "d": 14, "datetime": 15, "z": 15,
+    "timespan": 16, "n": 16, "minute": 17, "u": 17, "second": 18, "v": 18, "time": 19, "t": 19,
+}
+
+
+def _cast_target(x: Any) -> tuple[int, bool]:
+    """(q type, parse-from-string?)"""
+    if type(x) is A and x.t == 11:
+        if x.v in _CAST_NAMES:
+            return _CAST_NAMES[x.v], False
+        raise QError("nyi")
+    if type(x) is A and x.t == 10:
+        c = chr(x.v)
+        if c == "*":
+            return 0, True
+        if c.isupper():
+            t = 2 if c == "G" else _CAST_NAMES.get(c.lower())
+            if t is None:
+                raise QError("nyi")
+            return t, True
+        t = _CAST_NAMES.get(c)
+        if t is None:
+            raise QError("nyi")
+        return t, False
+    if type(x) is A and x.t in (5, 6, 7):
+        if x.v == 0:
+            return 0, True  # 0h$y is y, as "*"$y
+        return abs(x.v), x.v < 0
+    raise QError("type")
+
+
+def _parse_guid(s: str) -> str:
+    """A guid from its text, or from an IPv4/IPv6 address (IPv4 maps to ``::ffff:a.b.c.d``)."""
+    import ipaddress
+
+    h = s.replace("-", "")
+    if len(h) == 32 and all(c in "0123456789abcdefABCDEF" for c in h):
+        b = bytes.fromhex(h)
+    else:
+        try:
+            addr: Any = ipaddress.ip_address(s)
+        except ValueError:
+            return NULLS[2]
+        if addr.version == 4:
+            addr = ipaddress.IPv6Address("::ffff:" + s)
+        b = addr.packed
+    x = b.hex()
+    return f"{x[:8]}-{x[8:12]}-{x[12:16]}-{x[16:20]}-{x[20:]}"
+
+
+def _parse_str(t: int, s: str) -> A:
+    s = s.strip()
+    if t == 11:
+        return A(11, s)
+    if t == 10:
+        return A(10, ord(s[0])) if s else A(10, 32)
+    if t == 1:
+        return A(1, 1 if s[:1] in ("1", "t", "T", "y", "Y") else 0)
+    if t == 2:
+        return A(2, _parse_guid(s))
+    try:
+        if t in (8, 9):
+            return A(t, float(s)) if s not in ("", "0n", "0N") else null_atom(t)
+        if s in ("", "0N"):
+            return null_atom(t)
+        if t == 4:
+            return A(4, int(s[2:] if s.startswith("0x") else s, 16) % 256)
+        if "." in s:
+            return null_atom(t)  # q: an integral type does not parse "0.5" (0N)
+        v = int(float(s)) if "e" in s else int(s)
+        lim = {5: 2**15 - 1, 6: 2**31 - 1, 7: 2**63 - 1}.get(t)
+        if lim is not None and not -lim <= v <= lim:
+            return null_atom(t)
+        return A(t, v)
+    except ValueError:
+        return null_atom(t)
+
+
+def q_cast(x: Any, y: Any) -> Any:
+    if type(x) is V and x.t == 10 and type(y) is not A:
+        pass
+    if type(x) is L and type(y) is A:
+        return mklist([q_cast(a, y) for a in x.items])
+    if type(x) in (V, L) and (x.t != 10 or (len(x.a) > 1 and type(y) is L)):
+        if count(x) != count(y):
+            raise QError("length")
+        return mklist([q_cast(a, b) for a, b in zip(items(x), items(y), strict=True)])
+    if type(x) is A and x.t in (5, 6, 7) and x.v < 0:
+        pass
+    if type(x) in (A,) and x.t in (6, 7) and type(y) in (A, V, L) and not (type(x) is A and x.t == 11):
+        # pad ($ with an int left): string pad
+        if type(y) is V and y.t == 10 or (type(y) is A and y.t == 10):
+            s = _as_text(y)
+            n = x.v
+
+            return chars(s.ljust(n)[:n] if n >= 0 else s.rjust(-n)[-n:])
+    t, parse = _cast_target(x)
+    if parse:
+        return _parse_cast(t, y)
+    return _cast(t, y)
+
+
+def _enum_index(interp: Any, name: str, y: Any, *, extend: bool) -> E:
+    """`` `d$y`` (``extend=False``: a symbol not in ``d`` is ``'cast``) and `` `d?y`` (appends them to ``d``)."""
+    dom = interp.g.get(name) if extend else None
+    if dom is None:
+        dom = interp.lookup(name, None) if not extend else L([])
+    if type(dom) is L and not dom.items:
+        dom = V(11, np.array([], dtype=object))
+    if type(y) is L and not y.items:
+        y = V(11, np.array([], dtype=object))
+    if type(y) is not V or y.t != 11:
+        raise QError("type")
+    if type(dom) is D and type(dom.k) is T and not extend and not len(y.a):
+        return E(name, np.array([], dtype=np.int64), interp.g)
+    if type(dom) is not V or dom.t != 11:
+        raise QError("type")
+    pos: dict[str, int] = {}
+    for i, s in enumerate(dom.a.tolist()):
+        pos.setdefault(s, i)
+    idx = []
+    new: list[str] = []
+    for s in y.a.tolist():
+        j = pos.get(s)
+        if j is None:
+            if not extend:
+                raise QError("cast")
+            j = pos[s] = len(dom.a) + len(new)
+            new.append(s)
+        idx.append(j)
+    if new:
+        interp.g[name] = V(11, np.concatenate([dom.a, np.array(new, dtype=object)]), dom.attr)
+    return E(name, np.array(idx, dtype=np.int64), interp.g)
+
+
+def q_cast_in(interp: Any, x: Any, y: Any) -> Any:
+    """``x$y`` where a symbol ``x`` that names no type enumerates ``y`` over the domain ``x``."""
+    if type(x) is A and x.t == 11 and (x.v not in _CAST_NAMES or (len(x.v) == 1 and x.v in interp.g)):
+        return _enum_index(interp, x.v, y, extend=False)
+    return q_cast(x, y)
+
+
+def q_find_in(interp: Any, x: Any, y: Any) -> Any:
+    """``x?y``; a symbol ``x`` is enum extend."""
+    if type(x) is A and x.t == 11:
+        return _enum_index(interp, x.v, y, extend=True)
+    return q_find(x, y)
+
+
+def _parse_cast(t: int, y: Any) -> Any:
+    if t == 0 and type(y) is not V:
+        return y
+    if type(y) is V and y.t == 10:
+        if t == 0:
+            return y
+        return _parse_str(t, _as_text(y))
+    if type(y) is A and y.t == 10:
+        return _parse_str(t, chr(y.v))
+    if type(y) is L:
+        return mklist([_parse_cast(t, a) for a in y.items]) if y.items else V(t, np.array([], dtype=DTYPES[t]))
+    if type(y) is D:
+        return D(y.k, _parse_cast(t, y.v))
+    if type(y) is V and y.t == 11:
+        raise QError("type")
+    raise QError("type")
+
+
+def _cast(t: int, y: Any) -> Any:
+    ty = type(y)
+    if ty is E:
+        y = y.syms() if t in (10, 11) else V(7, y.a)
+        ty = V
+    if t >= 12:
+        # temporal types: only the underlying numbers are modelled (empty columns, raw casts)
+        if ty is L and not y.items:
+            return V(t, np.array([], dtype=DTYPES[t]))
+        if ty is V and y.t in (5, 6, 7, 12, 13, 14, 15, 16, 17, 18, 19):
+            return V(t, y.a.astype(DTYPES[t]))
+        raise QError("nyi")
+    if ty is L:
+        return mklist([_cast(t, a) for a in y.items]) if y.items else V(t, np.array([], dtype=DTYPES[t]))
+    if ty is D:
+        return D(y.k, _cast(t, y.v))
+    if ty is T:
+        return T(list(y.cols), [_cast(t, c) for c in y.data])
+    if t == 11:
+        if y.t == 10:
+            return A(11, _as_text(y).strip(" ")) if ty is V or ty is A else None
+        if y.t == 11:
+            return y
+        raise QError("type")
+    if t == 10:
+        if y.t == 10:
+            return y
+        if y.t == 11:
+            raise QError("type")
+        if ty is A:
+            return A(10, int(y.v) % 256)
+        return V(10, (y.a.astype(np.int64) % 256).astype(np.uint8))
+    if y.t == 11:
+        if t in (5, 6, 7) and False:
+            pass
+        raise QError("type")
+    src_t = y.t
+    if ty is A:
+        v = y.v
+        if t in (8, 9):
+            if src_t in (5, 6, 7) and v == NULLS[src_t]:
+                return A(t, math.nan)
+            r = float(v)
+            if t == 8:
+                r = float(np.float32(r))
+            return A(t, r)
+        if t == 1:
+            return A(1, 1 if (v != 0) else 0)
+        if src_t in (8, 9):
+            if v != v:
+                return null_atom(t)
+            if math.isinf(v):
+                return A(t, (2 ** {5: 15, 6: 31, 7: 63, 4: 8}.get(t, 63) - 1) * (1 if v > 0 else -1)) if t != 4 else A(4, 0)
+            r2 = int(math.floor(v + 0.5)) if True else int(v)
+
+            return A(t, wrap_int(r2, t) if t != 4 else r2 % 256)
+        if src_t in (5, 6, 7) and v == NULLS[src_t] and t in (5, 6, 7):
+            return null_atom(t)
+        if t == 4:
+            return A(4, int(v) % 256)
+
+        return A(t, wrap_int(int(v), t))
+    a = y.a
+    if t in (8, 9):
+        out = a.astype(DTYPES[t])
+        if src_t in (5, 6, 7):
+            out[a == NULLS[src_t]] = np.nan
+        return V(t, out)
+    if t == 1:
+        return V(1, a != 0)
+    if src_t in (8, 9):
+        nan = np.isnan(a)
+        rounded = np.clip(np.floor(np.where(nan, 0, a) + 0.5), -(2**62), 2**62)
+        out = rounded.astype(np.int64)
+        if t in (5, 6, 7):
+            out[nan] = NULLS[t]
+        return V(t, out.astype(DTYPES[t]))
+    if src_t in (5, 6, 7) and t in (5, 6, 7):
+        out = a.astype(DTYPES[t])
+        out[a == NULLS[src_t]] = NULLS[t]
+        return V(t, out)
+    return V(t, a.astype(DTYPES[t]))
+
+
+def q_type(x: Any) -> Any:
+    return A(5, qtype(x))

@@ -1,0 +1,145 @@
+"""Search and set verbs: ``in within except inter union cross differ bin``, find ``?`` and roll/deal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from rdq.qlang._core import _bool, count, enlist, item, items, mklist, take_items
+from rdq.qlang._index import find, find_rows, index, join, keys_of, match
+from rdq.qlang._ops import compare, minmax
+from rdq.qlang._v_list import items_py, q_distinct
+from rdq.qlang._values import DTYPES, A, D, L, QError, T, V
+
+
+def q_in(x: Any, y: Any) -> Any:
+    if type(y) is L and type(x) is not A and y.items and type(y.items[0]) is not A:
+        return _bool(any(match(x, b) for b in y.items))
+    if type(x) is V and type(y) is V and x.t != y.t and (x.t in (8, 9)) != (y.t in (8, 9)) and len(y.a) != 1:
+        raise QError("type")
+    if type(x) is L and not (type(y) is L and any(type(a) is not A for a in y.items)):
+        return mklist([q_in(a, y) for a in x.items])
+    if type(x) is A:
+        return _bool(find(y if type(y) is not A else enlist(y), x) < count(y))
+    if type(x) is V:
+        yy = y if type(y) is not A else enlist(y)
+        p = find(yy, x)
+        return V(1, np.asarray(p) < count(yy))
+    if type(x) is D:
+        return D(x.k, q_in(x.v, y))
+    if type(x) is T:
+        return q_in(x.data[0] if len(x.data) == 1 else x, y)
+    raise QError("type")
+
+
+def q_within(x: Any, y: Any) -> Any:
+    lo = item(y, 0)
+    hi = item(y, 1)
+    a = compare(">=", x, lo)
+    b = compare("<=", x, hi)
+    return minmax(False, a, b)
+
+
+def q_except(x: Any, y: Any) -> Any:
+    yy = y if type(y) is not A else enlist(y)
+    if type(x) is A:
+        raise QError("type")
+    ks = set(keys_of(yy)) if type(yy) is not T else set()
+    if type(x) is V and type(yy) is V and x.t != yy.t:
+        ks = {(x.t, v) if x.t not in (8, 9) else (x.t, float(v)) for v in items_py(yy)} | ks
+    keep = [i for i, k in enumerate(keys_of(x)) if k not in ks]
+    return take_items(x, np.array(keep, dtype=np.int64))
+
+
+def q_inter(x: Any, y: Any) -> Any:
+    if type(x) is D:
+        x = x.v
+    yy = y if type(y) is not A else enlist(y)
+    if type(yy) is D:
+        yy = yy.v
+    ks = set(keys_of(yy))
+    keep = [i for i, k in enumerate(keys_of(x)) if k in ks]
+    return take_items(x, np.array(keep, dtype=np.int64))
+
+
+def q_union(x: Any, y: Any) -> Any:
+    return q_distinct(join(x if type(x) is not A else enlist(x), y))
+
+
+def q_cross(x: Any, y: Any) -> Any:
+    if type(x) is T and type(y) is T:
+        nx, ny = count(x), count(y)
+        ix = np.repeat(np.arange(nx), ny)
+        iy = np.tile(np.arange(ny), nx)
+        a = take_items(x, ix)
+        b = take_items(y, iy)
+        return T(a.cols + b.cols, a.data + b.data)
+    xs = items(x) if type(x) is not A else [x]
+    ys = items(y) if type(y) is not A else [y]
+    return mklist([join(a, b) for a in xs for b in ys])
+
+
+def q_differ(x: Any) -> Any:
+    lst = keys_of(x)
+    out = [True] + [lst[i] != lst[i - 1] for i in range(1, len(lst))]
+    if not lst:
+        out = []
+    return V(1, np.array(out, dtype=np.bool_))
+
+
+def q_find(x: Any, y: Any) -> Any:
+    tx = type(x)
+    if tx is D:
+        p = find(x.v, y)
+        if type(y) is A or type(p) is int:
+            return index(x.k, A(7, int(p)))
+        return index(x.k, V(7, p))
+    if tx is T:
+        if type(y) is D:
+            return A(7, int(find_rows(x, enlist(y))[0]))
+        return V(7, find_rows(x, y))
+    if tx is A and x.t in (5, 6, 7) and type(y) in (V, L, A):
+        return _roll(x, y)
+    if tx is A and x.t in (8, 9):
+        return _roll(x, y)
+    if tx is V or tx is L:
+        if type(y) is L and not (tx is L and any(type(a) is not A for a in x.items)):
+            return mklist([q_find(x, a) for a in y.items])
+        p = find(x, y)
+        if isinstance(p, np.ndarray):
+            return V(7, p)
+        return A(7, int(p))
+    raise QError("type")
+
+
+_RNG = [np.random.default_rng(0)]
+
+
+def _roll(n: Any, y: Any) -> Any:
+    rng = _RNG[0]
+    k = n.v
+    if type(y) is A:
+        if y.t in (8, 9):
+            return V(9, rng.random(abs(k)) * y.v)
+        if y.t == 11:
+            raise QError("nyi")
+        if k < 0:
+            return V(7, rng.permutation(y.v)[: -k].astype(np.int64))
+        return V(7 if y.t == 7 else y.t, rng.integers(0, y.v, size=k).astype(DTYPES[y.t if y.t >= 5 else 7]))
+    lst_n = count(y)
+    idx = rng.permutation(lst_n)[: -k] if k < 0 else rng.integers(0, lst_n, size=k)
+    return take_items(y, idx.astype(np.int64))
+
+
+def q_match(x: Any, y: Any) -> Any:
+    return _bool(match(x, y))
+
+
+def q_bin(x: Any, y: Any, right: bool = False) -> Any:
+    a = x.a if type(x) is V else np.array([v.v for v in items(x)])
+    if type(y) is A:
+        p = np.searchsorted(a, y.v, side="right") - 1 if not right else np.searchsorted(a, y.v, side="left")
+        return A(7, int(p))
+    p2 = np.searchsorted(a, y.a, side="right") - 1 if not right else np.searchsorted(a, y.a, side="left")
+    return V(7, p2.astype(np.int64))
