@@ -8,7 +8,10 @@ from typing import Any
 import numpy as np
 
 from rdq.qlang._core import count, empty_like, enlist, item, items, mklist, null_atom, take_items
-from rdq.qlang._index import index
+from rdq.qlang._fn import call, enlist_n
+from rdq.qlang._index import find_rows, index, keys_of
+from rdq.qlang._v_list import _dict_drop_keys, _sort_keys, _take, items_py, q_distinct, q_last
+from rdq.qlang._v_table import q_xkey
 from rdq.qlang._values import IDENTITY, A, D, Fn, L, QError, T, V
 
 __all__ = ["run_sql", "functional_select", "functional_update", "eval_ptree"]
@@ -57,7 +60,6 @@ def _filter(t: T, wheres: list[Evaluator], base: dict[str, Any] | None) -> np.nd
 
 def _extend(v: Any, n: int) -> Any:
     if type(v) is A:
-        from rdq.qlang._fn import enlist_n
 
         return enlist_n(v, n)
     return v
@@ -66,7 +68,6 @@ def _extend(v: Any, n: int) -> Any:
 def _groups(t: T, bys: list[tuple[str, Evaluator]], base: dict[str, Any] | None, rows: np.ndarray) -> tuple[T, list[np.ndarray]]:
     env = _env(t, base, rows)
     keys = [(name, _extend(ev(env), count(t))) for name, ev in bys]
-    from rdq.qlang._index import keys_of
 
     kl = list(zip(*[keys_of(k) for _, k in keys], strict=True)) if keys else []
     groups: dict[Any, list[int]] = {}
@@ -76,7 +77,6 @@ def _groups(t: T, bys: list[tuple[str, Evaluator]], base: dict[str, Any] | None,
     ktab = T([n for n, _ in keys], [take_items(k, np.array(firsts, dtype=np.int64)) if firsts else empty_like(k) for _, k in keys])
     gl = [np.array(g, dtype=np.int64) for g in groups.values()]
     # q sorts the groups by key
-    from rdq.qlang._v_list import _sort_keys
 
     if count(ktab):
         o = _sort_keys(ktab)
@@ -104,7 +104,6 @@ def select(
                 return _cols_dict(sub)
             res: Any = sub
             if kcols:
-                from rdq.qlang._verbs import q_xkey
 
                 res = q_xkey(_syms(kcols), sub)
             return _limit(res, limit)
@@ -144,7 +143,6 @@ def select(
 def _limit(t: Any, limit: Any) -> Any:
     if limit is None:
         return t
-    from rdq.qlang._v_list import _take
 
     if type(limit) is A:
         k = limit.v
@@ -214,7 +212,6 @@ def update(
             data.append(nv)
     res: Any = T(cnames, data)
     if kcols:
-        from rdq.qlang._verbs import q_xkey
 
         res = q_xkey(_syms(kcols), res)
     return res
@@ -225,7 +222,6 @@ def delete(tab: Any, *, wheres: list[Evaluator], cols: list[str], base: dict[str
     if type(tab) is D and type(tab.k) is not T:
         # delete from a dictionary
         if cols:
-            from rdq.qlang._v_list import _dict_drop_keys
 
             return _dict_drop_keys(tab, _syms(cols))
     if cols:
@@ -235,7 +231,6 @@ def delete(tab: Any, *, wheres: list[Evaluator], cols: list[str], base: dict[str
         keep = np.setdiff1d(np.arange(count(t), dtype=np.int64), idx)
         res = take_items(t, keep)
     if kcols:
-        from rdq.qlang._verbs import q_xkey
 
         kk = [c for c in kcols if c in res.cols]
         if kk:
@@ -300,7 +295,6 @@ def run_sql(interp: Any, n: Any, loc: dict[str, Any] | None) -> Any:
 
 def eval_ptree(interp: Any, x: Any, env: dict[str, Any]) -> Any:
     """Evaluate a parse tree (as built by ``parse``) with columns in ``env``."""
-    from rdq.qlang._fn import call
 
     if type(x) is A and x.t == 11:
         if x.v in env:
@@ -352,7 +346,6 @@ def functional_select(interp: Any, args: list[Any]) -> Any:
         if b.v:
             # distinct
             r = select(t, wheres=wheres, by=None, cols=_fcols(interp, a), base=None)
-            from rdq.qlang._v_list import q_distinct
 
             return q_distinct(r)
     elif type(b) is D:
@@ -372,7 +365,6 @@ def functional_select(interp: Any, args: list[Any]) -> Any:
         if type(a) is L and not a.items:
             cols: list[tuple[str, Evaluator]] = []
             if not by:
-                from rdq.qlang._v_list import q_last
 
                 sub = select(t, wheres=wheres, by=None, cols=[], base=None)
                 return q_last(sub)
@@ -419,3 +411,29 @@ def functional_update(interp: Any, args: list[Any]) -> Any:
 
 
 _ = (IDENTITY, enlist, index)
+
+
+def _getter(name: str) -> Any:
+    def get(env: dict[str, Any]) -> Any:
+        return env[name]
+
+    return get
+
+
+def q_xgroup(k: Any, t: Any) -> Any:
+
+    names = items_py(k)
+    by = [(nm, _getter(nm)) for nm in names]
+    others = [c for c in t.cols if c not in names]
+    cols = [(c, _getter(c)) for c in others]
+    r = select(t, wheres=[], by=by, cols=cols, base=None)
+    # xgroup keeps first-occurrence order of the groups
+    ktab = r.k
+    return r if ktab is None else _first_order(t, names, r)
+
+
+def _first_order(t: T, names: list[str], r: D) -> D:
+    sub = T(names, [t.data[t.cols.index(c)] for c in names])
+    firsts = q_distinct(sub)
+    pos = find_rows(r.k, firsts)
+    return D(take_items(r.k, pos), take_items(r.v, pos))

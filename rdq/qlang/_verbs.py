@@ -11,25 +11,22 @@ from rdq.qlang._core import (
     EMPTY,
     _syms,
     count,
-    empty_like,
     enlist,
-    item,
     items,
     mklist,
-    null_atom,
     qstr,
     take_items,
     to_py_bool,
 )
-from rdq.qlang._fn import _NOARG, Comp, Lambda, Prim, Proj, QExit, amend_deep, call, index_deep, valence
-from rdq.qlang._index import _kt_upsert, find_rows, index, join
+from rdq.qlang._fn import Comp, Lambda, Prim, Proj, call, valence
+from rdq.qlang._index import index, join
 from rdq.qlang._interp import Derived
 from rdq.qlang._ops import arith, compare, minmax, res_type
-from rdq.qlang._v_cast import _as_text, q_cast_in, q_find_in, q_type
+from rdq.qlang._sql import q_xgroup
+from rdq.qlang._v_apply import make_at_n, make_dot_n, q_at, q_colon_m, q_dot, q_dyad_colon
+from rdq.qlang._v_cast import q_cast_in, q_find_in, q_type
 from rdq.qlang._v_list import (
     _drop,
-    _sort_keys,
-    items_py,
     q_asc,
     q_attr,
     q_count,
@@ -113,7 +110,28 @@ from rdq.qlang._v_stats import (
     q_xlog,
 )
 from rdq.qlang._v_str import _trim, q_like, q_lower, q_ss, q_ssr, q_string, q_sv, q_upper, q_vs
-from rdq.qlang._values import DTYPES, IDENTITY, NULLS, A, D, E, Fn, L, QError, T, V
+from rdq.qlang._v_sys import q_0n, q_dict_in, q_exit, q_read_binary, q_show
+from rdq.qlang._v_table import (
+    _ij,
+    _lj,
+    _uj,
+    make_upsert,
+    q_cols,
+    q_dict,
+    q_fby,
+    q_insert,
+    q_key,
+    q_key_in,
+    q_keys,
+    q_meta,
+    q_ungroup,
+    q_xasc,
+    q_xcol,
+    q_xcols,
+    q_xkey,
+    q_xrank,
+)
+from rdq.qlang._values import IDENTITY, A, D, E, L, QError, T, V
 
 __all__ = ["OPS", "builtins", "join", "q_sum", "q_prd", "q_max", "q_min"]
 
@@ -121,41 +139,7 @@ __all__ = ["OPS", "builtins", "join", "q_sum", "q_prd", "q_max", "q_min"]
 # -- structural -----------------------------------------------------------------
 
 
-def q_key(x: Any) -> Any:
-    if type(x) is E:
-        return A(11, x.dom)
-    if type(x) is D:
-        return x.k
-    if type(x) is T:
-        return _syms([]) if True else x
-    if type(x) is A and x.t in (1, 4, 5, 6, 7):
-        return q_til(x)
-    if type(x) is A and x.t == 11:
-        return x
-    if type(x) is V:
-        return A(11, "")
-    raise QError("type")
-
-
 #: the namespaces every q session has
-_SYS_NS = ["q", "Q", "h", "j", "o"]
-
-
-def q_key_in(interp: Any, x: Any) -> Any:
-    """``key`` with the session: `` key ` `` lists the namespaces, `` key `.ns `` a namespace's names."""
-    if type(x) is A and x.t == 11 and (x.v == "" or x.v.startswith(".")):
-        pre = "." if x.v == "" else x.v + "."
-        kids: list[str] = []
-        for name in interp.g:
-            if name.startswith(pre) and len(name) > len(pre):
-                head = name[len(pre) :].split(".", 1)[0]
-                if head and head not in kids:
-                    kids.append(head)
-        if x.v == "":
-            return _syms(_SYS_NS + [k for k in kids if k not in _SYS_NS])
-        if kids:
-            return _syms([""] + kids)
-    return q_key(x)
 
 
 def q_value(interp: Any, x: Any) -> Any:
@@ -212,396 +196,13 @@ def _lambda_value(f: Lambda) -> Any:
 # -- dyadic keywords -----------------------------------------------------------------
 
 
-def q_dict_in(interp: Any, x: Any, y: Any) -> Any:
-    """``x!y`` with the session: ``0N!x`` prints, ``n!`t`` keys a global table in place."""
-    if type(x) is A and x.t in (5, 6, 7) and type(y) is A and y.t == 11:
-        interp.g[y.v] = q_dict(x, interp.lookup(y.v, None))
-        return y
-    if type(x) is A and x.t == 7 and x.v == NULLS[7]:
-        return q_0n(interp, y)
-    if type(x) is A and x.t == 11 and type(y) is V and y.t in (5, 6, 7):
-        return E(x.v, y.a.astype(np.int64), interp.g)  # `d!i: the enumeration with indices i
-    if type(x) is A and x.t in (5, 6, 7) and x.v == -33 and type(y) is V and y.t in (4, 10):
-        import hashlib
-
-        return V(4, np.frombuffer(hashlib.sha1(y.a.tobytes()).digest(), dtype=np.uint8).copy())
-    if type(x) is A and x.t in (5, 6, 7) and x.v == -27 and type(y) is L and len(y.items) == 2:
-        from rdq.qlang._core import chars
-
-        nd, v = y.items
-        if type(nd) is not A or nd.t not in (5, 6, 7) or type(v) not in (A, V) or v.t not in (8, 9):
-            raise QError("type")
-        if type(v) is A:
-            return chars(f"{v.v:.{nd.v}f}")
-        return L([chars(f"{f:.{nd.v}f}") for f in v.a.tolist()])
-    if type(x) is A and x.t in (6, 7) and x.v in (-8, -9):
-        from rdq.qlang._serial import deserialize, serialize
-
-        if x.v == -8:
-            return V(4, np.frombuffer(serialize(y), dtype=np.uint8).copy())
-        if type(y) is not V or y.t != 4:
-            raise QError("type")
-        return deserialize(y.a.tobytes())
-    if type(x) is A and x.t in (6, 7) and x.v == -3:
-        from rdq.qlang._core import chars
-        from rdq.qlang._format import inline
-
-        return chars(inline(y))
-    return q_dict(x, y)
-
-
-def q_dict(x: Any, y: Any) -> Any:
-    if type(x) is A and x.t in (5, 6, 7) and type(y) is D and type(y.k) is T:
-        y = _unkey(y)
-    if type(x) is A and x.t in (1, 4, 5, 6, 7) and type(y) is T:
-        k = x.v
-        if k == 0:
-            return y
-        return D(T(y.cols[:k], y.data[:k]), T(y.cols[k:], y.data[k:]))
-    if type(x) is A and x.t in (5, 6, 7) and type(y) is D and type(y.k) is T:
-        return q_dict(x, _unkey(y))
-    if type(x) is A:
-        x2: Any = enlist(x)
-    else:
-        x2 = x
-    y2 = y if type(y) is not A else (_extend_atom(y, count(x2)))
-    if count(x2) != count(y2):
-        raise QError("length")
-    return D(x2, y2)
-
-
-def _extend_atom(y: A, n: int) -> Any:
-    from rdq.qlang._fn import enlist_n
-
-    return enlist_n(y, n)
-
-
-def _unkey(x: D) -> T:
-    return T(list(x.k.cols) + list(x.v.cols), list(x.k.data) + list(x.v.data))
-
-
 # -- casting -----------------------------------------------------------------
 
 
 # -- apply / amend verbs ------------------------------------------------------------------
 
 
-def q_at(x: Any, y: Any) -> Any:
-    if isinstance(x, Fn):
-        return call(x, [y])
-    if type(x) is A and x.t == 11:
-        raise QError("type")
-    from rdq.qlang._index import index as idx
-
-    return idx(x, y)
-
-
-def q_dot(x: Any, y: Any) -> Any:
-    args = items(y) if type(y) in (V, L) else [y]
-    if isinstance(x, Fn):
-        return call(x, list(args))
-    return index_deep(x, list(args))
-
-
-def _amend_target(interp: Any, x: Any) -> tuple[Any, str | None]:
-    if type(x) is A and x.t == 11:
-        return interp.lookup(x.v, None), x.v
-    return x, None
-
-
-def make_at_n(interp: Any) -> Any:
-    def at_n(args: list[Any]) -> Any:
-        if len(args) == 3:
-            x, i, f = args
-            if isinstance(x, Fn) and type(x) is not A:
-                # trap
-                try:
-                    return call(x, [i])
-                except QError as e:
-                    from rdq.qlang._core import chars
-
-                    return call(f, [chars(e.name)]) if isinstance(f, Fn) else f
-            return _amend(interp, x, i, f, _NOARG, deep=False)
-        if len(args) == 4:
-            x, i, f, y = args
-            return _amend(interp, x, i, f, y, deep=False)
-        raise QError("rank")
-
-    return at_n
-
-
-def make_dot_n(interp: Any) -> Any:
-    def dot_n(args: list[Any]) -> Any:
-        if len(args) == 3:
-            x, i, f = args
-            if isinstance(x, Fn):
-                try:
-                    return q_dot(x, i)
-                except QError as e:
-                    from rdq.qlang._core import chars
-
-                    return call(f, [chars(e.name)]) if isinstance(f, Fn) else f
-            return _amend(interp, x, i, f, _NOARG, deep=True)
-        if len(args) == 4:
-            x, i, f, y = args
-            return _amend(interp, x, i, f, y, deep=True)
-        raise QError("rank")
-
-    return dot_n
-
-
-def _amend(interp: Any, x: Any, i: Any, f: Any, y: Any, *, deep: bool) -> Any:
-    val, name = _amend_target(interp, x)
-    if f is Prim and False:
-        pass
-    fn = None if (isinstance(f, Prim) and f.name == ":") else f
-    if deep:
-        idx = items(i) if type(i) in (V, L) else [i]
-        if type(i) is L and not i.items:
-            idx = []
-        if fn is None and y is _NOARG:
-            raise QError("rank")
-        new = amend_deep(val, [IDENTITY if a is None else a for a in idx], fn, y)
-    else:
-        if type(i) in (V, L) and not (type(val) is D and type(val.k) is T):
-            iis = items(i)
-            if y is not _NOARG and type(y) in (V, L):
-                ys = items(y)
-                if len(ys) != len(iis):
-                    raise QError("length")
-            else:
-                ys = None
-            new = val
-            for k, ii in enumerate(iis):
-                new = amend_deep(new, [ii], fn, ys[k] if ys is not None else y)
-        else:
-            new = amend_deep(val, [i], fn, y)
-    if name is not None:
-        interp.g[name] = new
-        return x
-    return new
-
-
 # -- misc -----------------------------------------------------------------
-
-
-def q_cols(x: Any) -> Any:
-    if type(x) is T:
-        return _syms(x.cols)
-    if type(x) is D and type(x.k) is T:
-        return _syms(x.k.cols + x.v.cols)
-    raise QError("type")
-
-
-def q_keys(x: Any) -> Any:
-    if type(x) is D and type(x.k) is T:
-        return _syms(x.k.cols)
-    return _syms([])
-
-
-def q_xkey(k: Any, t: Any) -> Any:
-    if type(t) is D and type(t.k) is T:
-        t = _unkey(t)
-    ks = items_py(k)
-    if not ks:
-        return t
-    kc = [t.cols.index(c) for c in ks]
-    rest = [j for j in range(len(t.cols)) if j not in kc]
-    return D(T([t.cols[j] for j in kc], [t.data[j] for j in kc]), T([t.cols[j] for j in rest], [t.data[j] for j in rest]))
-
-
-def q_xcol(names: Any, t: Any) -> Any:
-    if type(t) is D and type(t.k) is T:
-        allc = q_xcol(names, _unkey(t))
-        nk = len(t.k.cols)
-        return D(T(allc.cols[:nk], allc.data[:nk]), T(allc.cols[nk:], allc.data[nk:]))
-    if type(names) is D:
-        m = {a.v: b.v for a, b in zip(items(names.k), items(names.v), strict=True)}
-        return T([m.get(c, c) for c in t.cols], list(t.data))
-    ns = items_py(names)
-    return T(ns + t.cols[len(ns) :], list(t.data))
-
-
-def q_xcols(names: Any, t: Any) -> Any:
-    ns = items_py(names)
-    order = ns + [c for c in t.cols if c not in ns]
-    return T(order, [t.data[t.cols.index(c)] for c in order])
-
-
-def q_xasc(c: Any, t: Any, desc: bool = False) -> Any:
-    keyed = type(t) is D and type(t.k) is T
-    tt = _unkey(t) if keyed else t
-    ns = items_py(c)
-    sub = T(ns, [tt.data[tt.cols.index(n)] for n in ns])
-    o = q_idesc(sub).a if desc else _sort_keys(sub)
-    r = take_items(tt, o)
-    if keyed:
-        return q_xkey(_syms(t.k.cols), r)
-    return r
-
-
-def q_ungroup(t: Any) -> Any:
-    if type(t) is D:
-        t = _unkey(t)
-    n = count(t)
-    rows = []
-    for i in range(n):
-        r = [item(c, i) for c in t.data]
-        lens = [count(v) for v in r if type(v) in (V, L)]
-        m = lens[0] if lens else 1
-        for j in range(m):
-            rows.append([item(v, j) if type(v) in (V, L) else v for v in r])
-    return T(list(t.cols), [mklist([r[k] for r in rows]) for k in range(len(t.cols))])
-
-
-def q_insert(interp: Any, name: Any, rows: Any) -> Any:
-    if name.v not in interp.g and (type(rows) is T or (type(rows) is D and type(rows.k) is T)):
-        interp.g[name.v] = rows
-        return V(7, np.arange(count(rows), dtype=np.int64))
-    t = interp.lookup(name.v, None)
-    n0 = count(t)
-    new = _upsert(t, rows, insert=True)
-    interp.g[name.v] = new
-    n1 = count(new)
-    return V(7, np.arange(n0, n1, dtype=np.int64))
-
-
-def _row_table(t: Any, rows: Any) -> T:
-    cols = t.cols if type(t) is T else t.k.cols + t.v.cols
-    if type(rows) is T:
-        return rows
-    if type(rows) is D:
-        return enlist(rows)
-    lst = items(rows)
-    if lst and all(type(a) is A for a in lst):
-        return T(list(cols), [enlist(a) for a in lst])
-    if lst and all(type(a) is L and len(a.items) == len(cols) for a in lst):
-        return T(list(cols), [mklist([r.items[j] for r in lst]) for j in range(len(cols))])
-    return T(list(cols), [a if type(a) is not A else enlist(a) for a in lst])
-
-
-def _upsert(t: Any, rows: Any, *, insert: bool = False) -> Any:
-    if type(t) is D and type(t.k) is T:
-        rt = _row_table(t, rows)
-        kt = q_xkey(_syms(t.k.cols), rt)
-        if insert:
-            pos = find_rows(t.k, kt.k)
-            if (pos < count(t.k)).any():
-                raise QError("insert")
-        return _kt_upsert(t, kt)
-    if type(t) is T:
-        rt = _row_table(t, rows)
-        if type(rows) is T and set(rt.cols) < set(t.cols):
-            n = count(rt)
-            full = []
-            for c, col in zip(t.cols, t.data, strict=True):
-                if c in rt.cols:
-                    full.append(rt.data[rt.cols.index(c)])
-                elif type(col) is V:
-                    from rdq.qlang._fn import enlist_n
-
-                    full.append(enlist_n(null_atom(col.t), n))
-                else:
-                    full.append(mklist([EMPTY] * n))
-            rt = T(list(t.cols), full)
-        if insert:
-            for c, col in zip(t.cols, t.data, strict=True):
-                other = rt.data[rt.cols.index(c)]
-                if type(col) is V and type(other) is V and col.t != other.t and count(t) > 0:
-                    raise QError("type")
-        return join(t, rt)
-    if type(t) is A and t.t == 11:
-        raise QError("type")
-    return join(t, rows)
-
-
-def make_upsert(interp: Any) -> Any:
-    def up(t: Any, rows: Any) -> Any:
-        if type(t) is A and t.t == 11:
-            cur = interp.lookup(t.v, None)
-            interp.g[t.v] = _upsert(cur, rows)
-            return t
-        return _upsert(t, rows)
-
-    return up
-
-
-def q_meta(t: Any) -> Any:
-    if type(t) is D and type(t.k) is T:
-        t = _unkey(t)
-    if type(t) is not T:
-        raise QError("type")
-    from rdq.qlang._values import TYPE_CHARS
-
-    tc = []
-    fk = []
-    for c in t.data:
-        fk.append(c.dom if type(c) is E and type(c.g.get(c.dom)) is D else "")
-        if type(c) is E:
-            tc.append("s" if type(c.g.get(c.dom)) is not D else "i")
-        elif type(c) is V:
-            tc.append(TYPE_CHARS.get(c.t, " "))
-        else:
-            its = c.items
-            if its and type(its[0]) is V:
-                tc.append(TYPE_CHARS.get(its[0].t, " ").upper())
-            else:
-                tc.append(" ")
-    k = T(["c"], [_syms(list(t.cols))])
-    v = T(["t", "f", "a"], [V(10, np.array([ord(c) for c in tc], dtype=np.uint8)), _syms(fk), _syms([""] * len(tc))])
-    return D(k, v)
-
-
-def q_xrank(n: Any, x: Any) -> Any:
-    r = q_rank(x)
-    m = count(x)
-    return V(7, (n.v * r.a) // max(m, 1))
-
-
-def _getter(name: str) -> Any:
-    def get(env: dict[str, Any]) -> Any:
-        return env[name]
-
-    return get
-
-
-def q_xgroup(k: Any, t: Any) -> Any:
-    from rdq.qlang._sql import select
-
-    names = items_py(k)
-    by = [(nm, _getter(nm)) for nm in names]
-    others = [c for c in t.cols if c not in names]
-    cols = [(c, _getter(c)) for c in others]
-    r = select(t, wheres=[], by=by, cols=cols, base=None)
-    # xgroup keeps first-occurrence order of the groups
-    ktab = r.k
-    return r if ktab is None else _first_order(t, names, r)
-
-
-def _first_order(t: T, names: list[str], r: D) -> D:
-    sub = T(names, [t.data[t.cols.index(c)] for c in names])
-    firsts = q_distinct(sub)
-    pos = find_rows(r.k, firsts)
-    return D(take_items(r.k, pos), take_items(r.v, pos))
-
-
-def q_exit(x: Any) -> Any:
-    raise QExit(int(x.v) if type(x) is A else 0)
-
-
-def q_show(interp: Any, x: Any) -> Any:
-    from rdq.qlang._format import display
-
-    interp.out.append(display(x))
-    return IDENTITY
-
-
-def q_0n(interp: Any, x: Any) -> Any:
-    """``0N!x`` prints the one-line (``-3!``) form of x and returns x."""
-    from rdq.qlang._format import inline
-
-    interp.out.append(inline(x))
-    return x
 
 
 def q_parse(interp: Any, x: Any) -> Any:
@@ -695,14 +296,6 @@ def q_set(interp: Any, name: Any, v: Any) -> Any:
     return name
 
 
-def q_dyad_colon(x: Any, y: Any) -> Any:
-    return y
-
-
-def q_colon_m(x: Any) -> Any:
-    return x
-
-
 def q_tilde_m(x: Any) -> Any:
     return q_not(x)
 
@@ -762,73 +355,11 @@ def _q3(interp: Any, args: list[Any]) -> Any:
     return q_vcond(args)
 
 
-def q_fby(x: Any, y: Any) -> Any:
-    f, vals = items(x)
-    g = q_group(y)
-    out: list[Any] = [None] * count(y)
-    for idxs in items(g.v):
-        r = call(f, [index(vals, idxs)])
-        for i in idxs.a.tolist():
-            out[i] = r
-    return mklist(out)
-
-
 # -- assembly ----------------------------------------------------------------
 
 
 def _glyph(name: str, m: Any, d: Any, n: Any = None) -> Prim:
     return Prim(name, m, d, n, glyph=True)
-
-
-_BIN = {"b": (1, 1), "x": (4, 1), "h": (5, 2), "i": (6, 4), "j": (7, 8), "e": (8, 4), "f": (9, 8), "c": (10, 1)}
-
-
-def q_read_binary(x: Any, y: Any) -> Any:
-    """``(types;widths)1:bytes`` (little-endian) or ``(widths;types)1:bytes`` (big-endian): fixed-width records.
-
-    Returns one column (a vector) per field.
-    """
-    if type(x) is not L or len(x.items) != 2:
-        raise QError("type")
-    a, b = x.items
-    if (type(a) is V and a.t == 10) or (type(a) is A and a.t == 10):
-        types, widths, big = _as_text(a), b, False
-    else:
-        types, widths, big = _as_text(b), a, True
-    ws = [int(w) for w in (widths.a.tolist() if type(widths) is V else [widths.v])]
-    if len(ws) != len(types):
-        raise QError("length")
-    if type(y) is not V or y.t not in (4, 10):
-        raise QError("type")
-    raw = y.a.tobytes()
-    rec = sum(ws)
-    if rec <= 0:
-        raise QError("length")
-    nrec = len(raw) // rec
-    cols: list[Any] = []
-    off = 0
-    for ch, w in zip(types, ws, strict=True):
-        if ch == " ":
-            off += w
-            continue
-        chunks = [raw[r * rec + off : r * rec + off + w] for r in range(nrec)]
-        off += w
-        if ch == "*":
-            vals = [V(10, np.frombuffer(c, dtype=np.uint8).copy()) for c in chunks]
-            cols.append(L(vals))
-            continue
-        spec = _BIN.get(ch)
-        if spec is None or spec[1] != w:
-            raise QError("type")
-        t = spec[0]
-        dt = np.dtype(_LE_DT[t]).newbyteorder(">" if big else "<") if spec[1] > 1 else np.dtype(np.uint8)
-        arr = np.frombuffer(b"".join(chunks), dtype=dt).astype(DTYPES[t])
-        col = V(t, arr if t != 1 else arr != 0)
-        cols.append(col)
-    return L(cols)
-
-
-_LE_DT = {5: "i2", 6: "i4", 7: "i8", 8: "f4", 9: "f8"}
 
 
 OPS: dict[str, Any] = {
@@ -1071,82 +602,6 @@ def _raise(name: str) -> Any:
 def _shift_seed(x: Any, s: Any) -> Any:
     lst = items(x)
     return mklist([s] + lst[:-1]) if lst else x
-
-
-def _uj(x: Any, y: Any) -> Any:
-    if type(x) is D and type(y) is D and type(x.k) is T:
-        return _kt_upsert(D(x.k, _uj(x.v, _empty_cols(y.v))), D(y.k, _uj(_empty_cols(x.v), y.v)))
-    cols = list(x.cols) + [c for c in y.cols if c not in x.cols]
-    nx, ny = count(x), count(y)
-
-    def col(t: T, c: str, n: int, other: T) -> Any:
-        if c in t.cols:
-            return t.data[t.cols.index(c)]
-        o = other.data[other.cols.index(c)]
-        if type(o) is V:
-            from rdq.qlang._fn import enlist_n
-
-            return enlist_n(null_atom(o.t), n) if n else empty_like(o)
-        return L([EMPTY] * n) if False else mklist([_null_item(o)] * n)
-
-    return T(cols, [join(col(x, c, nx, y), col(y, c, ny, x)) for c in cols])
-
-
-def _null_item(o: Any) -> Any:
-    if type(o) is L and o.items:
-        f = o.items[0]
-        if type(f) is V:
-            return empty_like(f)
-        if type(f) is A:
-            return null_atom(f.t)
-    return EMPTY
-
-
-def _empty_cols(t: T) -> T:
-    return T(list(t.cols), [empty_like(c) for c in t.data])
-
-
-def _lj(x: Any, y: Any) -> Any:
-    if not (type(y) is D and type(y.k) is T):
-        raise QError("type")
-    keyed = type(x) is D and type(x.k) is T
-    t = _unkey(x) if keyed else x
-    kc = y.k.cols
-    sub = T(kc, [t.data[t.cols.index(c)] for c in kc])
-    pos = find_rows(y.k, sub)
-    n = count(y.k)
-    cols = list(t.cols)
-    data = list(t.data)
-    for c, vcol in zip(y.v.cols, y.v.data, strict=True):
-        vals = []
-        old = data[cols.index(c)] if c in cols else None
-        for i, p in enumerate(pos.tolist()):
-            if p < n:
-                vals.append(item(vcol, p))
-            elif old is not None:
-                vals.append(item(old, i))
-            else:
-                vals.append(null_atom(vcol.t) if type(vcol) is V else EMPTY)
-        newc = mklist(vals) if vals else empty_like(vcol)
-        if c in cols:
-            data[cols.index(c)] = newc
-        else:
-            cols.append(c)
-            data.append(newc)
-    r = T(cols, data)
-    if keyed:
-        return q_xkey(_syms(x.k.cols), r)
-    return r
-
-
-def _ij(x: Any, y: Any) -> Any:
-    t = x
-    kc = y.k.cols
-    sub = T(kc, [t.data[t.cols.index(c)] for c in kc])
-    pos = find_rows(y.k, sub)
-    keep = np.flatnonzero(pos < count(y.k))
-    r = _lj(take_items(t, keep), y)
-    return r
 
 
 _ = (Lambda, valence, res_type, q_parse)

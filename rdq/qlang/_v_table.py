@@ -1,0 +1,346 @@
+"""Dictionary and table verbs: ``!`` (dict), ``key cols keys xkey xcol xcols xasc ungroup insert upsert meta``, and the joins ``lj ij uj``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from rdq.qlang._core import (
+    EMPTY,
+    _syms,
+    count,
+    empty_like,
+    enlist,
+    item,
+    items,
+    mklist,
+    null_atom,
+    take_items,
+)
+from rdq.qlang._fn import call, enlist_n
+from rdq.qlang._index import _kt_upsert, find_rows, index, join
+from rdq.qlang._v_list import _sort_keys, items_py, q_group, q_idesc, q_rank, q_til
+from rdq.qlang._values import TYPE_CHARS, A, D, E, L, QError, T, V
+
+
+def q_key(x: Any) -> Any:
+    if type(x) is E:
+        return A(11, x.dom)
+    if type(x) is D:
+        return x.k
+    if type(x) is T:
+        return _syms([]) if True else x
+    if type(x) is A and x.t in (1, 4, 5, 6, 7):
+        return q_til(x)
+    if type(x) is A and x.t == 11:
+        return x
+    if type(x) is V:
+        return A(11, "")
+    raise QError("type")
+
+
+_SYS_NS = ["q", "Q", "h", "j", "o"]
+
+
+def q_key_in(interp: Any, x: Any) -> Any:
+    """``key`` with the session: `` key ` `` lists the namespaces, `` key `.ns `` a namespace's names."""
+    if type(x) is A and x.t == 11 and (x.v == "" or x.v.startswith(".")):
+        pre = "." if x.v == "" else x.v + "."
+        kids: list[str] = []
+        for name in interp.g:
+            if name.startswith(pre) and len(name) > len(pre):
+                head = name[len(pre) :].split(".", 1)[0]
+                if head and head not in kids:
+                    kids.append(head)
+        if x.v == "":
+            return _syms(_SYS_NS + [k for k in kids if k not in _SYS_NS])
+        if kids:
+            return _syms([""] + kids)
+    return q_key(x)
+
+
+def q_dict(x: Any, y: Any) -> Any:
+    if type(x) is A and x.t in (5, 6, 7) and type(y) is D and type(y.k) is T:
+        y = _unkey(y)
+    if type(x) is A and x.t in (1, 4, 5, 6, 7) and type(y) is T:
+        k = x.v
+        if k == 0:
+            return y
+        return D(T(y.cols[:k], y.data[:k]), T(y.cols[k:], y.data[k:]))
+    if type(x) is A and x.t in (5, 6, 7) and type(y) is D and type(y.k) is T:
+        return q_dict(x, _unkey(y))
+    if type(x) is A:
+        x2: Any = enlist(x)
+    else:
+        x2 = x
+    y2 = y if type(y) is not A else (_extend_atom(y, count(x2)))
+    if count(x2) != count(y2):
+        raise QError("length")
+    return D(x2, y2)
+
+
+def _extend_atom(y: A, n: int) -> Any:
+
+    return enlist_n(y, n)
+
+
+def _unkey(x: D) -> T:
+    return T(list(x.k.cols) + list(x.v.cols), list(x.k.data) + list(x.v.data))
+
+
+def q_cols(x: Any) -> Any:
+    if type(x) is T:
+        return _syms(x.cols)
+    if type(x) is D and type(x.k) is T:
+        return _syms(x.k.cols + x.v.cols)
+    raise QError("type")
+
+
+def q_keys(x: Any) -> Any:
+    if type(x) is D and type(x.k) is T:
+        return _syms(x.k.cols)
+    return _syms([])
+
+
+def q_xkey(k: Any, t: Any) -> Any:
+    if type(t) is D and type(t.k) is T:
+        t = _unkey(t)
+    ks = items_py(k)
+    if not ks:
+        return t
+    kc = [t.cols.index(c) for c in ks]
+    rest = [j for j in range(len(t.cols)) if j not in kc]
+    return D(T([t.cols[j] for j in kc], [t.data[j] for j in kc]), T([t.cols[j] for j in rest], [t.data[j] for j in rest]))
+
+
+def q_xcol(names: Any, t: Any) -> Any:
+    if type(t) is D and type(t.k) is T:
+        allc = q_xcol(names, _unkey(t))
+        nk = len(t.k.cols)
+        return D(T(allc.cols[:nk], allc.data[:nk]), T(allc.cols[nk:], allc.data[nk:]))
+    if type(names) is D:
+        m = {a.v: b.v for a, b in zip(items(names.k), items(names.v), strict=True)}
+        return T([m.get(c, c) for c in t.cols], list(t.data))
+    ns = items_py(names)
+    return T(ns + t.cols[len(ns) :], list(t.data))
+
+
+def q_xcols(names: Any, t: Any) -> Any:
+    ns = items_py(names)
+    order = ns + [c for c in t.cols if c not in ns]
+    return T(order, [t.data[t.cols.index(c)] for c in order])
+
+
+def q_xasc(c: Any, t: Any, desc: bool = False) -> Any:
+    keyed = type(t) is D and type(t.k) is T
+    tt = _unkey(t) if keyed else t
+    ns = items_py(c)
+    sub = T(ns, [tt.data[tt.cols.index(n)] for n in ns])
+    o = q_idesc(sub).a if desc else _sort_keys(sub)
+    r = take_items(tt, o)
+    if keyed:
+        return q_xkey(_syms(t.k.cols), r)
+    return r
+
+
+def q_ungroup(t: Any) -> Any:
+    if type(t) is D:
+        t = _unkey(t)
+    n = count(t)
+    rows = []
+    for i in range(n):
+        r = [item(c, i) for c in t.data]
+        lens = [count(v) for v in r if type(v) in (V, L)]
+        m = lens[0] if lens else 1
+        for j in range(m):
+            rows.append([item(v, j) if type(v) in (V, L) else v for v in r])
+    return T(list(t.cols), [mklist([r[k] for r in rows]) for k in range(len(t.cols))])
+
+
+def q_insert(interp: Any, name: Any, rows: Any) -> Any:
+    if name.v not in interp.g and (type(rows) is T or (type(rows) is D and type(rows.k) is T)):
+        interp.g[name.v] = rows
+        return V(7, np.arange(count(rows), dtype=np.int64))
+    t = interp.lookup(name.v, None)
+    n0 = count(t)
+    new = _upsert(t, rows, insert=True)
+    interp.g[name.v] = new
+    n1 = count(new)
+    return V(7, np.arange(n0, n1, dtype=np.int64))
+
+
+def _row_table(t: Any, rows: Any) -> T:
+    cols = t.cols if type(t) is T else t.k.cols + t.v.cols
+    if type(rows) is T:
+        return rows
+    if type(rows) is D:
+        return enlist(rows)
+    lst = items(rows)
+    if lst and all(type(a) is A for a in lst):
+        return T(list(cols), [enlist(a) for a in lst])
+    if lst and all(type(a) is L and len(a.items) == len(cols) for a in lst):
+        return T(list(cols), [mklist([r.items[j] for r in lst]) for j in range(len(cols))])
+    return T(list(cols), [a if type(a) is not A else enlist(a) for a in lst])
+
+
+def _upsert(t: Any, rows: Any, *, insert: bool = False) -> Any:
+    if type(t) is D and type(t.k) is T:
+        rt = _row_table(t, rows)
+        kt = q_xkey(_syms(t.k.cols), rt)
+        if insert:
+            pos = find_rows(t.k, kt.k)
+            if (pos < count(t.k)).any():
+                raise QError("insert")
+        return _kt_upsert(t, kt)
+    if type(t) is T:
+        rt = _row_table(t, rows)
+        if type(rows) is T and set(rt.cols) < set(t.cols):
+            n = count(rt)
+            full = []
+            for c, col in zip(t.cols, t.data, strict=True):
+                if c in rt.cols:
+                    full.append(rt.data[rt.cols.index(c)])
+                elif type(col) is V:
+
+                    full.append(enlist_n(null_atom(col.t), n))
+                else:
+                    full.append(mklist([EMPTY] * n))
+            rt = T(list(t.cols), full)
+        if insert:
+            for c, col in zip(t.cols, t.data, strict=True):
+                other = rt.data[rt.cols.index(c)]
+                if type(col) is V and type(other) is V and col.t != other.t and count(t) > 0:
+                    raise QError("type")
+        return join(t, rt)
+    if type(t) is A and t.t == 11:
+        raise QError("type")
+    return join(t, rows)
+
+
+def make_upsert(interp: Any) -> Any:
+    def up(t: Any, rows: Any) -> Any:
+        if type(t) is A and t.t == 11:
+            cur = interp.lookup(t.v, None)
+            interp.g[t.v] = _upsert(cur, rows)
+            return t
+        return _upsert(t, rows)
+
+    return up
+
+
+def q_meta(t: Any) -> Any:
+    if type(t) is D and type(t.k) is T:
+        t = _unkey(t)
+    if type(t) is not T:
+        raise QError("type")
+
+    tc = []
+    fk = []
+    for c in t.data:
+        fk.append(c.dom if type(c) is E and type(c.g.get(c.dom)) is D else "")
+        if type(c) is E:
+            tc.append("s" if type(c.g.get(c.dom)) is not D else "i")
+        elif type(c) is V:
+            tc.append(TYPE_CHARS.get(c.t, " "))
+        else:
+            its = c.items
+            if its and type(its[0]) is V:
+                tc.append(TYPE_CHARS.get(its[0].t, " ").upper())
+            else:
+                tc.append(" ")
+    k = T(["c"], [_syms(list(t.cols))])
+    v = T(["t", "f", "a"], [V(10, np.array([ord(c) for c in tc], dtype=np.uint8)), _syms(fk), _syms([""] * len(tc))])
+    return D(k, v)
+
+
+def q_xrank(n: Any, x: Any) -> Any:
+    r = q_rank(x)
+    m = count(x)
+    return V(7, (n.v * r.a) // max(m, 1))
+
+
+def q_fby(x: Any, y: Any) -> Any:
+    f, vals = items(x)
+    g = q_group(y)
+    out: list[Any] = [None] * count(y)
+    for idxs in items(g.v):
+        r = call(f, [index(vals, idxs)])
+        for i in idxs.a.tolist():
+            out[i] = r
+    return mklist(out)
+
+
+def _uj(x: Any, y: Any) -> Any:
+    if type(x) is D and type(y) is D and type(x.k) is T:
+        return _kt_upsert(D(x.k, _uj(x.v, _empty_cols(y.v))), D(y.k, _uj(_empty_cols(x.v), y.v)))
+    cols = list(x.cols) + [c for c in y.cols if c not in x.cols]
+    nx, ny = count(x), count(y)
+
+    def col(t: T, c: str, n: int, other: T) -> Any:
+        if c in t.cols:
+            return t.data[t.cols.index(c)]
+        o = other.data[other.cols.index(c)]
+        if type(o) is V:
+
+            return enlist_n(null_atom(o.t), n) if n else empty_like(o)
+        return L([EMPTY] * n) if False else mklist([_null_item(o)] * n)
+
+    return T(cols, [join(col(x, c, nx, y), col(y, c, ny, x)) for c in cols])
+
+
+def _null_item(o: Any) -> Any:
+    if type(o) is L and o.items:
+        f = o.items[0]
+        if type(f) is V:
+            return empty_like(f)
+        if type(f) is A:
+            return null_atom(f.t)
+    return EMPTY
+
+
+def _empty_cols(t: T) -> T:
+    return T(list(t.cols), [empty_like(c) for c in t.data])
+
+
+def _lj(x: Any, y: Any) -> Any:
+    if not (type(y) is D and type(y.k) is T):
+        raise QError("type")
+    keyed = type(x) is D and type(x.k) is T
+    t = _unkey(x) if keyed else x
+    kc = y.k.cols
+    sub = T(kc, [t.data[t.cols.index(c)] for c in kc])
+    pos = find_rows(y.k, sub)
+    n = count(y.k)
+    cols = list(t.cols)
+    data = list(t.data)
+    for c, vcol in zip(y.v.cols, y.v.data, strict=True):
+        vals = []
+        old = data[cols.index(c)] if c in cols else None
+        for i, p in enumerate(pos.tolist()):
+            if p < n:
+                vals.append(item(vcol, p))
+            elif old is not None:
+                vals.append(item(old, i))
+            else:
+                vals.append(null_atom(vcol.t) if type(vcol) is V else EMPTY)
+        newc = mklist(vals) if vals else empty_like(vcol)
+        if c in cols:
+            data[cols.index(c)] = newc
+        else:
+            cols.append(c)
+            data.append(newc)
+    r = T(cols, data)
+    if keyed:
+        return q_xkey(_syms(x.k.cols), r)
+    return r
+
+
+def _ij(x: Any, y: Any) -> Any:
+    t = x
+    kc = y.k.cols
+    sub = T(kc, [t.data[t.cols.index(c)] for c in kc])
+    pos = find_rows(y.k, sub)
+    keep = np.flatnonzero(pos < count(y.k))
+    r = _lj(take_items(t, keep), y)
+    return r
