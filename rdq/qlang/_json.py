@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from rdq.qlang._core import chars, items, mklist, qstr
+from rdq.qlang._format import fmt_float
 from rdq.qlang._values import NULLS, A, D, L, QError, T, V
 
 __all__ = ["to_json", "from_json"]
@@ -27,7 +28,6 @@ def _num(v: Any, t: int, null0w: bool) -> str:
             return "null"
         if math.isinf(v):
             return "null" if null0w else ("inf" if v > 0 else "-inf")
-        from rdq.qlang._format import fmt_float
 
         return fmt_float(v)
     if t in (5, 6, 7) and v == NULLS[t]:

@@ -517,3 +517,21 @@ def parse(src: str) -> list[Any]:
     p = _P(toks, src)
     out = p.block(None)
     return out
+
+
+def _infer_name(e: Any) -> str | None:
+    if isinstance(e, tuple):
+        if e[0] == "v":
+            return str(e[1]).split(".")[-1]
+        if e[0] in ("j", "m"):
+            return _infer_name(e[2])
+        if e[0] in ("d", "dg"):
+            return _infer_name(e[2]) or _infer_name(e[3])
+        if e[0] == "asg":
+            return str(e[1])
+        if e[0] == "ap" and e[2]:
+            for a in e[2]:
+                r = _infer_name(a)
+                if r:
+                    return r
+    return None

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from rdq.qlang._fn import Lambda
 from rdq.qlang._values import DTYPES, A, D, Fn, L, QError, T, V
 
 __all__ = ["serialize", "deserialize"]
@@ -35,7 +36,6 @@ def serialize(x: Any) -> bytes:
 
 
 def _put(out: bytearray, x: Any) -> None:
-    from rdq.qlang._fn import Lambda
 
     tx = type(x)
     if tx is A:

@@ -8,10 +8,13 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
+from rdq.qlang._fn import QExit, Return, View
 from rdq.qlang._format import PRECISION, display
-from rdq.qlang._interp import Interp, QExit, Return, View
+from rdq.qlang._interp import Interp
 from rdq.qlang._parser import parse
+from rdq.qlang._sql import run_sql
 from rdq.qlang._values import IDENTITY, QError
+from rdq.qlang._verbs import OPS, builtins
 
 __all__ = ["Session", "ScriptResult", "QExit"]
 
@@ -58,7 +61,7 @@ class Session:
         # each q call costs several Python frames; allow q recursion a few thousand deep
         if sys.getrecursionlimit() < _RECURSION_LIMIT:
             sys.setrecursionlimit(_RECURSION_LIMIT)
-        self.interp = Interp()
+        self.interp = Interp(ops=OPS, builtins=builtins, run_sql=run_sql)
         self.interp.eval_text = self._eval_text  # type: ignore[attr-defined]
 
     # -- evaluation -----------------------------------------------------------

@@ -10,6 +10,7 @@ import numpy as np
 from rdq.qlang._core import count, empty_like, enlist, item, items, mklist, null_atom, take_items
 from rdq.qlang._fn import call, enlist_n
 from rdq.qlang._index import find_rows, index, keys_of
+from rdq.qlang._parser import _infer_name
 from rdq.qlang._v_list import _dict_drop_keys, _sort_keys, _take, items_py, q_distinct, q_last
 from rdq.qlang._v_table import q_xkey
 from rdq.qlang._values import IDENTITY, A, D, Fn, L, QError, T, V
@@ -242,7 +243,6 @@ def delete(tab: Any, *, wheres: list[Evaluator], cols: list[str], base: dict[str
 
 
 def _name_of(node: Any) -> str:
-    from rdq.qlang._interp import _infer_name
 
     return _infer_name(node) or "x"
 

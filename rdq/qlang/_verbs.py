@@ -10,6 +10,7 @@ import numpy as np
 from rdq.qlang._core import (
     EMPTY,
     _syms,
+    chars,
     count,
     enlist,
     items,
@@ -18,11 +19,14 @@ from rdq.qlang._core import (
     take_items,
     to_py_bool,
 )
-from rdq.qlang._fn import Comp, Lambda, Prim, Proj, call, valence
+from rdq.qlang._fn import Comp, Lambda, Prim, Proj, View, call, valence
+from rdq.qlang._format import display
 from rdq.qlang._index import index, join
-from rdq.qlang._interp import Derived
+from rdq.qlang._iter import Derived
+from rdq.qlang._json import from_json, to_json
 from rdq.qlang._ops import arith, compare, minmax, res_type
-from rdq.qlang._sql import q_xgroup
+from rdq.qlang._parser import parse
+from rdq.qlang._sql import _env, _unkey, eval_ptree, functional_select, functional_update, q_xgroup
 from rdq.qlang._v_apply import make_at_n, make_dot_n, q_at, q_colon_m, q_dot, q_dyad_colon
 from rdq.qlang._v_cast import q_cast_in, q_find_in, q_type
 from rdq.qlang._v_list import (
@@ -176,7 +180,6 @@ def q_value(interp: Any, x: Any) -> Any:
 
 
 def _lambda_value(f: Lambda) -> Any:
-    from rdq.qlang._core import chars
 
     d = f.d
     return L(
@@ -207,7 +210,6 @@ def _lambda_value(f: Lambda) -> Any:
 
 def q_parse(interp: Any, x: Any) -> Any:
     """``parse``: q source text -> parse tree (lists of functions, symbols for names, quoted symbols)."""
-    from rdq.qlang._parser import parse
 
     stmts = parse(qstr(x))
     if len(stmts) != 1:
@@ -262,7 +264,6 @@ def _ptree(interp: Any, n: Any) -> Any:
 
 
 def q_eval(interp: Any, x: Any) -> Any:
-    from rdq.qlang._sql import eval_ptree
 
     return eval_ptree(interp, x, {})
 
@@ -345,7 +346,6 @@ def _q3(interp: Any, args: list[Any]) -> Any:
     if type(t) is A and t.t == 11 and type(args[1]) is not A:
         t = interp.lookup(t.v, None)
     if type(t) is T or (type(t) is D and type(t.k) is T):
-        from rdq.qlang._sql import _env, _unkey, eval_ptree
 
         tt, _ = _unkey(t)
         rows = args[1]
@@ -400,7 +400,6 @@ def builtins(interp: Any) -> dict[str, Any]:
     def amb(name: str, fm: Any, fd: Any) -> Prim:
         return Prim(name, fm, fd)
 
-    from rdq.qlang._sql import functional_select, functional_update
 
     # glyphs that need the session are built per interpreter (sessions never share state)
     ops = dict(OPS)
@@ -413,7 +412,6 @@ def builtins(interp: Any) -> dict[str, Any]:
     interp.ops = ops
     ssr = Prim("ssr", None, None, lambda a: q_ssr(*a), valence=3)
     from rdq.qlang._core import chars as _chars
-    from rdq.qlang._json import from_json, to_json
 
     def _jd(a: Any) -> Any:
         if type(a) is not L or len(a.items) != 2 or type(a.items[1]) is not D:
@@ -575,12 +573,9 @@ def builtins(interp: Any) -> dict[str, Any]:
                       ("ratios", "%':")):
         b[kw].name = shown
     b["0N!"] = m("0N!", lambda x: q_0n(interp, x))
-    from rdq.qlang._fn import View
 
     b["view"] = m("view", lambda x: chars(interp.g[x.v].body.strip()) if type(interp.g.get(x.v)) is View else _raise("type"))
     b["views"] = m("views", lambda x: q_set_attr(A(11, "s"), _syms(sorted(k for k, v in interp.g.items() if type(v) is View))))
-    from rdq.qlang._core import chars
-    from rdq.qlang._format import display
 
     b["tables"] = m("tables", lambda x: _syms(sorted(k for k, v in interp.g.items() if type(v) is T or (type(v) is D and type(v.k) is T))))
     b[".h.htc"] = d(".h.htc", lambda tag, x: chars(f"<{tag.v}>{qstr(x)}</{tag.v}>"))

@@ -1,0 +1,313 @@
+"""Iterators (adverbs): each ``'``, over ``/``, scan ``\\``, each-prior ``':``, each-right ``/:``, each-left ``\\:``, and the derived functions they make.
+
+Folds of the atomic primitives dispatch to the vector aggregates (``+/`` is ``sum``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from rdq.qlang._core import count, enlist, item, items, mklist, null_atom, to_py_bool
+from rdq.qlang._fn import Prim, Proj, _fn_show, call, valence
+from rdq.qlang._index import index, match
+from rdq.qlang._v_math import q_max, q_min, q_prd, q_sum
+from rdq.qlang._v_str import q_sv, q_vs
+from rdq.qlang._values import IDENTITY, A, D, Fn, L, QError, T, V
+
+
+class Derived(Fn):
+    """A function derived by an adverb."""
+
+    def __init__(self, adv: str, f: Any) -> None:
+        self.adv = adv
+        self.f = f
+        self.t = {"'": 106, "/": 107, "\\": 108, "':": 109, "/:": 110, "\\:": 111}[adv]
+        fv = valence(f) if isinstance(f, Fn) else 1
+        self.fv = fv
+        if adv in ("/", "\\"):
+            self.valence = fv if fv > 1 else 2
+        elif adv == "':":
+            self.valence = 2
+        else:
+            self.valence = fv if fv > 1 else (1 if adv == "'" else 2)
+
+    def show(self) -> str:
+        return _fn_show(self.f) + self.adv
+
+    def call(self, args: list[Any]) -> Any:
+        if any(a is None for a in args):
+            return Proj(self, args)
+        adv = self.adv
+        f = self.f
+        if not isinstance(f, Fn) and adv in ("/:", "\\:") and len(args) == 1:
+            return q_sv(f, args[0]) if adv == "/:" else q_vs(f, args[0])
+        if not isinstance(f, Fn) and adv == "'" and type(f) in (V, A):
+            return _case(f, args)
+        if adv == "'":
+            return each(f, args)
+        if adv == "/":
+            return over(f, args, scan=False)
+        if adv == "\\":
+            return over(f, args, scan=True)
+        if adv == "/:":
+            if len(args) != 2:
+                if len(args) == 1:
+                    return Proj(self, args)
+                raise QError("rank")
+            x, y = args
+            if type(y) is D:
+                return D(y.k, mklist([call(f, [x, b]) for b in items(y.v)]))
+            if type(y) is A:
+                return call(f, [x, y])
+            return mklist([call(f, [x, b]) for b in items(y)])
+        if adv == "\\:":
+            if len(args) != 2:
+                if len(args) == 1:
+                    return Proj(self, args)
+                raise QError("rank")
+            x, y = args
+            if type(x) is D:
+                return D(x.k, mklist([call(f, [a, y]) for a in items(x.v)]))
+            if type(x) is A:
+                return call(f, [x, y])
+            return mklist([call(f, [a, y]) for a in items(x)])
+        if adv == "':":
+            return each_prior(f, args)
+        raise QError("nyi")
+
+
+def _case(f: Any, args: list[Any]) -> Any:
+    """``0 1 0'[a;b]``: pick each item from the list named by f."""
+    sel = items(f)
+    n = len(sel)
+    for a in args:
+        if type(a) is not A and count(a) != n:
+            raise QError("length")
+    dks = [a.k for a in args if type(a) is D]
+    if dks and any(not _match(dks[0], k) for k in dks[1:]):
+        raise QError("domain")
+    out = []
+    for i in range(n):
+        k = sel[i].v
+        if k < 0 or k >= len(args):
+            raise QError("index")
+        a = args[k]
+        out.append(a if type(a) is A else item(a, i) if count(a) == n else _raise_len())
+    return mklist(out)
+
+
+def _match(a: Any, b: Any) -> bool:
+
+    return match(a, b)
+
+
+def _raise_len() -> Any:
+    raise QError("length")
+
+
+def _conform_len(args: list[Any]) -> int:
+    n = -1
+    for a in args:
+        if type(a) in (V, L, T) or (type(a) is D):
+            c = count(a)
+            if n == -1:
+                n = c
+            elif c != n:
+                raise QError("length")
+    return n
+
+
+def each(f: Any, args: list[Any]) -> Any:
+    if len(args) == 1:
+        x = args[0]
+        if type(x) is D:
+            return D(x.k, mklist([call(f, [a]) for a in items(x.v)]))
+        if type(x) is A:
+            return call(f, [x])
+        if type(x) is T:
+            return mklist([call(f, [r]) for r in items(x)])
+        return mklist([call(f, [a]) for a in items(x)])
+    n = _conform_len(args)
+    if n == -1:
+        return call(f, args)
+    cols = [items(a) if type(a) in (V, L, T, D) else None for a in args]
+    out = []
+    for i in range(n):
+        out.append(call(f, [c[i] if c is not None else a for c, a in zip(cols, args, strict=True)]))
+    if any(type(a) is D for a in args):
+        d = next(a for a in args if type(a) is D)
+        return D(d.k, mklist(out))
+    return mklist(out)
+
+
+def over(f: Any, args: list[Any], *, scan: bool) -> Any:
+    fv = valence(f) if isinstance(f, Fn) else 1
+    if not isinstance(f, Fn):
+        # a list/dict used as a function: converge / finite-state machine
+        fv = 1 if len(args) == 1 else 2
+        if len(args) == 2:
+            g = f
+
+            def fn1(a: Any) -> Any:
+                return index(g, a)
+
+            return _converge(fn1, args[1], scan=scan, n=args[0])
+        return _converge(lambda a: index(f, a), args[0], scan=scan)
+    if fv == 1 or (len(args) == 1 and isinstance(f, Derived) and f.adv in ("/", "\\")):
+        if len(args) == 1:
+            return _converge(lambda a: call(f, [a]), args[0], scan=scan)
+        if len(args) == 2:
+            return _converge(lambda a: call(f, [a]), args[1], scan=scan, n=args[0])
+        raise QError("rank")
+    if len(args) == 1:
+        x = args[0]
+        if type(x) is D:
+            lst = items(x.v)
+            if not lst:
+                return _empty_fold(f, x)
+            acc = lst[0]
+            res = [acc]
+            for a in lst[1:]:
+                acc = call(f, [acc, a])
+                res.append(acc)
+            return D(x.k, mklist(res)) if scan else acc
+        if type(x) is A:
+            return x
+        lst = items(x)
+        if not lst:
+            return _empty_fold(f, x)
+        acc = lst[0]
+        if not scan:
+            fast = _fast_fold(f, x)
+            if fast is not None:
+                return fast
+            for a in lst[1:]:
+                acc = call(f, [acc, a])
+            return acc
+        if isinstance(f, Prim) and f.name == "," and type(acc) is A:
+            acc = enlist(acc)
+        res = [acc]
+        for a in lst[1:]:
+            acc = call(f, [acc, a])
+            res.append(acc)
+        return mklist(res)
+    if len(args) == 2 and fv == 2:
+        acc, x = args
+        if type(x) is A:
+            r = call(f, [acc, x])
+            return r if not scan else r
+        lst = items(x)
+        if scan:
+            res = []
+            for a in lst:
+                acc = call(f, [acc, a])
+                res.append(acc)
+            if type(x) is D:
+                return D(x.k, mklist(res))
+            return mklist(res)
+        for a in lst:
+            acc = call(f, [acc, a])
+        return acc
+    # n-ary fold: f/[acc; l1; l2 ...]
+    if len(args) < fv:
+        return Proj(Derived("\\" if scan else "/", f), args)
+    acc = args[0]
+    rest = args[1:]
+    n = _conform_len(rest)
+    if n == -1:
+        return call(f, [acc] + rest)
+    cols = [items(a) if type(a) in (V, L) else None for a in rest]
+    res = []
+    for i in range(n):
+        acc = call(f, [acc] + [c[i] if c is not None else a for c, a in zip(cols, rest, strict=True)])
+        res.append(acc)
+    return mklist(res) if scan else acc
+
+
+def _empty_fold(f: Any, x: Any) -> Any:
+    if isinstance(f, Prim):
+        ident = {"+": A(7, 0), "*": A(7, 1), "|": A(1, 0), "&": A(1, 1), ",": x}.get(f.name)
+        if ident is not None:
+            if f.name in "+*" and type(x) is V and x.t in (8, 9):
+                return A(9, float(ident.v))
+            return ident
+        return IDENTITY
+    return L([])
+
+
+def _fast_fold(f: Any, x: Any) -> Any:
+    if isinstance(f, Prim) and type(x) is V and f.name in ("+", "*", "|", "&", "-", ",") and x.t in (1, 4, 5, 6, 7, 8, 9):
+        if f.name == "+":
+            return q_sum(x)
+        if f.name == "*":
+            return q_prd(x)
+        if f.name == "|":
+            return q_max(x)
+        if f.name == "&":
+            return q_min(x)
+    return None
+
+
+def _converge(fn: Callable[[Any], Any], x: Any, *, scan: bool, n: Any = None) -> Any:
+
+    if n is not None:
+        if type(n) is A and n.t in (1, 4, 5, 6, 7):
+            k = n.v
+            res = [x]
+            for _ in range(k):
+                x = fn(x)
+                if scan:
+                    res.append(x)
+            return mklist(res) if scan else x
+        # while condition
+        res = [x]
+        while to_py_bool(call(n, [x])):
+            x = fn(x)
+            if scan:
+                res.append(x)
+        return mklist(res) if scan else x
+    res = [x]
+    first = x
+    prev = x
+    while True:
+        nx = fn(prev)
+        if match(nx, prev) or match(nx, first):
+            break
+        prev = nx
+        if scan:
+            res.append(nx)
+    return mklist(res) if scan else prev
+
+
+def each_prior(f: Any, args: list[Any]) -> Any:
+    if len(args) == 1:
+        x = args[0]
+        lst = items(x)
+        if not lst:
+            return x
+        seed = None
+        if isinstance(f, Prim):
+            res = [lst[0]]
+        else:
+
+            first = lst[0]
+            seed = null_atom(first.t) if type(first) is A else IDENTITY
+            res = [call(f, [lst[0], seed])] if seed is not IDENTITY else [call(f, [lst[0], first])]
+        for i in range(1, len(lst)):
+            res.append(call(f, [lst[i], lst[i - 1]]))
+        out = mklist(res)
+        if type(x) is D:
+            return D(x.k, out)
+        return out
+    if len(args) == 2:
+        seed, x = args
+        lst = items(x)
+        res = []
+        prev = seed
+        for a in lst:
+            res.append(call(f, [a, prev]))
+            prev = a
+        if type(x) is D:
+            return D(x.k, mklist(res))
+        return mklist(res)
+    raise QError("rank")
