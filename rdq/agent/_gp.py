@@ -183,11 +183,41 @@ class GPFactorProposer:
             if self._ok(node):
                 out.append(node_text(node))
         self.rng.shuffle(out)
-        out = out[: self.config.population // 2]
+        out = out[: self.config.population // 4]
+        blocks = self._block_ratios(lib.values())
+        self.rng.shuffle(blocks)
+        out += [b for b in blocks if b not in out][: self.config.population // 4]
         while len(out) < self.config.population:
             node = random_tree(self.rng, self.config, int(self.rng.integers(1, self.config.max_depth + 1)))
             if self._ok(node):
                 out.append(node_text(node))
+        return out
+
+    def _block_ratios(self, exprs: Any) -> list[str]:
+        """Ratios of two of the library's building blocks on one field: the window operators applied to a field
+        (``Mean($volume, 5)``, ``Std($close, 20)`` ...) divided by the same operator at another window
+        (``Mean($volume,5)/Mean($volume,20)``: the moving-average crossover family)."""
+        found: dict[tuple[str, str], set[int]] = {}
+        for expr in exprs:
+            try:
+                node = parse(expr)
+            except Exception:  # noqa: BLE001
+                continue
+            for _, n in _paths(node):
+                if (
+                    isinstance(n, Call) and n.op in _WINDOW and n.op != "Ref" and len(n.args) == 2
+                    and isinstance(n.args[0], Field) and isinstance(n.args[1], Num) and n.args[0].name in self.config.fields
+                ):  # fmt: skip
+                    found.setdefault((n.op, n.args[0].name), set()).add(int(n.args[1].value))
+        out = []
+        for (op, field), wins in sorted(found.items()):
+            ws = sorted(wins)
+            for i, a in enumerate(ws):
+                for b in ws[i + 1 :]:
+                    node = Call(0, "Div", (Call(0, op, (Field(0, field), Num(0, float(a), True))),
+                                           Call(0, op, (Field(0, field), Num(0, float(b), True)))))  # fmt: skip
+                    if self._ok(node):
+                        out.append(node_text(node))
         return out
 
     def _mutate(self, node: Node) -> Node:
