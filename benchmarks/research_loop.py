@@ -11,6 +11,8 @@ Parts (``--parts``, comma-separated):
   then ``rdq research report``: wall time, rounds accepted, each planted alpha's best accepted match (mean daily
   cross-sectional rank correlation, >= 0.7 counts as rediscovered), the final library's test Rank IC as a share
   of the oracle's (the same model on the planted alphas' true expressions), significant or not.
+- ``planted_ir``: the same with the objective ``excess_with_cost.information_ratio`` (the default of a config
+  that names none; ``synthetic.yaml`` optimises the validation Rank IC).
 - ``null``: the same with ``alpha_scale: 0`` (nothing planted): what was accepted, whether any accepted factor's
   test Rank IC interval excludes 0, and the report's verdict (it must say nothing significant).
 - ``screen``: train-span screening throughput (expressions per minute) of GP expressions on 300 x 2,000.
@@ -87,26 +89,30 @@ def _print_test(rep: dict[str, Any]) -> None:
           f"significant: {rep['significant']} - {rep['verdict']}")  # fmt: skip
 
 
-def planted(ws: Path, assets: int, days: int, rounds: int, *, null: bool) -> dict[str, Any]:
+def planted(ws: Path, assets: int, days: int, rounds: int, *, null: bool, objective: str | None = None) -> dict[str, Any]:
     changes: dict[str, Any] = {"data": {"synthetic": {"assets": assets, "days": days, "seed": 0,
                                                       "alpha_scale": 0.0 if null else 1.0}}}  # fmt: skip
+    if objective:
+        changes["objective"] = objective
     cfg = _config(ws, "synthetic", changes)
     out, rep, secs = _run_and_report(ws, cfg, rounds)
-    label = "null market (alpha_scale 0)" if null else "planted market"
+    label = ("null market (alpha_scale 0)" if null else "planted market") + f", objective {objective or 'default'}"
     print(f"\n== {label}: {assets} x {days}, {rounds} rounds: {secs:.0f} s ({secs / 60:.1f} min) ==")
     print(f"  accepted {len(out['accepted_factors'])} factors; trials {rep['n_trials']}, screened {rep['n_screened']}")
     for a in out["accepted_factors"]:
         print(f"    round {a['round']:2d} {a['name']}: {a['expression']}")
     found = 0
     for p in rep.get("planted", []):
-        hit = p["rank_corr"] is not None and p["rank_corr"] >= 0.7
-        found += hit
-        print(f"  planted {p['alpha']:18s} best match {_fmt(p['rank_corr'], 3)} {p['best_expression'] or '-'}"
-              f"{'  REDISCOVERED' if hit else ''}")  # fmt: skip
+        found += p["rediscovered"]
+        where = f"in the base set (~{p['base_factor']} {_fmt(p['base_rank_corr'], 2)})" if p["in_base"] else ""
+        print(f"  planted {p['alpha']:18s} best match {_fmt(p['rank_corr'], 3)} {p['best_expression'] or '-'} "
+              f"{where}{'  REDISCOVERED' if p['rediscovered'] else ''}")  # fmt: skip
     _print_test(rep)
     ratio = rep.get("oracle_rank_ic_ratio")
     if not null:
-        print(f"  rediscovered {found} of 4 planted alphas (goal >= 2); test Rank IC / oracle's: {_fmt(ratio, 3)} "
+        outside = sum(not p["in_base"] for p in rep.get("planted", []))
+        print(f"  rediscovered {found} of the {outside} planted alphas the base set does not carry (goal >= 2); "
+              f"test Rank IC / oracle's: {_fmt(ratio, 3)} "
               f"(goal >= 0.8)")  # fmt: skip
     sig_ic = [a["name"] for a in rep["accepted_test"] if a["excludes_zero"]]
     print(f"  accepted factors whose test Rank IC interval excludes 0: {sig_ic or 'none'}")
@@ -180,6 +186,9 @@ def main() -> None:
         ws = Path(tmp)
         if "planted" in parts:
             planted(ws, args.assets, args.days, args.rounds, null=False)
+        if "planted_ir" in parts:  # the issue's default objective, for the record
+            planted(ws, args.assets, args.days, args.rounds, null=False,
+                    objective="excess_with_cost.information_ratio")  # fmt: skip
         if "null" in parts:
             planted(ws, args.assets, args.days, args.rounds, null=True)
         if "screen" in parts:
