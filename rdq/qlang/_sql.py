@@ -7,13 +7,13 @@ from typing import Any
 
 import numpy as np
 
-from rdq.qlang._core import count, empty_like, enlist, item, items, mklist, null_atom, take_items
+from rdq.qlang._core import count, empty_like, item, items, mklist, null_atom, take_items
 from rdq.qlang._fn import call, enlist_n
-from rdq.qlang._index import find_rows, index, keys_of
+from rdq.qlang._index import find_rows, keys_of
 from rdq.qlang._parser import _infer_name
 from rdq.qlang._v_list import _dict_drop_keys, _sort_keys, _take, items_py, q_distinct, q_last
 from rdq.qlang._v_table import q_xkey
-from rdq.qlang._values import IDENTITY, A, D, Fn, L, QError, T, V
+from rdq.qlang._values import A, D, Fn, L, QError, T, V
 
 __all__ = ["run_sql", "functional_select", "functional_update", "eval_ptree"]
 
@@ -410,7 +410,6 @@ def functional_update(interp: Any, args: list[Any]) -> Any:
     return r
 
 
-_ = (IDENTITY, enlist, index)
 
 
 def _getter(name: str) -> Any:

@@ -1,4 +1,18 @@
-"""Primitive verbs (glyphs) and keywords."""
+"""The q namespace: the glyph primitives (``OPS``) and the keywords bound to one interpreter (``builtins``).
+
+The top of the package's layers, which run one way (a module imports only modules on earlier lines)::
+
+    _values, _lexer, _parser      values, types, tokens, parse trees
+    _core, _index, _ops           list helpers; match/find/index/join; atomic arithmetic and comparison
+    _format, _json                display (console and ``-3!``), ``.j``
+    _fn, _serial                  function values, application, amend; ``-8!``/``-9!``
+    _v_list _v_math _v_stats _v_search _v_cast _v_str _v_table _v_apply _v_sys    the verbs, by family
+    _iter, _interp                iterators; the evaluator (handed ``OPS``, ``builtins`` and ``run_sql``)
+    _sql, _v_eval, _verbs         qSQL; ``value``/``parse``/``eval``; this namespace
+    _session                      the public :class:`~rdq.qlang.Session`
+
+``tests/qlang/test_import_graph.py`` asserts the graph has no cycle.
+"""
 
 from __future__ import annotations
 
@@ -8,27 +22,25 @@ from typing import Any
 import numpy as np
 
 from rdq.qlang._core import (
-    EMPTY,
     _syms,
     chars,
     count,
-    enlist,
     items,
     mklist,
     qstr,
     take_items,
     to_py_bool,
 )
-from rdq.qlang._fn import Comp, Lambda, Prim, Proj, View, call, valence
+from rdq.qlang._fn import Comp, Prim, View
 from rdq.qlang._format import display
 from rdq.qlang._index import index, join
 from rdq.qlang._iter import Derived
 from rdq.qlang._json import from_json, to_json
-from rdq.qlang._ops import arith, compare, minmax, res_type
-from rdq.qlang._parser import parse
+from rdq.qlang._ops import arith, compare, minmax
 from rdq.qlang._sql import _env, _unkey, eval_ptree, functional_select, functional_update, q_xgroup
 from rdq.qlang._v_apply import make_at_n, make_dot_n, q_at, q_colon_m, q_dot, q_dyad_colon
 from rdq.qlang._v_cast import q_cast_in, q_find_in, q_type
+from rdq.qlang._v_eval import q_eval, q_parse, q_set, q_value
 from rdq.qlang._v_list import (
     _drop,
     q_asc,
@@ -135,62 +147,15 @@ from rdq.qlang._v_table import (
     q_xkey,
     q_xrank,
 )
-from rdq.qlang._values import IDENTITY, A, D, E, L, QError, T, V
+from rdq.qlang._values import IDENTITY, A, D, L, QError, T, V
 
-__all__ = ["OPS", "builtins", "join", "q_sum", "q_prd", "q_max", "q_min"]
+__all__ = ["OPS", "builtins"]
 
 
 # -- structural -----------------------------------------------------------------
 
 
 #: the namespaces every q session has
-
-
-def q_value(interp: Any, x: Any) -> Any:
-    if type(x) is E:
-        return x.syms()
-    if type(x) is D:
-        return x.v
-    if type(x) is V and x.t == 10:
-        if (x.a == 0).any():
-            raise QError("char")  # a NUL in source text
-        return interp.eval_text(qstr(x))
-    if type(x) is A and x.t == 10:
-        return interp.eval_text(chr(x.v))
-    if type(x) is A and x.t == 11:
-        return interp.lookup(x.v, None)
-    if type(x) is T:
-        return D(_syms(x.cols), L(list(x.data))).v
-    if isinstance(x, Lambda):
-        return _lambda_value(x)
-    if isinstance(x, Proj):
-        return mklist([x.f] + [IDENTITY if a is None else a for a in x.args])
-    if isinstance(x, Derived):
-        return x.f
-    if isinstance(x, Prim):
-        return A(5, 0)
-    if type(x) is L:
-        if not x.items:
-            return x
-        f = x.items[0]
-        if type(f) is A and f.t == 11:
-            f = interp.lookup(f.v, None)
-        return call(f, list(x.items[1:]))
-    return x
-
-
-def _lambda_value(f: Lambda) -> Any:
-
-    d = f.d
-    return L(
-        [
-            V(4, np.zeros(0, dtype=np.uint8)),
-            _syms(d.params),
-            _syms(sorted(d.locals_ - set(d.params))),
-            L([A(11, "")]),
-            chars(d.src),
-        ]
-    )
 
 
 # -- aggregates --------------------------------------------------------------------
@@ -206,66 +171,6 @@ def _lambda_value(f: Lambda) -> Any:
 
 
 # -- misc -----------------------------------------------------------------
-
-
-def q_parse(interp: Any, x: Any) -> Any:
-    """``parse``: q source text -> parse tree (lists of functions, symbols for names, quoted symbols)."""
-
-    stmts = parse(qstr(x))
-    if len(stmts) != 1:
-        raise QError("nyi")
-    return _ptree(interp, stmts[0])
-
-
-def _ptree(interp: Any, n: Any) -> Any:
-    if n is None:
-        return IDENTITY
-    tag = n[0]
-    ops = interp.ops
-    if tag == "c":
-        v = n[1]
-        if type(v) is tuple:
-            if v[0] == "op":
-                return ops[v[1]]
-            if v[0] == "mop":
-                return Prim(v[1] + ":", ops[v[1]].m, None)
-            return EMPTY
-        if type(v) is A and v.t == 11:
-            return enlist(v)
-        if type(v) is V and v.t == 11:
-            return L([v])
-        return v
-    if tag == "v":
-        return A(11, n[1])
-    if tag == "dg":
-        return L([ops[n[1]], _ptree(interp, n[2]), _ptree(interp, n[3])])
-    if tag == "d":
-        return L([_ptree(interp, n[1]), _ptree(interp, n[2]), _ptree(interp, n[3])])
-    if tag == "m":
-        f = n[1]
-        if f[0] == "c" and type(f[1]) is tuple and f[1][0] == "op":
-            fp: Any = Prim(f[1][1] + ":", ops[f[1][1]].m, None)
-        else:
-            fp = _ptree(interp, f)
-        return L([fp, _ptree(interp, n[2])])
-    if tag == "j":
-        return L([_ptree(interp, n[1]), _ptree(interp, n[2])])
-    if tag == "ap":
-        return L([_ptree(interp, n[1])] + [_ptree(interp, a) for a in n[2]])
-    if tag == "asg" and n[2] is None and n[3] is None:
-        return L([ops[":"], A(11, n[1]), _ptree(interp, n[4])])
-    if tag == "lst":
-        return L([interp.builtins["enlist"]] + [_ptree(interp, a) for a in n[1]])
-    if tag == "paren":
-        return _ptree(interp, n[1])
-    if tag == "fn":
-        return Lambda(n[1], interp)
-    raise QError("nyi")
-
-
-def q_eval(interp: Any, x: Any) -> Any:
-
-    return eval_ptree(interp, x, {})
 
 
 def q_compose(args: list[Any]) -> Any:
@@ -286,15 +191,6 @@ def q_scan(f: Any, x: Any) -> Any:
 
 def q_prior(f: Any, x: Any) -> Any:
     return Derived("':", f).call([x])
-
-
-def q_get(interp: Any, x: Any) -> Any:
-    return q_value(interp, x)
-
-
-def q_set(interp: Any, name: Any, v: Any) -> Any:
-    interp.g[name.v] = v
-    return name
 
 
 def q_tilde_m(x: Any) -> Any:
@@ -597,6 +493,3 @@ def _raise(name: str) -> Any:
 def _shift_seed(x: Any, s: Any) -> Any:
     lst = items(x)
     return mklist([s] + lst[:-1]) if lst else x
-
-
-_ = (Lambda, valence, res_type, q_parse)

@@ -1,0 +1,132 @@
+"""Reflection and parse trees: ``value get set parse eval``.
+
+Sits above qSQL (``eval`` of a functional select runs it); the evaluator is passed in as ``interp``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from rdq.qlang._core import EMPTY, _syms, chars, enlist, mklist, qstr
+from rdq.qlang._fn import Lambda, Prim, Proj, call
+from rdq.qlang._iter import Derived
+from rdq.qlang._parser import parse
+from rdq.qlang._sql import eval_ptree
+from rdq.qlang._values import IDENTITY, A, D, E, L, QError, T, V
+
+
+def q_value(interp: Any, x: Any) -> Any:
+    if type(x) is E:
+        return x.syms()
+    if type(x) is D:
+        return x.v
+    if type(x) is V and x.t == 10:
+        if (x.a == 0).any():
+            raise QError("char")  # a NUL in source text
+        return interp.eval_text(qstr(x))
+    if type(x) is A and x.t == 10:
+        return interp.eval_text(chr(x.v))
+    if type(x) is A and x.t == 11:
+        return interp.lookup(x.v, None)
+    if type(x) is T:
+        return D(_syms(x.cols), L(list(x.data))).v
+    if isinstance(x, Lambda):
+        return _lambda_value(x)
+    if isinstance(x, Proj):
+        return mklist([x.f] + [IDENTITY if a is None else a for a in x.args])
+    if isinstance(x, Derived):
+        return x.f
+    if isinstance(x, Prim):
+        return A(5, 0)
+    if type(x) is L:
+        if not x.items:
+            return x
+        f = x.items[0]
+        if type(f) is A and f.t == 11:
+            f = interp.lookup(f.v, None)
+        return call(f, list(x.items[1:]))
+    return x
+
+
+def _lambda_value(f: Lambda) -> Any:
+
+    d = f.d
+    return L(
+        [
+            V(4, np.zeros(0, dtype=np.uint8)),
+            _syms(d.params),
+            _syms(sorted(d.locals_ - set(d.params))),
+            L([A(11, "")]),
+            chars(d.src),
+        ]
+    )
+
+
+def q_parse(interp: Any, x: Any) -> Any:
+    """``parse``: q source text -> parse tree (lists of functions, symbols for names, quoted symbols)."""
+
+    stmts = parse(qstr(x))
+    if len(stmts) != 1:
+        raise QError("nyi")
+    return _ptree(interp, stmts[0])
+
+
+def _ptree(interp: Any, n: Any) -> Any:
+    if n is None:
+        return IDENTITY
+    tag = n[0]
+    ops = interp.ops
+    if tag == "c":
+        v = n[1]
+        if type(v) is tuple:
+            if v[0] == "op":
+                return ops[v[1]]
+            if v[0] == "mop":
+                return Prim(v[1] + ":", ops[v[1]].m, None)
+            return EMPTY
+        if type(v) is A and v.t == 11:
+            return enlist(v)
+        if type(v) is V and v.t == 11:
+            return L([v])
+        return v
+    if tag == "v":
+        return A(11, n[1])
+    if tag == "dg":
+        return L([ops[n[1]], _ptree(interp, n[2]), _ptree(interp, n[3])])
+    if tag == "d":
+        return L([_ptree(interp, n[1]), _ptree(interp, n[2]), _ptree(interp, n[3])])
+    if tag == "m":
+        f = n[1]
+        if f[0] == "c" and type(f[1]) is tuple and f[1][0] == "op":
+            fp: Any = Prim(f[1][1] + ":", ops[f[1][1]].m, None)
+        else:
+            fp = _ptree(interp, f)
+        return L([fp, _ptree(interp, n[2])])
+    if tag == "j":
+        return L([_ptree(interp, n[1]), _ptree(interp, n[2])])
+    if tag == "ap":
+        return L([_ptree(interp, n[1])] + [_ptree(interp, a) for a in n[2]])
+    if tag == "asg" and n[2] is None and n[3] is None:
+        return L([ops[":"], A(11, n[1]), _ptree(interp, n[4])])
+    if tag == "lst":
+        return L([interp.builtins["enlist"]] + [_ptree(interp, a) for a in n[1]])
+    if tag == "paren":
+        return _ptree(interp, n[1])
+    if tag == "fn":
+        return Lambda(n[1], interp)
+    raise QError("nyi")
+
+
+def q_eval(interp: Any, x: Any) -> Any:
+
+    return eval_ptree(interp, x, {})
+
+
+def q_get(interp: Any, x: Any) -> Any:
+    return q_value(interp, x)
+
+
+def q_set(interp: Any, name: Any, v: Any) -> Any:
+    interp.g[name.v] = v
+    return name
