@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import numpy as np
@@ -34,7 +37,19 @@ _EMPTY_NAMES = {
 _SUF = {5: "h", 6: "i", 7: "", 8: "e", 9: "f"}
 _INF = {5: 2**15 - 1, 6: 2**31 - 1, 7: 2**63 - 1}
 
-PRECISION = [7]
+#: display precision (``\P``): significant digits of floats, 0 meaning 17. Each
+#: :class:`~rdq.qlang.Session` holds its own and sets this for the duration of its calls.
+PRECISION: ContextVar[int] = ContextVar("rdq_q_precision", default=7)
+
+
+@contextmanager
+def use_precision(p: int) -> Iterator[None]:
+    r"""Format floats with ``p`` significant digits (``\P p``) inside the ``with`` block."""
+    token = PRECISION.set(p)
+    try:
+        yield
+    finally:
+        PRECISION.reset(token)
 
 
 def fmt_float(v: float, prec: int | None = None) -> str:
@@ -45,7 +60,7 @@ def fmt_float(v: float, prec: int | None = None) -> str:
         return "0w"
     if v == -math.inf:
         return "-0w"
-    p = PRECISION[0] if prec is None else prec
+    p = PRECISION.get() if prec is None else prec
     if p == 0:
         p = 17
     s = f"{v:.{p}g}"

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rdq.qlang._fn import QExit, Return, View
-from rdq.qlang._format import PRECISION, display
+from rdq.qlang._format import PRECISION, display, use_precision
 from rdq.qlang._interp import Interp
 from rdq.qlang._parser import parse
 from rdq.qlang._sql import run_sql
@@ -61,6 +61,8 @@ class Session:
         # each q call costs several Python frames; allow q recursion a few thousand deep
         if sys.getrecursionlimit() < _RECURSION_LIMIT:
             sys.setrecursionlimit(_RECURSION_LIMIT)
+        #: display precision (``\P``), this session's own: another session's ``\P`` does not change it
+        self.precision = 7
         self.interp = Interp(ops=OPS, builtins=builtins, run_sql=run_sql)
         self.interp.eval_text = self._eval_text  # type: ignore[attr-defined]
 
@@ -83,9 +85,10 @@ class Session:
         if cmd.startswith("P"):
             arg = cmd[1:].strip()
             if arg:
-                PRECISION[0] = int(arg)
+                self.precision = int(arg)
+                PRECISION.set(self.precision)  # for the rest of this call; the session's calls set it from self.precision
                 return ""
-            return str(PRECISION[0])
+            return str(self.precision)
         if cmd in ("", "\\"):
             return ""
         head = cmd.split(" ", 1)[0]
@@ -104,13 +107,18 @@ class Session:
 
     def eval(self, src: str) -> Any:
         """Evaluate q source at top level and return the q value of its last statement (raises QError)."""
-        try:
-            return self._eval_text(src)
-        except Return as r:
-            return r.value
+        with use_precision(self.precision):
+            try:
+                return self._eval_text(src)
+            except Return as r:
+                return r.value
 
     def display(self, src: str) -> str:
         """Evaluate one console line; return exactly what the q console would print."""
+        with use_precision(self.precision):
+            return self._display(src)
+
+    def _display(self, src: str) -> str:
         interp = self.interp
         interp.out = []
         text = ""
@@ -151,6 +159,10 @@ class Session:
     # -- scripts -----------------------------------------------------------------
     def run_script(self, text: str) -> ScriptResult:
         """Run a q script as ``q file.q`` would: ``show`` prints, bare values do not, ``exit n`` stops."""
+        with use_precision(self.precision):
+            return self._run_script(text)
+
+    def _run_script(self, text: str) -> ScriptResult:
         out: list[str] = []
         err: list[str] = []
         code = 0

@@ -79,10 +79,8 @@ def _alarm(signum: int, frame: Any) -> None:
 
 def run_row(row: GoldenRow, *, timeout_s: int = 5) -> tuple[bool, str]:
     """Run a row in a fresh Session; returns (passed, actual text)."""
-    from rdq.qlang._format import PRECISION
     from rdq.qlang._session import Session
 
-    PRECISION[0] = 7
     # q 4 consoles print a trace under errors, q 3 consoles do not; the docs hold both
     s = Session(error_trace="\n  [0]  " in row.expected)
     use_alarm = hasattr(signal, "SIGALRM")
@@ -104,7 +102,6 @@ def run_row(row: GoldenRow, *, timeout_s: int = 5) -> tuple[bool, str]:
         if use_alarm:
             signal.alarm(0)
             signal.signal(signal.SIGALRM, old)
-        PRECISION[0] = 7
     exp = "\n".join(x.rstrip() for x in row.expected.split("\n")).strip("\n")
     act = "\n".join(x.rstrip() for x in actual.split("\n")).strip("\n")
     return act == exp, actual

@@ -146,3 +146,26 @@ def test_sessions_do_not_share_state() -> None:
     s1.display("1!`t")
     assert s1.display("keys t") == ",`k"
     assert s2.display("t") == "'t"
+
+
+def test_display_precision_is_per_session() -> None:
+    """``\\P`` sets the session's own precision: another session, new or old, still prints 7 digits."""
+    a, b = Session(), Session()
+    assert a.display("\\P 3") == ""
+    assert a.display("1%3") == "0.333"
+    assert a.display("\\P") == "3"
+    assert b.display("1%3") == "0.3333333"
+    assert b.display("\\P") == "7"
+    assert Session().display("1%3") == "0.3333333"
+    assert a.display("1%3") == "0.333"  # a keeps its own after b ran
+    b.display("\\P 0")
+    assert b.display("1%3") == "0.33333333333333331"
+    assert a.display("string 1%3") == '"0.333"'
+    assert Session().eval("1%3").v == pytest.approx(1 / 3)
+
+
+def test_precision_set_in_a_script_applies_to_that_script_only() -> None:
+    a, b = Session(), Session()
+    assert a.run_script("\\P 2\nshow 2%3\n").stdout == "0.67\n"
+    assert b.run_script("show 2%3\n").stdout == "0.6666667\n"
+    assert a.display("2%3") == "0.67"
