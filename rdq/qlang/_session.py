@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 import sys
+import traceback
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +18,7 @@ from rdq.qlang._sql import run_sql
 from rdq.qlang._values import IDENTITY, QError
 from rdq.qlang._verbs import OPS, builtins
 
-__all__ = ["Session", "ScriptResult", "QExit"]
+__all__ = ["Session", "ScriptResult", "QExit", "INTERNAL_ERROR", "DEBUG_ENV"]
 
 log = logging.getLogger(__name__)
 _RECURSION_LIMIT = 30000
@@ -32,13 +34,37 @@ class ScriptResult:
     exit_code: int
 
 
-def _err_text(e: BaseException) -> str:
+#: set to 1 to show the Python error behind an internal error on the console
+DEBUG_ENV = "RDQ_Q_DEBUG"
+#: what the console prints for a Python exception inside the interpreter: a bug in rdq, not in the q code
+INTERNAL_ERROR = "'internal error: a bug in rdq, not in the q code"
+
+
+def _debug_from_env() -> bool:
+    return os.environ.get(DEBUG_ENV, "").strip().lower() not in ("", "0", "false", "no")
+
+
+def _err_text(e: BaseException, *, debug: bool = False) -> str:
+    """The console text of an error: ``'name`` for a q signal, :data:`INTERNAL_ERROR` for an rdq bug.
+
+    A Python exception inside the interpreter is never shown as q's ``'nyi`` (which is kept for
+    features not implemented); with ``debug`` the message names the exception and where it was raised.
+    """
     if isinstance(e, QError):
         return "'" + e.name
     if isinstance(e, RecursionError):
         return "'stack"
+    if isinstance(e, MemoryError):
+        return "'wsfull"
     log.debug("internal error", exc_info=e)
-    return "'nyi"
+    if not debug:
+        return f"{INTERNAL_ERROR} (set {DEBUG_ENV}=1 to see the Python error)"
+    where = ""
+    tb = traceback.extract_tb(e.__traceback__)
+    if tb:
+        last = tb[-1]
+        where = f" at {os.path.basename(last.filename)}:{last.lineno} in {last.name}"
+    return f"{INTERNAL_ERROR}: {type(e).__name__}: {e}{where}"
 
 
 class Session:
@@ -46,6 +72,10 @@ class Session:
 
     ``error_trace=True`` adds the q 4 console trace under an error raised by a primitive at top level
     (the input echoed after ``  [0]  `` and a caret under the failing operator).
+
+    A Python exception inside the interpreter prints as :data:`INTERNAL_ERROR` (an rdq bug), never as
+    q's ``'nyi``; ``debug=True`` (default: the ``RDQ_Q_DEBUG`` environment variable) adds the Python
+    exception's type, message and place. :meth:`eval` lets such exceptions propagate unchanged.
 
     Examples
     --------
@@ -56,8 +86,9 @@ class Session:
     '2 3 4'
     """
 
-    def __init__(self, *, error_trace: bool = False) -> None:
+    def __init__(self, *, error_trace: bool = False, debug: bool | None = None) -> None:
         self.error_trace = error_trace
+        self.debug = _debug_from_env() if debug is None else debug
         # each q call costs several Python frames; allow q recursion a few thousand deep
         if sys.getrecursionlimit() < _RECURSION_LIMIT:
             sys.setrecursionlimit(_RECURSION_LIMIT)
@@ -148,7 +179,7 @@ class Session:
         except Return as ret:
             text = display(ret.value) if ret.value is not IDENTITY else ""
         except Exception as e:  # noqa: BLE001 - every failure is a q error on the console
-            text = _err_text(e)
+            text = _err_text(e, debug=self.debug)
             pos = getattr(e, "pos", None)
             if self.error_trace and isinstance(e, QError) and pos is not None and pos >= 0 and "\n" not in src:
                 text += "\n  [0]  " + src + "\n" + " " * (7 + pos) + "^"
@@ -189,7 +220,7 @@ class Session:
                 pass
             except Exception as e:  # noqa: BLE001
                 out.extend(interp.out)
-                err.append(_err_text(e))
+                err.append(_err_text(e, debug=self.debug))
                 code = 1
                 break
             out.extend(interp.out)

@@ -169,3 +169,50 @@ def test_precision_set_in_a_script_applies_to_that_script_only() -> None:
     assert a.run_script("\\P 2\nshow 2%3\n").stdout == "0.67\n"
     assert b.run_script("show 2%3\n").stdout == "0.6666667\n"
     assert a.display("2%3") == "0.67"
+
+
+def _broken_session(**kw: bool) -> Session:
+    """A session whose ``til`` has a bug: a Python exception inside the interpreter."""
+    from rdq.qlang._fn import Prim
+
+    s = Session(**kw)
+
+    def til(x: object) -> object:
+        return {}["missing"]  # KeyError, as a bug in a verb would raise
+
+    s.interp.builtins["til"] = Prim("til", til)
+    return s
+
+
+def test_internal_error_is_not_reported_as_nyi(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rdq.qlang._session import DEBUG_ENV, INTERNAL_ERROR
+
+    monkeypatch.delenv(DEBUG_ENV, raising=False)
+    s = _broken_session()
+    out = s.display("til 3")
+    assert out.startswith(INTERNAL_ERROR) and "bug in rdq" in out
+    assert "'nyi" not in out and "KeyError" not in out and DEBUG_ENV in out
+    assert s.display("1+2") == "3"  # the session goes on
+    res = s.run_script("show 1\ntil 3\nshow 2\n")
+    assert res.stdout == "1\n" and res.exit_code == 1 and res.stderr.startswith(INTERNAL_ERROR)
+    with pytest.raises(KeyError):
+        s.eval("til 3")  # eval lets the Python error through, not a q error
+
+
+def test_internal_error_names_the_python_exception_in_debug_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rdq.qlang._session import DEBUG_ENV, INTERNAL_ERROR
+
+    out = _broken_session(debug=True).display("til 3")
+    assert out.startswith(INTERNAL_ERROR + ": KeyError: 'missing' at test_session.py:")
+    monkeypatch.setenv(DEBUG_ENV, "1")
+    assert "KeyError: 'missing'" in _broken_session().display("til 3")
+    monkeypatch.setenv(DEBUG_ENV, "0")
+    assert "KeyError" not in _broken_session().display("til 3")
+
+
+def test_genuine_q_errors_and_nyi_stay_q_errors() -> None:
+    s = Session(debug=True)
+    assert s.display("1+`a") == "'type"
+    assert s.display("\\zz") == "'nyi"  # a system command rdq does not implement
+    s.display("f:{f x}")
+    assert s.display("f 0") == "'stack"
