@@ -286,11 +286,16 @@ def _write_html(
     ax1, ax2, ax3 = fig.subplots(3, 1)
     xs = [r["round"] for r in rounds]
     ys = [r["decision"]["value"] if r["decision"]["value"] is not None else np.nan for r in rounds]
-    sota = [
-        r["decision"]["sota_value"] if r["decision"]["sota_value"] is not None else np.nan for r in rounds
-    ]
     acc = [r["decision"]["accepted"] for r in rounds]
-    ax1.plot(xs, sota, drawstyle="steps-post", label="SOTA (validation)")
+    # SOTA after each round: the accepted candidate's value, else the SOTA the round was compared with
+    sota = [
+        (y if a else (r["decision"]["sota_value"] if r["decision"]["sota_value"] is not None else np.nan))
+        for y, a, r in zip(ys, acc, rounds, strict=True)
+    ]
+    ax1.plot(xs, sota, drawstyle="steps-post", label="SOTA after the round (validation)")
+    from matplotlib.ticker import MaxNLocator
+
+    ax1.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax1.scatter(
         xs, ys, c=["tab:green" if a else "tab:gray" for a in acc], label="candidate (green: accepted)"
     )
