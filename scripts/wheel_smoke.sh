@@ -60,7 +60,7 @@ ok
 
 step "rdq --help"
 "$rdq" --help >help.txt
-for cmd in data factors backtest configs demo q; do
+for cmd in data factors backtest configs demo q research; do
   grep -q "$cmd" help.txt || { echo "FAIL: rdq --help lists no '$cmd' command"; exit 1; }
 done
 ok
@@ -70,7 +70,8 @@ step "rdq configs list / factors list show the built-ins"
 "$py" - <<'EOF'
 import json
 names = {row["name"] for row in json.load(open("list.json"))}
-need = {"demo", "smoke", "csi300_lgbm_alpha158", "lgbm_alpha158", "lgbm_alpha360", "gru_alpha360", "alpha158", "alpha360"}
+need = {"demo", "smoke", "csi300_lgbm_alpha158", "lgbm_alpha158", "lgbm_alpha360", "gru_alpha360", "alpha158", "alpha360",
+        "base20", "synthetic", "panel"}
 assert need <= names, f"missing built-ins: {sorted(need - names)}"
 EOF
 "$rdq" factors list >factors.txt
@@ -102,6 +103,26 @@ assert isinstance(ir, float) and math.isfinite(ir), ir
 assert pathlib.Path(out["report"]).is_file() and pathlib.Path(out["records"]).is_file()
 print(f"   excess IR with cost {ir:.3f}; report {out['report']}")
 EOF
+ok
+
+step "rdq research run / report / factors export (worker processes from the wheel, built-in base20)"
+cat >tiny.yaml <<'YAML'
+name: tiny
+data: {synthetic: {assets: 40, days: 400, seed: 0}}
+base_factors: base20
+model: {template: LGBMModel, hyperparameters: {num_boost_round: 20, num_threads: 1}}
+rounds: 1
+workers: 1
+scheduler: round_robin
+gp: {population: 20, generations_per_round: 1, n_tasks: 2, screen_days: 150}
+strategy: {topk: 5, n_drop: 1, benchmark: equal_weight}
+YAML
+"$rdq" research run --config tiny.yaml --workspace ws --json --quiet >run.json
+run_id=$("$py" -c "import json; o = json.load(open('run.json')); assert o['rounds'] == 1, o; print(o['run_id'])")
+"$rdq" research report "$run_id" --workspace ws --json --quiet >report.json
+"$py" -c "import json; r = json.load(open('report.json')); assert {'test', 'base_test', 'significant'} <= set(r), r"
+"$rdq" factors export "$run_id" --workspace ws --with-base --out lib/tiny.yaml >/dev/null
+"$rdq" factors list --library lib/tiny.yaml | grep -q KMID || { echo "FAIL: the exported library"; exit 1; }
 ok
 
 step "rdq q -e '1+1'"
