@@ -190,7 +190,15 @@ class Interp:
             r = self.ev(n[3], loc)
             lft = self.ev(n[2], loc)
             vn = n[1]
-            if vn[0] == "v" and type(lft) is A and type(r) is A and lft.t == 7 and r.t == 7 and r.v > 0:
+            if (
+                vn[0] == "v"
+                and type(lft) is A
+                and type(r) is A
+                and lft.t == 7
+                and r.t == 7
+                and r.v > 0
+                and lft.v != _LNULL
+            ):
                 if vn[1] == "mod" and (loc is None or "mod" not in loc):
                     return A(7, lft.v % r.v)
                 if vn[1] == "div" and (loc is None or "div" not in loc):
@@ -664,6 +672,7 @@ def _inplace(cur: Any, ivals: list[Any], f: Any, val: Any) -> Any:
 _T1 = A(1, 1)
 _F1 = A(1, 0)
 _LMAX = 2**63
+_LNULL = -_LMAX
 
 
 def _wrap7(v: int) -> A:

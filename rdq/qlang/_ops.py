@@ -215,29 +215,86 @@ def _div_core(x: Any, y: Any) -> Any:
     return _fromnp(t, r, False)
 
 
+#: integer-valued types ``div`` accepts on the right: boolean, byte, short, int, long
+_DIV_INT = (1, 4, 5, 6, 7)
+#: temporal types stored as integer counts, whose type ``x div y`` keeps (month, date, timespan, ...)
+_DIV_TEMPORAL = (12, 13, 14, 16, 17, 18, 19)
+#: types with an integer null (boolean, byte and char have none)
+_INT_NULL = (5, 6, 7, 12, 13, 14, 16, 17, 18, 19)
+
+
+def _div_type(tx: int, ty: int) -> int:
+    """The result type of ``x div y`` (code.kx.com/q/ref/div).
+
+    A float on either side gives a float (as for ``%`` then ``floor``). Otherwise the type of the first
+    argument is kept, except that boolean, byte, short and char become int: ``6i div 4`` is ``1i``,
+    ``7h div 3`` is ``2i``, ``0x80 div 16`` is ``8i``, ``"\\023" div 8`` is ``2i``.
+    """
+    if ty in _DIV_INT and (tx == 10 or tx in _DIV_TEMPORAL):
+        return 6 if tx == 10 else tx
+    t = res_type(tx, ty)
+    if t in (8, 9):
+        return t
+    return tx if tx in (6, 7) else 6
+
+
+def _int_values(x: Any) -> tuple[np.ndarray, np.ndarray]:
+    """x's values as int64 (char codes for chars) and the mask of its nulls."""
+    a = np.atleast_1d(np.asarray(x.v if type(x) is A else x.a))
+    if a.dtype == object or a.dtype.kind in "SU":  # char atoms hold a one-character string
+        a = np.array([ord(c) if isinstance(c, str) else int(c) for c in a.tolist()], dtype=np.int64)
+    a = a.astype(np.int64)
+    nulls = a == NULLS[x.t] if x.t in _INT_NULL else np.zeros(a.shape, dtype=bool)
+    return a, nulls
+
+
 def _intdiv_core(x: Any, y: Any) -> Any:
-    t = res_type(x.t, y.t)
-    if type(x) is A and type(y) is A:
-        if t in (8, 9):
+    """``x div y`` on atoms or simple vectors: ``floor x%y``, typed by :func:`_div_type`.
+
+    Nulls give the result type's null; a zero divisor gives that type's infinity with the sign of x
+    (null when x is also 0).
+    """
+    t = _div_type(x.t, y.t)
+    if t in (8, 9):
+        if type(x) is A and type(y) is A:
             if y.v == 0:
                 return A(t, math.nan if x.v == 0 else math.copysign(math.inf, x.v))
             return A(t, float(math.floor(x.v / y.v)))
-        if y.v == 0:
-            return A(t, NULLS[t] if x.v == 0 else (2 ** (63 if t == 7 else 31) - 1) * (1 if x.v > 0 else -1))
-        return A(t, x.v // y.v)
+        with np.errstate(all="ignore"):
+            r = np.floor(np.true_divide(_np(x, t), _np(y, t)))
+        return _fromnp(t, r, False)
+    inf = 2**63 - 1 if DTYPES[t] is np.int64 else 2**31 - 1
+    null = NULLS[t]
+    if type(x) is A and type(y) is A:
+        xv = ord(x.v) if type(x.v) is str else int(x.v)
+        yv = int(y.v)
+        if (x.t in _INT_NULL and xv == NULLS[x.t]) or (y.t in _INT_NULL and yv == NULLS[y.t]):
+            return A(t, null)
+        if yv == 0:
+            return A(t, null if xv == 0 else (inf if xv > 0 else -inf))
+        return A(t, xv // yv)
+    a, na = _int_values(x)
+    b, nb = _int_values(y)
+    zero = b == 0
     with np.errstate(all="ignore"):
-        a = _np(x, t)
-        b = _np(y, t)
-        if t in (8, 9):
-            r = np.floor(np.true_divide(a, b))
-        else:
-            r = np.floor_divide(a, np.where(b == 0, 1, b))
-    return _fromnp(t, r, False)
+        r = np.floor_divide(a, np.where(zero, 1, b))
+    r = np.where(zero, np.where(a == 0, null, np.where(a > 0, inf, -inf)), r)
+    r = np.where(na | nb, null, r)
+    return V(t, r.astype(DTYPES[t]))
 
 
 def _mod_core(x: Any, y: Any) -> Any:
+    """``x mod y`` on atoms or simple vectors; a null on either side of an integer mod gives null.
+
+    Result types follow the reference's domain-and-range table: boolean, byte, short and int with
+    each other give int (``7h mod 3h`` is an int), with a long give long, with a float give float.
+    """
     t = res_type(x.t, y.t)
+    if t == 5:
+        t = 6
     if type(x) is A and type(y) is A:
+        if t not in (8, 9) and ((x.t in _INT_NULL and x.v == NULLS[x.t]) or (y.t in _INT_NULL and y.v == NULLS[y.t])):
+            return A(t, NULLS[t])
         if y.v == 0:
             return A(t, x.v)
         if t in (8, 9):
@@ -250,6 +307,9 @@ def _mod_core(x: Any, y: Any) -> Any:
             r = a - b * np.floor(a / b)
         else:
             r = np.where(b == 0, a, np.mod(a, np.where(b == 0, 1, b)))
+            nulls = _int_values(x)[1] | _int_values(y)[1]
+            if nulls.any():
+                r = np.where(nulls, NULLS[t], r)
     return _fromnp(t, r, False)
 
 
