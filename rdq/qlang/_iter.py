@@ -14,6 +14,13 @@ from rdq.qlang._v_math import q_max, q_min, q_prd, q_sum
 from rdq.qlang._v_str import q_sv, q_vs
 from rdq.qlang._values import IDENTITY, A, D, Fn, L, QError, T, V
 
+__all__ = [
+    "Derived",
+    "each",
+    "each_prior",
+    "over",
+]
+
 
 class Derived(Fn):
     """A function derived by an adverb."""

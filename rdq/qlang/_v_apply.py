@@ -8,6 +8,15 @@ from rdq.qlang._core import chars, items
 from rdq.qlang._fn import _NOARG, Prim, amend_deep, call, index_deep
 from rdq.qlang._values import IDENTITY, A, D, Fn, L, QError, T, V
 
+__all__ = [
+    "make_at_n",
+    "make_dot_n",
+    "q_at",
+    "q_colon_m",
+    "q_dot",
+    "q_dyad_colon",
+]
+
 
 def q_at(x: Any, y: Any) -> Any:
     if isinstance(x, Fn):

@@ -11,6 +11,13 @@ from rdq.qlang._core import chars, count, items, mklist, null_atom, qstr, qtype,
 from rdq.qlang._v_search import q_find
 from rdq.qlang._values import DTYPES, NULLS, A, D, E, L, QError, T, V
 
+__all__ = [
+    "q_cast",
+    "q_cast_in",
+    "q_find_in",
+    "q_type",
+]
+
 
 def _as_text(x: Any) -> str:
     return qstr(x)

@@ -15,6 +15,14 @@ from rdq.qlang._parser import parse
 from rdq.qlang._sql import eval_ptree
 from rdq.qlang._values import IDENTITY, A, D, E, L, QError, T, V
 
+__all__ = [
+    "q_eval",
+    "q_get",
+    "q_parse",
+    "q_set",
+    "q_value",
+]
+
 
 def q_value(interp: Any, x: Any) -> Any:
     if type(x) is E:

@@ -23,6 +23,35 @@ from rdq.qlang._fn import enlist_n
 from rdq.qlang._index import index, join, keys_of, match
 from rdq.qlang._values import NULLS, A, D, Fn, L, QError, T, V
 
+__all__ = [
+    "items_py",
+    "q_asc",
+    "q_attr",
+    "q_count",
+    "q_cut",
+    "q_desc",
+    "q_distinct",
+    "q_enlist",
+    "q_first",
+    "q_flip",
+    "q_group",
+    "q_iasc",
+    "q_idesc",
+    "q_last",
+    "q_next",
+    "q_prev",
+    "q_rank",
+    "q_raze",
+    "q_reverse",
+    "q_rotate",
+    "q_set_attr",
+    "q_sublist",
+    "q_take",
+    "q_til",
+    "q_where",
+    "q_xprev",
+]
+
 
 def q_til(x: Any) -> Any:
     if type(x) is not A or x.t not in (1, 4, 5, 6, 7):

@@ -22,6 +22,29 @@ from rdq.qlang._core import (
 from rdq.qlang._ops import arith, minmax, pervade1, pervade2
 from rdq.qlang._values import DTYPES, NULLS, A, D, L, QError, T, V
 
+__all__ = [
+    "q_abs",
+    "q_all",
+    "q_and",
+    "q_any",
+    "q_avg",
+    "q_deltas",
+    "q_fill",
+    "q_fills",
+    "q_max",
+    "q_min",
+    "q_neg",
+    "q_not",
+    "q_null",
+    "q_or",
+    "q_prd",
+    "q_ratios",
+    "q_reciprocal",
+    "q_signum",
+    "q_sum",
+    "q_xbar",
+]
+
 
 def _nonnull(x: V) -> np.ndarray:
     a = x.a

@@ -12,6 +12,19 @@ from rdq.qlang._ops import compare, minmax
 from rdq.qlang._v_list import items_py, q_distinct
 from rdq.qlang._values import DTYPES, A, D, L, QError, T, V
 
+__all__ = [
+    "q_bin",
+    "q_cross",
+    "q_differ",
+    "q_except",
+    "q_find",
+    "q_in",
+    "q_inter",
+    "q_match",
+    "q_union",
+    "q_within",
+]
+
 
 def q_in(x: Any, y: Any) -> Any:
     if type(y) is L and type(x) is not A and y.items and type(y.items[0]) is not A:

@@ -12,6 +12,23 @@ from rdq.qlang._ops import arith, minmax, pervade1, pervade2
 from rdq.qlang._v_math import _float_arr, _math1, q_sum
 from rdq.qlang._values import DTYPES, A, D, L, QError, T, V
 
+__all__ = [
+    "q_cor",
+    "q_cov",
+    "q_dev",
+    "q_ema",
+    "q_inv",
+    "q_lsq",
+    "q_med",
+    "q_mmu",
+    "q_sdev",
+    "q_var",
+    "q_wavg",
+    "q_wsum",
+    "q_xexp",
+    "q_xlog",
+]
+
 
 def q_med(x: Any) -> Any:
     if type(x) is D:

@@ -15,6 +15,17 @@ from rdq.qlang._v_cast import _as_text, _cast
 from rdq.qlang._v_math import q_null
 from rdq.qlang._values import DTYPES, A, D, Fn, L, QError, T, V
 
+__all__ = [
+    "q_like",
+    "q_lower",
+    "q_ss",
+    "q_ssr",
+    "q_string",
+    "q_sv",
+    "q_upper",
+    "q_vs",
+]
+
 
 def q_string(x: Any) -> Any:
 

@@ -14,6 +14,14 @@ from rdq.qlang._v_cast import _as_text
 from rdq.qlang._v_table import q_dict
 from rdq.qlang._values import DTYPES, IDENTITY, NULLS, A, E, L, QError, V
 
+__all__ = [
+    "q_0n",
+    "q_dict_in",
+    "q_exit",
+    "q_read_binary",
+    "q_show",
+]
+
 
 def q_dict_in(interp: Any, x: Any, y: Any) -> Any:
     """``x!y`` with the session: ``0N!x`` prints, ``n!`t`` keys a global table in place."""

@@ -23,6 +23,24 @@ from rdq.qlang._index import _kt_upsert, find_rows, index, join
 from rdq.qlang._v_list import _sort_keys, items_py, q_group, q_idesc, q_rank, q_til
 from rdq.qlang._values import TYPE_CHARS, A, D, E, L, QError, T, V
 
+__all__ = [
+    "make_upsert",
+    "q_cols",
+    "q_dict",
+    "q_fby",
+    "q_insert",
+    "q_key",
+    "q_key_in",
+    "q_keys",
+    "q_meta",
+    "q_ungroup",
+    "q_xasc",
+    "q_xcol",
+    "q_xcols",
+    "q_xkey",
+    "q_xrank",
+]
+
 
 def q_key(x: Any) -> Any:
     if type(x) is E:
