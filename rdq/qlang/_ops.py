@@ -176,14 +176,10 @@ def _arith_core(op: str) -> Callable[[Any, Any], Any]:
             b = _np(y, t)
             r = npop(a, b)
             if t in (5, 6, 7):
-                nul = NULLS[t]
-                m = None
-                if x.t >= 5:
-                    m = a == nul
-                if y.t >= 5:
-                    m = (b == nul) if m is None else (m | (b == nul))
-                if m is not None and np.any(m):
-                    r = np.where(m, nul, r)
+                # nulls are found in each side's own type: a short null cast to long is not 0N
+                m = _null_mask(x) | _null_mask(y)
+                if np.any(m):
+                    r = np.where(m, NULLS[t], r)
         return _fromnp(t, r, False)
 
     return core
@@ -236,6 +232,15 @@ def _div_type(tx: int, ty: int) -> int:
     if t in (8, 9):
         return t
     return tx if tx in (6, 7) else 6
+
+
+def _null_mask(x: Any) -> Any:
+    """Where x (atom or simple vector) holds its type's integer null: a bool, or a bool array."""
+    if x.t not in _INT_NULL:
+        return False
+    if type(x) is A:
+        return x.v == NULLS[x.t]
+    return x.a == NULLS[x.t]
 
 
 def _int_values(x: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -307,8 +312,8 @@ def _mod_core(x: Any, y: Any) -> Any:
             r = a - b * np.floor(a / b)
         else:
             r = np.where(b == 0, a, np.mod(a, np.where(b == 0, 1, b)))
-            nulls = _int_values(x)[1] | _int_values(y)[1]
-            if nulls.any():
+            nulls = _null_mask(x) | _null_mask(y)
+            if np.any(nulls):
                 r = np.where(nulls, NULLS[t], r)
     return _fromnp(t, r, False)
 

@@ -239,7 +239,13 @@ def q_deltas(x: Any) -> Any:
         rt = x.t if x.t >= 5 else 6
         a = x.a.astype(DTYPES[rt])
         r = a.copy()
-        r[1:] = a[1:] - a[:-1]
+        with np.errstate(all="ignore"):
+            r[1:] = a[1:] - a[:-1]
+        if x.t >= 5:  # x - prev x: a null on either side is null
+            m = x.a == NULLS[x.t]
+            if m.any():
+                r[m] = NULLS[rt]
+                r[1:][m[:-1]] = NULLS[rt]
         return V(rt, r)
     if type(x) is D:
         return D(x.k, q_deltas(x.v))

@@ -90,3 +90,23 @@ def test_int_and_short_overflow_wraps_to_null_like_q(q: Session) -> None:
     assert q.display("0Wi+1i") == "0Ni"
     assert q.display("32767h+1h") == "0Nh"
     assert q.display("0Ni+1i") == "0Ni"
+
+
+@pytest.mark.parametrize(
+    ("src", "expected"),
+    [
+        # a null of a narrower type stays null when the other side widens it
+        ("0N 1h+1", "0N 2"),
+        ("0N 1h-1i", "0N 0i"),
+        ("0Nh+1i", "0Ni"),
+        ("1 2 0Ni+1i", "2 3 0Ni"),
+        ("1 0N 2h*2h", "2 0N 4h"),
+        ("0N 5h mod 2", "0N 1"),
+        # deltas is x - prev x: a null on either side gives null (sums treats nulls as 0)
+        ("deltas 1 0N 3i", "1 0N 0Ni"),
+        ("deltas 1 0N 3", "1 0N 0N"),
+        ("sums 1 0N 3i", "1 1 4i"),
+    ],
+)
+def test_nulls_through_mixed_integer_types(q: Session, src: str, expected: str) -> None:
+    assert q.display(src) == expected
