@@ -8,6 +8,11 @@ Public API
   returns a :class:`ScriptResult` (``stdout``, ``stderr``, ``exit_code``).
 - :class:`QExit` — raised by ``exit n`` outside scripts; :class:`QError` — a q signal.
 
+Each session has its own display precision (``\\P``). A Python exception inside the interpreter is an
+rdq bug and prints as ``'internal error: ...`` (never q's ``'nyi``); ``Session(debug=True)`` or
+``RDQ_Q_DEBUG=1`` adds the Python error. The package's modules are layered one way (listed in
+:mod:`rdq.qlang._verbs`; ``tests/qlang/test_import_graph.py`` keeps the import graph acyclic).
+
 Values live in :mod:`rdq.qlang._values` (atoms, numpy-backed vectors, general lists, dictionaries,
 tables, functions). The interpreter is checked against console examples printed by real q in the
 reference docs (KX, CC BY 4.0): ``python -m rdq.qlang.golden --file core|dev [--flag qsql] --per-file``.

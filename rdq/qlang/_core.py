@@ -1,4 +1,4 @@
-"""Structural helpers on q values: type, count, items, list building, indexing, nulls."""
+"""Structural helpers on q values: type, count, items, list building, nulls (indexing is in :mod:`rdq.qlang._index`)."""
 
 from __future__ import annotations
 

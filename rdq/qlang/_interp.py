@@ -1,4 +1,8 @@
-"""The evaluator: functions, application, adverbs, assignment and amend."""
+"""The evaluator: walks the parse tree (names, application, assignment, control flow, amend in place).
+
+Function values and application live below it (:mod:`rdq.qlang._fn`), iterators in
+:mod:`rdq.qlang._iter`; the primitives, keywords and the qSQL runner are handed to :class:`Interp`
+by the session, so nothing here imports the layers above."""
 
 from __future__ import annotations
 
