@@ -52,6 +52,16 @@ NOT_RUNNABLE: tuple[tuple[str, str], ...] = (
     ),
     (r"^rdq qbench generate\b", "needs an LLM provider's API key and network access (langchain chat model)"),
     (r"csi300_lgbm_alpha158", "needs qlib's CN data (~/.qlib/qlib_data/cn_data), which is not shipped here"),
+    (
+        r"^rdq research run --config synthetic --rounds 30\b",
+        "30 rounds on the 300 x 2,000 market (~13 min); the loop runs small in tests/agent (CLI, resume, honesty)",
+    ),
+    (r"--executor ray", "starts a Ray instance; tests/agent/test_research_cli.py runs a round on Ray (num_cpus=2)"),
+    (
+        r"^rdq (research|factors export|rl) \S* ?RUN\b|^rdq (research \w+|factors export|rl eval) RUN\b",
+        "needs the id of a run made by an earlier command; tests/agent and tests/rl run them on real runs",
+    ),
+    (r"^rdq rl train\b", "trains QTNet for the shipped budget (minutes); tests/rl/test_cli.py trains it small"),
 )
 
 #: sizes of the synthetic market the commands run on
