@@ -18,6 +18,8 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from rdq.metrics import Metric
+
 __all__ = ["factor_ics", "rediscovery"]
 
 
@@ -71,7 +73,7 @@ def factor_ics(
         out.append(
             {
                 "name": n,
-                "rank_ic": _f(_mean(x)),
+                Metric.RANK_IC.value: _f(_mean(x)),
                 "rank_ic_ci": [_f(lo_ci), _f(hi_ci)],
                 "excludes_zero": bool(math.isfinite(lo_ci) and (lo_ci > 0 or hi_ci < 0)),
             }

@@ -47,9 +47,9 @@ log = logging.getLogger(__name__)
 SIGNIFICANCE_DSR = 0.95
 
 _SHORT = {
-    "ic": signal_key(Metric.IC),
-    "rank_ic": signal_key(Metric.RANK_IC),
-    "icir": signal_key(Metric.ICIR),
+    Metric.IC.value: signal_key(Metric.IC),
+    Metric.RANK_IC.value: signal_key(Metric.RANK_IC),
+    Metric.ICIR.value: signal_key(Metric.ICIR),
     "arr": metric_key(RiskSeries.EXCESS_WITH_COST, Metric.ANNUALIZED_RETURN),
     "ir": metric_key(RiskSeries.EXCESS_WITH_COST, Metric.INFORMATION_RATIO),
     "mdd": metric_key(RiskSeries.EXCESS_WITH_COST, Metric.MAX_DRAWDOWN),
@@ -196,7 +196,7 @@ def _evaluate_test(folder: RunFolder, workspace: Path) -> dict[str, Any]:
     html = _write_html(folder, ev_final, ev_base, significant, honesty.pop("_daily_ic"))
     test = report_summary(ev_final, n_per_year=n, seed=cfg.seed)
     if "oracle_test" in honesty:
-        final_ic, oracle_ic = test["rank_ic"], honesty["oracle_test"]["rank_ic"]
+        final_ic, oracle_ic = test[Metric.RANK_IC.value], honesty["oracle_test"][Metric.RANK_IC.value]
         honesty["oracle_rank_ic_ratio"] = (
             _f(final_ic / oracle_ic) if final_ic is not None and oracle_ic else None
         )
@@ -333,7 +333,3 @@ def _write_html(
     out = folder.path / "report.html"
     atomic_write_text(out, text)
     return out
-
-
-def _ic_frame(ev: LibraryEval) -> pl.DataFrame:
-    return pl.DataFrame({"date": list(ev.dates), "ic": ev.daily_ic, "rank_ic": ev.daily_rank_ic})

@@ -21,7 +21,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from rdq.metrics import Metric
+
 __all__ = ["register"]
+
+#: the report's columns (its JSON keys)
+_COLUMNS = (Metric.IC.value, Metric.RANK_IC.value, Metric.ICIR.value, "arr", "ir", "mdd", "ir_ci", "rank_ic_ci")
 
 Workspace = Annotated[
     Path, typer.Option("--workspace", "-w", help="Project folder (runs in .rdq/research/, catalog in .rdq/).")
@@ -251,7 +256,7 @@ def register(app: typer.Typer) -> None:
         con = Console()
         con.print(rep["message"])
         t = Table(title="test span", title_justify="left")
-        for c in ("", "ic", "rank_ic", "icir", "arr", "ir", "mdd", "ir_ci", "rank_ic_ci"):
+        for c in ("", *_COLUMNS):
             t.add_column(c)
         for name in ("test", "base_test"):
             m = rep[name]
@@ -259,7 +264,7 @@ def register(app: typer.Typer) -> None:
                 name,
                 *(
                     _fmt(m.get(c))
-                    for c in ("ic", "rank_ic", "icir", "arr", "ir", "mdd", "ir_ci", "rank_ic_ci")
+                    for c in _COLUMNS
                 ),
             )
         con.print(t)

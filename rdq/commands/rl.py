@@ -26,6 +26,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from rdq.metrics import Metric
+
 __all__ = ["register"]
 
 Workspace = Annotated[Path, typer.Option("--workspace", "-w", help="Project folder (runs in .rdq/rl/).")]
@@ -56,7 +58,7 @@ def _clean(obj: Any) -> Any:
 def _fmt(metric: str, v: float) -> str:
     if isinstance(v, float) and math.isnan(v):
         return "-"
-    if metric in ("total_return", "max_drawdown", "hit_rate"):
+    if metric in ("total_return", Metric.MAX_DRAWDOWN.value, "hit_rate"):
         return f"{100 * v:.2f}%"
     return f"{v:.2f}"
 

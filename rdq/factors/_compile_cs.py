@@ -28,8 +28,12 @@ class _CrossSectionalOps(_CompilerBase):
 
     def op_CSDemean(self, node: Call, args: list[_Typed], _: list) -> _Typed:
         e, stage, absorbed = self.real(node, args)
-        return _Typed(e - e.mean().over("date"), "f64", stage=stage, absorbed=absorbed, windowed=True)
+        # an infinite value makes its day's mean infinite: inf - inf is NaN (comparisons must see it as missing)
+        inf = args[0].inf
+        return _Typed(e - e.mean().over("date"), "f64", stage=stage, absorbed=absorbed, windowed=True, nan=inf, inf=inf)
 
     def op_CSNeutralize(self, node: Call, args: list[_Typed], params: list) -> _Typed:
         e, stage, absorbed = self.real(node, args)
-        return _Typed(e - e.mean().over(["date", str(params[0])]), "f64", stage=stage, absorbed=absorbed, windowed=True)
+        inf = args[0].inf
+        return _Typed(e - e.mean().over(["date", str(params[0])]), "f64", stage=stage, absorbed=absorbed,
+                      windowed=True, nan=inf, inf=inf)

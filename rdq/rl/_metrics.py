@@ -17,12 +17,13 @@ import math
 
 import numpy as np
 
+from rdq.metrics import Metric
 from rdq.rl._rollout import Episodes
 
 __all__ = ["METRICS", "annualised_sharpe", "max_drawdown", "trading_metrics"]
 
 #: the keys of :func:`trading_metrics`, in report order
-METRICS: tuple[str, ...] = ("total_return", "sharpe", "max_drawdown", "turnover", "hit_rate")
+METRICS: tuple[str, ...] = ("total_return", "sharpe", Metric.MAX_DRAWDOWN.value, "turnover", "hit_rate")
 
 
 def annualised_sharpe(returns: np.ndarray, periods_per_year: float = 252.0) -> float:
@@ -67,7 +68,7 @@ def trading_metrics(episodes: Episodes, *, periods_per_year: float = 252.0,
     return {
         "total_return": float(np.prod(1.0 + r) - 1.0),
         "sharpe": annualised_sharpe(r, periods_per_year),
-        "max_drawdown": max_drawdown(pnl, valid),
+        Metric.MAX_DRAWDOWN.value: max_drawdown(pnl, valid),
         "turnover": float(turn.mean()) if turn.size else 0.0,
         "hit_rate": float(np.mean(r[traded] > 0)) if traded.any() else float("nan"),
     }

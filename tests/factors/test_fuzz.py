@@ -247,6 +247,19 @@ def test_found_cases_equal_the_reference() -> None:
     check(_pinned_panel(), trees)
 
 
+def test_a_demeaned_infinity_is_missing_in_a_comparison() -> None:
+    # found by the property test: 1/0 = inf, CSDemean gives inf - inf = NaN, which Lt compared as a number
+    # (polars orders NaN above everything: $open < NaN was 1)
+    panel = pd.DataFrame({"date": pd.bdate_range("2021-01-04", periods=5), "asset": "A0",
+                          "open": [20.2, 20.8, 20.7, 20.1, 20.5], "high": [20.3, 20.9, 21.2, 20.3, 21.2],
+                          "low": [19.8, 20.6, 20.6, 20.0, 20.5], "close": [20.2, 20.7, 20.9, 20.1, 20.6],
+                          "volume": [0.0, 7244.0, 15099.0, 0.0, 42054.0], "grp": [1.0, 0.0, 2.0, 1.0, 2.0]})
+    inv = G("Div", (G("#", value=1.0), G("$", value="volume")))
+    opn = G("$", value="open")
+    trees = [G("Lt", (opn, G("CSDemean", (inv,)))), G("Lt", (opn, G("CSNeutralize", (inv,), params=("$grp",))))]
+    check(panel, trees)
+
+
 def _boundscheck_cache() -> Path:
     import numba
 
