@@ -9,6 +9,7 @@ semantics are described in :mod:`rdq.factors._compile`.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -320,6 +321,9 @@ class _CompilerBase:
 
     def clean(self, t: _Typed, node: Node, like: Kind = "f64") -> pl.Expr:
         """The expression with NaN turned into null (only when it may hold NaN)."""
+        if t.kind == "scalar" and isinstance(t.value, float) and math.isnan(t.value):
+            # a NaN number (Log(Log(0))) is missing: polars orders NaN above all, so 'NaN > x' would be true
+            return pl.lit(None, dtype=pl.Float32 if like == "f32" else pl.Float64)
         e = self.expr_of(t, node, like)
         if t.nan and t.kind != "scalar":
             return _denan(e, "f32" if t.kind == "f32" else "f64")

@@ -121,6 +121,8 @@ class _ElementwiseOps(_CompilerBase):
                 missing: bool) -> _Typed:
         a, b = args
         if a.kind == "scalar" and b.kind == "scalar":
+            if any(isinstance(v, float) and v != v for v in (a.value, b.value)):  # NaN: missing, as numpy
+                return _Typed(pl.lit(missing), "bool")
             r = fn(pl.lit(a.value), pl.lit(b.value))
             return _Typed(r.cast(pl.Boolean), "bool")
         kind: Kind = self.promote(a.kind, b.kind)
