@@ -20,16 +20,22 @@ import polars as pl
 
 from rdq.metrics import Metric
 
-__all__ = ["factor_ics", "rediscovery"]
+__all__ = ["factor_ics", "rediscovery", "finite_or_none", "finite_mean"]
 
 
-def _mean(x: np.ndarray) -> float:
+def finite_mean(x: np.ndarray) -> float:
+    """The mean of the finite values of ``x`` (NaN when there is none)."""
     x = x[np.isfinite(x)]
     return float(np.mean(x)) if len(x) else math.nan
 
 
-def _f(x: float) -> float | None:
-    return float(x) if math.isfinite(x) else None
+def finite_or_none(x: Any) -> float | None:
+    """``x`` as a float, or ``None`` when it is not a finite number (JSON has no NaN)."""
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
 
 
 def factor_ics(
@@ -68,13 +74,13 @@ def factor_ics(
     out = []
     for n in names:
         x = daily[n].cast(pl.Float64).fill_null(np.nan).to_numpy()
-        ci = bootstrap_ci(x, _mean, seed=seed)
+        ci = bootstrap_ci(x, finite_mean, seed=seed)
         lo_ci, hi_ci = float(ci[0]), float(ci[1])
         out.append(
             {
                 "name": n,
-                Metric.RANK_IC.value: _f(_mean(x)),
-                "rank_ic_ci": [_f(lo_ci), _f(hi_ci)],
+                Metric.RANK_IC.value: finite_or_none(finite_mean(x)),
+                "rank_ic_ci": [finite_or_none(lo_ci), finite_or_none(hi_ci)],
                 "excludes_zero": bool(math.isfinite(lo_ci) and (lo_ci > 0 or hi_ci < 0)),
             }
         )
@@ -113,7 +119,7 @@ def rediscovery(
             key = f"{a}|{n}"
             if key not in daily.columns:
                 continue
-            v = abs(_mean(daily[key].cast(pl.Float64).fill_null(np.nan).to_numpy()))
+            v = abs(finite_mean(daily[key].cast(pl.Float64).fill_null(np.nan).to_numpy()))
             if math.isfinite(v) and (best is None or v > best[0]):
                 best = (v, n)
         out.append(

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ import polars as pl
 from rdq.agent._config import ResearchConfig, split_dates
 from rdq.agent._decide import SotaState, decide, objective_series
 from rdq.agent._evaluate import EVAL_METRICS, LibraryEval, ResearchData
+from rdq.agent._expr_tree import lookback_days
 from rdq.agent._state import RunFolder, new_run_id, research_root, write_json
 from rdq.agent._types import (
     Branch,
@@ -47,16 +48,9 @@ from rdq.agent._workers import (
 from rdq.errors import ConfigError
 from rdq.metrics import Metric
 
-__all__ = ["ResearchLoop", "start_run", "resume_run", "RunResult", "load_panel_for", "lookback"]
+__all__ = ["ResearchLoop", "start_run", "resume_run", "RunResult", "load_panel_for"]
 
 log = logging.getLogger(__name__)
-
-
-def lookback(expr: str) -> int:
-    """Days of history ``expr`` needs before its first value (:func:`rdq.agent._expr_tree.lookback_days`)."""
-    from rdq.agent._expr_tree import lookback_days
-
-    return lookback_days(expr)
 
 
 def load_panel_for(cfg: ResearchConfig) -> pl.DataFrame:
@@ -66,13 +60,14 @@ def load_panel_for(cfg: ResearchConfig) -> pl.DataFrame:
     return load_data(cfg.data)
 
 
+@dataclass(frozen=True)
 class RunResult:
     """What ``rdq research run --json`` prints (a public contract: keep the keys)."""
 
-    def __init__(
-        self, run_id: str, rounds: int, sota: dict[str, float], accepted: list[dict[str, Any]]
-    ) -> None:
-        self.run_id, self.rounds, self.sota, self.accepted = run_id, rounds, sota, accepted
+    run_id: str
+    rounds: int
+    sota: dict[str, float]
+    accepted: list[dict[str, Any]]
 
     def to_json(self) -> dict[str, Any]:
         """``{run_id, rounds, sota, accepted_factors: [{name, expression, round, valid_metrics}]}``."""
@@ -99,7 +94,7 @@ class ResearchLoop:
         self.cfg, self.folder, self.workspace = cfg, folder, workspace
         segments = cfg.segments
         if segments is None:
-            warm = max((lookback(e) for e in cfg.base_factors.values()), default=0)
+            warm = max((lookback_days(e) for e in cfg.base_factors.values()), default=0)
             segments = split_dates(panel["date"].unique().sort().to_list(), warmup=warm)
         self.segments = segments
         self.data = ResearchData.build(panel, segments=segments, label_expr=cfg.label, strategy=cfg.strategy)
@@ -107,11 +102,8 @@ class ResearchLoop:
         self.store = Store(_store_path(workspace))
         self.cache = EvalCache(folder.cache_dir)
         self.executor = make_executor(cfg.executor, max_workers=cfg.workers, address=cfg.ray_address)
-        self.holdout = Thresholdout(
-            threshold=cfg.thresholdout.resolved(cfg.objective)[0], sigma=cfg.thresholdout.resolved(cfg.objective)[1],
-            budget=cfg.thresholdout.budget,
-            seed=cfg.seed,
-        )  # fmt: skip
+        threshold, sigma = cfg.thresholdout.resolved(cfg.objective)
+        self.holdout = Thresholdout(threshold=threshold, sigma=sigma, budget=cfg.thresholdout.budget, seed=cfg.seed)
         self.history: list[RoundSummary] = []
         self.round_records: list[dict[str, Any]] = []
         self.accepted: list[dict[str, Any]] = []
@@ -257,22 +249,11 @@ class ResearchLoop:
         survivors = [r for r in survivors if r.ok]
         assert self.sota is not None
         if not survivors:
-            d = Decision(
-                False,
-                self.cfg.objective,
-                None,
-                self.sota.value,
-                None,
-                "rejected: no candidate passed the checks",
-            )
-            return results + survivors, d, None
+            return results + survivors, self._rejected("no candidate passed the checks"), None
         factors = self.sota_factors | {r.candidate.name: r.candidate.code for r in survivors}
         ev, err = self.runner.evaluate(factors, self.sota_model)
         if ev is None:
-            d = Decision(
-                False, self.cfg.objective, None, self.sota.value, None, f"rejected: evaluation failed ({err})"
-            )
-            return results + survivors, d, None
+            return results + survivors, self._rejected(f"evaluation failed ({err})"), None
         metrics = {**ev.metrics}
         survivors = [
             CandidateResult(r.candidate, r.checks, {**r.metrics, **metrics}, None, ev.seconds)
@@ -310,15 +291,7 @@ class ResearchLoop:
                 best = (v, r, ev)
         assert self.sota is not None
         if best is None:
-            d = Decision(
-                False,
-                self.cfg.objective,
-                None,
-                self.sota.value,
-                None,
-                "rejected: no model could be evaluated",
-            )
-            return results, d, None
+            return results, self._rejected("no model could be evaluated"), None
         v, r, ev = best
         d = decide(
             objective=self.cfg.objective, value=v, train_value=ev.train_objective, series=self._series(ev),
@@ -330,6 +303,11 @@ class ResearchLoop:
             d,
             (SotaState(v, ev.train_objective, self._series(ev), ev.metrics), r) if d.accepted else None,
         )
+
+    def _rejected(self, why: str) -> Decision:
+        """The decision of a round that had nothing to compare with SOTA."""
+        assert self.sota is not None
+        return Decision(False, self.cfg.objective, None, self.sota.value, None, f"rejected: {why}")
 
     def _accept(self, branch: Branch, results: list[CandidateResult], new: Any, n: int) -> None:
         if branch is Branch.FACTOR:

@@ -36,6 +36,7 @@ import numpy as np
 import polars as pl
 
 from rdq.agent._evaluate import LibraryEval, ResearchData, evaluate_library
+from rdq.agent._honesty import finite_or_none as _f
 from rdq.agent._state import RunFolder, find_run, read_json, write_json
 from rdq.metrics import Metric, RiskSeries, metric_key, signal_key
 
@@ -56,31 +57,19 @@ _SHORT = {
 }
 
 
-def _f(x: Any) -> float | None:
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return None
-    return v if math.isfinite(v) else None
-
-
 def report_summary(ev: LibraryEval, *, n_per_year: int, seed: int = 0) -> dict[str, Any]:
     """``ic, rank_ic, icir, arr, ir, mdd`` of a test evaluation with ``ir_ci`` / ``rank_ic_ci`` (95% bootstrap)."""
-    from rdq.agent._stats import bootstrap_ci
+    from rdq.agent._honesty import finite_mean
+    from rdq.agent._stats import annualized_ir, bootstrap_ci
 
     out: dict[str, Any] = {k: _f(ev.metrics.get(v)) for k, v in _SHORT.items()}
 
     def ir(x: np.ndarray) -> float:
         x = x[np.isfinite(x)]
-        sd = float(np.std(x, ddof=1)) if len(x) > 1 else 0.0
-        return float(np.mean(x) / sd * math.sqrt(n_per_year)) if sd > 0 else math.nan
-
-    def mean(x: np.ndarray) -> float:
-        x = x[np.isfinite(x)]
-        return float(np.mean(x)) if len(x) else math.nan
+        return float(annualized_ir(x, n_per_year)) if len(x) > 1 else math.nan
 
     out["ir_ci"] = [_f(v) for v in bootstrap_ci(ev.daily, ir, seed=seed)]
-    out["rank_ic_ci"] = [_f(v) for v in bootstrap_ci(ev.daily_rank_ic, mean, seed=seed)]
+    out["rank_ic_ci"] = [_f(v) for v in bootstrap_ci(ev.daily_rank_ic, finite_mean, seed=seed)]
     out["n_days"] = len(ev.dates)
     return out
 
