@@ -57,6 +57,7 @@ _COMMAND_MODULES = (
     "rdq.commands.ope",
     "rdq.commands.rl",
     "rdq.commands.research",
+    "rdq.commands.doctor",
 )
 
 for _name in _COMMAND_MODULES:
