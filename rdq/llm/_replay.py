@@ -1,0 +1,112 @@
+"""A run repeated from its stored exchanges, without any model: same replies, so the same candidates."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from rdq.llm._budget import Budget
+from rdq.llm._errors import LLMError, LLMRefusal
+from rdq.llm._exchange import Exchange
+from rdq.llm._structured import BaseModelT, structured_loop, with_instructions
+
+__all__ = ["ReplayClient"]
+
+
+class ReplayClient:
+    """Serves stored exchanges in order through the :class:`~rdq.llm.LLMClient` interface.
+
+    Each request takes the next stored exchange; its ``purpose`` must match. A stored failure is
+    raised again as :class:`LLMError`, a stored refusal as :class:`LLMRefusal`, so the replayed run
+    takes the same path. A budget is charged with the stored usage, so it stops where the original did.
+    ``structured`` always takes the JSON path over the stored replies (a tool call's reply was stored
+    as its arguments' JSON), with the same repairs.
+
+    Parameters
+    ----------
+    exchanges:
+        The original run's exchanges, in the order they were made (``Exchange.from_dict`` of the catalog rows).
+    budget:
+        Optional; checked before and charged after each served exchange.
+    record:
+        Called with each served exchange (the replayed run's own catalog).
+    max_repairs:
+        Repairs allowed in :meth:`structured` (the original run's ``cfg.max_repairs``).
+
+    Attributes
+    ----------
+    calls:
+        Always 0: no model is called. ``served`` counts the exchanges handed out.
+    """
+
+    def __init__(
+        self,
+        exchanges: Sequence[Exchange],
+        *,
+        budget: Budget | None = None,
+        record: Callable[[Exchange], None] | None = None,
+        max_repairs: int = 2,
+    ) -> None:
+        self.stored = tuple(exchanges)
+        self.budget = budget
+        self.record = record
+        self.max_repairs = max_repairs
+        self.calls = 0
+        self.served = 0
+        self._per_purpose: dict[str, int] = {}
+
+    @property
+    def remaining(self) -> int:
+        """Stored exchanges not served yet."""
+        return len(self.stored) - self.served
+
+    def complete(self, messages: Sequence[tuple[str, str]], *, purpose: str) -> Exchange:
+        """The next stored exchange (``messages`` are not compared: only the purpose).
+
+        Raises
+        ------
+        LLMError
+            ``"the replay has no reply for <purpose> #n"``: the stored exchanges ran out, or the next one
+            was for another purpose (``n`` counts this purpose's requests, from 1). Also a stored failure.
+        LLMRefusal
+            The stored exchange was a refusal.
+        BudgetExhausted
+            A cap of ``budget`` is reached.
+        """
+        n = self._per_purpose.get(purpose, 0) + 1
+        if self.budget is not None:
+            self.budget.check()
+        if self.served >= len(self.stored):
+            raise LLMError(
+                f"the replay has no reply for {purpose} #{n}: all {len(self.stored)} stored exchanges are used; "
+                "the replayed run asks more than the original (a different config or code?)"
+            )
+        ex = self.stored[self.served]
+        if ex.purpose != purpose:
+            raise LLMError(
+                f"the replay has no reply for {purpose} #{n}: stored exchange {self.served + 1} of "
+                f"{len(self.stored)} is for {ex.purpose!r}; the replayed run asks in a different order than the "
+                "original (a different config or code?)"
+            )
+        self.served += 1
+        self._per_purpose[purpose] = n
+        if self.budget is not None and ex.error is None:
+            self.budget.charge(input_tokens=ex.input_tokens, output_tokens=ex.output_tokens, usd=ex.usd)
+        if self.record is not None:
+            self.record(ex)
+        if ex.error is not None:
+            raise LLMError(f"{purpose}: (replayed) the call failed: {ex.error}", exchange=ex)
+        if ex.refusal:
+            raise LLMRefusal(f"{purpose}: (replayed) the model refused ({ex.reply[:200]!r})", exchange=ex)
+        return ex
+
+    def structured(
+        self, messages: Sequence[tuple[str, str]], schema: type[BaseModelT], *, purpose: str
+    ) -> BaseModelT:
+        """``schema`` from the stored replies, with the same repairs as the original run."""
+        return structured_loop(
+            self.complete,
+            with_instructions(messages, schema),
+            schema,
+            purpose=purpose,
+            max_repairs=self.max_repairs,
+        )
