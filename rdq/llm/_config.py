@@ -248,7 +248,8 @@ def load_llm_config(spec: str, *, base_url: str | None = None, config: str | Pat
     elif not data.get("free"):
         log.warning(
             "no price for %s:%s in %s: its cost is not counted (--budget-usd cannot stop it; --max-tokens can); "
-            "add it to a config file with price_input_per_mtok / price_output_per_mtok%s",
+            "add it to a config file with price_input_per_mtok / price_output_per_mtok%s (a local server costs "
+            "nothing: --llm local:NAME --llm-base-url URL says so and stays quiet)",
             provider,
             model,
             where if data else "the shipped configs",
