@@ -165,79 +165,21 @@ def bench_walk_forward(cfg: Any, args: argparse.Namespace, workspace: str) -> di
 
 
 # ---- 4. OPE on a trading MDP ------------------------------------------------------------------------------------
-class _Dist:
-    """A discrete stochastic policy for OPE: ``reset(n)``, ``dist(obs, bar) -> (n, 3)`` over {short, flat, long}."""
-
-    def __init__(self, name: str, fn: Any, reset: Any = None) -> None:
-        self.name, self._fn, self._reset = name, fn, reset
-
-    def reset(self, n: int) -> None:
-        if self._reset is not None:
-            self._reset(n)
-
-    def dist(self, obs: np.ndarray, bar: np.ndarray) -> np.ndarray:
-        return np.asarray(self._fn(obs, bar))
-
-
-def _one_hot(position: np.ndarray, soften: float) -> np.ndarray:
-    a = (np.sign(position) + 1).astype(int)
-    return (1 - soften) * np.eye(3)[a] + soften / 3
-
-
-def _expert_dist(name: str, market: Any, params: dict[str, Any], soften: float) -> _Dist:
-    from rdq.rl import make_expert
-
-    pos = make_expert(name, **params).positions(market.bars)
-    return _Dist(name, lambda obs, bar: _one_hot(pos[bar], soften))
-
-
-def _qtnet_dist(name: str, path: Path, soften: float) -> _Dist:
-    import torch
-
-    from rdq.rl import load_checkpoint
-    from rdq.rl._qtnet import discretize_position
-
-    net = load_checkpoint(path)
-    state: dict[str, Any] = {}
-
-    def reset(n: int) -> None:
-        state["h"] = torch.zeros(1, n, net.actor.hidden)
-
-    def fn(obs: np.ndarray, bar: np.ndarray) -> np.ndarray:
-        with torch.no_grad():
-            mu, state["h"] = net.actor(torch.from_numpy(obs.astype(np.float32))[:, None], state["h"])
-        return _one_hot(discretize_position(mu[:, 0].double().numpy()), soften)
-
-    return _Dist(name, fn, reset)
-
-
-def _play(market: Any, sessions: np.ndarray, horizon: int, pol: _Dist, rng: np.random.Generator,
-          gamma: float) -> dict[str, np.ndarray]:
-    from rdq.rl import VecTradingEnv
-
-    venv = VecTradingEnv(market, n_envs=sessions.size, autoreset=False)
-    obs = venv.reset(sessions)
-    pol.reset(sessions.size)
-    n = sessions.size
-    out = {"state": np.zeros((n, horizon, obs.shape[1]), np.float32), "bar": np.zeros((n, horizon), np.int64),
-           "action": np.zeros((n, horizon), np.int64), "reward": np.zeros((n, horizon)), "pscore": np.zeros((n, horizon))}
-    for t in range(horizon):
-        d = pol.dist(obs, venv.t)
-        a = (d.cumsum(axis=1) < rng.random(n)[:, None]).sum(axis=1).clip(0, 2)
-        out["state"][:, t], out["bar"][:, t], out["action"][:, t] = obs, venv.t, a
-        out["pscore"][:, t] = d[np.arange(n), a]
-        obs, r, _, _ = venv.step(a)
-        out["reward"][:, t] = r
-    out["value"] = (out["reward"] * gamma ** np.arange(horizon)).sum(axis=1)
-    return out
-
-
+# the logging, the candidates' distributions and the true values are rdq.rl._ope_log's (also `rdq rl log`)
 def bench_ope(cfg: Any, run: dict[str, Any], args: argparse.Namespace) -> None:
     import torch
 
-    from rdq.ope import ESTIMATORS, FQEConfig, LoggedData, assess_estimator, estimate_policy_value, fit_fqe
+    from rdq.ope import ESTIMATORS, FQEConfig, assess_estimator, estimate_policy_value, fit_fqe
     from rdq.ope import sharpe_ratio_at_k as sr_at_k
     from rdq.rl import Market
+    from rdq.rl._ope_log import (
+        behaviour_mixture,
+        expert_distribution,
+        log_behaviour,
+        policy_distributions,
+        qtnet_distribution,
+        true_value,
+    )
     from rdq.rl._runs import load_bars
 
     torch.set_num_threads(1)
@@ -247,27 +189,22 @@ def bench_ope(cfg: Any, run: dict[str, Any], args: argparse.Namespace) -> None:
     folder = Path(run["folder"])
     fold0 = json.loads((folder / "run.json").read_text())["folds"][0]
     test = np.asarray(fold0["test"], dtype=np.int64)
-    experts = {n: _expert_dist(n, market, cfg.experts.get(n, {}), 0.0) for n in EXPERT_NAMES}
-
-    def behaviour_fn(obs: np.ndarray, bar: np.ndarray) -> np.ndarray:
-        mix = np.mean([e.dist(obs, bar) for e in experts.values()], axis=0)
-        return (1 - eps) * mix + eps / 3
-
+    behaviour = behaviour_mixture([expert_distribution(n, market, cfg.experts.get(n, {})) for n in EXPERT_NAMES],
+                                  eps)
     rng = np.random.default_rng(0)
-    logged_raw = _play(market, np.repeat(test, args.logged_repeats), horizon, _Dist("behaviour", behaviour_fn), rng, gamma)
-    logged = LoggedData(action=logged_raw["action"], reward=logged_raw["reward"], pscore=logged_raw["pscore"],
-                        gamma=gamma, state=logged_raw["state"])
+    log = log_behaviour(market, np.repeat(test, args.logged_repeats), behaviour, horizon=horizon, gamma=gamma, rng=rng)
+    logged = log.to_logged()
     ckpts = sorted((folder / "fold_00" / "qtnet" / "checkpoints").glob("iter_*.pt")) + [
         folder / "fold_00" / "qtnet" / "checkpoint.pt"]
-    candidates = [_expert_dist(n, market, cfg.experts.get(n, {}), soften) for n in EXPERT_NAMES]
-    candidates += [_qtnet_dist(f"qtnet_{p.stem}" if p.stem != "checkpoint" else "qtnet_final", p, soften) for p in ckpts]
+    candidates = [expert_distribution(n, market, cfg.experts.get(n, {}), soften=soften) for n in EXPERT_NAMES]
+    candidates += [qtnet_distribution(f"qtnet_{p.stem}" if p.stem != "checkpoint" else "qtnet_final", p,
+                                      soften=soften) for p in ckpts]
     fqe = FQEConfig(n_iterations=30, steps_per_iteration=40) if args.quick else FQEConfig()
     true, est = [], {n: [] for n in ESTIMATORS}
     t0 = time.perf_counter()
     for c in candidates:
-        true.append(float(_play(market, np.repeat(test, args.true_repeats), horizon, c, rng, gamma)["value"].mean()))
-        c.reset(logged.n_trajectories)
-        dist = np.stack([c.dist(logged_raw["state"][:, t], logged_raw["bar"][:, t]) for t in range(horizon)], axis=1)
+        true.append(true_value(market, test, c, horizon=horizon, gamma=gamma, repeats=args.true_repeats, rng=rng))
+        dist = policy_distributions(log, c)
         q_hat = fit_fqe(logged, dist, config=fqe)
         for n in ESTIMATORS:
             est[n].append(estimate_policy_value(n, logged, action_dist=dist, q_hat=q_hat))

@@ -1,4 +1,4 @@
-"""``rdq rl train`` and ``rdq rl eval``: QTNet and the baselines, trained and judged walk-forward.
+"""``rdq rl train``, ``rdq rl eval``, ``rdq rl log``: QTNet and the baselines, trained and judged walk-forward.
 
 ``--json`` prints exactly one JSON object on stdout (progress and logs go to stderr)::
 
@@ -8,6 +8,11 @@
       {"run_id", "split", "by", "periods_per_year", "agents", "metrics",
        "windows": [{"window", "fold", "sessions", "first_day", "last_day", "agents": {AGENT: {METRIC: value}}}],
        "summary": {AGENT: {METRIC: mean over windows}}}
+
+    rdq rl log RUN --out DIR [--fold F] [--behaviour EXPERT ...] [--epsilon E] [--n-trajectories N]
+               [--horizon H] [--gamma G] [--soften S] [--true-repeats R] [--fqe] [--seed S] [--json]
+      writes DIR/logged.npz, DIR/policies/NAME.npz, DIR/true_values.json (read by `rdq ope run/assess`);
+      --json prints true_values.json's content
 
 Metrics: total_return, sharpe (annualised), max_drawdown, turnover, hit_rate (see :mod:`rdq.rl._metrics`);
 agents: qtnet, the trained baselines (ppo, dqn, recurrent_ppo) and every expert of the config (never the
@@ -129,3 +134,39 @@ def register(app: typer.Typer) -> None:
         for a in sorted(res["agents"], key=lambda a: -res["summary"][a]["sharpe"]):
             t.add_row(a, *(_fmt(m, res["summary"][a][m]) for m in metrics))
         console.print(t)
+
+    @rl_app.command("log")
+    def log_cmd(
+        run: Annotated[str, typer.Argument(help="A finished run folder, or a run id (prefix) under --workspace.")],
+        out: Annotated[Path, typer.Option("--out", help="Folder for logged.npz, policies/*.npz, true_values.json.")],
+        fold: Annotated[int, typer.Option("--fold", help="Walk-forward fold whose test sessions are logged.")] = 0,
+        behaviour: Annotated[list[str] | None, typer.Option("--behaviour", "-b", help="Expert in the behaviour "
+                             "mixture (repeatable; default every expert of the config).")] = None,
+        epsilon: Annotated[float, typer.Option("--epsilon", help="Uniform share of the behaviour policy.")] = 0.3,
+        n_trajectories: Annotated[int | None, typer.Option("--n-trajectories", help="Logged trajectories "
+                                  "(test sessions cycled; default one each).")] = None,
+        horizon: Annotated[int, typer.Option("--horizon", help="Steps per trajectory.")] = 30,
+        gamma: Annotated[float, typer.Option("--gamma", help="Discount.")] = 0.95,
+        soften: Annotated[float, typer.Option("--soften", help="Uniform share of each candidate.")] = 0.1,
+        true_repeats: Annotated[int, typer.Option("--true-repeats", help="On-policy rollouts per trajectory "
+                                "for the true values.")] = 10,
+        fqe: Annotated[bool, typer.Option("--fqe", help="Fit FQE and save q_hat (for dm, dr, sndr).")] = False,
+        seed: Annotated[int, typer.Option("--seed", help="Seed of the action draws.")] = 0,
+        workspace: Workspace = Path("."),
+        as_json: AsJson = False,
+    ) -> None:
+        """Log an epsilon-mixture of the experts on a fold's test sessions; write OPE inputs with true values."""
+        from rdq.rl._ope_run import log_run
+
+        res = log_run(run, out, workspace=workspace, fold=fold, behaviour=behaviour, epsilon=epsilon,
+                      n_trajectories=n_trajectories, horizon=horizon, gamma=gamma, soften=soften,
+                      true_repeats=true_repeats, fqe=fqe, seed=seed)
+        if as_json:
+            typer.echo(json.dumps(_clean(res), indent=2))
+            return
+        typer.echo(f"logged {res['n_trajectories']} x {res['horizon']} steps of {', '.join(res['behaviour'])} "
+                   f"(epsilon {res['epsilon']}): J(behaviour) {res['behavior_value_true']:.4f} on-policy, "
+                   f"{res['behavior_value_logged']:.4f} in the log -> {res['logged']}")
+        for name, v in sorted(res["true_values"].items(), key=lambda kv: -kv[1]):
+            typer.echo(f"  {name:22s} true value {v:10.4f}")
+        typer.echo(f"next: rdq ope assess --logged {res['logged']} --policies {res['policies']}")

@@ -8,7 +8,10 @@ Layered above :mod:`rdq.data` and :mod:`rdq.backtest` (cost rates); :mod:`rdq.op
   :mod:`rdq.rl._qtnet`, the replay in :mod:`rdq.rl._replay`, checkpoints and curves in :mod:`rdq.rl._qtnet_io`;
 - baselines: :func:`train_baseline` (stable-baselines3 PPO / DQN, sb3-contrib RecurrentPPO; ``rdq[rl]``);
 - judging: :func:`rollout`, :func:`trading_metrics`; walk-forward runs: :func:`train_run`, :func:`evaluate_run`
-  (``rdq rl train`` / ``rdq rl eval``).
+  (``rdq rl train`` / ``rdq rl eval``);
+- OPE on the trading MDP (truth known by on-policy rollouts): :func:`log_behaviour`, :func:`behaviour_mixture`,
+  :func:`policy_distributions`, :func:`true_value` (:mod:`rdq.rl._ope_log`), :func:`log_run` (``rdq rl log``,
+  the files ``rdq ope run`` / ``rdq ope assess`` read).
 """
 
 from __future__ import annotations
@@ -38,6 +41,17 @@ from rdq.rl._experts import (
 )
 from rdq.rl._market import FEATURES, EnvConfig, Market, compute_features, cost_rate
 from rdq.rl._metrics import METRICS, annualised_sharpe, trading_metrics
+from rdq.rl._ope_log import (
+    DiscretePolicy,
+    TradingLog,
+    behaviour_mixture,
+    expert_distribution,
+    log_behaviour,
+    policy_distributions,
+    qtnet_distribution,
+    true_value,
+)
+from rdq.rl._ope_run import log_run
 from rdq.rl._qtnet import QTNetPolicy, RecurrentActor, RecurrentCritic, q_filter_bc_loss
 from rdq.rl._qtnet_io import LoadedQTNet, load_checkpoint, read_curves, save_checkpoint
 from rdq.rl._replay import EpisodeReplay, SequenceBatch
@@ -46,6 +60,15 @@ from rdq.rl._runs import evaluate_run, find_run, train_run, walk_forward_folds
 from rdq.rl._train import CURVE_COLUMNS, QTNetConfig, TrainedQTNet, train_qtnet
 
 __all__ = [
+    "DiscretePolicy",
+    "TradingLog",
+    "behaviour_mixture",
+    "expert_distribution",
+    "log_behaviour",
+    "log_run",
+    "policy_distributions",
+    "qtnet_distribution",
+    "true_value",
     "BASELINES",
     "BaselinePolicy",
     "CURVE_COLUMNS",
