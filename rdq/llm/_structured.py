@@ -108,7 +108,17 @@ def parse_reply(text: str, schema: type[BaseModelT]) -> BaseModelT:
     try:
         return schema.model_validate(value)
     except pydantic.ValidationError as e:
-        raise ValueError(f"the JSON does not validate as {schema.__name__}: {e}") from e
+        raise ValueError(f"the JSON does not validate as {schema.__name__}: {_errors(e)}") from e
+
+
+def _errors(e: pydantic.ValidationError) -> str:
+    """Pydantic's errors on one line: ``field.path: message (got value); ...``."""
+    parts = []
+    for err in e.errors(include_url=False):
+        where = ".".join(str(x) for x in err["loc"]) or "(the object)"
+        got = "" if err["type"] == "missing" else f" (got {repr(err.get('input'))[:80]})"
+        parts.append(f"{where}: {err['msg']}{got}")
+    return f"{len(parts)} error(s): " + "; ".join(parts)
 
 
 def repair_messages(

@@ -1,0 +1,97 @@
+"""ReplayClient: a recorded run repeated without a model gives the same results, budget and failures."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from llm._fakes import HTTPError, Scripted, ai
+from llm.test_client import GOOD, Hypothesis
+from rdq.llm import (
+    Budget,
+    BudgetExhausted,
+    Exchange,
+    LLMClient,
+    LLMConfig,
+    LLMError,
+    LLMRefusal,
+    ReplayClient,
+)
+
+CFG = LLMConfig(provider="fake", model="m", price_input_per_mtok=1.0, price_output_per_mtok=4.0)
+
+
+def research(client: LLMClient | ReplayClient) -> list[object]:
+    """A small 'run': a structured proposal (repaired once), a refusal, a failed call, a plain call."""
+    out: list[object] = [client.structured([("user", "propose")], Hypothesis, purpose="propose.factor")]
+    for purpose in ("code.factor", "explain"):
+        try:
+            out.append(client.complete([("user", purpose)], purpose=purpose).reply)
+        except LLMRefusal:
+            out.append("refused")
+        except LLMError:
+            out.append("failed")
+    out.append(client.complete([("user", "last")], purpose="explain").reply)
+    return out
+
+
+def live_run() -> tuple[list[object], list[Exchange], Budget]:
+    script = [
+        ai('{"name": "mom"}', usage=(100, 10)),
+        ai(GOOD, usage=(150, 30)),
+        ai("I'm sorry, I can't help with that.", usage=(20, 8)),
+        HTTPError(400, "bad"),
+        ai("final words", usage=(40, 4)),
+    ]
+    recorded: list[Exchange] = []
+    budget = Budget()
+    client = LLMClient(
+        Scripted(script=script), CFG, budget=budget, record=recorded.append, sleep=lambda s: None
+    )
+    return research(client), recorded, budget
+
+
+def test_replay_gives_the_same_results_and_budget_without_a_model() -> None:
+    results, recorded, budget = live_run()
+    assert results == [Hypothesis.model_validate_json(GOOD), "refused", "failed", "final words"]
+    assert [e.purpose for e in recorded] == ["propose.factor", "repair", "code.factor", "explain", "explain"]
+    stored = [
+        Exchange.from_dict(json.loads(json.dumps(e.to_dict()))) for e in recorded
+    ]  # through the catalog
+
+    replay_budget = Budget()
+    again: list[Exchange] = []
+    replay = ReplayClient(stored, budget=replay_budget, record=again.append, max_repairs=CFG.max_repairs)
+    assert research(replay) == results
+    assert replay_budget == budget and budget.used_tokens == 100 + 10 + 150 + 30 + 20 + 8 + 40 + 4
+    assert again == recorded and replay.calls == 0 and replay.remaining == 0
+
+
+def test_replay_stops_where_the_budget_stopped_the_original() -> None:
+    _, recorded, _ = live_run()
+    replay = ReplayClient(recorded, budget=Budget(max_tokens=200))
+    replay.structured([("user", "p")], Hypothesis, purpose="propose.factor")  # 110 then 180 tokens
+    with pytest.raises(BudgetExhausted):
+        replay.complete([("user", "x")], purpose="code.factor")  # 290 >= 200 before the third
+
+
+def test_purpose_mismatch_names_the_request() -> None:
+    _, recorded, _ = live_run()
+    replay = ReplayClient(recorded)
+    with pytest.raises(
+        LLMError,
+        match=r"the replay has no reply for code\.factor #1: stored exchange 1 of 5 is for "
+        r"'propose\.factor'",
+    ):
+        replay.complete([("user", "x")], purpose="code.factor")
+
+
+def test_running_out_names_the_request() -> None:
+    ex = Exchange(purpose="explain", request=({"role": "user", "content": "x"},), reply="a")
+    replay = ReplayClient([ex])
+    assert replay.complete([("user", "x")], purpose="explain").reply == "a"
+    with pytest.raises(
+        LLMError, match=r"the replay has no reply for explain #2: all 1 stored exchanges are used"
+    ):
+        replay.complete([("user", "x")], purpose="explain")
