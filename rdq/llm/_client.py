@@ -38,6 +38,7 @@ _REFUSAL = re.compile(
 )
 _STOP_REFUSAL = {"content_filter", "refusal", "safety", "prohibited_content"}
 _MAX_RETRY_AFTER_S = 600.0
+_TOOLS_REJECTED = (400, 404, 422)  # a server without tool calls answers one of these
 
 
 def is_refusal(text: str, metadata: dict[str, Any] | None = None, *, has_tool_calls: bool = False) -> bool:
@@ -193,9 +194,19 @@ class LLMClient:
         return exchange
 
     def _invoke(
-        self, runnable: Any, messages: Sequence[tuple[str, str]], purpose: str, *, tool: bool
+        self,
+        runnable: Any,
+        messages: Sequence[tuple[str, str]],
+        purpose: str,
+        *,
+        tool: bool,
+        may_fall_back: bool = False,
     ) -> Exchange:
-        """One request with retries; returns the recorded exchange or raises (after recording)."""
+        """One request with retries; returns the recorded exchange or raises (after recording).
+
+        ``may_fall_back``: a tool request whose rejection (HTTP 400 / 404 / 422) makes ``auto`` switch to
+        JSON; such a failure is recorded with ``extra["fallback"] = "json"`` (a replay skips it the same way).
+        """
         if self.budget is not None:
             self.budget.check()
         request = as_request(messages)
@@ -222,6 +233,12 @@ class LLMClient:
                     self.sleep(wait)
                     continue
                 error = redact(f"{type(e).__name__}: {e}")[:2000]
+                code = _status(e)
+                extra: dict[str, Any] = {"mode": "tool"} if tool else {}
+                if code is not None:
+                    extra["status"] = code
+                if tool and may_fall_back and code in _TOOLS_REJECTED:
+                    extra["fallback"] = "json"
                 exchange = self._keep(
                     Exchange(
                         purpose=purpose,
@@ -231,6 +248,7 @@ class LLMClient:
                         attempts=attempt,
                         error=error,
                         model=self.cfg.model,
+                        extra=extra,
                     )
                 )
                 raise LLMError(
@@ -332,20 +350,21 @@ class LLMClient:
                     raise ConfigError(f"{self.cfg.spec} has no tool support; set structured: json") from e
                 self._tools_ok = False
             else:
+                fall_back = mode == "auto" and not self._tools_ok
                 try:
-                    first = self._invoke(runnable, messages, purpose, tool=True)
+                    first = self._invoke(runnable, messages, purpose, tool=True, may_fall_back=fall_back)
                     self._tools_ok = True
                 except LLMError as e:
-                    code = _status(e.__cause__) if e.__cause__ is not None else None
                     if (
-                        mode == "tool"
-                        or self._tools_ok
-                        or isinstance(e, LLMRefusal)
-                        or code not in (400, 404, 422)
+                        isinstance(e, LLMRefusal)
+                        or e.exchange is None
+                        or not e.exchange.extra.get("fallback")
                     ):
                         raise
                     log.warning(
-                        "%s: tool calls failed (HTTP %s); using JSON replies from now on", self.cfg.spec, code
+                        "%s: tool calls were rejected (HTTP %s); using JSON replies from now on",
+                        self.cfg.spec,
+                        e.exchange.extra.get("status"),
                     )
                     self._tools_ok = False
         return structured_loop(

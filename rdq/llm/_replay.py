@@ -102,7 +102,17 @@ class ReplayClient:
     def structured(
         self, messages: Sequence[tuple[str, str]], schema: type[BaseModelT], *, purpose: str
     ) -> BaseModelT:
-        """``schema`` from the stored replies, with the same repairs as the original run."""
+        """``schema`` from the stored replies, with the same repairs as the original run.
+
+        A stored tool request that was rejected and made the original switch to JSON
+        (``extra["fallback"]``) is passed over here the same way.
+        """
+        if self.served < len(self.stored):
+            ex = self.stored[self.served]
+            if ex.purpose == purpose and ex.extra.get("fallback"):
+                self.served += 1
+                if self.record is not None:
+                    self.record(ex)
         return structured_loop(
             self.complete,
             with_instructions(messages, schema),

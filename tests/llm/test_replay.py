@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from llm._fakes import HTTPError, Scripted, ai
+from llm._fakes import HTTPError, Scripted, ToolScripted, ai, tool_call
 from llm.test_client import GOOD, Hypothesis
 from rdq.llm import (
     Budget,
@@ -95,3 +95,32 @@ def test_running_out_names_the_request() -> None:
         LLMError, match=r"the replay has no reply for explain #2: all 1 stored exchanges are used"
     ):
         replay.complete([("user", "x")], purpose="explain")
+
+
+def test_replay_follows_the_fallback_from_tool_calls_to_json() -> None:
+    recorded: list[Exchange] = []
+    model = ToolScripted(script=[HTTPError(400, "tools are not supported"), GOOD, GOOD])
+    live = LLMClient(model, CFG, record=recorded.append, sleep=lambda s: None)
+    results = [live.structured([("user", "p")], Hypothesis, purpose="propose.factor") for _ in range(2)]
+    assert [e.extra.get("fallback") for e in recorded] == ["json", None, None]
+    again: list[Exchange] = []
+    replay = ReplayClient(recorded, record=again.append)
+    assert [
+        replay.structured([("user", "p")], Hypothesis, purpose="propose.factor") for _ in range(2)
+    ] == results
+    assert again == recorded and replay.remaining == 0
+
+
+def test_a_tool_rejection_after_tools_worked_is_not_a_fallback() -> None:
+    args = json.loads(GOOD)
+    recorded: list[Exchange] = []
+    model = ToolScripted(script=[tool_call("Hypothesis", args), HTTPError(400, "bad")])
+    live = LLMClient(model, CFG, record=recorded.append, sleep=lambda s: None)
+    live.structured([("user", "p")], Hypothesis, purpose="propose.factor")
+    with pytest.raises(LLMError, match="HTTP 400, not retried"):
+        live.structured([("user", "p")], Hypothesis, purpose="propose.factor")
+    assert recorded[1].extra == {"mode": "tool", "status": 400}
+    replay = ReplayClient(recorded)
+    replay.structured([("user", "p")], Hypothesis, purpose="propose.factor")
+    with pytest.raises(LLMError, match="replayed"):
+        replay.structured([("user", "p")], Hypothesis, purpose="propose.factor")
