@@ -125,6 +125,7 @@ class Lambda(Fn):
             else:
                 raise QError("rank")
         loc = dict(zip(self.params, args, strict=True))
+        loc[".z.s"] = self  # .z.s: the running function itself
         if self.d.pats:
             for nm, pat in self.d.pats.items():
                 self.interp.pattern(pat, loc.pop(nm) if nm.startswith("__p") else loc[nm], loc)
@@ -233,7 +234,11 @@ def index_deep(x: Any, args: list[Any]) -> Any:
         if isinstance(x, Fn):
             return call(x, [i])
         return index(x, i)
-    if type(x) is T and (type(i) is A and i.t != 11 or type(i) is V and i.t != 11) and type(rest[0]) in (A, V):
+    if (
+        type(x) is T
+        and (type(i) is A and i.t != 11 or type(i) is V and i.t != 11)
+        and type(rest[0]) in (A, V)
+    ):
         # t[rows;cols]
         r = index(x, i)
         return index_deep(r, rest)
@@ -241,8 +246,10 @@ def index_deep(x: Any, args: list[Any]) -> Any:
         if type(x) is D:
             return D(x.k, mklist([index_deep(a, rest) for a in items(x.v)]))
         if type(x) is T:
-            return index_deep(index(x, rest[0]), [IDENTITY] + rest[1:]) if False else mklist(
-                [index_deep(r, rest) for r in items(x)]
+            return (
+                index_deep(index(x, rest[0]), [IDENTITY] + rest[1:])
+                if False
+                else mklist([index_deep(r, rest) for r in items(x)])
             )
         return mklist([index_deep(a, rest) for a in items(x)])
     r = index(x, i) if not isinstance(x, Fn) else call(x, [i])
@@ -275,13 +282,24 @@ def amend_deep(x: Any, idx: list[Any], f: Any, y: Any) -> Any:
             i = x.k
         elif type(x) is T and rest:
             # t[;`col] style
-            return amend_deep(x, [rest[0]] + [IDENTITY] + rest[1:], f, y) if False else _amend_table_all(x, rest, f, y)
+            return (
+                amend_deep(x, [rest[0]] + [IDENTITY] + rest[1:], f, y)
+                if False
+                else _amend_table_all(x, rest, f, y)
+            )
         else:
             i = V(7, np.arange(n, dtype=np.int64))
     if type(i) is A or (type(x) is D and type(x.k) is T):
         if rest:
             cur = index(x, i)
-            if type(cur) is L and not cur.items and type(x) is D and type(x.v) is L and x.v.items and type(x.v.items[0]) is D:
+            if (
+                type(cur) is L
+                and not cur.items
+                and type(x) is D
+                and type(x.v) is L
+                and x.v.items
+                and type(x.v.items[0]) is D
+            ):
                 # a new key in a dictionary of dictionaries starts from the first one's empty form
                 p0 = x.v.items[0]
 
@@ -325,7 +343,6 @@ def amend_at(x: Any, i: Any, f: Any, y: Any) -> Any:
     tx = type(x)
     if tx is D:
         if type(x.k) is T:
-
             krow = i if type(i) is D else None
             if krow is None:
                 kt = T(list(x.k.cols), [enlist(i)])
@@ -345,7 +362,6 @@ def amend_at(x: Any, i: Any, f: Any, y: Any) -> Any:
         p = find(x.k, i)
         n = count(x.k)
         if p >= n:
-
             k2 = join(x.k, enlist(i)) if count(x.k) else enlist(i)
             old = _null_like_vals(x.v)
             new = y if f is None else (call(f, [old, y]) if y is not _NOARG else call(f, [old]))

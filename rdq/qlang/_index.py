@@ -50,11 +50,17 @@ def match(x: Any, y: Any) -> bool:
                 return True
             a, b = x.a.astype(np.float64), y.a.astype(np.float64)
             with np.errstate(invalid="ignore"):
-                ok = (a == b) | (np.isnan(a) & np.isnan(b)) | (np.abs(a - b) <= _TOL * np.maximum(np.abs(a), np.abs(b)))
+                ok = (
+                    (a == b)
+                    | (np.isnan(a) & np.isnan(b))
+                    | (np.abs(a - b) <= _TOL * np.maximum(np.abs(a), np.abs(b)))
+                )
             return bool(ok.all())
         return bool((x.a == y.a).all())
     if tx is L:
-        return len(x.items) == len(y.items) and all(match(a, b) for a, b in zip(x.items, y.items, strict=True))
+        return len(x.items) == len(y.items) and all(
+            match(a, b) for a, b in zip(x.items, y.items, strict=True)
+        )
     if tx is D:
         return match(x.k, y.k) and match(x.v, y.v)
     if tx is T:
@@ -203,7 +209,9 @@ def index(x: Any, i: Any) -> Any:
             p2 = np.searchsorted(kk, iv, side="right") - 1
             if ti is A:
                 return item(x.v, int(p2)) if p2 >= 0 else _null_for(x.v)
-            return mklist([item(x.v, int(q)) if q >= 0 else _null_for(x.v) for q in np.atleast_1d(p2).tolist()])
+            return mklist(
+                [item(x.v, int(q)) if q >= 0 else _null_for(x.v) for q in np.atleast_1d(p2).tolist()]
+            )
         if ti is A:
             p = _find_keys(x.k, i)
             if p >= count(x.k):
@@ -214,6 +222,9 @@ def index(x: Any, i: Any) -> Any:
         if ti is V:
             p = _find_keys(x.k, i)
             n = count(x.k)
+            if np.ndim(p) == 0:
+                # keys are a list of lists (strings): a vector index is one key, ``d "down"``
+                return item(x.v, int(p)) if int(p) < n else _null_for(x.v)
             if (p < n).all():
                 return take_items(x.v, p)
             return mklist([item(x.v, int(k)) if k < n else _null_for(x.v) for k in p.tolist()])
@@ -262,7 +273,11 @@ def index(x: Any, i: Any) -> Any:
             if tx is V:
                 if ok.all():
                     return V(x.t, x.a[k])
-                out = np.full(len(k), NULLS[x.t], dtype=x.a.dtype) if x.t != 11 else np.full(len(k), "", dtype=object)
+                out = (
+                    np.full(len(k), NULLS[x.t], dtype=x.a.dtype)
+                    if x.t != 11
+                    else np.full(len(k), "", dtype=object)
+                )
                 out[ok] = x.a[k[ok]]
                 return V(x.t, out)
             nul = _null_for(x)
@@ -293,7 +308,9 @@ def join(x: Any, y: Any) -> Any:
         if x.cols == y.cols:
             return T(list(x.cols), [join(a, b) for a, b in zip(x.data, y.data, strict=True)])
         if set(x.cols) == set(y.cols):
-            return T(list(x.cols), [join(a, y.data[y.cols.index(c)]) for c, a in zip(x.cols, x.data, strict=True)])
+            return T(
+                list(x.cols), [join(a, y.data[y.cols.index(c)]) for c, a in zip(x.cols, x.data, strict=True)]
+            )
         raise QError("mismatch")
     if tx is D and ty is D:
         if type(x.k) is T:
@@ -342,6 +359,12 @@ def _kt_upsert(x: D, y: D) -> D:
             for ci, c in enumerate(kt.cols):
                 kdata[ci].append(item(y.k.data[y.k.cols.index(c)], j))
             for ci, c in enumerate(vcols):
-                vdata[ci].append(item(y.v.data[ycols.index(c)], j) if c in ycols else null_atom(x.v.data[ci].t if type(x.v.data[ci]) is V else 7))
-    return D(T(list(kt.cols), [mklist(c) if c else empty_like(o) for c, o in zip(kdata, kt.data, strict=True)]),
-             T(vcols, [mklist(c) if c else empty_like(o) for c, o in zip(vdata, x.v.data, strict=True)]))
+                vdata[ci].append(
+                    item(y.v.data[ycols.index(c)], j)
+                    if c in ycols
+                    else null_atom(x.v.data[ci].t if type(x.v.data[ci]) is V else 7)
+                )
+    return D(
+        T(list(kt.cols), [mklist(c) if c else empty_like(o) for c, o in zip(kdata, kt.data, strict=True)]),
+        T(vcols, [mklist(c) if c else empty_like(o) for c, o in zip(vdata, x.v.data, strict=True)]),
+    )

@@ -251,7 +251,12 @@ class Interp:
             if isinstance(f, Fn):
                 if any(v is None for v in vals):
                     return Proj(f, vals)
-                if isinstance(f, Prim) and len(vals) == 1 and f.m is not None and (f.glyph and f.d is not None):
+                if (
+                    isinstance(f, Prim)
+                    and len(vals) == 1
+                    and f.m is not None
+                    and (f.glyph and f.d is not None)
+                ):
                     return Proj(f, vals)
                 return f.call(vals)  # type: ignore[attr-defined]
             return index_deep(f, vals)
@@ -289,7 +294,7 @@ class Interp:
         if tag == "if":
             a = n[1]
             c = self.ev(a[0], loc)
-            if (c.v != 0 if (type(c) is A and c.t == 1) else to_py_bool(c)):
+            if c.v != 0 if (type(c) is A and c.t == 1) else to_py_bool(c):
                 for st in a[1:]:
                     if st is not None:
                         self.ev(st, loc)
@@ -343,7 +348,6 @@ class Interp:
         if tag == "tbl":
             return self.table_literal(n, loc)
         if tag == "sql":
-
             return self.run_sql(self, n, loc)
         if tag == "blk":
             last2: Any = IDENTITY
@@ -417,7 +421,9 @@ class Interp:
             vals = list(known)
             for i, a in zip(holes, args, strict=True):
                 vals[i] = a
-            return self.table_literal(("tbl", [(nm, ("c", v)) for nm, v in zip(src_names, vals, strict=True)], []), loc)
+            return self.table_literal(
+                ("tbl", [(nm, ("c", v)) for nm, v in zip(src_names, vals, strict=True)], []), loc
+            )
 
         if len(holes) == 1:
             return Prim("([])", lambda x: fill([x]), None)
@@ -549,7 +555,6 @@ class Interp:
         if isinstance(chk, Fn):
             return call(chk, [v])
         if type(chk) is A and chk.t == 11:
-
             c = chk.v
             want = {ch: t for t, ch in TYPE_CHARS.items()}
             t = want.get(c.lower())
@@ -567,6 +572,8 @@ class Interp:
     # -- assignment ------------------------------------------------------------------
     def assign(self, n: Any, loc: dict[str, Any] | None) -> Any:
         name, idx, op, expr, glob = n[1], n[2], n[3], n[4], n[5]
+        if loc is not None and "." in name:
+            glob = True  # a dotted name is never local: ``{.ns.v:5}`` sets the global
         val = self.ev(expr, loc)
         if idx is None and op is not None and type(val) is A and val.t == 7 and op[0] == "c":
             fast = _FAST.get(op[1][1])
@@ -595,8 +602,11 @@ class Interp:
         f = self.ev(op, loc) if op is not None else None
         if idx is None:
             assert f is not None
-            if isinstance(f, Prim) and f.name == "," and type(cur) is V and (
-                (type(val) is A and val.t != cur.t) or (type(val) is V and val.t != cur.t)
+            if (
+                isinstance(f, Prim)
+                and f.name == ","
+                and type(cur) is V
+                and ((type(val) is A and val.t != cur.t) or (type(val) is V and val.t != cur.t))
             ):
                 raise QError("type")
             new = call(f, [cur, val])
@@ -673,6 +683,8 @@ def _inplace(cur: Any, ivals: list[Any], f: Any, val: Any) -> Any:
     a[k] = new.v
     cur.attr = ""
     return val if f is None else new
+
+
 _T1 = A(1, 1)
 _F1 = A(1, 0)
 _LMAX = 2**63
@@ -707,5 +719,3 @@ def _extend(v: Any, n: int) -> Any:
 
 
 # -- amend ------------------------------------------------------------------
-
-

@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from rdq.qlang._core import count, enlist, item, items, mklist, null_atom, to_py_bool
 from rdq.qlang._fn import Prim, Proj, _fn_show, call, valence
 from rdq.qlang._index import index, match
@@ -243,7 +245,12 @@ def _empty_fold(f: Any, x: Any) -> Any:
 
 
 def _fast_fold(f: Any, x: Any) -> Any:
-    if isinstance(f, Prim) and type(x) is V and f.name in ("+", "*", "|", "&", "-", ",") and x.t in (1, 4, 5, 6, 7, 8, 9):
+    if (
+        isinstance(f, Prim)
+        and type(x) is V
+        and f.name in ("+", "*", "|", "&", "-", ",")
+        and x.t in (1, 4, 5, 6, 7, 8, 9)
+    ):
         if f.name == "+":
             return q_sum(x)
         if f.name == "*":
@@ -286,6 +293,42 @@ def _converge(fn: Callable[[Any], Any], x: Any, *, scan: bool, n: Any = None) ->
     return mklist(res) if scan else prev
 
 
+_CMP_PRIOR = frozenset(("~", "=", "<>", "<", ">", "<=", ">="))
+_VEC_PRIOR = _CMP_PRIOR | frozenset(("+", "-", "*", "%", "&", "|"))
+
+
+def _each_prior_vec(f: Prim, x: V) -> Any:
+    """``f':`` on a simple vector by one vector call: ``f[x 1 ...; x 0 ...]`` after the first item."""
+    a = x.a
+    fd = f.d
+    assert fd is not None
+    first = items(V(x.t, a[:1]))[0]
+    if f.name == "~":
+        eq = a[1:] == a[:-1]
+        if a.dtype.kind == "f":
+            eq = eq | (np.isnan(a[1:]) & np.isnan(a[:-1]))
+        rest: Any = V(1, eq)
+    else:
+        rest = fd(V(x.t, a[1:]), V(x.t, a[:-1]))
+    if f.name in _CMP_PRIOR:
+        head = A(1, False) if f.name == "~" and not _is_null(first) else fd(first, null_atom(x.t))
+        if f.name == "~" and _is_null(first):
+            head = A(1, True)
+    else:
+        head = first
+    if type(rest) is V and type(head) is A and head.t == rest.t:
+        return V(rest.t, np.concatenate([np.asarray([head.v], dtype=rest.a.dtype), rest.a]))
+    return mklist([head, *items(rest)])
+
+
+def _is_null(a: A) -> bool:
+    n = null_atom(a.t)
+    v, w = a.v, n.v
+    if isinstance(v, float) and isinstance(w, float):
+        return bool(np.isnan(v) and np.isnan(w))
+    return bool(v == w)
+
+
 def each_prior(f: Any, args: list[Any]) -> Any:
     if len(args) == 1:
         x = args[0]
@@ -293,10 +336,16 @@ def each_prior(f: Any, args: list[Any]) -> Any:
         if not lst:
             return x
         seed = None
-        if isinstance(f, Prim):
+        if isinstance(f, Prim) and f.d is not None and type(x) is V and f.name in _VEC_PRIOR and len(lst) > 1:
+            return _each_prior_vec(f, x)
+        if isinstance(f, Prim) and f.name in _CMP_PRIOR and f.d is not None:
+            # a comparison's first item compares with the null of the type (``differ`` is ``not(~':)``)
+            first = lst[0]
+            p0 = null_atom(first.t) if type(first) is A else IDENTITY
+            res = [A(1, False) if p0 is IDENTITY else f.d(first, p0)]
+        elif isinstance(f, Prim):
             res = [lst[0]]
         else:
-
             first = lst[0]
             seed = null_atom(first.t) if type(first) is A else IDENTITY
             res = [call(f, [lst[0], seed])] if seed is not IDENTITY else [call(f, [lst[0], first])]

@@ -40,6 +40,7 @@ MONADIC_KEYWORDS = frozenset(
     upper value var where""".split()
 )
 _SQL = {"select", "exec", "update", "delete"}
+_HOLE = "__hole"
 
 
 @dataclass
@@ -57,6 +58,7 @@ class _P:
         self.src = src
         self.i = 0
         self.nl_ok: list[bool] = [False]  # True: newline is whitespace
+        self.holes = 0  # trailing ``::`` seen: ``1+til::`` is the function ``{1+til x}``
 
     # -- token helpers ----------------------------------------------------
     def peek(self) -> Tok | None:
@@ -85,7 +87,7 @@ class _P:
         out: list[Any] = []
         prev_sep = "start"
         while True:
-            e = self.expr()
+            e = self.hexpr()
             t = self.peek()
             nxt = "end" if t is None or (closer is not None and t.kind == closer) else t.kind
             if not (e is None and prev_sep in ("start", "nl") and nxt in ("nl", "end")) or (
@@ -110,7 +112,7 @@ class _P:
         self.nl_ok.append(True)
         out: list[Any] = []
         while True:
-            e = self.expr()
+            e = self.hexpr()
             out.append(e)
             t = self.next()
             if t.kind == "semi":
@@ -122,6 +124,32 @@ class _P:
         return out
 
     # -- expressions --------------------------------------------------------
+    def hexpr(self) -> Any:
+        """An expression; one ending in a bare ``::`` is the function of that hole (``sum get::``)."""
+        before = self.holes
+        t0 = self.peek()
+        e = self.expr()
+        if self.holes == before or e is None or t0 is None:
+            return e
+        self.holes = before
+        end = self.toks[self.i - 1].end if self.i > 0 else t0.pos
+        ld = LambdaDef([_HOLE], [e], self.src[t0.pos : end])
+        ld.locals_ = _locals([e])
+        return ("fn", ld)
+
+    def _hole_at(self, j: int) -> bool:
+        """Whether token ``j`` is a ``::`` ending an expression after a function (not ``(::)``, ``f[;::]``)."""
+        if j >= len(self.toks) or j == 0:
+            return False
+        t = self.toks[j]
+        if t.kind != "op" or t.val != "::":
+            return False
+        prev = self.toks[j - 1]
+        if prev.kind in ("lp", "lb", "lc", "semi", "nl", "num", "str", "sym"):
+            return False
+        nt = self.toks[j + 1] if j + 1 < len(self.toks) else None
+        return nt is None or nt.kind in ("semi", "rp", "rb", "rc", "nl")
+
     def expr(self) -> Any:
         t = self.peek()
         if t is None or t.kind in ("semi", "rp", "rb", "rc", "nl"):
@@ -214,18 +242,22 @@ class _P:
             if name in ("if", "do", "while") and nt is not None and nt.kind == "lb":
                 self.i += 1
                 return (name, self.args("rb")), False
+            if nt is not None and self._hole_at(self.i):
+                self.i += 1
+                self.holes += 1
+                return ("j", ("v", name, t.pos), ("v", _HOLE)), False
             # assignment forms
             if nt is not None and nt.kind == "op" and nt.val in (":", "::"):
                 self.i += 1
-                return ("asg", name, None, None, self.expr(), nt.val == "::", nt.pos), False
+                return ("asg", name, None, None, self.hexpr(), nt.val == "::", nt.pos), False
             if nt is not None and nt.kind == "lb" and not nt.space:
                 j = self._match(self.i)
                 after = self.toks[j + 1] if j + 1 < len(self.toks) else None
-                if after is not None and after.kind == "op" and after.val in (":", "::") :
+                if after is not None and after.kind == "op" and after.val in (":", "::"):
                     self.i += 1
                     idx = self.args("rb")
                     self.i += 1
-                    return ("asg", name, idx, None, self.expr(), after.val == "::", after.pos), False
+                    return ("asg", name, idx, None, self.hexpr(), after.val == "::", after.pos), False
                 if (
                     after is not None
                     and after.kind == "op"
@@ -264,6 +296,9 @@ class _P:
                 self.i += 2
                 return ("asg", name, None, ("v", nt.val), self.expr(), False), False
             node = ("v", name, t.pos)
+        elif k == "op" and self._hole_at(self.i - 1):
+            self.holes += 1
+            return ("v", _HOLE), False
         elif k == "op":
             if t.val == "$":
                 nt = self.peek()
@@ -333,7 +368,11 @@ class _P:
             self.nl_ok.append(True)
             vals = self.args("rp")
             self.nl_ok.pop()
-            return ("tbl", [_colspec(e) for e in keys if e is not None], [_colspec(e) for e in vals if e is not None])
+            return (
+                "tbl",
+                [_colspec(e) for e in keys if e is not None],
+                [_colspec(e) for e in vals if e is not None],
+            )
         items = self.args("rp")
         if len(items) == 1:
             return ("paren", items[0])
@@ -401,12 +440,21 @@ class _P:
         parts: dict[str, list[Tok]] = {"cols": [], "by": [], "from": [], "where": []}
         cur = "cols"
         depth = 0
+        nested = False
         for t in toks:
             if t.kind in ("lp", "lb", "lc"):
                 depth += 1
             elif t.kind in ("rp", "rb", "rc"):
                 depth -= 1
-            if depth == 0 and t.kind == "name" and t.val in ("by", "from", "where") and (cur != "where"):
+            if depth == 0 and t.kind == "name" and cur == "from" and t.val in _SQL:
+                nested = True  # ``from select ... where ...``: the rest is the inner query's
+            if (
+                depth == 0
+                and t.kind == "name"
+                and t.val in ("by", "from", "where")
+                and cur != "where"
+                and not nested
+            ):
                 cur = t.val
                 continue
             parts[cur].append(t)
@@ -433,7 +481,7 @@ class _P:
 
 def _is_bare_verb(n: Any) -> bool:
     return isinstance(n, tuple) and (
-        (n[0] == "c" and type(n[1]) is tuple and n[1][0] in ("op", "mop")) or n[0] in ("adv", "pj")
+        (n[0] == "c" and type(n[1]) is tuple and n[1][0] in ("op", "mop")) or n[0] in ("adv", "pj", "comp")
     )
 
 
@@ -499,7 +547,7 @@ def _locals(body: list[Any]) -> set[str]:
             tag = n[0]
             if tag == "fn":
                 return
-            if tag == "asg" and n[2] is None and not n[5]:
+            if tag == "asg" and n[2] is None and not n[5] and "." not in n[1]:
                 out.add(n[1])
             for x in n[1:]:
                 walk(x)

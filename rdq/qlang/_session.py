@@ -21,7 +21,7 @@ from rdq.qlang._verbs import OPS, builtins
 __all__ = ["Session", "ScriptResult", "QExit", "INTERNAL_ERROR", "DEBUG_ENV"]
 
 log = logging.getLogger(__name__)
-_RECURSION_LIMIT = 30000
+_RECURSION_LIMIT = 250_000  # ~25,000 nested q calls; 3.11 Python-to-Python calls use no C stack
 _VIEW = re.compile(r"^\s*([A-Za-z][A-Za-z0-9_]*)\s*::(.*)$", re.S)
 
 
@@ -117,7 +117,9 @@ class Session:
             arg = cmd[1:].strip()
             if arg:
                 self.precision = int(arg)
-                PRECISION.set(self.precision)  # for the rest of this call; the session's calls set it from self.precision
+                PRECISION.set(
+                    self.precision
+                )  # for the rest of this call; the session's calls set it from self.precision
                 return ""
             return str(self.precision)
         if cmd in ("", "\\"):
@@ -128,7 +130,7 @@ class Session:
         if head in ("t", "ts"):
             import time
 
-            rest = cmd[len(head):].strip()
+            rest = cmd[len(head) :].strip()
             t0 = time.perf_counter()
             if rest:
                 self._eval_text(rest)
@@ -181,7 +183,13 @@ class Session:
         except Exception as e:  # noqa: BLE001 - every failure is a q error on the console
             text = _err_text(e, debug=self.debug)
             pos = getattr(e, "pos", None)
-            if self.error_trace and isinstance(e, QError) and pos is not None and pos >= 0 and "\n" not in src:
+            if (
+                self.error_trace
+                and isinstance(e, QError)
+                and pos is not None
+                and pos >= 0
+                and "\n" not in src
+            ):
                 text += "\n  [0]  " + src + "\n" + " " * (7 + pos) + "^"
         parts = [o for o in interp.out] + ([text] if text != "" else [])
         out = "\n".join(parts)

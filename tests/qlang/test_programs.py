@@ -15,7 +15,7 @@ PROGRAMS = [
     (
         'valid:{[s] st:""; m:")]}"!"([{"; i:0; while[i<count s; c:s i;\n'
         '  $[c in "([{"; st,:c; [if[0=count st; :0b]; if[(last st)<>m c; :0b]; st:-1_st]]; i+:1];\n'
-        "  0=count st}\nshow valid \"()[]{}\"\nshow valid \"(]\"",
+        '  0=count st}\nshow valid "()[]{}"\nshow valid "(]"',
         "1b\n0b",
     ),
     (
@@ -40,9 +40,12 @@ PROGRAMS = [
         "3\n-1",
     ),
     ('show " " sv reverse " " vs "the sky is blue"', '"blue is sky the"'),
-    ("firstUniq:{[s] c:count each group s; first where 1=c s}\nshow firstUniq \"leetcode\"", "0"),
+    ('firstUniq:{[s] c:count each group s; first where 1=c s}\nshow firstUniq "leetcode"', "0"),
     ('rev:{[x] r:"J"$reverse string abs x; $[x<0;neg r;r]}\nshow rev -123', "-321"),
-    ("t:([] n:`a`b`c; v:3 1 2)\nshow `v xasc t\nshow exec n from t where v>1", "n v\n---\nb 1\nc 2\na 3\n`a`c"),
+    (
+        "t:([] n:`a`b`c; v:3 1 2)\nshow `v xasc t\nshow exec n from t where v>1",
+        "n v\n---\nb 1\nc 2\na 3\n`a`c",
+    ),
     ("fib:{$[x<2;x;fib[x-1]+fib[x-2]]}\nshow fib each til 10", "0 1 1 2 3 5 8 13 21 34"),
 ]
 
@@ -53,3 +56,32 @@ def test_program(src: str, expected: str) -> None:
     assert res.stderr == ""
     assert res.exit_code == 0
     assert res.stdout.rstrip("\n") == expected
+
+
+# -- published-program idioms (each checked by hand against the q reference's semantics) -------------
+IDIOMS = [
+    # a composition ending in :: is the function of that argument: 1+til 5
+    ("nnt:1+til::", "nnt 5", "1 2 3 4 5"),
+    ("f:sum 3#::", "f 5 4 3 2", "12"),
+    ("", '(sum get::) each ("1 2";"3 4")', "3 7"),
+    ("", "(first;sum 3#::)@\\:9 8 7 1", "9 24"),
+    # a dictionary with string keys is indexed by one string
+    ('d:("up";"down")!1 2', 'd "down"', "2"),
+    ('d:("up";"down")!1 2', 'd ("down";"up")', "2 1"),
+    # a chain of partly applied verbs is a composition: 0-1_4#x, scanned to convergence
+    ("", "(0-1_4#)\\[1 0 0]", "1  0  0\n0  0  -1\n0  1  0\n-1 0  0\n0  0  1\n0  -1 0"),
+    # each-prior with match: differ is not(~':), so the first item is 0b
+    ("", "(~':) 1 1 2 2 3", "01010b"),
+    ("", "(=':) 1 1 2 3 3", "01001b"),
+    ("", "(-':) 1 4 9", "1 3 5"),
+    # a dotted name assigned inside a function is the global
+    ("f:{.ns.v:5; x}", "f[1]; .ns.v", "5"),
+]
+
+
+@pytest.mark.parametrize(("setup", "src", "expected"), IDIOMS)
+def test_idiom(setup: str, src: str, expected: str) -> None:
+    s = Session()
+    if setup:
+        assert s.display(setup) == ""
+    assert s.display(src) == expected
