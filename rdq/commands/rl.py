@@ -14,6 +14,9 @@
       writes DIR/logged.npz, DIR/policies/NAME.npz, DIR/true_values.json (read by `rdq ope run/assess`);
       --json prints true_values.json's content
 
+Daily bars (``data.bars: daily``): a session is a calendar month; ``sharpe`` is then over the daily returns
+and ``periods_per_year`` is 252 (minute bars: over the daily sessions, 252 too).
+
 Metrics: total_return, sharpe (annualised), max_drawdown, turnover, hit_rate (see :mod:`rdq.rl._metrics`);
 agents: qtnet, the trained baselines (ppo, dqn, recurrent_ppo) and every expert of the config (never the
 prophet, which looks ahead).
@@ -77,7 +80,7 @@ def register(app: typer.Typer) -> None:
     @rl_app.command("train")
     def train_cmd(
         config: Annotated[str, typer.Option("--config", "-c", help="An rl config file or a built-in name "
-                                            "(qtnet_1min, qtnet_synthetic).")],
+                                            "(qtnet_1min, qtnet_synthetic, qtnet_daily).")],
         seed: Annotated[int | None, typer.Option("--seed", help="Seed of QTNet and the baselines.")] = None,
         data: Annotated[Path | None, typer.Option("--data", help="Minute-bar Parquet file instead of data.path.")] = None,
         workspace: Workspace = Path("."),

@@ -68,6 +68,12 @@ class DataSpec:
         """Sessions a year: 252 trading days (minute and synthetic bars), 12 months (daily bars)."""
         return 12.0 if self.bars == "daily" and self.synthetic is None else 252.0
 
+    @property
+    def bars_per_year(self) -> float | None:
+        """Bars a year when the evaluation's Sharpe ratio is per bar: 252 for daily bars (whose sessions are
+        months), ``None`` (per session, :attr:`periods_per_year`) for minute and synthetic bars."""
+        return 252.0 if self.bars == "daily" and self.synthetic is None else None
+
 
 @dataclass(frozen=True)
 class WalkForward:
@@ -190,7 +196,7 @@ def config_from_dict(raw: dict[str, Any], *, base: Path | None = None, source: s
 
 
 def load_rl_config(value: str | Path, *, seed: int | None = None, data_path: str | Path | None = None) -> RLConfig:
-    """Read a config file, or a built-in name (``qtnet_1min``, ``qtnet_synthetic``: ``configs/rl/``).
+    """Read a config file, or a built-in name (``qtnet_1min``, ``qtnet_synthetic``, ``qtnet_daily``: ``configs/rl/``).
 
     Parameters
     ----------

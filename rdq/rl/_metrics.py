@@ -5,6 +5,8 @@ capital, ``r_s = sum_k pnl[s, k]``; sessions compound::
 
     total_return  = prod_s (1 + r_s) - 1
     sharpe        = mean(r) / std(r, ddof=1) * sqrt(periods_per_year)     (0 when std is 0 or one session)
+                    or, with ``bars_per_year`` (daily bars, a session is a month), the same over the steps'
+                    returns: mean(pnl) / std(pnl, ddof=1) * sqrt(bars_per_year), e.g. 252 trading days
     max_drawdown  = max_k (1 - equity_k / max_{j<=k} equity_j) over the step-level equity curve, starting at 1
                     (within a session: equity_{s-1} (1 + cumulative return of the session so far))
     turnover      = mean over sessions of the position traded (sum of |p_t - p_{t-1}| incl. the close-out)
@@ -46,7 +48,7 @@ def max_drawdown(pnl: np.ndarray, valid: np.ndarray) -> float:
 
 
 def trading_metrics(episodes: Episodes, *, periods_per_year: float = 252.0,
-                    index: np.ndarray | None = None) -> dict[str, float]:
+                    index: np.ndarray | None = None, bars_per_year: float | None = None) -> dict[str, float]:
     """The metrics of the module docstring over the episodes ``index`` (default all), in session order.
 
     Parameters
@@ -57,6 +59,9 @@ def trading_metrics(episodes: Episodes, *, periods_per_year: float = 252.0,
         Sessions a year (252 trading days; 12 for monthly sessions of daily bars).
     index:
         Episodes to include.
+    bars_per_year:
+        If given, the Sharpe ratio is the steps' (bars') instead of the sessions' (252 for daily bars, whose
+        sessions are months: a test window of one or two months still has a Sharpe ratio).
     """
     idx = np.arange(episodes.n) if index is None else np.asarray(index, dtype=np.int64)
     idx = idx[np.argsort(episodes.session[idx], kind="stable")]
@@ -67,7 +72,8 @@ def trading_metrics(episodes: Episodes, *, periods_per_year: float = 252.0,
     traded = turn > 0
     return {
         "total_return": float(np.prod(1.0 + r) - 1.0),
-        "sharpe": annualised_sharpe(r, periods_per_year),
+        "sharpe": (annualised_sharpe(pnl[valid], bars_per_year) if bars_per_year is not None
+                   else annualised_sharpe(r, periods_per_year)),
         Metric.MAX_DRAWDOWN.value: max_drawdown(pnl, valid),
         "turnover": float(turn.mean()) if turn.size else 0.0,
         "hit_rate": float(np.mean(r[traded] > 0)) if traded.any() else float("nan"),

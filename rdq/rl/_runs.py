@@ -63,7 +63,8 @@ def load_bars(cfg: RLConfig) -> BarArrays:
         from rdq.data import load_panel
         from rdq.rl._bars import daily_bars
 
-        return to_arrays(daily_bars(load_panel(d.path, start=d.start, end=d.end), d.symbol))
+        # only the symbol's rows are loaded (and validated): another asset's bad row does not stop the run
+        return to_arrays(daily_bars(load_panel(d.path, start=d.start, end=d.end, universe=[d.symbol]), d.symbol))
     from rdq.rl._bars import load_minute_bars
 
     return to_arrays(load_minute_bars(d.path, d.symbol, start=d.start, end=d.end))
@@ -94,6 +95,11 @@ def _session_days(bars: BarArrays) -> list[dt.date]:
     return [d.astype("datetime64[D]").astype(dt.date) if isinstance(d, np.datetime64) else d for d in days]
 
 
+def _session_last_days(bars: BarArrays) -> list[dt.date]:
+    days = bars.day[bars.session_start[1:] - 1]
+    return [d.astype("datetime64[D]").astype(dt.date) if isinstance(d, np.datetime64) else d for d in days]
+
+
 def _keys(bars: BarArrays, unit: str) -> np.ndarray:
     days = _session_days(bars)
     if unit == "session":
@@ -115,7 +121,7 @@ def walk_forward_folds(bars: BarArrays, wf: WalkForward, *, episode_sessions: in
     groups = np.unique(keys)
     group_of = np.searchsorted(groups, keys)
     n_starts = bars.n_sessions - episode_sessions + 1
-    days = _session_days(bars)
+    days, last_days = _session_days(bars), _session_last_days(bars)
     folds: list[Fold] = []
     k = 0
     while (k * wf.test + wf.train + wf.test <= groups.size) and (wf.folds is None or k < wf.folds):
@@ -131,8 +137,8 @@ def walk_forward_folds(bars: BarArrays, wf: WalkForward, *, episode_sessions: in
         tr, te = starts(lo, mid), starts(mid, hi)
         if tr.size and te.size:
             folds.append(Fold(index=len(folds), train=tr, test=te,
-                              train_days=(str(days[tr[0]]), str(days[tr[-1] + episode_sessions - 1])),
-                              test_days=(str(days[te[0]]), str(days[te[-1] + episode_sessions - 1]))))
+                              train_days=(str(days[tr[0]]), str(last_days[tr[-1] + episode_sessions - 1])),
+                              test_days=(str(days[te[0]]), str(last_days[te[-1] + episode_sessions - 1]))))
         k += 1
     if not folds:
         raise ConfigError(f"walk_forward needs {wf.train} + {wf.test} {wf.unit}(s) of data for one fold; the bars "
@@ -263,8 +269,8 @@ def _evaluate(folder: Path, split: str, by: WindowBy) -> dict[str, Any]:
     cfg = config_from_dict(json.loads((folder / "config.json").read_text(encoding="utf-8")))
     bars = load_bars(cfg)
     market = market_for(cfg, bars)
-    ppy = cfg.data.periods_per_year
-    days = _session_days(bars)
+    ppy, bpy = cfg.data.periods_per_year, cfg.data.bars_per_year
+    days, last_days = _session_days(bars), _session_last_days(bars)
     windows: list[dict[str, Any]] = []
     names: list[str] = []
     for f in info["folds"]:
@@ -275,9 +281,10 @@ def _evaluate(folder: Path, split: str, by: WindowBy) -> dict[str, Any]:
         names = list(played)
         for label, ix in _windows(bars, sessions, by, int(f["index"])):
             windows.append({"window": label, "fold": int(f["index"]), "sessions": int(ix.size),
-                            "first_day": str(days[sessions[ix[0]]]), "last_day": str(days[sessions[ix[-1]]]),
-                            "agents": {n: trading_metrics(ep, periods_per_year=ppy, index=ix) for n, ep in played.items()}})
+                            "first_day": str(days[sessions[ix[0]]]), "last_day": str(last_days[sessions[ix[-1]]]),
+                            "agents": {n: trading_metrics(ep, periods_per_year=ppy, index=ix, bars_per_year=bpy)
+                                       for n, ep in played.items()}})
     summary = {n: {m: float(np.nanmean([w["agents"][n][m] for w in windows])) if any(
         not np.isnan(w["agents"][n][m]) for w in windows) else float("nan") for m in METRICS} for n in names}
-    return {"run_id": info["run_id"], "split": split, "by": by, "periods_per_year": ppy, "agents": names,
+    return {"run_id": info["run_id"], "split": split, "by": by, "periods_per_year": bpy or ppy, "agents": names,
             "metrics": list(METRICS), "windows": windows, "summary": summary}
