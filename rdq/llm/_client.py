@@ -266,12 +266,22 @@ class LLMClient:
         usd = self.cfg.cost_usd(n_in, n_out)
         if self.budget is not None:
             self.budget.charge(input_tokens=n_in, output_tokens=n_out, usd=usd)
-        refusal = is_refusal(text, meta, has_tool_calls=bool(tool_calls))
+        stop = str(meta.get("finish_reason") or meta.get("stop_reason") or "")
+        cut = not text.strip() and not tool_calls and stop in ("length", "max_tokens")
+        problem: str | None = None
+        if cut:
+            problem = (
+                f"an empty reply cut at the output-token limit (stop reason {stop}: a reasoning model may "
+                "spend it all on reasoning); raise max_output_tokens in the LLM config"
+            )
+        refusal = not cut and is_refusal(text, meta, has_tool_calls=bool(tool_calls))
         extra = {
             k: meta[k] for k in ("finish_reason", "stop_reason", "done_reason", "refusal") if meta.get(k)
         }
         if tool:
             extra["mode"] = "tool"
+        if cut:
+            extra["cut"] = True  # a reply came (and was charged) but is unusable
         exchange = self._keep(
             Exchange(
                 purpose=purpose,
@@ -282,11 +292,14 @@ class LLMClient:
                 usd=usd,
                 seconds=time.perf_counter() - start,
                 attempts=attempt,
+                error=problem,
                 refusal=refusal,
                 model=str(meta.get("model_name") or meta.get("model") or self.cfg.model),
                 extra=extra,
             )
         )
+        if problem is not None:
+            raise LLMError(f"{purpose}: {self.cfg.spec} gave {problem}", exchange=exchange)
         if refusal:
             raise LLMRefusal(
                 f"{purpose}: {self.cfg.spec} refused ({(text.strip() or 'an empty reply')[:200]!r}); "

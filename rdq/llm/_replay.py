@@ -89,7 +89,9 @@ class ReplayClient:
             )
         self.served += 1
         self._per_purpose[purpose] = n
-        if self.budget is not None and ex.error is None:
+        if self.budget is not None and (
+            ex.error is None or ex.extra.get("cut")
+        ):  # charged as the original was
             self.budget.charge(input_tokens=ex.input_tokens, output_tokens=ex.output_tokens, usd=ex.usd)
         if self.record is not None:
             self.record(ex)

@@ -75,6 +75,18 @@ def test_refusal_is_recorded_and_raised(message: object) -> None:
     assert ex.refusal and not ex.ok and ex.error is None and info.value.exchange is ex
 
 
+def test_empty_reply_cut_at_the_length_limit_is_an_error_not_a_refusal() -> None:
+    budget = Budget()
+    c, recorded, _ = client(
+        GenericFakeChatModel(messages=iter([ai("", usage=(50, 400), finish_reason="length")])), budget=budget
+    )
+    with pytest.raises(LLMError, match="cut at the output-token limit.*raise max_output_tokens") as info:
+        c.complete([("user", "x")], purpose="explain")
+    assert not isinstance(info.value, LLMRefusal)
+    (ex,) = recorded
+    assert not ex.refusal and ex.error is not None and budget.used_tokens == 450  # the tokens were spent
+
+
 def test_answers_that_mention_limits_are_not_refusals() -> None:
     assert not is_refusal(GOOD)
     assert not is_refusal("Here is a factor. I can't guarantee it works out of sample: " + GOOD)

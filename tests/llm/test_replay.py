@@ -25,7 +25,7 @@ CFG = LLMConfig(provider="fake", model="m", price_input_per_mtok=1.0, price_outp
 def research(client: LLMClient | ReplayClient) -> list[object]:
     """A small 'run': a structured proposal (repaired once), a refusal, a failed call, a plain call."""
     out: list[object] = [client.structured([("user", "propose")], Hypothesis, purpose="propose.factor")]
-    for purpose in ("code.factor", "explain"):
+    for purpose in ("code.factor", "explain", "explain"):
         try:
             out.append(client.complete([("user", purpose)], purpose=purpose).reply)
         except LLMRefusal:
@@ -42,6 +42,7 @@ def live_run() -> tuple[list[object], list[Exchange], Budget]:
         ai(GOOD, usage=(150, 30)),
         ai("I'm sorry, I can't help with that.", usage=(20, 8)),
         HTTPError(400, "bad"),
+        ai("", usage=(30, 200), finish_reason="length"),
         ai("final words", usage=(40, 4)),
     ]
     recorded: list[Exchange] = []
@@ -54,8 +55,15 @@ def live_run() -> tuple[list[object], list[Exchange], Budget]:
 
 def test_replay_gives_the_same_results_and_budget_without_a_model() -> None:
     results, recorded, budget = live_run()
-    assert results == [Hypothesis.model_validate_json(GOOD), "refused", "failed", "final words"]
-    assert [e.purpose for e in recorded] == ["propose.factor", "repair", "code.factor", "explain", "explain"]
+    assert results == [Hypothesis.model_validate_json(GOOD), "refused", "failed", "failed", "final words"]
+    assert [e.purpose for e in recorded] == [
+        "propose.factor",
+        "repair",
+        "code.factor",
+        "explain",
+        "explain",
+        "explain",
+    ]
     stored = [
         Exchange.from_dict(json.loads(json.dumps(e.to_dict()))) for e in recorded
     ]  # through the catalog
@@ -64,7 +72,7 @@ def test_replay_gives_the_same_results_and_budget_without_a_model() -> None:
     again: list[Exchange] = []
     replay = ReplayClient(stored, budget=replay_budget, record=again.append, max_repairs=CFG.max_repairs)
     assert research(replay) == results
-    assert replay_budget == budget and budget.used_tokens == 100 + 10 + 150 + 30 + 20 + 8 + 40 + 4
+    assert replay_budget == budget and budget.used_tokens == 100 + 10 + 150 + 30 + 20 + 8 + 30 + 200 + 40 + 4
     assert again == recorded and replay.calls == 0 and replay.remaining == 0
 
 
@@ -81,7 +89,7 @@ def test_purpose_mismatch_names_the_request() -> None:
     replay = ReplayClient(recorded)
     with pytest.raises(
         LLMError,
-        match=r"the replay has no reply for code\.factor #1: stored exchange 1 of 5 is for "
+        match=r"the replay has no reply for code\.factor #1: stored exchange 1 of 6 is for "
         r"'propose\.factor'",
     ):
         replay.complete([("user", "x")], purpose="code.factor")
