@@ -8,8 +8,10 @@ request, retries included), and records every request it received::
         ...
         server.requests[0]["json"]["messages"]     # what the client sent
 
-A request after the script ran out gets HTTP 400 ``no scripted reply left`` (so a client does not retry it).
-Reusable by any test (``from llm._server import Reply, ScriptedServer``).
+An item of the script may also be a function of the request's JSON body returning a :class:`Reply`
+(answer by what was asked). A request after the script ran out gets ``default`` when one is given,
+else HTTP 400 ``no scripted reply left`` (so a client does not retry it). Reusable by any test
+(``from llm._server import Reply, ScriptedServer``).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -96,6 +99,10 @@ class Reply:
         return out
 
 
+Script = Callable[[dict[str, Any]], Reply]
+"""A scripted item that looks at the request's JSON body (``body["messages"]``, ``body.get("tools")``)."""
+
+
 class _Handler(BaseHTTPRequestHandler):
     server: _HTTPServer
 
@@ -115,9 +122,10 @@ class _Handler(BaseHTTPRequestHandler):
                 {"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}, "json": body}
             )
             n = len(owner.requests)
-            reply = owner.replies[owner.served] if owner.served < len(owner.replies) else None
-            if reply is not None:
+            item = owner.replies[owner.served] if owner.served < len(owner.replies) else owner.default
+            if owner.served < len(owner.replies):
                 owner.served += 1
+        reply = item(body) if callable(item) else item
         if not self.path.rstrip("/").endswith("/chat/completions"):
             self._send(
                 404,
@@ -163,11 +171,12 @@ class ScriptedServer:
     requests:
         Every request received: ``{"path", "headers" (lower-case names), "json"}``.
     served:
-        How many scripted replies were used.
+        How many items of the script were used (``default`` replies not counted).
     """
 
-    def __init__(self, replies: list[Reply]) -> None:
+    def __init__(self, replies: list[Reply | Script], *, default: Reply | Script | None = None) -> None:
         self.replies = list(replies)
+        self.default = default
         self.requests: list[dict[str, Any]] = []
         self.served = 0
         self.lock = threading.Lock()

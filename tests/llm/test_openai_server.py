@@ -132,3 +132,17 @@ def test_script_exhausted_is_a_clear_400() -> None:
         with pytest.raises(LLMError, match="no scripted reply left"):
             client.complete([("user", "x")], purpose="explain")
     assert sleeps == []
+
+
+def test_script_items_may_answer_by_the_request_and_a_default_repeats() -> None:
+    def echo(body: dict[str, object]) -> Reply:
+        messages = body["messages"]
+        assert isinstance(messages, list)
+        return Reply(content=f"you said {messages[-1]['content']}", usage=(1, 1))
+
+    with ScriptedServer([echo], default=Reply(content="again", usage=(2, 2))) as server:
+        client, _, _, budget = make(server)
+        replies = [
+            client.complete([("user", w)], purpose="explain").reply for w in ("alpha", "beta", "gamma")
+        ]
+    assert replies == ["you said alpha", "again", "again"] and server.served == 1 and budget.used_tokens == 10
