@@ -136,3 +136,19 @@ def test_missing_provider_package_names_the_extra(provider: str, extra: str) -> 
         pytest.skip(f"{package} is installed here")
     with pytest.raises(ConfigError, match=re.escape(f"pip install '{extra}'")):
         make_chat_model(LLMConfig(provider=provider, model="m"))
+
+
+def test_openai_without_a_key_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("langchain_openai")
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    with pytest.raises(
+        ConfigError, match=r"--llm openai:gpt-4o-mini: .*set OPENAI_API_KEY in the environment"
+    ):
+        make_chat_model(load_llm_config("openai:gpt-4o-mini"))
+
+
+def test_provider_without_an_extra_names_its_langchain_package() -> None:
+    if importlib.util.find_spec("langchain_groq") is not None:
+        pytest.skip("langchain_groq is installed here")
+    with pytest.raises(ConfigError, match=re.escape("pip install langchain-groq")):
+        make_chat_model(LLMConfig(provider="groq", model="llama-3.1-8b-instant"))
