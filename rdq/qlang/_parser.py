@@ -431,7 +431,7 @@ class _P:
                 depth -= 1
             elif kk == "semi" and depth == 0:
                 break
-            elif kk == "nl" and depth == 0 and not self.nl_ok[-1]:
+            elif kk == "nl" and depth == 0 and not self.nl_ok[-1] and not _sql_continues(self.toks, j):
                 break
             j += 1
         toks = [t for t in self.toks[start:j] if t.kind != "nl"]
@@ -477,6 +477,17 @@ class _P:
         if p.peek() is not None:
             raise QError("parse")
         return e
+
+
+def _sql_continues(toks: list[Tok], j: int) -> bool:
+    """Whether the template goes on after the newline at ``j`` (next line starts ``from``/``by``/``where``/``,``)."""
+    k = j
+    while k < len(toks) and toks[k].kind == "nl":
+        k += 1
+    if k >= len(toks):
+        return False
+    t = toks[k]
+    return (t.kind == "name" and t.val in ("from", "by", "where")) or (t.kind == "op" and t.val == ",")
 
 
 def _is_bare_verb(n: Any) -> bool:
