@@ -261,7 +261,13 @@ class LLMClient:
         said_no = (getattr(raw, "additional_kwargs", None) or {}).get("refusal")
         if said_no:
             meta["refusal"] = said_no
-        text = json.dumps(tool_calls[0].get("args", {}), sort_keys=True) if tool_calls else _text(raw)
+        invalid = list(getattr(raw, "invalid_tool_calls", None) or [])  # arguments that are not JSON
+        if tool_calls:
+            text = json.dumps(tool_calls[0].get("args", {}), sort_keys=True)
+        elif invalid:
+            text = str(invalid[0].get("args") or "")
+        else:
+            text = _text(raw)
         n_in, n_out = _usage(raw)
         usd = self.cfg.cost_usd(n_in, n_out)
         if self.budget is not None:
@@ -274,7 +280,7 @@ class LLMClient:
                 f"an empty reply cut at the output-token limit (stop reason {stop}: a reasoning model may "
                 "spend it all on reasoning); raise max_output_tokens in the LLM config"
             )
-        refusal = not cut and is_refusal(text, meta, has_tool_calls=bool(tool_calls))
+        refusal = not cut and is_refusal(text, meta, has_tool_calls=bool(tool_calls or invalid))
         extra = {
             k: meta[k] for k in ("finish_reason", "stop_reason", "done_reason", "refusal") if meta.get(k)
         }

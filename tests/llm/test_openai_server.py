@@ -146,3 +146,36 @@ def test_script_items_may_answer_by_the_request_and_a_default_repeats() -> None:
             client.complete([("user", w)], purpose="explain").reply for w in ("alpha", "beta", "gamma")
         ]
     assert replies == ["you said alpha", "again", "again"] and server.served == 1 and budget.used_tokens == 10
+
+
+def test_real_client_tool_call_with_broken_arguments_is_repaired() -> None:
+    broken = {
+        "id": "chatcmpl-1",
+        "object": "chat.completion",
+        "created": 1700000000,
+        "model": "scripted-model",
+        "choices": [
+            {
+                "index": 0,
+                "finish_reason": "tool_calls",
+                "message": {
+                    "role": "assistant",
+                    "content": None,
+                    "tool_calls": [
+                        {
+                            "id": "call_1",
+                            "type": "function",
+                            "function": {"name": "Hypothesis", "arguments": '{"name": "mom_20", "expr'},
+                        }
+                    ],
+                },
+            }
+        ],
+        "usage": {"prompt_tokens": 9, "completion_tokens": 4, "total_tokens": 13},
+    }
+    with ScriptedServer([Reply(body=broken), Reply(content=GOOD)]) as server:
+        client, recorded, _, _ = make(server)
+        h = client.structured([("user", "propose")], Hypothesis, purpose="propose.factor")
+    assert h.horizon_days == 5
+    assert recorded[0].reply == '{"name": "mom_20", "expr' and not recorded[0].refusal
+    assert [e.purpose for e in recorded] == ["propose.factor", "repair"]
