@@ -11,6 +11,7 @@ import email.utils
 import json
 import logging
 import re
+import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -167,6 +168,12 @@ class LLMClient:
         Requests that reached the model (one per :meth:`complete` / tool call; retries are not counted).
     exchanges:
         Every exchange of this client, in order.
+
+    Notes
+    -----
+    Calls from several threads are safe (counts, charges and records are locked), but the budget is
+    checked before each call, so concurrent calls can overshoot a cap by up to one call each, and the
+    recorded order is the order replies arrived: replay a threaded run only if its order is fixed.
     """
 
     def __init__(
@@ -186,11 +193,13 @@ class LLMClient:
         self.calls = 0
         self.exchanges: list[Exchange] = []
         self._tools_ok: bool | None = None
+        self._lock = threading.Lock()  # calls from several threads: counts, charges and records stay whole
 
     def _keep(self, exchange: Exchange) -> Exchange:
-        self.exchanges.append(exchange)
-        if self.record is not None:
-            self.record(exchange)
+        with self._lock:
+            self.exchanges.append(exchange)
+            if self.record is not None:
+                self.record(exchange)
         return exchange
 
     def _invoke(
@@ -211,7 +220,8 @@ class LLMClient:
             self.budget.check()
         request = as_request(messages)
         lc = _lc_messages(messages)
-        self.calls += 1
+        with self._lock:
+            self.calls += 1
         start = time.perf_counter()
         attempt = 0
         while True:
@@ -271,7 +281,8 @@ class LLMClient:
         n_in, n_out = _usage(raw)
         usd = self.cfg.cost_usd(n_in, n_out)
         if self.budget is not None:
-            self.budget.charge(input_tokens=n_in, output_tokens=n_out, usd=usd)
+            with self._lock:
+                self.budget.charge(input_tokens=n_in, output_tokens=n_out, usd=usd)
         stop = str(meta.get("finish_reason") or meta.get("stop_reason") or "")
         cut = not text.strip() and not tool_calls and stop in ("length", "max_tokens")
         problem: str | None = None
