@@ -124,7 +124,7 @@ class Interp:
 
     def run_body(self, d: LambdaDef, loc: dict[str, Any]) -> Any:
         r: Any = IDENTITY
-        ev = self.ev
+        ev = self._ev
         try:
             for st in d.body:
                 r = IDENTITY if st is None else ev(st, loc)
@@ -169,9 +169,17 @@ class Interp:
                     return self.view_value(v)
                 return v
             return self.lookup(name, loc)
+        ev = self._ev if loc is not None else self.ev  # inside a function: no error-position wrapper
         if tag == "dg":
-            r = self.ev(n[3], loc)
-            lft = self.ev(n[2], loc)
+            rn, ln = n[3], n[2]
+            if rn[0] == "v" and loc is not None and rn[1] in loc:
+                r = loc[rn[1]]
+            else:
+                r = ev(rn, loc)
+            if ln[0] == "v" and loc is not None and ln[1] in loc:
+                lft = loc[ln[1]]
+            else:
+                lft = ev(ln, loc)
             if type(lft) is A and type(r) is A and lft.t == 7 and r.t == 7:
                 fast = _FAST.get(n[1])
                 if fast is not None:
@@ -191,8 +199,8 @@ class Interp:
         if tag == "v":
             return self.lookup(n[1], loc)
         if tag == "d":
-            r = self.ev(n[3], loc)
-            lft = self.ev(n[2], loc)
+            r = ev(n[3], loc)
+            lft = ev(n[2], loc)
             vn = n[1]
             if (
                 vn[0] == "v"
@@ -207,21 +215,21 @@ class Interp:
                     return A(7, lft.v % r.v)
                 if vn[1] == "div" and (loc is None or "div" not in loc):
                     return A(7, lft.v // r.v)
-            f = self.ev(n[1], loc)
+            f = ev(n[1], loc)
             return call(f, [lft, r])
         if tag == "j":
-            x = self.ev(n[2], loc) if n[2] is not None else IDENTITY
+            x = ev(n[2], loc) if n[2] is not None else IDENTITY
             if n[2] is not None and n[2][0] == "pj":
-                f = self.ev(n[1], loc)
+                f = ev(n[1], loc)
                 if isinstance(f, Fn):
                     return Comp([f, x])
-            f = self.ev(n[1], loc)
+            f = ev(n[1], loc)
             if type(f) is A and f.t in (6, 7) and f.v in (1, -1, 2, -2) and (x.t == 10 or type(x) is L):
                 return self.write_handle(f, x)
             return apply(f, x)
         if tag == "m":
-            x = self.ev(n[2], loc)
-            f = self.ev(n[1], loc)
+            x = ev(n[2], loc)
+            f = ev(n[1], loc)
             if isinstance(f, Prim):
                 if f.m is None:
                     if f.n is not None or f.d is not None:
@@ -236,9 +244,9 @@ class Interp:
             vals: list[Any] = [None] * len(args)
             for k in range(len(args) - 1, -1, -1):
                 a = args[k]
-                vals[k] = None if a is None else self.ev(a, loc)
+                vals[k] = None if a is None else ev(a, loc)
             fnode = n[1]
-            f = self.ev(fnode, loc)
+            f = ev(fnode, loc)
             if len(vals) == 1 and vals[0] is None and not (isinstance(f, Fn) and f.valence == 0):
                 # f[] : call niladic with ::
                 if isinstance(f, Fn):
@@ -266,26 +274,26 @@ class Interp:
             return Lambda(n[1], self)
         if tag == "lst" and None in n[1]:
             its = n[1]
-            vals2: list[Any] = [None if a is None else self.ev(a, loc) for a in its]
+            vals2: list[Any] = [None if a is None else ev(a, loc) for a in its]
             return Proj(self.builtins["enlist"], vals2)
         if tag == "lst":
             its = n[1]
             out: list[Any] = [None] * len(its)
             for k in range(len(its) - 1, -1, -1):
                 a = its[k]
-                out[k] = IDENTITY if a is None else self.ev(a, loc)
+                out[k] = IDENTITY if a is None else ev(a, loc)
             return mklist(out)
         if tag == "paren":
-            return self.ev(n[1], loc) if n[1] is not None else IDENTITY
+            return ev(n[1], loc) if n[1] is not None else IDENTITY
         if tag == "adv":
-            f = self.ev(n[2], loc)
+            f = ev(n[2], loc)
             return Derived(n[1], f)
         if tag == "comp":
-            g = self.ev(n[2], loc)
-            return Comp([self.ev(n[1], loc), g])
+            g = ev(n[2], loc)
+            return Comp([ev(n[1], loc), g])
         if tag == "pj":
-            lft = self.ev(n[2], loc)
-            f = self.ev(n[1], loc)
+            lft = ev(n[2], loc)
+            f = ev(n[1], loc)
             if f is IDENTITY:
                 return lft  # x :: is x
             return Proj(f, [lft, None])
@@ -293,35 +301,35 @@ class Interp:
             return self.cond(n[1], loc)
         if tag == "if":
             a = n[1]
-            c = self.ev(a[0], loc)
+            c = ev(a[0], loc)
             if c.v != 0 if (type(c) is A and c.t == 1) else to_py_bool(c):
                 for st in a[1:]:
                     if st is not None:
-                        self.ev(st, loc)
+                        ev(st, loc)
             return IDENTITY
         if tag == "do":
             a = n[1]
-            k = self.ev(a[0], loc)
+            k = ev(a[0], loc)
             for _ in range(int(k.v)):
                 for st in a[1:]:
                     if st is not None:
-                        self.ev(st, loc)
+                        ev(st, loc)
             return IDENTITY
         if tag == "while":
             a = n[1]
             while True:
-                c = self.ev(a[0], loc)
+                c = ev(a[0], loc)
                 if not (c.v != 0 if (type(c) is A and c.t == 1) else to_py_bool(c)):
                     break
                 for st in a[1:]:
                     if st is not None:
-                        self.ev(st, loc)
+                        ev(st, loc)
             return IDENTITY
         if tag == "ret":
-            v = self.ev(n[1], loc) if n[1] is not None else IDENTITY
+            v = ev(n[1], loc) if n[1] is not None else IDENTITY
             raise Return(v)
         if tag == "sig":
-            v = self.ev(n[1], loc)
+            v = ev(n[1], loc)
 
             try:
                 raise QError(qstr(v))
@@ -331,7 +339,7 @@ class Interp:
                 raise
         if tag == "pcond":
             a = n[1]
-            x = self.ev(a[0], loc)
+            x = ev(a[0], loc)
             k = 1
             while k + 1 < len(a):
                 try:
@@ -339,10 +347,10 @@ class Interp:
                 except QError:
                     k += 2
                     continue
-                return self.ev(a[k + 1], loc)
-            return self.ev(a[k], loc) if k < len(a) and a[k] is not None else IDENTITY
+                return ev(a[k + 1], loc)
+            return ev(a[k], loc) if k < len(a) and a[k] is not None else IDENTITY
         if tag == "pat":
-            v = self.ev(n[2], loc)
+            v = ev(n[2], loc)
             self.pattern(n[1], v, loc)
             return v
         if tag == "tbl":
@@ -352,12 +360,12 @@ class Interp:
         if tag == "blk":
             last2: Any = IDENTITY
             for st in n[1]:
-                last2 = IDENTITY if st is None else self.ev(st, loc)
+                last2 = IDENTITY if st is None else ev(st, loc)
             return last2
         if tag == "seq":
             last: Any = IDENTITY
             for st in n[1]:
-                last = self.ev(st, loc)
+                last = ev(st, loc)
             return last
         raise QError("nyi")
 

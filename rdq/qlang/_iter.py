@@ -127,6 +127,10 @@ def _conform_len(args: list[Any]) -> int:
 
 
 def each(f: Any, args: list[Any]) -> Any:
+    if any(type(a) is V for a in args) and _atomic_fn(f):
+        r = _each_vec(f, args)
+        if r is not None:
+            return r
     if len(args) == 1:
         x = args[0]
         if type(x) is D:
@@ -147,6 +151,132 @@ def each(f: Any, args: list[Any]) -> Any:
         d = next(a for a in args if type(a) is D)
         return D(d.k, mklist(out))
     return mklist(out)
+
+
+#: glyphs that are atomic (apply item by item): ``f'`` of them over vectors is one vector call
+_ATOMIC_GLYPHS = frozenset(("+", "-", "*", "%", "&", "|", "=", "<", ">", "<=", ">=", "<>"))
+_ATOMIC_KW2 = frozenset(("mod", "div"))
+_ATOMIC_KW1 = frozenset(
+    (
+        "neg",
+        "abs",
+        "sqrt",
+        "exp",
+        "log",
+        "floor",
+        "ceiling",
+        "not",
+        "signum",
+        "reciprocal",
+        "sin",
+        "cos",
+        "tan",
+    )
+)
+
+
+def _atomic_fn(f: Any) -> bool:
+    """Whether ``f`` is atomic in all its arguments, so that ``f'`` on vectors is ``f`` on the vectors."""
+    if isinstance(f, Prim):
+        return f.name in _ATOMIC_GLYPHS or f.name in _ATOMIC_KW1 or f.name in _ATOMIC_KW2
+    d = getattr(f, "d", None)
+    if d is None or not hasattr(d, "params") or not hasattr(d, "body") or getattr(f, "interp", None) is None:
+        return False
+    cached = getattr(d, "_atomic", None)
+    if cached is None:
+        body = d.body
+        cached = (
+            len(body) == 1 and body[0] is not None and not d.pats and _atomic_node(body[0], set(d.params))
+        )
+        d._atomic = cached
+    return bool(cached)
+
+
+def _atomic_node(n: Any, params: set[str]) -> bool:
+    if not isinstance(n, tuple) or not n:
+        return False
+    tag = n[0]
+    if tag == "v":
+        return n[1] in params
+    if tag == "c":
+        return type(n[1]) is A and n[1].t in (1, 4, 5, 6, 7, 8, 9)
+    if tag == "paren":
+        return _atomic_node(n[1], params)
+    if tag == "dg":
+        return n[1] in _ATOMIC_GLYPHS and _atomic_node(n[2], params) and _atomic_node(n[3], params)
+    if tag == "d":
+        v = n[1]
+        return (
+            v[0] == "v"
+            and v[1] in _ATOMIC_KW2
+            and v[1] not in params
+            and _atomic_node(n[2], params)
+            and _atomic_node(n[3], params)
+        )
+    if tag in ("j", "m"):
+        v = n[1]
+        ok_f = (v[0] == "v" and v[1] in _ATOMIC_KW1 and v[1] not in params) or (
+            tag == "m" and v[0] == "c" and v[1] == ("op", "-")
+        )
+        return ok_f and _atomic_node(n[2], params)
+    return False
+
+
+def _each_vec(f: Any, args: list[Any]) -> Any:
+    """``f'`` over simple numeric vectors (and atoms) by one call of the atomic ``f``; None to loop."""
+    n = -1
+    for a in args:
+        if type(a) is V:
+            if a.a.dtype.kind not in "biuf" or (n != -1 and len(a.a) != n):
+                return None
+            n = len(a.a)
+        elif type(a) is not A:
+            return None
+    if n <= 0 or len(args) != valence(f):
+        return None
+    try:
+        r = call(f, list(args))
+    except Exception:  # noqa: BLE001 - the item-by-item loop reports errors as q does
+        return None
+    return r if type(r) is V and len(r.a) == n else None
+
+
+def _as_prim(f: Any) -> Any:
+    """``{x+y}`` (a lambda that is one atomic glyph on its two parameters) as that glyph; else ``f``."""
+    d = getattr(f, "d", None)
+    if isinstance(f, Prim) or d is None or not hasattr(d, "body") or getattr(f, "interp", None) is None:
+        return f
+    body = d.body
+    if len(body) == 1 and body[0] is not None and len(d.params) == 2 and not d.pats:
+        b = body[0]
+        if (
+            b[0] == "dg"
+            and b[1] in ("+", "*", "|", "&")
+            and b[2][0] == "v"
+            and b[3][0] == "v"
+            and b[2][1] == d.params[0]
+            and b[3][1] == d.params[1]
+        ):
+            return f.interp.ops[b[1]]
+    return f
+
+
+def _fast_scan(f: Any, x: V) -> Any:
+    r"""``+\ *\ |\ &\`` on a long or float vector without nulls, by one numpy call."""
+    if not (isinstance(f, Prim) and f.name in ("+", "*", "|", "&") and x.t in (7, 9)):
+        return None
+    a = x.a
+    if (x.t == 9 and np.isnan(a).any()) or (x.t == 7 and (a == np.iinfo(np.int64).min).any()):
+        return None
+    if f.name == "+":
+        r = np.cumsum(a, dtype=a.dtype)
+    elif f.name == "*":
+        r = np.cumprod(a, dtype=a.dtype)
+    elif f.name == "|":
+        r = np.maximum.accumulate(a)
+    else:
+        r = np.minimum.accumulate(a)
+    return V(x.t, r)
 
 
 def over(f: Any, args: list[Any], *, scan: bool) -> Any:
@@ -182,14 +312,16 @@ def over(f: Any, args: list[Any], *, scan: bool) -> Any:
             return D(x.k, mklist(res)) if scan else acc
         if type(x) is A:
             return x
+        pf = _as_prim(f)
+        if type(x) is V and len(x.a) > 0:
+            fast = _fast_scan(pf, x) if scan else _fast_fold(pf, x)
+            if fast is not None:
+                return fast
         lst = items(x)
         if not lst:
             return _empty_fold(f, x)
         acc = lst[0]
         if not scan:
-            fast = _fast_fold(f, x)
-            if fast is not None:
-                return fast
             for a in lst[1:]:
                 acc = call(f, [acc, a])
             return acc

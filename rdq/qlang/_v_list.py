@@ -72,7 +72,11 @@ def q_first(x: Any) -> Any:
     if tx is D:
         return q_first(x.v)
     if tx is T:
-        return item(x, 0) if count(x) else D(_syms(x.cols), mklist([null_atom(c.t) if type(c) is V else EMPTY for c in x.data]))
+        return (
+            item(x, 0)
+            if count(x)
+            else D(_syms(x.cols), mklist([null_atom(c.t) if type(c) is V else EMPTY for c in x.data]))
+        )
     n = count(x)
     if n == 0:
         if tx is V:
@@ -167,6 +171,10 @@ def q_group(x: Any) -> Any:
     if type(x) is D:
         g = q_group(x.v)
         return D(g.k, mklist([index(x.k, v) for v in items(g.v)]))
+    if type(x) is V and len(x.a) > 0 and (x.a.dtype.kind in "biuf" or x.t == 11):
+        fast = _group_vec(x)
+        if fast is not None:
+            return fast
     groups: dict[Any, list[int]] = {}
     firsts: list[Any] = []
     for i, k in enumerate(keys_of(x)):
@@ -178,6 +186,22 @@ def q_group(x: Any) -> Any:
     keys = take_items(x, np.array(firsts, dtype=np.int64)) if firsts else empty_like(x)
     vals = [V(7, np.array(v, dtype=np.int64)) for v in groups.values()]
     return D(keys, L(vals) if vals else EMPTY)
+
+
+def _group_vec(x: V) -> Any:
+    """``group`` of a simple vector by sorting (keys in order of first appearance); None if unsortable."""
+    try:
+        _, first_idx, inv = np.unique(x.a, return_index=True, return_inverse=True)
+    except TypeError:
+        return None
+    order = np.argsort(first_idx, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    g = rank[np.asarray(inv).reshape(-1)]
+    idx = np.argsort(g, kind="stable").astype(np.int64)
+    bounds = np.cumsum(np.bincount(g, minlength=len(order)))[:-1]
+    vals = [V(7, part) for part in np.split(idx, bounds)]
+    return D(take_items(x, first_idx[order].astype(np.int64)), L(vals))
 
 
 def _sort_keys(x: Any) -> np.ndarray:
@@ -302,7 +326,6 @@ def q_flip(x: Any) -> Any:
                         raise QError("length")
             for c in items(x.v):
                 if type(c) is A:
-
                     c = enlist_n(c, n or 1)
                 cols.append(c)
             return T(list(x.k.a.tolist()), cols)
@@ -342,7 +365,9 @@ def _take(n: Any, x: Any) -> Any:
                 return L(rows)
             if c == NULLS[7]:
                 c = len(lst) // r if r else 0
-                rows = [mklist(lst[i * c : (i + 1) * c]) if i < r - 1 else mklist(lst[i * c :]) for i in range(r)]
+                rows = [
+                    mklist(lst[i * c : (i + 1) * c]) if i < r - 1 else mklist(lst[i * c :]) for i in range(r)
+                ]
                 return L(rows)
             total = r * c
             flat = _take(A(7, total), x)
@@ -358,7 +383,6 @@ def _take(n: Any, x: Any) -> Any:
     k = n.v
     tx = type(x)
     if tx is A:
-
         return enlist_n(x, abs(k))
     if tx is D:
         if type(x.k) is T:
@@ -367,7 +391,11 @@ def _take(n: Any, x: Any) -> Any:
     m = count(x)
     if m == 0:
         if tx is V:
-            return V(x.t, np.full(abs(k), NULLS[x.t], dtype=x.a.dtype)) if x.t != 11 else V(11, np.full(abs(k), "", dtype=object))
+            return (
+                V(x.t, np.full(abs(k), NULLS[x.t], dtype=x.a.dtype))
+                if x.t != 11
+                else V(11, np.full(abs(k), "", dtype=object))
+            )
         return mklist([EMPTY] * abs(k)) if k else x
     if k >= 0:
         idx = np.arange(k) % m
@@ -403,7 +431,10 @@ def _drop(n: Any, x: Any) -> Any:
     if type(x) is T or type(n) is T:
         if type(x) is T and type(n) is V and n.t == 11:
             drop = set(items_py(n))
-            return T([c for c in x.cols if c not in drop], [d for c, d in zip(x.cols, x.data, strict=True) if c not in drop])
+            return T(
+                [c for c in x.cols if c not in drop],
+                [d for c, d in zip(x.cols, x.data, strict=True) if c not in drop],
+            )
         raise QError("type")
     if type(x) is A and x.t in (1, 4, 5, 6, 7):
         # list _ index : remove item
@@ -418,9 +449,14 @@ def _drop(n: Any, x: Any) -> Any:
         return _dict_drop_keys(x, n if type(n) is not A else enlist(n))
     if type(x) is T and type(n) in (A, V) and (n.t == 11):
         drop = set(items_py(n))
-        return T([c for c in x.cols if c not in drop], [d for c, d in zip(x.cols, x.data, strict=True) if c not in drop])
+        return T(
+            [c for c in x.cols if c not in drop],
+            [d for c, d in zip(x.cols, x.data, strict=True) if c not in drop],
+        )
     if type(x) is A and x.t == 11 and type(n) is T:
-        return T([c for c in n.cols if c != x.v], [d for c, d in zip(n.cols, n.data, strict=True) if c != x.v])
+        return T(
+            [c for c in n.cols if c != x.v], [d for c, d in zip(n.cols, n.data, strict=True) if c != x.v]
+        )
     raise QError("type")
 
 
