@@ -4,6 +4,7 @@
 
     rdq rl train --config NAME|FILE [--seed S] [--data PATH] [--workspace DIR] [--json]
       {"run_id", "path", "folds": [{index, train_days, test_days, n_train, n_test}], "agents", "seconds"}
+    rdq rl train --resume RUN [--workspace DIR] [--json]     (or: rdq rl resume RUN): finish an interrupted run
     rdq rl eval RUN [--split test|train] [--by month|quarter|fold] [--workspace DIR] [--json]
       {"run_id", "split", "by", "periods_per_year", "agents", "metrics",
        "windows": [{"window", "fold", "sessions", "first_day", "last_day", "agents": {AGENT: {METRIC: value}}}],
@@ -77,21 +78,7 @@ def register(app: typer.Typer) -> None:
                          no_args_is_help=True)
     app.add_typer(rl_app, name="rl")
 
-    @rl_app.command("train")
-    def train_cmd(
-        config: Annotated[str, typer.Option("--config", "-c", help="An rl config file or a built-in name "
-                                            "(qtnet_1min, qtnet_synthetic, qtnet_daily).")],
-        seed: Annotated[int | None, typer.Option("--seed", help="Seed of QTNet and the baselines.")] = None,
-        data: Annotated[Path | None, typer.Option("--data", help="Minute-bar Parquet file instead of data.path.")] = None,
-        workspace: Workspace = Path("."),
-        as_json: AsJson = False,
-    ) -> None:
-        """Train QTNet (and the config's baselines) on every walk-forward fold; print the run id and folder."""
-        from rdq.rl._config import load_rl_config
-        from rdq.rl._runs import train_run
-
-        cfg = load_rl_config(config, seed=seed, data_path=data)
-        folder = train_run(cfg, workspace=workspace)
+    def _report(folder: Path, as_json: bool) -> None:
         run = json.loads((folder / "run.json").read_text(encoding="utf-8"))
         if as_json:
             folds = [{"index": f["index"], "train_days": f["train_days"], "test_days": f["test_days"],
@@ -103,6 +90,39 @@ def register(app: typer.Typer) -> None:
         typer.echo(f"run {run['run_id']}: {len(run['folds'])} fold(s), trained {secs}")
         typer.echo(f"folder {folder}")
         typer.echo(f"evaluate: rdq rl eval {folder}")
+
+    @rl_app.command("train")
+    def train_cmd(
+        config: Annotated[str | None, typer.Option("--config", "-c", help="An rl config file or a built-in name "
+                                                   "(qtnet_1min, qtnet_synthetic, qtnet_daily).")] = None,
+        seed: Annotated[int | None, typer.Option("--seed", help="Seed of QTNet and the baselines.")] = None,
+        data: Annotated[Path | None, typer.Option("--data", help="Minute-bar Parquet file instead of data.path.")] = None,
+        resume: Annotated[str | None, typer.Option("--resume", help="Finish this interrupted run (folder or id): "
+                                                   "done folds are kept, a fold in progress continues from its "
+                                                   "last periodic checkpoint.")] = None,
+        workspace: Workspace = Path("."),
+        as_json: AsJson = False,
+    ) -> None:
+        """Train QTNet (and the config's baselines) on every walk-forward fold; print the run id and folder."""
+        from rdq.errors import ConfigError
+        from rdq.rl._config import load_rl_config
+        from rdq.rl._runs import train_run
+
+        if config is None and resume is None:
+            raise ConfigError("rdq rl train needs --config NAME|FILE (or --resume RUN)")
+        cfg = load_rl_config(config, seed=seed, data_path=data) if config is not None else None
+        _report(train_run(cfg, workspace=workspace, resume=resume), as_json)
+
+    @rl_app.command("resume")
+    def resume_cmd(
+        run: Annotated[str, typer.Argument(help="An interrupted run folder, or a run id (prefix) under --workspace.")],
+        workspace: Workspace = Path("."),
+        as_json: AsJson = False,
+    ) -> None:
+        """Finish an interrupted `rdq rl train` run with its own config (same as train --resume RUN)."""
+        from rdq.rl._runs import train_run
+
+        _report(train_run(None, workspace=workspace, resume=run), as_json)
 
     @rl_app.command("eval")
     def eval_cmd(

@@ -27,7 +27,8 @@ from rdq.data._io import atomic_write
 from rdq.errors import DataError
 from rdq.rl._qtnet import QTNetPolicy, RecurrentActor, RecurrentCritic
 
-__all__ = ["LoadedQTNet", "load_checkpoint", "read_curves", "save_checkpoint", "write_curves"]
+__all__ = ["RESUME_FILE", "LoadedQTNet", "load_checkpoint", "load_resume_state", "read_curves", "save_checkpoint",
+           "save_resume_state", "write_curves"]
 
 _FORMAT = 1
 
@@ -60,6 +61,26 @@ class LoadedQTNet:
     def policy(self) -> QTNetPolicy:
         """The greedy policy."""
         return QTNetPolicy(self.actor, discretize=bool(self.config.get("discretize", True)))
+
+
+#: the resumable training state of a fold, beside ``checkpoint.pt`` until the fold is done
+RESUME_FILE = "resume.pt"
+
+
+def save_resume_state(path: Path, state: Mapping[str, Any]) -> Path:
+    """Write a resumable training state (tensors, ints, floats, lists and dicts only) to ``path`` atomically."""
+    atomic_write(path, lambda tmp: torch.save(dict(state), tmp))
+    return path
+
+
+def load_resume_state(path: Path) -> dict[str, Any]:
+    """Read what :func:`save_resume_state` wrote (``weights_only``: no code is unpickled)."""
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # a truncated or foreign file: say which, and how to start the fold over
+        raise DataError(f"cannot read the resume state: {exc}", file=str(path),
+                        fix="delete it to train this fold from scratch") from None
+    return dict(state)
 
 
 def load_checkpoint(path: Path) -> LoadedQTNet:

@@ -18,6 +18,7 @@ demonstrations of the experts.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -26,7 +27,7 @@ from rdq.errors import ConfigError
 from rdq.rl._market import Market
 from rdq.rl._rollout import Episodes
 
-__all__ = ["EpisodeReplay", "SequenceBatch"]
+__all__ = ["EpisodeReplay", "SequenceBatch", "load_replay_state", "replay_state"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -157,3 +158,23 @@ class EpisodeReplay:
             mask=torch.from_numpy(mask),
             label=torch.from_numpy(label.astype(np.float32)),
         )
+
+
+_REPLAY_ARRAYS = ("bar", "position", "upnl", "action", "reward", "label", "length")
+
+
+def replay_state(replay: EpisodeReplay) -> dict[str, Any]:
+    """The contents of ``replay`` as tensors and ints (for a resumable checkpoint, ``torch.save``-able)."""
+    return {**{k: torch.from_numpy(getattr(replay, k).copy()) for k in _REPLAY_ARRAYS},
+            "next": int(replay._next), "size": int(replay.size)}
+
+
+def load_replay_state(replay: EpisodeReplay, state: dict[str, Any]) -> None:
+    """Restore what :func:`replay_state` saved into a buffer of the same capacity and steps."""
+    for k in _REPLAY_ARRAYS:
+        arr = state[k].numpy()
+        if arr.shape != getattr(replay, k).shape:
+            raise ConfigError(f"the resume state's replay.{k} has shape {arr.shape}, the buffer "
+                              f"{getattr(replay, k).shape}: the config changed; delete resume.pt to start the fold over")
+        getattr(replay, k)[...] = arr
+    replay._next, replay.size = int(state["next"]), int(state["size"])

@@ -151,45 +151,92 @@ def _write_json(path: Path, obj: Any) -> None:
     atomic_write(path, lambda t: t.write_text(text, encoding="utf-8"))
 
 
-def train_run(cfg: RLConfig, *, workspace: str | Path = ".", run_id: str | None = None) -> Path:
+def train_run(cfg: RLConfig | None, *, workspace: str | Path = ".", run_id: str | None = None,
+              resume: str | Path | None = None) -> Path:
     """Train QTNet and the configured baselines on every fold; returns the run folder.
 
     Writes the folder layout of the module docstring (``run.json``'s ``status`` is ``"running"`` until the last
-    fold is done, then ``"done"``).
+    fold is done, then ``"done"``; its ``completed`` lists each finished ``fold_NN/agent``).
+
+    Parameters
+    ----------
+    cfg:
+        The run's config; with ``resume`` it may be ``None`` (the run folder's ``config.json`` is used) and
+        must otherwise equal it.
+    resume:
+        A run folder or id to finish: agents of folds in ``completed`` (whose files exist) are not trained
+        again; QTNet on a fold in progress continues from its ``resume.pt`` (the last periodic checkpoint,
+        see :mod:`rdq.rl._train`) or from scratch without one; a baseline in progress starts from scratch.
+        The result equals an uninterrupted run's with the same seed (except ``seconds``).
     """
     from rdq.rl._train import train_qtnet
 
+    if resume is not None:
+        folder = find_run(resume, workspace=workspace)
+        stored = config_from_dict(json.loads((folder / "config.json").read_text(encoding="utf-8")))
+        if cfg is not None and {**cfg.to_dict(), "source": None} != {**stored.to_dict(), "source": None}:
+            raise ConfigError(f"--resume {folder.name}: the config differs from the run's config.json; resume "
+                              "without --config (`rdq rl resume RUN`), or train a new run")
+        cfg = stored
+        run: dict[str, Any] = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+        run.setdefault("completed", [])
+        log.info("rl run %s: resuming (%d agent-fold(s) done)", run["run_id"], len(run["completed"]))
+    elif cfg is None:
+        raise ConfigError("train_run needs a config (or resume=RUN)")
     bars = load_bars(cfg)
     market = market_for(cfg, bars)
     folds = walk_forward_folds(bars, cfg.walk_forward, episode_sessions=cfg.env.episode_sessions)
-    rid = run_id or f"{cfg.name}-s{cfg.seed}-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{secrets.token_hex(2)}"
-    folder = rl_root(workspace) / rid
-    if folder.exists():
-        raise ConfigError(f"run folder {folder} exists already; pick another run id")
-    folder.mkdir(parents=True)
-    _write_json(folder / "config.json", cfg.to_dict())
     agents = ["qtnet", *(b.algo for b in cfg.baselines)]
-    run: dict[str, Any] = {"run_id": rid, "status": "running", "created": dt.datetime.now(dt.UTC).isoformat(),
-                           "seed": cfg.seed, "agents": agents, "folds": [f.to_dict() for f in folds], "seconds": {}}
-    _write_json(folder / "run.json", run)
-    log.info("rl run %s: %d fold(s), agents %s, in %s", rid, len(folds), ", ".join(agents), folder)
+    if resume is None:
+        rid = run_id or f"{cfg.name}-s{cfg.seed}-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{secrets.token_hex(2)}"
+        folder = rl_root(workspace) / rid
+        if folder.exists():
+            raise ConfigError(f"run folder {folder} exists already; pick another run id")
+        folder.mkdir(parents=True)
+        _write_json(folder / "config.json", cfg.to_dict())
+        run = {"run_id": rid, "status": "running", "created": dt.datetime.now(dt.UTC).isoformat(),
+               "seed": cfg.seed, "agents": agents, "folds": [f.to_dict() for f in folds], "seconds": {},
+               "completed": []}
+        _write_json(folder / "run.json", run)
+        log.info("rl run %s: %d fold(s), agents %s, in %s", rid, len(folds), ", ".join(agents), folder)
+    elif run["folds"] != [f.to_dict() for f in folds]:
+        raise ConfigError(f"--resume {folder.name}: the data's walk-forward folds differ from run.json's (the data "
+                          "file changed?); train a new run")
     ppy = cfg.data.periods_per_year
+
+    def finished(key: str, path: Path) -> bool:
+        if key in run["completed"] and path.is_file():
+            log.info("%s: done already, not trained again", key)
+            return True
+        return False
+
+    def record(key: str, agent: str, fold: int, seconds: float) -> None:
+        secs = run["seconds"].setdefault(agent, [])
+        secs[fold:] = [seconds]  # a fold interrupted before it finished has no entry yet
+        if key not in run["completed"]:
+            run["completed"].append(key)
+        _write_json(folder / "run.json", run)
+
     for fold in folds:
         fdir = folder / f"fold_{fold.index:02d}"
         log.info("fold %d/%d: train %s..%s (%d sessions), test %s..%s (%d)", fold.index + 1, len(folds),
                  *fold.train_days, fold.train.size, *fold.test_days, fold.test.size)
-        res = train_qtnet(market, fold.train, cfg.qtnet, out=fdir / "qtnet", periods_per_year=ppy,
-                          expert_params=cfg.experts)
-        run["seconds"].setdefault("qtnet", []).append(res.seconds)
+        key = f"fold_{fold.index:02d}/qtnet"
+        if not finished(key, fdir / "qtnet" / "checkpoint.pt"):
+            res = train_qtnet(market, fold.train, cfg.qtnet, out=fdir / "qtnet", periods_per_year=ppy,
+                              expert_params=cfg.experts, resume=resume is not None)
+            record(key, "qtnet", fold.index, res.seconds)
         for spec in cfg.baselines:
             from rdq.rl._baselines import save_baseline, train_baseline
 
+            key = f"fold_{fold.index:02d}/{spec.algo}"
+            if finished(key, fdir / f"{spec.algo}.zip"):
+                continue
             started = time.perf_counter()
             model = train_baseline(spec.algo, market, fold.train, total_timesteps=spec.total_timesteps,
                                    seed=cfg.seed, action=cfg.env.action, params=spec.params)
             save_baseline(model, fdir / f"{spec.algo}.zip")
-            run["seconds"].setdefault(spec.algo, []).append(time.perf_counter() - started)
-        _write_json(folder / "run.json", run)
+            record(key, spec.algo, fold.index, time.perf_counter() - started)
     run["status"] = "done"
     _write_json(folder / "run.json", run)
     return folder

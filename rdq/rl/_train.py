@@ -20,6 +20,14 @@ Each iteration of the loop
 
 Everything random draws from ``seed`` (numpy's generator and torch's), so a run on CPU is reproducible:
 the same seed gives the same weights and the same curves.
+
+**Resuming.** With ``out`` and ``checkpoint_every``, each periodic checkpoint also writes ``out/resume.pt``:
+the four networks, both optimisers, numpy's generator state and torch's, the replay buffer, the curves so far
+and the step/update counters (the demonstrations are rebuilt from the seed, drawing the same numbers).
+``train_qtnet(..., resume=True)`` continues from it after the iteration it was written at, so a run killed
+and resumed ends with the same weights and curves as an uninterrupted one; without a ``resume.pt`` (no
+periodic checkpoint yet, or ``checkpoint_every: 0``) the fold starts from scratch. ``resume.pt`` is removed
+once the fold's final ``checkpoint.pt`` is written.
 """
 
 from __future__ import annotations
@@ -41,8 +49,8 @@ from rdq.rl._experts import make_expert
 from rdq.rl._market import FEATURES, Market
 from rdq.rl._metrics import annualised_sharpe
 from rdq.rl._qtnet import QTNetPolicy, RecurrentActor, RecurrentCritic, q_filter_bc_loss, soft_update
-from rdq.rl._qtnet_io import save_checkpoint, write_curves
-from rdq.rl._replay import EpisodeReplay, SequenceBatch
+from rdq.rl._qtnet_io import RESUME_FILE, load_resume_state, save_checkpoint, save_resume_state, write_curves
+from rdq.rl._replay import EpisodeReplay, SequenceBatch, load_replay_state, replay_state
 from rdq.rl._rollout import ExpertPolicy, rollout
 
 __all__ = ["CURVE_COLUMNS", "QTNetConfig", "TrainedQTNet", "train_qtnet"]
@@ -197,7 +205,7 @@ def _masked_mean(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
 
 def train_qtnet(market: Market, sessions: Sequence[int] | np.ndarray, config: QTNetConfig | None = None, *,
                 out: Path | None = None, periods_per_year: float = 252.0,
-                expert_params: Mapping[str, Mapping[str, Any]] | None = None) -> TrainedQTNet:
+                expert_params: Mapping[str, Mapping[str, Any]] | None = None, resume: bool = False) -> TrainedQTNet:
     """Train QTNet on the episodes starting at ``sessions`` (see the module docstring).
 
     Parameters
@@ -215,6 +223,8 @@ def train_qtnet(market: Market, sessions: Sequence[int] | np.ndarray, config: QT
         Sessions a year, for the Sharpe ratios of the curves.
     expert_params:
         Parameters of the demonstrators by name (e.g. the config's ``experts``; default: each one's defaults).
+    resume:
+        Continue from ``out/resume.pt`` if it exists (see *Resuming* in the module docstring).
 
     Returns
     -------
@@ -267,8 +277,23 @@ def train_qtnet(market: Market, sessions: Sequence[int] | np.ndarray, config: QT
 
         curves: list[dict[str, float]] = []
         env_steps = update = 0
+        first = 1
+        resume_path = out / RESUME_FILE if out is not None else None
+        if resume and resume_path is not None and resume_path.is_file():
+            st = load_resume_state(resume_path)
+            for k, net in nets.items():
+                net.load_state_dict(st["nets"][k])
+            actor_opt.load_state_dict(st["actor_opt"])
+            critic_opt.load_state_dict(st["critic_opt"])
+            rng.bit_generator.state = st["rng"]
+            torch.set_rng_state(st["torch_rng"])
+            load_replay_state(replay, st["replay"])
+            curves, env_steps, update = list(st["curves"]), int(st["env_steps"]), int(st["updates"])
+            first = int(st["iteration"]) + 1
+            started -= float(st["seconds"])
+            log.info("qtnet: resumed from %s after iteration %d/%d", resume_path, first - 1, cfg.iterations)
         L = cfg.seq_len
-        for it in range(1, cfg.iterations + 1):
+        for it in range(first, cfg.iterations + 1):
             # ---- 1. collect episodes with exploration noise ------------------------------------------------
             frac = (it - 1) / max(cfg.iterations - 1, 1)
             noise = cfg.noise_start + frac * (cfg.noise_end - cfg.noise_start)
@@ -349,6 +374,11 @@ def train_qtnet(market: Market, sessions: Sequence[int] | np.ndarray, config: QT
             if out is not None and cfg.checkpoint_every and it % cfg.checkpoint_every == 0:
                 save_checkpoint(out / "checkpoints" / f"iter_{it:04d}.pt", nets=nets, config=cfg.to_dict(),
                                 window=window, n_features=n_features, meta={"iteration": it, "updates": update})
+                save_resume_state(out / RESUME_FILE, {
+                    "iteration": it, "env_steps": env_steps, "updates": update, "curves": curves,
+                    "seconds": time.perf_counter() - started, "nets": {k: m.state_dict() for k, m in nets.items()},
+                    "actor_opt": actor_opt.state_dict(), "critic_opt": critic_opt.state_dict(),
+                    "rng": rng.bit_generator.state, "torch_rng": torch.get_rng_state(), "replay": replay_state(replay)})
 
         # ---- the final checkpoint and the curves ---------------------------------------------------------
         seconds = time.perf_counter() - started
@@ -359,6 +389,7 @@ def train_qtnet(market: Market, sessions: Sequence[int] | np.ndarray, config: QT
                             meta={"iteration": cfg.iterations, "updates": update},
                             optimizers={"actor_opt": actor_opt, "critic_opt": critic_opt})
             write_curves(out, curves, CURVE_COLUMNS)
+            (out / RESUME_FILE).unlink(missing_ok=True)
         log.info("qtnet: trained in %.1fs (%d env steps, %d updates)", seconds, env_steps, update)
         return TrainedQTNet(actor=actor, critic=critic, config=cfg, curves=curves, seconds=seconds, checkpoint=ckpt)
     finally:
