@@ -3,10 +3,17 @@
 A run folder (``<workspace>/.rdq/rl/<run_id>/``)::
 
     config.json                  the resolved config (RLConfig.to_dict(); data paths absolute)
-    run.json                     run id, status, folds (train/test sessions and days), agents, seconds
+    run.json                     run id, status, folds (train/test sessions and days), agents, seconds,
+                                 completed (each finished "fold_NN/agent", for resuming)
     fold_00/qtnet/               checkpoint.pt + .json, curves.csv, curves.png[, checkpoints/iter_NNNN.pt]
+                                 [resume.pt while the fold is in progress and checkpoint_every > 0]
     fold_00/ppo.zip (+ .json)    each trained baseline
     ...
+
+An interrupted run is finished by ``train_run(None, resume=RUN)`` (``rdq rl train --resume RUN`` or
+``rdq rl resume RUN``): completed agent-folds are kept; QTNet on the fold in progress continues from its
+``resume.pt`` (exactly: the same weights and curves as an uninterrupted run) or, without one, starts that fold
+over; a baseline (stable-baselines3) in progress always starts over.
 
 :func:`evaluate_run` plays QTNet, every expert of the config (never the prophet) and every trained baseline
 on each fold's test (or train) sessions and reports :func:`rdq.rl._metrics.trading_metrics` per window

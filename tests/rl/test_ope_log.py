@@ -222,3 +222,27 @@ def test_library_log_matches_mixture_sampling(run: tuple[Path, Path]) -> None:
         one_hot_positions(np.array([-1.0, 0.0, 1.0]), 0.3),
         [[0.8, 0.1, 0.1], [0.1, 0.8, 0.1], [0.1, 0.1, 0.8]],
     )
+
+
+def test_log_refuses_an_unknown_behaviour_expert(run: tuple[Path, Path], tmp_path: Path) -> None:
+    folder, ws = run
+    r = CliRunner().invoke(
+        app,
+        [
+            "rl",
+            "log",
+            folder.name,
+            "--workspace",
+            str(ws),
+            "--out",
+            str(tmp_path),
+            "--behaviour",
+            "ma_crosover",
+        ],
+    )
+    assert (
+        r.exit_code != 0
+        and "ma_crossover" in str(r.exception)
+        and "--behaviour 'ma_crosover'" in str(r.exception)
+    )
+    assert not (tmp_path / "logged.npz").exists()
