@@ -28,7 +28,7 @@ from rdq.qlang._fn import (
 )
 from rdq.qlang._index import find, index, match
 from rdq.qlang._iter import Derived
-from rdq.qlang._parser import LambdaDef, _infer_name
+from rdq.qlang._parser import LambdaDef, _infer_name, is_juxt_comp
 from rdq.qlang._values import IDENTITY, TYPE_CHARS, A, D, Fn, L, QError, T, V
 
 __all__ = ["Derived", "Interp"]
@@ -219,7 +219,7 @@ class Interp:
             return call(f, [lft, r])
         if tag == "j":
             x = ev(n[2], loc) if n[2] is not None else IDENTITY
-            if n[2] is not None and n[2][0] == "pj":
+            if n[2] is not None and (n[2][0] in ("pj", "comp") or is_juxt_comp(n[2])):
                 f = ev(n[1], loc)
                 if isinstance(f, Fn):
                     return Comp([f, x])

@@ -25,7 +25,7 @@ from typing import Any
 from rdq.qlang._lexer import Tok, tokenize
 from rdq.qlang._values import QError
 
-__all__ = ["LambdaDef", "parse", "INFIX_KEYWORDS"]
+__all__ = ["LambdaDef", "parse", "INFIX_KEYWORDS", "is_juxt_comp"]
 
 INFIX_KEYWORDS = frozenset(
     """mod div in within like except inter union cross sv vs ss cut sublist rotate xprev each over scan prior
@@ -190,6 +190,7 @@ class _P:
             and left[1] in MONADIC_KEYWORDS
             and not (t.kind == "name" and t.val in INFIX_KEYWORDS)
             and not (t.kind == "op" and (nxt2 is None or nxt2.kind in ("semi", "rp", "rb", "rc", "nl")))
+            and not (t.kind == "op" and nxt2 is not None and nxt2.kind == "adv" and not nxt2.space)
         ):
             return ("j", left, self.expr())
         if t.kind == "name" and t.val in INFIX_KEYWORDS and not self._followed_by_bracket():
@@ -492,7 +493,24 @@ def _sql_continues(toks: list[Tok], j: int) -> bool:
 
 def _is_bare_verb(n: Any) -> bool:
     return isinstance(n, tuple) and (
-        (n[0] == "c" and type(n[1]) is tuple and n[1][0] in ("op", "mop")) or n[0] in ("adv", "pj", "comp")
+        (n[0] == "c" and type(n[1]) is tuple and n[1][0] in ("op", "mop"))
+        or n[0] in ("adv", "pj", "comp")
+        or _is_juxt_comp(n)
+    )
+
+
+def is_juxt_comp(n: Any) -> bool:
+    """Public name of :func:`_is_juxt_comp` for the evaluator."""
+    return _is_juxt_comp(n)
+
+
+def _is_juxt_comp(n: Any) -> bool:
+    """``f g@`` / ``desc 3#``: a function juxtaposed with a partial verb is a composition."""
+    return (
+        isinstance(n, tuple)
+        and n[0] == "j"
+        and isinstance(n[2], tuple)
+        and (n[2][0] in ("pj", "comp") or _is_juxt_comp(n[2]))
     )
 
 

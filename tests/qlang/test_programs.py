@@ -85,3 +85,23 @@ def test_idiom(setup: str, src: str, expected: str) -> None:
     if setup:
         assert s.display(setup) == ""
     assert s.display(src) == expected
+
+
+# Advent of Code 2022 day 1 (the puzzle's sample: elves' calories; answers 24000 and 45000), in the
+# one-liners people published: each must give the stated answers.
+AOC_2022_1 = 'inp:("1000";"2000";"3000";"";"4000";"";"5000";"6000";"";"7000";"8000";"9000";"";"10000")'
+AOC_LINES = [
+    '(max;sum 3#desc@)@\\:sum each(0,where 0N=i)cut i:"J"$inp',
+    '(max;sum 3#desc{x*0=0^next x}@)@\\:(0|+)scan"J"$inp',
+    '(first;sum 3#::)@\\:desc sum@\'get@\'",,"vs","sv inp',
+    '(first;sum 3#::)@\\:desc value each"++"vs"+"sv inp',
+    "{(max x;sum 3#desc x)} d1 inp",
+]
+
+
+@pytest.mark.parametrize("line", AOC_LINES)
+def test_aoc_2022_day1(line: str) -> None:
+    s = Session()
+    s.display(AOC_2022_1)
+    s.display('d1:{sum each"J"$"\\n"vs/:"\\n\\n"vs"\\n"sv x}')
+    assert s.display(line) == "24000 45000"
