@@ -170,6 +170,18 @@ class Interp:
                 return v
             return self.lookup(name, loc)
         ev = self._ev if loc is not None else self.ev  # inside a function: no error-position wrapper
+        if tag == "cond":
+            a = n[1]
+            k = 0
+            na = len(a)
+            while k + 1 < na:
+                c = ev(a[k], loc)
+                if c.v != 0 if (type(c) is A and c.t == 1) else to_py_bool(c):
+                    return ev(a[k + 1], loc)
+                k += 2
+            if k < na:
+                return ev(a[k], loc) if a[k] is not None else IDENTITY
+            return IDENTITY
         if tag == "dg":
             rn, ln = n[3], n[2]
             if rn[0] == "v" and loc is not None and rn[1] in loc:
@@ -219,7 +231,7 @@ class Interp:
             return call(f, [lft, r])
         if tag == "j":
             x = ev(n[2], loc) if n[2] is not None else IDENTITY
-            if n[2] is not None and (n[2][0] in ("pj", "comp") or is_juxt_comp(n[2])):
+            if n[2] is not None and (n[2][0] in ("pj", "comp") or (n[2][0] == "j" and is_juxt_comp(n[2]))):
                 f = ev(n[1], loc)
                 if isinstance(f, Fn):
                     return Comp([f, x])
@@ -297,8 +309,6 @@ class Interp:
             if f is IDENTITY:
                 return lft  # x :: is x
             return Proj(f, [lft, None])
-        if tag == "cond":
-            return self.cond(n[1], loc)
         if tag == "if":
             a = n[1]
             c = ev(a[0], loc)
