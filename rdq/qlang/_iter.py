@@ -443,9 +443,9 @@ def _each_prior_vec(f: Prim, x: V) -> Any:
     else:
         rest = fd(V(x.t, a[1:]), V(x.t, a[:-1]))
     if f.name in _CMP_PRIOR:
-        head = A(1, False) if f.name == "~" and not _is_null(first) else fd(first, null_atom(x.t))
+        head = A(1, 0) if f.name == "~" and not _is_null(first) else fd(first, null_atom(x.t))
         if f.name == "~" and _is_null(first):
-            head = A(1, True)
+            head = A(1, 1)
     else:
         head = first
     if type(rest) is V and type(head) is A and head.t == rest.t:
@@ -474,7 +474,7 @@ def each_prior(f: Any, args: list[Any]) -> Any:
             # a comparison's first item compares with the null of the type (``differ`` is ``not(~':)``)
             first = lst[0]
             p0 = null_atom(first.t) if type(first) is A else IDENTITY
-            res = [A(1, False) if p0 is IDENTITY else f.d(first, p0)]
+            res = [A(1, 0) if p0 is IDENTITY else f.d(first, p0)]
         elif isinstance(f, Prim):
             res = [lst[0]]
         else:

@@ -11,7 +11,7 @@ import numpy as np
 from rdq.qlang._core import EMPTY, _syms, chars, enlist, mklist, qstr
 from rdq.qlang._fn import Lambda, Prim, Proj, call
 from rdq.qlang._iter import Derived
-from rdq.qlang._parser import parse
+from rdq.qlang._parser import _infer_name, parse
 from rdq.qlang._sql import eval_ptree
 from rdq.qlang._values import IDENTITY, A, D, E, L, QError, T, V
 
@@ -123,7 +123,49 @@ def _ptree(interp: Any, n: Any) -> Any:
         return _ptree(interp, n[1])
     if tag == "fn":
         return Lambda(n[1], interp)
+    if tag == "sql":
+        return _sql_ptree(interp, n)
     raise QError("nyi")
+
+
+def _sql_ptree(interp: Any, n: Any) -> Any:
+    """qSQL as its functional form (code.kx.com/q/basics/funsql): ``parse "select a from t"`` is
+    ``(?;`t;();0b;(,`a)!,`a)``; ``exec`` ``(?;t;c;();a)``; ``update`` ``(!;t;c;b;a)``; ``delete``
+    ``(!;t;c;0b;names)``. The where phrase is quoted once more (``,,(>;`a;1)``) as q shows it.
+    """
+    _, kind, cols, by, frm, where, limit = n
+    if limit is not None:
+        raise QError("nyi")
+    ops = interp.ops
+    tbl = _ptree(interp, frm)
+    w: Any = L([L([_ptree(interp, c) for c in where])]) if where else EMPTY
+
+    def named(specs: list[Any]) -> Any:
+        names = []
+        for nm, e in specs:
+            name = nm or _infer_name(e)
+            if name is None:
+                raise QError("nyi")
+            names.append(name)
+        return D(_syms(names), mklist([_ptree(interp, e) for _, e in specs]))
+
+    if kind in ("select", "update"):
+        b: Any = named(by) if by else A(1, 0)
+        a: Any = named(cols) if cols else EMPTY
+        return L([ops["?" if kind == "select" else "!"], tbl, w, b, a])
+    if kind == "exec":
+        b = named(by) if by else EMPTY
+        if len(cols) == 1 and cols[0][0] is None:
+            a = enlist(_ptree(interp, cols[0][1]))
+        else:
+            a = named(cols) if cols else EMPTY
+        return L([ops["?"], tbl, w, b, a])
+    # delete
+    names = [nm or _infer_name(e) for nm, e in cols]
+    if any(x is None for x in names):
+        raise QError("nyi")
+    a = L([_syms([str(x) for x in names])]) if names else V(11, np.asarray([], dtype=object))
+    return L([ops["!"], tbl, w, A(1, 0), a])
 
 
 def q_eval(interp: Any, x: Any) -> Any:
