@@ -14,7 +14,7 @@ from rich.table import Table
 from rdq.commands.data import ALLOW_HELP
 from rdq.errors import ConfigError
 
-__all__ = ["register", "load_data", "parse_expr_options"]
+__all__ = ["register", "load_data", "parse_expr_options", "compute_python"]
 
 _DATA_HELP = "Market data: Parquet/CSV file, folder of per-asset files, DuckDB or qlib folder."
 _LIBRARY_HELP = "A built-in library (alpha158, alpha360: rdq factors list) or a library YAML file."
@@ -101,29 +101,67 @@ def parse_expr_options(items: list[str]) -> dict[str, str]:
 
 def register(app: typer.Typer) -> None:
     """Add the ``factors`` command group to ``app``."""
-    grp = typer.Typer(help="Factor expressions: compute, evaluate, check look-ahead, list.", no_args_is_help=True)
+    grp = typer.Typer(
+        help="Factor expressions: compute, evaluate, check look-ahead, list.", no_args_is_help=True
+    )
     app.add_typer(grp, name="factors")
 
     @grp.command("compute")
     def compute_cmd(
         data: Annotated[Path, typer.Option("--data", help=_DATA_HELP)],
-        out: Annotated[Path, typer.Option("--out", help="Output Parquet: date, asset, one column per factor.")],
+        out: Annotated[
+            Path, typer.Option("--out", help="Output Parquet: date, asset, one column per factor.")
+        ],
         library: Annotated[str | None, typer.Option("--library", help=_LIBRARY_HELP)] = None,
         expr: Annotated[list[str] | None, typer.Option("--expr", help=_EXPR_HELP)] = None,
         start: Annotated[str | None, typer.Option("--start", help="First date (YYYY-MM-DD).")] = None,
         end: Annotated[str | None, typer.Option("--end", help="Last date (YYYY-MM-DD).")] = None,
-        precision: Annotated[str, typer.Option("--precision", help="float64, or qlib (float32 like qlib).")] = "float64",
-        cache_dir: Annotated[Path | None, typer.Option("--cache-dir", help="Cache factor values here.")] = None,
+        precision: Annotated[
+            str, typer.Option("--precision", help="float64, or qlib (float32 like qlib).")
+        ] = "float64",
+        cache_dir: Annotated[
+            Path | None, typer.Option("--cache-dir", help="Cache factor values here.")
+        ] = None,
         allow: Annotated[list[str] | None, typer.Option("--allow", help=ALLOW_HELP)] = None,
         strict: Annotated[
-            bool, typer.Option("--strict", help="A factor reading a field the data lacks (e.g. $vwap) is an error.")
+            bool,
+            typer.Option(
+                "--strict", help="A factor reading a field the data lacks (e.g. $vwap) is an error."
+            ),
         ] = False,
         dtype: Annotated[
             str, typer.Option("--dtype", help="float64, or float32 (half the file and the memory).")
         ] = "float64",
         chunk_rows: Annotated[
-            int | None, typer.Option("--chunk-rows", min=1, help="Rows per chunk of assets (default: ~24M values).")
+            int | None,
+            typer.Option("--chunk-rows", min=1, help="Rows per chunk of assets (default: ~24M values)."),
         ] = None,
+        python: Annotated[
+            Path | None,
+            typer.Option(
+                "--python", help="A Python file defining factor(panel) -> date, asset, value; runs sandboxed."
+            ),
+        ] = None,
+        as_json: Annotated[
+            bool, typer.Option("--json", help="With --python: print one JSON line {status, reason, ...}.")
+        ] = False,
+        timeout_s: Annotated[
+            float, typer.Option("--timeout-s", help="--python: wall-clock limit (s).")
+        ] = 60.0,
+        cpu_s: Annotated[float, typer.Option("--cpu-s", help="--python: CPU-time limit (s).")] = 60.0,
+        memory_mb: Annotated[
+            int, typer.Option("--memory-mb", help="--python: address-space limit (MiB).")
+        ] = 4096,
+        nproc: Annotated[int, typer.Option("--nproc", help="--python: process limit.")] = 64,
+        file_mb: Annotated[
+            int, typer.Option("--file-mb", help="--python: file and directory size limit (MiB).")
+        ] = 256,
+        output_kb: Annotated[
+            int, typer.Option("--output-kb", help="--python: captured output limit (KiB).")
+        ] = 1024,
+        isolation: Annotated[
+            str, typer.Option("--isolation", help="--python: auto (best available), bwrap, unshare or none.")
+        ] = "auto",
     ) -> None:
         """Compute factors and write them as Parquet (columns named as qlib names them).
 
@@ -132,6 +170,33 @@ def register(app: typer.Typer) -> None:
         with one warning and listed in the file's metadata key ``rdq.skipped_factors``; --strict
         makes that an error.
         """
+        if python is not None:
+            if library or expr:
+                raise ConfigError(
+                    "--python runs a Python factor file and --expr/--library compute expressions: give one of them "
+                    f"(drop {'--library' if library else '--expr'} or --python)"
+                )
+            limits = dict(
+                wall_s=timeout_s,
+                cpu_s=cpu_s,
+                memory_mb=memory_mb,
+                nproc=nproc,
+                file_mb=file_mb,
+                output_kb=output_kb,
+            )
+            code = compute_python(
+                python,
+                load=lambda: load_data(data, start=start, end=end, allow=allow),
+                out=out,
+                limits=limits,
+                isolation=isolation,
+                as_json=as_json,
+            )
+            if code:
+                raise typer.Exit(code)
+            return
+        if as_json:
+            raise ConfigError("--json goes with --python (a Python factor file); drop --json")
         from rdq.factors import compute_to_parquet
 
         if dtype not in ("float64", "float32"):
@@ -190,7 +255,8 @@ def register(app: typer.Typer) -> None:
         data: Annotated[Path, typer.Option("--data", help=_DATA_HELP)],
         expr: Annotated[list[str] | None, typer.Option("--expr", help=_EXPR_HELP)] = None,
         library: Annotated[
-            str | None, typer.Option("--library", help="Check every factor of a library (alpha158, alpha360) instead.")
+            str | None,
+            typer.Option("--library", help="Check every factor of a library (alpha158, alpha360) instead."),
         ] = None,
         n_cuts: Annotated[int, typer.Option("--n-cuts", help="Truncation dates to test.")] = 5,
         as_json: Annotated[bool, typer.Option("--json", help="Print each factor's verdict as JSON.")] = False,
@@ -211,10 +277,15 @@ def register(app: typer.Typer) -> None:
 
     @grp.command("export")
     def export_cmd(
-        run: Annotated[str, typer.Argument(help="A research run id (or a unique prefix): rdq research list.")],
-        out: Annotated[Path, typer.Option("--out", "-o", help="The library file to write, e.g. factors/mine.yaml.")],
+        run: Annotated[
+            str, typer.Argument(help="A research run id (or a unique prefix): rdq research list.")
+        ],
+        out: Annotated[
+            Path, typer.Option("--out", "-o", help="The library file to write, e.g. factors/mine.yaml.")
+        ],
         with_base: Annotated[
-            bool, typer.Option("--with-base", help="Put the run's base factors first (the full SOTA library).")
+            bool,
+            typer.Option("--with-base", help="Put the run's base factors first (the full SOTA library)."),
         ] = False,
         workspace: Annotated[
             Path, typer.Option("--workspace", "-w", help="The workspace of the run (default: here).")
@@ -252,6 +323,64 @@ def register(app: typer.Typer) -> None:
         for name, text in load_library(library).items():
             table.add_row(name, text)
         console.print(table)
+
+
+def compute_python(
+    path: Path,
+    *,
+    load: Any,
+    out: Path,
+    limits: dict[str, Any],
+    isolation: str = "auto",
+    as_json: bool = False,
+) -> int:
+    """``rdq factors compute --python``: run ``factor(panel)`` of ``path`` sandboxed; return the exit code.
+
+    Writes ``out`` (date, asset, value) when the run is ``ok`` (exit 0); any other status exits 2.
+    With ``as_json`` one JSON line goes to stdout (bad input included, as status ``error``).
+    """
+    from rdq.errors import RdqError
+    from rdq.sandbox import Limits, run_python_factor
+
+    def emit(payload: dict[str, Any]) -> int:
+        ok = payload["status"] == "ok"
+        if as_json:
+            typer.echo(json.dumps(payload, default=str))
+        else:
+            Console(stderr=True, soft_wrap=True, highlight=False).print(
+                payload["reason"] if not ok else f"wrote {payload['rows']:,} rows to {out}", markup=False
+            )
+            if not ok and payload.get("traceback_tail"):
+                Console(stderr=True, soft_wrap=True, highlight=False).print(
+                    payload["traceback_tail"], markup=False
+                )
+        return 0 if ok else 2
+
+    try:
+        if not path.is_file():
+            raise ConfigError(
+                f"--python {path}: no such file; give the path of a .py file defining factor(panel)"
+            )
+        source = path.read_text(encoding="utf-8")
+        lim = Limits(**limits)
+        panel = load()
+        res, frame = run_python_factor(source, panel, limits=lim, isolation=isolation)  # type: ignore[arg-type]
+    except RdqError as exc:
+        if not as_json:
+            raise
+        return emit({"status": "error", "reason": f"error: {exc.one_line()}"})
+    payload = res.to_dict()
+    payload.update(file=str(path), rows=0, out=None)
+    if frame is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        frame.write_parquet(out)
+        payload.update(rows=frame.height, out=str(out))
+    if as_json:
+        payload.pop("stdout")
+        payload.pop("stderr")
+        payload["stdout_tail"] = res.stdout[-2000:]
+        payload["stderr_tail"] = res.stderr[-2000:]
+    return emit(payload)
 
 
 def _print_verdicts(reports: Any, *, title: str) -> None:
