@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from rdq.qlang._core import count, is_null_atom, item, items
+from rdq.qlang._temporal import TEMPORAL, fmt_temporal_atom, fmt_temporal_cells, fmt_temporal_vec
 from rdq.qlang._values import IDENTITY, NULLS, A, D, E, Fn, L, T, V
 
 __all__ = ["display", "fmt_atom", "inline", "fmt_float", "fmt_plain"]
@@ -141,6 +142,8 @@ def fmt_atom(x: A) -> str:
         return f"0x{v:02x}"
     if t == 2:
         return str(v)
+    if t in TEMPORAL:
+        return fmt_temporal_atom(t, v)
     return str(v)
 
 
@@ -174,6 +177,8 @@ def _vec(x: V) -> str:
         return pre + body
     if t == 2:
         return pre + " ".join(a.tolist())
+    if t in TEMPORAL:
+        return pre + fmt_temporal_vec(t, a)
     return pre + " ".join(str(v) for v in a.tolist())
 
 
@@ -194,7 +199,11 @@ def inline(x: Any) -> str:
         return "(" + ";".join(inline(a) for a in x.items) + ")"
     if tx is D:
         k = inline(x.k)
-        if type(x.k) in (D, T) or (type(x.k) is L and len(x.k.items) > 1) or (type(x.k) is V and not len(x.k.a)):
+        if (
+            type(x.k) in (D, T)
+            or (type(x.k) is L and len(x.k.items) > 1)
+            or (type(x.k) is V and not len(x.k.a))
+        ):
             k = "(" + k + ")"
         return k + "!" + inline(x.v)
     if tx is T:
@@ -249,6 +258,8 @@ def _col_cells(c: Any) -> list[str]:
             return ["" if v == nul else _int_elem(t, v) for v in c.a.tolist()]
         if t == 4:
             return [f"{v:02x}" for v in c.a.tolist()]
+        if t in TEMPORAL:
+            return [("" if s == "0N" else s) for s in fmt_temporal_cells(t, c.a)]
     out = []
     for a in items(c):
         if type(a) is V and a.t == 10:
@@ -297,7 +308,11 @@ def _table_lines(t: T, key: T | None = None) -> list[str]:
 def _dict_lines(d: D) -> list[str]:
     if type(d.k) is T and type(d.v) is T:
         return _table_lines(d.v, d.k)
-    ks = _col_cells(d.k) if type(d.k) is not L else [inline(a) if type(a) is not V or a.t != 10 else inline(a) for a in d.k.items]
+    ks = (
+        _col_cells(d.k)
+        if type(d.k) is not L
+        else [inline(a) if type(a) is not V or a.t != 10 else inline(a) for a in d.k.items]
+    )
     if type(d.v) is T:
         vs = [" ".join(fmt_plain(item(c, i)) for c in d.v.data) for i in range(count(d.v))]
     elif type(d.v) is V:

@@ -9,9 +9,11 @@ from typing import Any
 
 import numpy as np
 
+from rdq.qlang._temporal import cast_temporal, fill_null, parse_literal
 from rdq.qlang._values import DTYPES, NULLS, A, QError, V
 
 __all__ = ["Tok", "tokenize"]
+
 
 #: token kinds: num sym str name op adv sig lp rp lb rb lc rc semi nl
 @dataclass(slots=True)
@@ -26,7 +28,11 @@ class Tok:
 _NUM = re.compile(
     r"0x[0-9a-fA-F]*|[01]+b(?![\w])|-?(?:0[NWnw][hijef]?|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?[hijefb]?)(?![A-Za-z0-9])"
 )
-_TEMPORAL = re.compile(r"-?\d{4}\.\d\d\.\d\d(?:[DT][\d:.]*)?|\d+:\d\d(?::\d\d(?:\.\d+)?)?|-?\d+D[\d:.]*|\d{4}\.\d\dm")
+_TEMPORAL = re.compile(
+    r"(?:\d{4}\.\d\d\.\d\d(?:[DT](?:\d+(?::\d\d(?::\d\d(?:\.\d*)?)?)?)?)?|-?\d+:\d\d(?::\d\d(?:\.\d*)?)?"
+    r"|-?\d+D(?:\d+(?::\d\d(?::\d\d(?:\.\d*)?)?)?)?|\d{4}\.\d\dm)(?![\w.:])"
+)
+_TNULL = re.compile(r"-?0[NW][pmdznuvt]?(?![\w.:])")
 _NAME = re.compile(r"[A-Za-z.][A-Za-z0-9_.]*")
 _SYM = re.compile(r"`(?::[A-Za-z0-9_./:]*|[A-Za-z0-9_.][A-Za-z0-9_.:]*)?")
 _OPS = "+-*%!&|<>=~,^#_$?@.:"
@@ -114,6 +120,85 @@ def _make_num(items: list[str]) -> Any:
     return V(t, np.array(vals, dtype=DTYPES[t]))
 
 
+_TITEM = re.compile(_TEMPORAL.pattern + "|" + _TNULL.pattern + r"|-?0[NW](?![\w.:])|\d{4}\.\d\d(?![\w.:])")
+_BARE_MONTH = re.compile(r"\d{4}\.\d\d$")
+
+
+def _temporal_run(src: str, i: int) -> tuple[list[str], int] | None:
+    """The items of a temporal literal starting at ``i`` (``2000.01 2000.02m``, ``0N 0Nd``), or None."""
+    n = len(src)
+    texts: list[str] = []
+    j = i
+    while True:
+        m = _TITEM.match(src, j)
+        if not m:
+            break
+        texts.append(m.group())
+        j = m.end()
+        k = j
+        while k < n and src[k] in " \t":
+            k += 1
+        if k == j or k >= n or not _TITEM.match(src, k):
+            break
+        j = k
+    if not texts:
+        return None
+    typed = [
+        k
+        for k, s in enumerate(texts)
+        if _TEMPORAL.fullmatch(s) or (s.lstrip("-")[:2] in ("0N", "0W") and len(s.lstrip("-")) == 3)
+    ]
+    if not typed:
+        return None
+    if any(_BARE_MONTH.match(s) for s in texts):
+        if not texts[-1].endswith("m"):
+            # floats like 2000.01 before a date: only the typed prefix... keep it simple: not temporal
+            last = typed[0]
+            if last == 0:
+                texts = texts[:1]
+            else:
+                return None
+    end = i
+    for s in texts:
+        end = src.index(s, end) + len(s)
+    return texts, end
+
+
+_TSUF = {"p": 12, "m": 13, "d": 14, "z": 15, "n": 16, "u": 17, "v": 18, "t": 19}
+
+
+def _make_temporal(texts: list[str]) -> Any:
+    """A temporal literal (atom or vector): items are literals or ``0N``/``0W`` with an optional type char."""
+    parsed: list[tuple[int | None, Any]] = []
+    for s in texts:
+        core = s.lstrip("-")
+        if _BARE_MONTH.match(s):
+            parsed.append((None, s))
+        elif core[:2] in ("0N", "0W"):
+            parsed.append((_TSUF.get(core[2:3]) if len(core) > 2 else None, s))
+        else:
+            parsed.append(parse_literal(s))
+    ts = [t for t, _ in parsed if t is not None]
+    if not ts:
+        raise QError(texts[0])
+    t = ts[-1] if parsed[-1][0] is not None else ts[0]
+    vals = []
+    for pt, v in parsed:
+        if pt is None and _BARE_MONTH.match(v):
+            vals.append(parse_literal(v + "m")[1])
+        elif pt is None or isinstance(v, str):
+            vals.append(fill_null(t, v))
+        elif pt == t:
+            vals.append(v)
+        elif {pt, t} <= {17, 18, 19, 16}:
+            vals.append(cast_temporal(t, A(pt, v)).v)
+        else:
+            raise QError(texts[0])
+    if len(vals) == 1:
+        return A(t, vals[0])
+    return V(t, np.array(vals, dtype=DTYPES[t]))
+
+
 def _special(s: str) -> bool:
     return s.startswith("0x") or (s.endswith("b") and set(s[:-1]) <= {"0", "1"})
 
@@ -143,11 +228,23 @@ def tokenize(src: str) -> list[Tok]:
         prev = toks[-1] if toks else None
         prev_noun = prev is not None and prev.kind in _NOUN_END and not space
         # numbers (possibly a vector of them)
-        if c.isdigit() or (c == "." and i + 1 < n and src[i + 1].isdigit()) or (
-            c == "-" and i + 1 < n and (src[i + 1].isdigit() or (src[i + 1] == "." and i + 2 < n and src[i + 2].isdigit()))
-            and not prev_noun
+        if (
+            c.isdigit()
+            or (c == "." and i + 1 < n and src[i + 1].isdigit())
+            or (
+                c == "-"
+                and i + 1 < n
+                and (src[i + 1].isdigit() or (src[i + 1] == "." and i + 2 < n and src[i + 2].isdigit()))
+                and not prev_noun
+            )
         ):
-            if c in "01" and i + 1 < n and src[i + 1] == ":" and src[i + 2 : i + 3] != ":" and not (i > 0 and (src[i - 1].isalnum() or src[i - 1] in "._")):
+            if (
+                c in "01"
+                and i + 1 < n
+                and src[i + 1] == ":"
+                and src[i + 2 : i + 3] != ":"
+                and not (i > 0 and (src[i - 1].isalnum() or src[i - 1] in "._"))
+            ):
                 toks.append(Tok("op", c + ":", i, i + 2, space))  # the file verbs 0: and 1:
                 i += 2
                 continue
@@ -155,9 +252,12 @@ def tokenize(src: str) -> list[Tok]:
                 toks.append(Tok("num", A(2, NULLS[2]), i, i + 3, space))  # the null guid
                 i += 3
                 continue
-            mt = _TEMPORAL.match(src, i)
-            if mt:
-                raise QError("nyi")
+            run = _temporal_run(src, i)
+            if run is not None:
+                texts, j = run
+                toks.append(Tok("num", _make_temporal(texts), i, j, space))
+                i = j
+                continue
             m = _NUM.match(src, i)
             if not m:
                 raise QError(src[i:].split()[0] if src[i:].split() else src[i])
@@ -228,7 +328,11 @@ def tokenize(src: str) -> list[Tok]:
                 toks.append(Tok("adv", "':", i, i + 2, space))
                 i += 2
                 continue
-            if i + 1 < n and src[i + 1] == "[" and (space or prev is None or prev.kind in ("lp", "lb", "semi", "nl", "lc", "op")):
+            if (
+                i + 1 < n
+                and src[i + 1] == "["
+                and (space or prev is None or prev.kind in ("lp", "lb", "semi", "nl", "lc", "op"))
+            ):
                 toks.append(Tok("op", "'", i, i + 1, space))
             elif space or prev is None or prev.kind in ("lp", "lb", "semi", "nl", "lc"):
                 toks.append(Tok("sig", "'", i, i + 1, space))

@@ -11,6 +11,7 @@ import numpy as np
 
 from rdq.qlang._core import _NUM, item, items, mklist, null_atom, wrap_int
 from rdq.qlang._index import find, join
+from rdq.qlang._temporal import TEMPORAL, temporal_arith, to_common
 from rdq.qlang._values import DTYPES, NULLS, A, D, L, QError, T, V
 
 __all__ = ["pervade1", "pervade2", "arith", "compare", "minmax", "res_type"]
@@ -149,6 +150,8 @@ def _arith_core(op: str) -> Callable[[Any, Any], Any]:
     npop = _NPOPS[op]
 
     def core(x: Any, y: Any) -> Any:
+        if x.t in TEMPORAL or y.t in TEMPORAL:
+            return temporal_arith(op, x, y)
         t = res_type(x.t, y.t)
         if type(x) is A and type(y) is A:
             if t in (8, 9):
@@ -298,7 +301,9 @@ def _mod_core(x: Any, y: Any) -> Any:
     if t == 5:
         t = 6
     if type(x) is A and type(y) is A:
-        if t not in (8, 9) and ((x.t in _INT_NULL and x.v == NULLS[x.t]) or (y.t in _INT_NULL and y.v == NULLS[y.t])):
+        if t not in (8, 9) and (
+            (x.t in _INT_NULL and x.v == NULLS[x.t]) or (y.t in _INT_NULL and y.v == NULLS[y.t])
+        ):
             return A(t, NULLS[t])
         if y.v == 0:
             return A(t, x.v)
@@ -328,7 +333,31 @@ def arith(op: str, x: Any, y: Any) -> Any:
         if op == "*":
             return A(7, wrap_int(x.v * y.v, 7))
     core = {"+": _ADD, "-": _SUB, "*": _MUL, "%": _div_core, "div": _intdiv_core, "mod": _mod_core}[op]
+    if op in ("%", "div", "mod"):
+        core = _untemporal(core)
     return pervade2(core, x, y)
+
+
+_STORE = {12: 7, 13: 6, 14: 6, 15: 9, 16: 7, 17: 6, 18: 6, 19: 6}
+
+
+def _as_stored(x: Any) -> Any:
+    """A temporal atom/vector as its stored count (``2000.01.03`` -> ``2i``)."""
+    t = _STORE[x.t]
+    return A(t, x.v) if type(x) is A else V(t, x.a.astype(DTYPES[t]))
+
+
+def _untemporal(core: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    """``%``, ``div``, ``mod`` of temporal values work on their counts (``2015.01.22 mod 7`` is ``4i``)."""
+
+    def wrapped(x: Any, y: Any) -> Any:
+        if x.t in TEMPORAL:
+            x = _as_stored(x)
+        if y.t in TEMPORAL:
+            y = _as_stored(y)
+        return core(x, y)
+
+    return wrapped
 
 
 # -- comparison -----------------------------------------------------------------
@@ -377,6 +406,14 @@ def compare(op: str, x: Any, y: Any) -> Any:
     npop = _CMP_NP[op]
 
     def core(a: Any, b: Any) -> Any:
+        if (a.t in TEMPORAL or b.t in TEMPORAL) and a.t != b.t:
+            aa, bb, ok = to_common(a, b)
+            if not ok:
+                raise QError("type")
+            r = np.asarray(npop(aa, bb), dtype=np.bool_)
+            if type(a) is A and type(b) is A:
+                return A(1, int(r[0]))
+            return V(1, r)
         t = _cmp_t(a.t, b.t)
         if type(a) is A and type(b) is A:
             av = a.v
@@ -394,7 +431,11 @@ def compare(op: str, x: Any, y: Any) -> Any:
         if t in (8, 9) or a.t in (8, 9) or b.t in (8, 9):
             aa = _cmpnp(a)
             bb = _cmpnp(b)
-            return V(1, np.asarray(npop(aa, bb), dtype=np.bool_)) if not (type(a) is A and type(b) is A) else None
+            return (
+                V(1, np.asarray(npop(aa, bb), dtype=np.bool_))
+                if not (type(a) is A and type(b) is A)
+                else None
+            )
         aa = a.v if type(a) is A else a.a
         bb = b.v if type(b) is A else b.a
         if t == 11 and type(a) is A and type(b) is V:
@@ -422,6 +463,15 @@ def _cmpnp(a: Any) -> Any:
 
 def minmax(is_max: bool, x: Any, y: Any) -> Any:
     def core(a: Any, b: Any) -> Any:
+        if a.t == b.t and a.t in TEMPORAL:
+            av = a.v if type(a) is A else a.a
+            bv = b.v if type(b) is A else b.a
+            r = (
+                (np.fmax if is_max else np.fmin)(av, bv)
+                if a.t == 15
+                else (np.maximum if is_max else np.minimum)(av, bv)
+            )
+            return _fromnp(a.t, r, type(a) is A and type(b) is A)
         if a.t == 1 and b.t == 1:
             t = 1
         elif a.t == b.t and a.t in (10, 11, 4):
@@ -463,7 +513,12 @@ def minmax(is_max: bool, x: Any, y: Any) -> Any:
             n = len(aa) if type(a) is V else len(bb)
             la = list(aa) if type(a) is V else [aa] * n
             lb = list(bb) if type(b) is V else [bb] * n
-            return V(11, np.array([max(p, q) if is_max else min(p, q) for p, q in zip(la, lb, strict=True)], dtype=object))
+            return V(
+                11,
+                np.array(
+                    [max(p, q) if is_max else min(p, q) for p, q in zip(la, lb, strict=True)], dtype=object
+                ),
+            )
         r = (np.maximum if is_max else np.minimum)(_np(a, t), _np(b, t))
         return _fromnp(t, r, False)
 

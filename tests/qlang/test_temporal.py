@@ -1,0 +1,40 @@
+"""Temporal literals, display and arithmetic, as KX's reference ("Datatypes", "Cast", temporal data) states."""
+
+from __future__ import annotations
+
+import pytest
+
+from rdq.qlang._session import Session
+
+CASES = [
+    # Datatypes: a date is the count of days since 2000.01.01; literals print as they are written
+    ("2015.01.22", "2015.01.22"),
+    ("type 2015.01.22", "-14h"),
+    ("2015.01.22+1", "2015.01.23"),  # "x+1 / Add one day"
+    ("2015.01.22-7", "2015.01.15"),  # "x-7 / Subtract 7 days"
+    ("2015.01.22 mod 7", "5"),  # 2000.01.01 was a Saturday (0); 2015.01.22 a Thursday (5)
+    ("2020.01.01 0N 2020.01.03", "2020.01.01 0N 2020.01.03"),
+    ("0Nd", "0Nd"),
+    ("0N 0Nd", "0N 0Nd"),
+    ("2000.01 2000.02m", "2000.01 2000.02m"),
+    ("2000.01m+13", "2001.02m"),
+    ("2020.01.01D10:00", "2020.01.01D10:00:00.000000000"),
+    ("2020.01.01T10:00", "2020.01.01T10:00:00.000"),
+    ("0D00:00:00", "0D00:00:00.000000000"),
+    ("12:30", "12:30"),
+    ("12:30:00", "12:30:00"),
+    ("03:30:00.000", "03:30:00.000"),
+    ("type 12:30", "-17h"),
+    ("12:30+1", "12:31"),
+    ("2020.01.03-2020.01.01", "2i"),
+    ("2020.01.01D10:00-2020.01.01", "0D10:00:00.000000000"),
+    ("2020.01.01+0D10:00", "2020.01.01D10:00:00.000000000"),
+    ("0D01:00*2", "0D02:00:00.000000000"),
+    ("2020.01.01<2020.01.02", "1b"),
+    ("0Nd+1", "0Nd"),
+]
+
+
+@pytest.mark.parametrize(("src", "expected"), CASES)
+def test_temporal(src: str, expected: str) -> None:
+    assert Session().display(src) == expected
