@@ -239,6 +239,19 @@ def _guard_polars_io() -> None:
                 setattr(cls, name, wrap(getattr(cls, name), _check_write, f"{cls.__name__}.{name}", 1))
 
 
+def _neuter_fork_exec() -> None:
+    """``_posixsubprocess.fork_exec`` starts a process without an audit event: replace it."""
+    try:
+        import _posixsubprocess  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:  # pragma: no cover - not POSIX
+        return
+
+    def fork_exec(*_args: Any, **_kwargs: Any) -> Any:
+        _block("starting a process (_posixsubprocess.fork_exec) is not allowed")
+
+    _posixsubprocess.fork_exec = fork_exec
+
+
 def _hook(event: str, args: tuple[Any, ...]) -> None:
     if not _hook_on:
         return
@@ -531,6 +544,7 @@ def main() -> None:
     }
     if "polars" in sys.modules:
         _guard_polars_io()
+    _neuter_fork_exec()
     sys.addaudithook(_hook)
     builtins.__import__ = _guarded_import
     _hook_on = True

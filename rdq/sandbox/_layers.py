@@ -184,7 +184,14 @@ def active_layers(isolation: Isolation = "auto") -> dict[str, bool]:
         has_rlimits = False
     level = os_level(isolation)
     on = set(layers_for(level))
-    names: tuple[str, ...] = ("static_check", "audit_hook", "import_guard", "rlimits", "scrubbed_env", "own_dir")
+    names: tuple[str, ...] = (
+        "static_check",
+        "audit_hook",
+        "import_guard",
+        "rlimits",
+        "scrubbed_env",
+        "own_dir",
+    )
     names += ("output_cap", "bwrap", "unshare", "netns", "pidns", "readonly_fs")
     out = {name: name in on for name in names}
     out["rlimits"] = has_rlimits

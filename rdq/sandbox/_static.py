@@ -159,10 +159,10 @@ def static_check(source: str, *, kind: Literal["factor", "model"] = "factor") ->
         return [f"line {exc.lineno}: syntax error: {exc.msg}"]
     allowed = allowed_modules(kind)
     hint = ", ".join(sorted(allowed)[:3]) + ", ..."
-    out: list[tuple[int, str]] = []
+    out: list[tuple[int, int, str]] = []
 
     def bad(node: ast.AST, msg: str) -> None:
-        out.append((getattr(node, "lineno", 0), msg))
+        out.append((getattr(node, "lineno", 0), getattr(node, "col_offset", 0), msg))
 
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -180,8 +180,8 @@ def static_check(source: str, *, kind: Literal["factor", "model"] = "factor") ->
             bad(node, f"use of {node.id!r} is not allowed")
         elif isinstance(node, ast.Attribute):
             _check_attr(node, bad)
-    out.sort(key=lambda item: item[0])
-    return [f"line {line}: {msg}" for line, msg in out]
+    out.sort(key=lambda item: (item[0], item[1]))
+    return [f"line {line}: {msg}" for line, _, msg in out]
 
 
 def _check_call(node: ast.Call, report: _Report) -> None:

@@ -124,3 +124,24 @@ RUNTIME_ONLY = (
     "print_gigabytes",
     "big_file",
 )
+
+#: the same attacks written to get past the static check AND the import guard: the modules are taken
+#: from ``sys.modules`` through an allowed module, so only the audit hook (and the OS layers) remain
+_DEEP = "import warnings\nm = warnings.sys.modules\nos = m['os']\n"
+DEEP_ATTACKS: dict[str, str] = {
+    "deep_delete_outside": _DEEP + "def factor(panel):\n    os.remove({SECRET!r})\n",
+    "deep_rename_outside": _DEEP + "def factor(panel):\n    os.rename({SECRET!r}, 'stolen.txt')\n",
+    "deep_socket": _DEEP + "def factor(panel):\n    m['socket'].socket().connect(('1.1.1.1', 80))\n",
+    "deep_subprocess": _DEEP + "def factor(panel):\n    m['subprocess'].run(['id'])\n",
+    "deep_fork_exec": _DEEP
+    + "def factor(panel):\n    m['_posixsubprocess'].fork_exec(['/bin/true'], [b'/bin/true'], True, (), None,"
+    " None, -1, -1, -1, -1, -1, -1, -1, -1, False, False, False, None, None, None, -1, None, False)\n",
+    "deep_os_system": _DEEP + "def factor(panel):\n    os.system('touch ' + {OUTSIDE!r} + '/pwned')\n",
+    "deep_fork": _DEEP + "def factor(panel):\n    while True:\n        os.fork()\n",
+    "deep_exec": _DEEP + "def factor(panel):\n    os.execv('/bin/sh', ['sh', '-c', 'id'])\n",
+    "deep_ctypes": _DEEP + "def factor(panel):\n    m['ctypes'].CDLL(None).system(b'id')\n",
+    "deep_kill_parent": _DEEP + "def factor(panel):\n    os.kill(os.getppid(), 9)\n",
+    "deep_symlink": _DEEP + "def factor(panel):\n    os.symlink({SECRET!r}, 'link')\n",
+    "deep_listdir": _DEEP + "def factor(panel):\n    print(os.listdir({OUTSIDE!r} + '/..'))\n",
+    "deep_chmod": _DEEP + "def factor(panel):\n    os.chmod({SECRET!r}, 0o777)\n",
+}

@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 
 from rdq.sandbox import run_python_factor
-from sandbox.attacks import ATTACKS, RUNTIME_ONLY, TEST_LIMITS
+from sandbox.attacks import ATTACKS, DEEP_ATTACKS, RUNTIME_ONLY, TEST_LIMITS
 
 _SAFE = "import polars as pl\ndef factor(panel):\n    return panel.select('date', 'asset', value=pl.col('close') + 1)\n"
 
@@ -122,3 +122,18 @@ def test_blocked_action_cannot_be_caught(targets: dict[str, str], panel: pl.Data
     res, frame = run_python_factor(src, panel, limits=TEST_LIMITS, static=False)
     assert res.status == "blocked" and frame is None
     assert "line 4" in res.reason and "outside the sandbox directory" in res.reason
+
+
+@pytest.mark.parametrize("isolation", ["auto", "none"])
+@pytest.mark.parametrize("name", sorted(DEEP_ATTACKS))
+def test_audit_hook_stops_what_the_import_guard_misses(
+    name: str, isolation: str, targets: dict[str, str], panel: pl.DataFrame
+) -> None:
+    """os/socket/subprocess/ctypes reached through ``warnings.sys.modules``: the audit hook alone."""
+    source = DEEP_ATTACKS[name].format(**targets)
+    res, frame = run_python_factor(source, panel, limits=TEST_LIMITS, static=False, isolation=isolation)  # type: ignore[arg-type]
+    assert res.status == "blocked", (name, res.reason, res.stderr[-300:])
+    assert "line" in res.reason and "import" not in res.reason, res.reason
+    assert frame is None
+    _assert_unharmed(targets, res)
+    assert Path(targets["SECRET"]).stat().st_mode & 0o777 != 0o777
