@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from rdq.qlang._core import chars, count, items, mklist, null_atom, qstr, qtype, wrap_int
+from rdq.qlang._temporal import EXTRACTORS, TEMPORAL, cast_temporal, extract, parse_temporal_str
 from rdq.qlang._v_search import q_find
 from rdq.qlang._values import DTYPES, NULLS, A, D, E, L, QError, T, V
 
@@ -24,15 +25,48 @@ def _as_text(x: Any) -> str:
 
 
 _CAST_NAMES = {
-    "boolean": 1, "b": 1, "byte": 4, "x": 4, "short": 5, "h": 5, "int": 6, "i": 6, "long": 7, "j": 7,
-    "real": 8, "e": 8, "float": 9, "f": 9, "char": 10, "c": 10, "symbol": 11, "s": 11, "": 11,
-    "timestamp": 12, "p": 12, "month": 13, "m": 13, "date": 14, "d": 14, "datetime": 15, "z": 15,
-    "timespan": 16, "n": 16, "minute": 17, "u": 17, "second": 18, "v": 18, "time": 19, "t": 19,
+    "boolean": 1,
+    "b": 1,
+    "byte": 4,
+    "x": 4,
+    "short": 5,
+    "h": 5,
+    "int": 6,
+    "i": 6,
+    "long": 7,
+    "j": 7,
+    "real": 8,
+    "e": 8,
+    "float": 9,
+    "f": 9,
+    "char": 10,
+    "c": 10,
+    "symbol": 11,
+    "s": 11,
+    "": 11,
+    "timestamp": 12,
+    "p": 12,
+    "month": 13,
+    "m": 13,
+    "date": 14,
+    "d": 14,
+    "datetime": 15,
+    "z": 15,
+    "timespan": 16,
+    "n": 16,
+    "minute": 17,
+    "u": 17,
+    "second": 18,
+    "v": 18,
+    "time": 19,
+    "t": 19,
 }
 
 
 def _cast_target(x: Any) -> tuple[int, bool]:
     """(q type, parse-from-string?)"""
+    if type(x) is A and x.t == 11 and x.v in EXTRACTORS:
+        return -1, False
     if type(x) is A and x.t == 11:
         if x.v in _CAST_NAMES:
             return _CAST_NAMES[x.v], False
@@ -77,6 +111,8 @@ def _parse_guid(s: str) -> str:
 
 
 def _parse_str(t: int, s: str) -> A:
+    if t in TEMPORAL:
+        return parse_temporal_str(t, s)
     s = s.strip()
     if t == 11:
         return A(11, s)
@@ -123,9 +159,20 @@ def q_cast(x: Any, y: Any) -> Any:
 
             return chars(s.ljust(n)[:n] if n >= 0 else s.rjust(-n)[-n:])
     t, parse = _cast_target(x)
+    if t == -1:
+        return _extract(x.v, y)
     if parse:
         return _parse_cast(t, y)
     return _cast(t, y)
+
+
+def _extract(name: str, y: Any) -> Any:
+    """`` `year$ `` `` `mm$ `` `` `dd$ `` `` `hh$ `` `` `uu$ `` `` `ss$ `` `` `week$ `` through lists."""
+    if type(y) is L:
+        return mklist([_extract(name, a) for a in y.items])
+    if type(y) is D:
+        return D(y.k, _extract(name, y.v))
+    return extract(name, y)
 
 
 def _enum_index(interp: Any, name: str, y: Any, *, extend: bool) -> E:
@@ -163,6 +210,8 @@ def _enum_index(interp: Any, name: str, y: Any, *, extend: bool) -> E:
 
 def q_cast_in(interp: Any, x: Any, y: Any) -> Any:
     """``x$y`` where a symbol ``x`` that names no type enumerates ``y`` over the domain ``x``."""
+    if type(x) is A and x.t == 11 and x.v in EXTRACTORS and x.v not in interp.g:
+        return q_cast(x, y)
     if type(x) is A and x.t == 11 and (x.v not in _CAST_NAMES or (len(x.v) == 1 and x.v in interp.g)):
         return _enum_index(interp, x.v, y, extend=False)
     return q_cast(x, y)
@@ -185,7 +234,9 @@ def _parse_cast(t: int, y: Any) -> Any:
     if type(y) is A and y.t == 10:
         return _parse_str(t, chr(y.v))
     if type(y) is L:
-        return mklist([_parse_cast(t, a) for a in y.items]) if y.items else V(t, np.array([], dtype=DTYPES[t]))
+        return (
+            mklist([_parse_cast(t, a) for a in y.items]) if y.items else V(t, np.array([], dtype=DTYPES[t]))
+        )
     if type(y) is D:
         return D(y.k, _parse_cast(t, y.v))
     if type(y) is V and y.t == 11:
@@ -198,13 +249,10 @@ def _cast(t: int, y: Any) -> Any:
     if ty is E:
         y = y.syms() if t in (10, 11) else V(7, y.a)
         ty = V
-    if t >= 12:
-        # temporal types: only the underlying numbers are modelled (empty columns, raw casts)
-        if ty is L and not y.items:
-            return V(t, np.array([], dtype=DTYPES[t]))
-        if ty is V and y.t in (5, 6, 7, 12, 13, 14, 15, 16, 17, 18, 19):
-            return V(t, y.a.astype(DTYPES[t]))
-        raise QError("nyi")
+    if (t in TEMPORAL or y.t in TEMPORAL) and ty in (A, V):
+        return cast_temporal(t, y)
+    if t in TEMPORAL and ty is L and not y.items:
+        return V(t, np.array([], dtype=DTYPES[t]))
     if ty is L:
         return mklist([_cast(t, a) for a in y.items]) if y.items else V(t, np.array([], dtype=DTYPES[t]))
     if ty is D:
@@ -245,7 +293,11 @@ def _cast(t: int, y: Any) -> Any:
             if v != v:
                 return null_atom(t)
             if math.isinf(v):
-                return A(t, (2 ** {5: 15, 6: 31, 7: 63, 4: 8}.get(t, 63) - 1) * (1 if v > 0 else -1)) if t != 4 else A(4, 0)
+                return (
+                    A(t, (2 ** {5: 15, 6: 31, 7: 63, 4: 8}.get(t, 63) - 1) * (1 if v > 0 else -1))
+                    if t != 4
+                    else A(4, 0)
+                )
             r2 = int(math.floor(v + 0.5)) if True else int(v)
 
             return A(t, wrap_int(r2, t) if t != 4 else r2 % 256)

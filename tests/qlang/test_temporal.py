@@ -38,3 +38,27 @@ CASES = [
 @pytest.mark.parametrize(("src", "expected"), CASES)
 def test_temporal(src: str, expected: str) -> None:
     assert Session().display(src) == expected
+
+
+CAST_CASES = [
+    # "Cast" / temporal data: `int$ of a date is its day count; extractors give ints
+    ("`int$2015.01.22", "5500i"),
+    ("`year$2015.01.22", "2015i"),
+    ("`mm$2015.01.22", "1i"),
+    ("`dd$2015.01.22", "22i"),
+    ("`hh$03:30:00.000", "3i"),
+    ("`mm$03:30:00.000", "30i"),  # of a time, `mm$ is the minutes
+    ("`int$03:30:00.000", "12600000i"),
+    ("`date$1", "2000.01.02"),
+    ("`date$2020.01.01D10:00", "2020.01.01"),
+    ("`month$2020.03.05", "2020.03m"),
+    ("`time$2020.01.01D10:00", "10:00:00.000"),
+    ("`minute$12:30:45", "12:30"),
+    ('"D"$"2020.01.01"', "2020.01.01"),
+    ('"D"$("2020.01.01";"x")', "2020.01.01 0N"),
+]
+
+
+@pytest.mark.parametrize(("src", "expected"), CAST_CASES)
+def test_temporal_cast(src: str, expected: str) -> None:
+    assert Session().display(src) == expected
