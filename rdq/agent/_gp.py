@@ -69,6 +69,8 @@ class GPConfig:
     seed: int = 0
     seed_library: str = "alpha158"
     screen_days: int = 750
+    #: screen the whole seed pool once before the first generation (else a random quarter of it is seeded)
+    screen_seed_pool: bool = True
     #: a proposal whose values correlate at or above this with a base or accepted factor is skipped
     max_corr: float = 0.7
 
@@ -167,7 +169,8 @@ class GPFactorProposer:
             and fields <= set(c.fields)
         )
 
-    def _seed(self) -> list[str]:
+    def _seed_pool(self) -> tuple[list[str], list[str]]:
+        """The seed library's expressions within the limits, and the block ratios built from it (both shuffled)."""
         from rdq.factors import load_library
 
         out: list[str] = []
@@ -183,15 +186,38 @@ class GPFactorProposer:
             if self._ok(node):
                 out.append(node_text(node))
         self.rng.shuffle(out)
-        out = out[: self.config.population // 4]
-        blocks = self._block_ratios(lib.values())
+        blocks = [b for b in self._block_ratios(lib.values()) if b not in out]
         self.rng.shuffle(blocks)
-        out += [b for b in blocks if b not in out][: self.config.population // 4]
+        return out, blocks
+
+    def _fill(self, out: list[str]) -> list[str]:
+        """``out`` topped up with random trees to the population size."""
         while len(out) < self.config.population:
             node = random_tree(self.rng, self.config, int(self.rng.integers(1, self.config.max_depth + 1)))
             if self._ok(node):
                 out.append(node_text(node))
         return out
+
+    def _seed(self) -> list[str]:
+        """A first population without screening: a quarter library expressions, a quarter block ratios, the
+        rest random trees."""
+        lib, blocks = self._seed_pool()
+        q = self.config.population // 4
+        return self._fill(lib[:q] + blocks[:q])
+
+    def _initial_population(self, references: dict[str, str]) -> list[str]:
+        """With ``screen_seed_pool``: every seed (library expression and block ratio) is screened once, and the
+        population starts from the fittest three quarters of them plus random trees, so a strong seed is never
+        dropped by the luck of a sample (a few hundred screens, once per run); else :meth:`_seed`."""
+        c = self.config
+        if not c.screen_seed_pool:
+            return self._seed()
+        lib, blocks = self._seed_pool()
+        pool = lib + blocks
+        self._score(pool)
+        ranked = sorted(pool, key=lambda e: -self.fitness(e, references))
+        keep = [e for e in ranked if self.fitness(e, references) > -math.inf][: c.population * 3 // 4]
+        return self._fill(keep)
 
     def _block_ratios(self, exprs: Any) -> list[str]:
         """Ratios of two of the library's building blocks on one field: the window operators applied to a field
@@ -305,7 +331,7 @@ class GPFactorProposer:
         """Evolve and return the best new expressions as 1..n_tasks factor tasks."""
         refs = {**context.base_factors, **context.sota_factors}
         if not self.population:
-            self.population = self._seed()
+            self.population = self._initial_population(refs)
         for _ in range(self.config.generations_per_round):
             self._evolve(refs)
         self._score(self.population)

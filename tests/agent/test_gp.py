@@ -373,3 +373,26 @@ def test_a_failing_novelty_check_leaves_the_decision_to_the_loop() -> None:
     with_boom = run_rounds(GPFactorProposer(SMALL, screen=fake_screen(), novelty=boom), 2)
     without = run_rounds(GPFactorProposer(SMALL, screen=fake_screen()), 2)
     assert with_boom == without
+
+
+def test_the_whole_seed_pool_is_screened_before_the_first_generation() -> None:
+    """screen_seed_pool: every seed (library expression and block ratio) is screened once in round 1, so the
+    fittest seed is proposed even when a random quarter of the pool would have left it out; without the option
+    only the population is screened first."""
+    star = "Div(Mean($volume,5),Mean($volume,20))"
+
+    def fn(exprs: list[str]) -> list[float | None]:
+        return [0.5 if e == star else 0.001 for e in exprs]
+
+    for screen_pool in (True, False):
+        rec = Recorder(fn)
+        gp = GPFactorProposer(replace(SMALL, screen_seed_pool=screen_pool, seed=1), screen=rec)
+        lib, blocks = GPFactorProposer(replace(SMALL, seed=1), screen=fake_screen())._seed_pool()
+        assert star in blocks
+        hyp = gp.propose(ctx(1))
+        first = rec.batches[0]
+        if screen_pool:
+            assert set(lib + blocks) <= set(first), "the first screen holds the whole pool"
+            assert hyp.tasks[0].expression == star
+        else:
+            assert len(first) <= SMALL.population
