@@ -35,7 +35,7 @@ from rdq.errors import ConfigError, did_you_mean
 
 __all__ = ["Kind", "KINDS", "LIST_COMMAND", "builtin_dir", "builtin_names", "builtin_file", "resolve"]
 
-Kind = Literal["factors", "configs", "backtests", "research", "rl"]
+Kind = Literal["factors", "configs", "backtests", "research", "rl", "llm"]
 
 #: kind -> what one file of that kind is called in messages
 KINDS: dict[Kind, str] = {
@@ -44,6 +44,7 @@ KINDS: dict[Kind, str] = {
     "backtests": "scenario",
     "research": "research config",
     "rl": "rl config",
+    "llm": "LLM config",
 }
 
 #: kind -> the command that lists its built-ins
@@ -53,6 +54,7 @@ LIST_COMMAND: dict[Kind, str] = {
     "backtests": "rdq configs list",
     "research": "rdq configs list",
     "rl": "rdq configs list",
+    "llm": "rdq configs list",
 }
 
 _SUFFIXES = (".yaml", ".yml")
@@ -71,7 +73,7 @@ def builtin_dir(kind: Kind) -> Path:
     """
     if kind not in KINDS:
         raise ConfigError(f"unknown resource kind {kind!r}; choose one of {sorted(KINDS)}")
-    if kind in ("research", "rl"):  # research and rl configs live in configs/research/, configs/rl/
+    if kind in ("research", "rl", "llm"):  # these live in configs/research/, configs/rl/, configs/llm/
         return builtin_dir("configs") / kind
     packaged = Path(str(importlib.resources.files("rdq._builtin"))) / kind
     if packaged.is_dir():

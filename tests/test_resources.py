@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.mark.parametrize("kind", sorted(KINDS))
 def test_a_checkout_reads_the_top_level_folders(kind: str) -> None:
     # one source of truth: in a checkout the built-ins are the files users edit, not a copy
-    folder = ROOT / "configs" / kind if kind in ("research", "rl") else ROOT / kind
+    folder = ROOT / "configs" / kind if kind in ("research", "rl", "llm") else ROOT / kind
     assert builtin_dir(kind) == folder  # type: ignore[arg-type]
     assert builtin_names(kind) == sorted(p.stem for p in folder.glob("*.yaml"))  # type: ignore[arg-type]
 
