@@ -11,9 +11,11 @@ from rdq.qlang._core import _bool, _syms, chars, items, mklist, to_py_bool
 from rdq.qlang._fn import call
 from rdq.qlang._format import fmt_float, inline
 from rdq.qlang._ops import arith
+from rdq.qlang._temporal import TEMPORAL, temporal_text
 from rdq.qlang._v_cast import _as_text, _cast
 from rdq.qlang._v_math import q_null
 from rdq.qlang._values import DTYPES, A, D, Fn, L, QError, T, V
+from rdq.qlang._values import NULLS as _INT_NULLS
 
 __all__ = [
     "q_like",
@@ -39,8 +41,13 @@ def q_string(x: Any) -> Any:
         if t in (8, 9):
             return chars(fmt_float(x.v))
         if t in (5, 6, 7):
+            if x.v == _INT_NULLS[t]:
+                return chars("")  # `string 0N` is "" (KX "string")
             s = inline(x)
             return chars(s[:-1] if s[-1] in "hi" else s)
+        if t in TEMPORAL:
+            txt = temporal_text(t, x.v)
+            return chars("" if txt == "0N" else txt)
         if t == 1:
             return chars(str(int(x.v)))
         if t == 4:

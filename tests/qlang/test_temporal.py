@@ -62,3 +62,16 @@ CAST_CASES = [
 @pytest.mark.parametrize(("src", "expected"), CAST_CASES)
 def test_temporal_cast(src: str, expected: str) -> None:
     assert Session().display(src) == expected
+
+
+@pytest.mark.parametrize(
+    ("src", "expected"),
+    [
+        ("string 0N", '""'),  # the brief/KX: `string 0N` is the empty string
+        ("string 2020.01.01", '"2020.01.01"'),
+        ("string 2000.01m", '"2000.01"'),
+        ("string 12:30", '"12:30"'),
+    ],
+)
+def test_string_of_temporal_and_null(src: str, expected: str) -> None:
+    assert Session().display(src) == expected
