@@ -24,6 +24,13 @@ Tables (version 2: the research loop, ``rdq.agent``)::
                          metrics (JSON), status, error, seconds
     research_reports     id PK, run_id, evaluated_at, forced, commit, test (JSON)
 
+Tables (version 3: LLM exchanges and the Co-STEER knowledge base, ``rdq.store._llm``)::
+
+    llm_exchanges        (run_id, round, seq) PK, purpose, request (JSON), reply, input_tokens,
+                         output_tokens, usd, seconds, refusal, error, model, created
+    knowledge_attempts   id PK, run_id, kind, task_key, task_text, code, feedback, outcome, created
+    knowledge_fixes      id PK, run_id, kind, error, fix, created
+
 JSON is stored as VARCHAR text (query it with DuckDB's ``json_extract``).
 """
 
@@ -157,10 +164,52 @@ _V2: tuple[str, ...] = (
     )""",
 )
 
+_V3: tuple[str, ...] = (
+    """CREATE TABLE llm_exchanges (
+        run_id VARCHAR NOT NULL,
+        round INTEGER NOT NULL,
+        seq INTEGER NOT NULL,
+        purpose VARCHAR NOT NULL,
+        request VARCHAR NOT NULL,
+        reply VARCHAR NOT NULL,
+        input_tokens BIGINT NOT NULL,
+        output_tokens BIGINT NOT NULL,
+        usd DOUBLE NOT NULL,
+        seconds DOUBLE NOT NULL,
+        refusal BOOLEAN NOT NULL,
+        error VARCHAR,
+        model VARCHAR,
+        created TIMESTAMP NOT NULL,
+        PRIMARY KEY (run_id, round, seq)
+    )""",
+    "CREATE SEQUENCE knowledge_attempts_id_seq START 1",
+    """CREATE TABLE knowledge_attempts (
+        id BIGINT PRIMARY KEY DEFAULT nextval('knowledge_attempts_id_seq'),
+        run_id VARCHAR NOT NULL,
+        kind VARCHAR NOT NULL,
+        task_key VARCHAR NOT NULL,
+        task_text VARCHAR NOT NULL,
+        code VARCHAR NOT NULL,
+        feedback VARCHAR NOT NULL,
+        outcome VARCHAR NOT NULL CHECK (outcome IN ('ok', 'failed')),
+        created TIMESTAMP NOT NULL
+    )""",
+    "CREATE SEQUENCE knowledge_fixes_id_seq START 1",
+    """CREATE TABLE knowledge_fixes (
+        id BIGINT PRIMARY KEY DEFAULT nextval('knowledge_fixes_id_seq'),
+        run_id VARCHAR NOT NULL,
+        kind VARCHAR NOT NULL,
+        error VARCHAR NOT NULL,
+        fix VARCHAR NOT NULL,
+        created TIMESTAMP NOT NULL
+    )""",
+)
+
 #: ``(version, description, statements)``, in order
 MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
     (1, "initial catalog", _V1),
     (2, "research loop: runs, rounds, candidates, sealed test reports", _V2),
+    (3, "LLM exchanges and the Co-STEER knowledge base", _V3),
 )
 
 #: the version this rdq writes
