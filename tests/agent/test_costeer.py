@@ -92,3 +92,15 @@ def test_never_succeeds_is_skipped_and_recorded(tmp_path: Path, panel: pl.DataFr
     from rdq.store._llm import knowledge_attempts
 
     assert knowledge_attempts(store)["outcome"].to_list() == ["failed", "failed"]
+
+
+def test_lookahead_factor_caught(tmp_path: Path, panel: pl.DataFrame) -> None:
+    client = _Script({"peek": ["Ref($close, -1) / $close - 1"]})
+    coder = CoSteerCoder(
+        client,
+        KnowledgeBase(Store(tmp_path / "c.duckdb"), run_id="r1"),
+        debug_panel=panel,
+        config=CoderConfig(max_attempts=1),
+    )
+    (fail,) = coder.implement_many([FactorTask(name="peek", description="x")], _ctx())
+    assert isinstance(fail, ImplementationFailure) and "lookahead" in fail.feedback.lower().replace("-", "")
