@@ -22,5 +22,6 @@ setup(
         "rdq._builtin.configs.research": ["*.yaml"],
         "rdq._builtin.configs.rl": ["*.yaml"],
         "rdq._builtin.configs.llm": ["*.yaml"],
+        "rdq.agent.prompts": ["*.md"],  # the LLM proposer's prompt templates
     },
 )

@@ -8,6 +8,15 @@ process can read while one writes (opens wait for the other's file lock with bac
 from __future__ import annotations
 
 from rdq.store._connect import StoreBusyError, StoreError
+from rdq.store._llm import (
+    exchange_rows,
+    exchanges_for_run,
+    knowledge_attempts,
+    knowledge_fixes,
+    record_attempt,
+    record_exchange,
+    record_fix,
+)
 from rdq.store._schema import MIGRATIONS, REPORT_METRIC_COLUMNS, SCHEMA_VERSION
 from rdq.store._store import (
     DEFAULT_STORE_PATH,
@@ -30,4 +39,11 @@ __all__ = [
     "StoreError",
     "Transaction",
     "default_store_path",
+    "exchange_rows",
+    "exchanges_for_run",
+    "knowledge_attempts",
+    "knowledge_fixes",
+    "record_attempt",
+    "record_exchange",
+    "record_fix",
 ]
