@@ -74,13 +74,13 @@ class Budget:
         if self.max_usd is not None and self.used_usd >= self.max_usd:
             raise BudgetExhausted(
                 f"the LLM budget is spent: ${self.used_usd:.4f} of ${self.max_usd:.4f} used in {self.calls} "
-                "calls; the run stopped between steps with its state saved: resume it with a larger --budget-usd"
+                "calls; the run stopped between steps with its state saved: resume it with a larger USD budget (llm.budget_usd)"
             )
         if self.max_tokens is not None and self.used_tokens >= self.max_tokens:
             raise BudgetExhausted(
                 f"the LLM token budget is spent: {self.used_tokens} of {self.max_tokens} tokens used in "
                 f"{self.calls} calls; the run stopped between steps with its state saved: resume it with a "
-                "larger --max-tokens"
+                "larger token budget (llm.max_tokens)"
             )
 
     def charge(self, *, input_tokens: int, output_tokens: int, usd: float) -> None:

@@ -222,8 +222,8 @@ def load_llm_config(spec: str, *, base_url: str | None = None, config: str | Pat
     provider, model = provider.strip().lower(), model.strip()
     if not sep or not provider or not model or not re.fullmatch(r"[a-z][a-z0-9_\-]*", provider):
         raise ConfigError(
-            f"--llm {spec!r}: expected PROVIDER:MODEL, e.g. openai:gpt-4o-mini, anthropic:claude-3-5-haiku-20241022, "
-            "ollama:llama3.1 (or openai:NAME --llm-base-url URL for an OpenAI-compatible server)"
+            f"LLM {spec!r}: expected PROVIDER:MODEL, e.g. openai:gpt-4o-mini, anthropic:claude-3-5-haiku-20241022, "
+            "ollama:llama3.1 (or openai:NAME with a base_url for an OpenAI-compatible server)"
         )
     if config is not None:
         path = Path(config).expanduser()
@@ -247,9 +247,9 @@ def load_llm_config(spec: str, *, base_url: str | None = None, config: str | Pat
         kw.update(_fields(found[1], f"{where}: models.{found[0]}"))
     elif not data.get("free"):
         log.warning(
-            "no price for %s:%s in %s: its cost is not counted (--budget-usd cannot stop it; --max-tokens can); "
+            "no price for %s:%s in %s: its cost is not counted (a USD budget cannot stop it; a token budget can); "
             "add it to a config file with price_input_per_mtok / price_output_per_mtok%s (a local server costs "
-            "nothing: --llm local:NAME --llm-base-url URL says so and stays quiet)",
+            "nothing: local:NAME with a base_url says so and stays quiet)",
             provider,
             model,
             where if data else "the shipped configs",
@@ -293,13 +293,13 @@ def make_chat_model(cfg: LLMConfig) -> BaseChatModel:
             else f"pip install langchain-{cfg.provider.replace('_', '-')}"
         )
         raise ConfigError(
-            f"--llm {cfg.spec}: the {cfg.provider} provider's package is not installed; {fix}"
+            f"LLM {cfg.spec}: the {cfg.provider} provider's package is not installed; {fix}"
         ) from e
     except ValueError as e:
-        raise ConfigError(f"--llm {cfg.spec}: {e}") from e
+        raise ConfigError(f"LLM {cfg.spec}: {e}") from e
     except Exception as e:  # the provider's client: typically a missing API key
         env = f"{cfg.provider.upper()}_API_KEY"
         raise ConfigError(
-            f"--llm {cfg.spec}: the {cfg.provider} client could not be built ({type(e).__name__}: {e}); "
-            f"set {env} in the environment (or pass --llm-base-url for a local server)"
+            f"LLM {cfg.spec}: the {cfg.provider} client could not be built ({type(e).__name__}: {e}); "
+            f"set {env} in the environment (or give a base_url for a local server)"
         ) from e

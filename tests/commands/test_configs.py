@@ -28,7 +28,7 @@ def test_list_shows_every_built_in() -> None:
         *(("research config", n) for n in builtin_names("research")),
         *(("rl config", n) for n in builtin_names("rl")),
     }
-    assert got == expected and len(got) == 13
+    assert got == expected and len(got) == 14
     smoke = next(row for row in rows if row["name"] == "smoke")
     assert smoke["use"] == "rdq backtest --config smoke" and smoke["description"].startswith("Smoke scenario")
     assert Path(smoke["path"]) == ROOT / "backtests" / "smoke.yaml"

@@ -17,14 +17,14 @@ def test_check_raises_only_once_a_cap_is_reached() -> None:
     b.check()  # 500 tokens, $0.004: below both caps
     assert (b.used_tokens, b.used_input_tokens, b.used_output_tokens, b.calls) == (500, 300, 200, 1)
     b.charge(input_tokens=400, output_tokens=100, usd=0.001)
-    with pytest.raises(BudgetExhausted, match=r"1000 of 1000 tokens used in 2 calls.*--max-tokens"):
+    with pytest.raises(BudgetExhausted, match=r"1000 of 1000 tokens used in 2 calls.*llm.max_tokens"):
         b.check()
 
 
 def test_dollar_cap_names_the_flag_and_is_not_an_llm_error() -> None:
     b = Budget(max_usd=0.5)
     b.charge(input_tokens=1, output_tokens=1, usd=0.5)
-    with pytest.raises(BudgetExhausted, match=r"\$0\.5000 of \$0\.5000.*--budget-usd") as info:
+    with pytest.raises(BudgetExhausted, match=r"\$0\.5000 of \$0\.5000.*llm.budget_usd") as info:
         b.check()
     assert isinstance(info.value, RdqError) and not isinstance(info.value, LLMError)
 

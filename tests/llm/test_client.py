@@ -169,7 +169,7 @@ def test_dollar_budget_from_price_table() -> None:
     c, _, _ = client(model, budget=budget)
     c.complete([("user", "1")], purpose="explain")
     assert budget.used_usd == pytest.approx(0.5)
-    with pytest.raises(BudgetExhausted, match="--budget-usd"):
+    with pytest.raises(BudgetExhausted, match="llm.budget_usd"):
         c.complete([("user", "2")], purpose="explain")
 
 

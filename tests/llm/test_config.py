@@ -142,7 +142,7 @@ def test_openai_without_a_key_names_the_variable(monkeypatch: pytest.MonkeyPatch
     pytest.importorskip("langchain_openai")
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     with pytest.raises(
-        ConfigError, match=r"--llm openai:gpt-4o-mini: .*set OPENAI_API_KEY in the environment"
+        ConfigError, match=r"LLM openai:gpt-4o-mini: .*set OPENAI_API_KEY in the environment"
     ):
         make_chat_model(load_llm_config("openai:gpt-4o-mini"))
 
