@@ -125,6 +125,40 @@ run_id=$("$py" -c "import json; o = json.load(open('run.json')); assert o['round
 "$rdq" factors list --library lib/tiny.yaml | grep -q KMID || { echo "FAIL: the exported library"; exit 1; }
 ok
 
+step "rdq doctor / rdq factors compute --python in the sandbox / python -m rdq / the LLM configs ship"
+"$rdq" doctor --json >doctor.json
+"$py" -c "import json; d = json.load(open('doctor.json')); assert d['sandbox']['layers']['audit_hook'], d"
+cat >my_factor.py <<'PY'
+import polars as pl
+
+
+def factor(panel: pl.DataFrame) -> pl.DataFrame:
+    return panel.select("date", "asset", (pl.col("close") / pl.col("open") - 1).alias("value"))
+PY
+"$rdq" factors compute --data panel.parquet --python my_factor.py --out mine.parquet --json >mine.json
+"$py" - <<'EOF'
+import json
+import polars as pl
+r = json.loads(open("mine.json").read().strip().splitlines()[-1])
+assert r["status"] == "ok", r
+f = pl.read_parquet("mine.parquet")
+assert f.height == 8 * 120 and f.columns == ["date", "asset", "value"], (f.shape, f.columns)
+EOF
+cat >evil.py <<'PY'
+import socket
+
+
+def factor(panel):
+    socket.create_connection(("127.0.0.1", 9))
+PY
+if "$rdq" factors compute --data panel.parquet --python evil.py --out evil.parquet --json >evil.json; then
+  echo "FAIL: a factor opening a socket exited 0"; exit 1
+fi
+grep -q '"blocked"' evil.json || { echo "FAIL: the socket factor was not blocked:"; cat evil.json; exit 1; }
+"$py" -m rdq --help >/dev/null
+"$py" -c "from rdq.llm import load_llm_config; c = load_llm_config('openai:gpt-4o-mini'); assert c.price_input_per_mtok > 0, c"
+ok
+
 step "rdq q -e '1+1'"
 answer=$("$rdq" q -e '1+1')
 [ "$answer" = "2" ] || { echo "FAIL: rdq q -e '1+1' printed '$answer'"; exit 1; }

@@ -46,6 +46,7 @@ def python_roots() -> tuple[str, ...]:
     except AttributeError:  # pragma: no cover - old virtualenv
         pass
     candidates.append(str(Path(sys.executable).resolve().parent.parent))
+    candidates += _package_sites()
     for path in candidates:
         real = os.path.realpath(path)
         if os.path.isdir(real) and real not in roots and real != "/":
@@ -57,6 +58,26 @@ def python_roots() -> tuple[str, ...]:
         if not any(r == o or r.startswith(o.rstrip("/") + "/") for o in out):
             out.append(r)
     return tuple(out)
+
+
+#: third-party packages the child imports (the allow-list's and their usual companions)
+_CHILD_PACKAGES = ("numpy", "pandas", "polars", "pyarrow", "scipy", "torch")
+
+
+def _package_sites() -> list[str]:
+    """The folders holding the child's third-party packages, found without importing them: a site-packages
+    reached through a ``.pth`` file or ``PYTHONPATH`` lies outside the prefixes (e.g. a venv whose dependencies
+    live in another venv), and a read-only filesystem view without it would fail every import."""
+    out: list[str] = []
+    for name in _CHILD_PACKAGES:
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            continue
+        locations = list(spec.submodule_search_locations or []) if spec is not None else []
+        for loc in locations:
+            out.append(str(Path(loc).resolve().parent))
+    return out
 
 
 def _bwrap_path() -> str | None:
