@@ -164,8 +164,8 @@ class TradingLog:
 
     @property
     def values(self) -> np.ndarray:
-        """``(n,)`` discounted return of each trajectory, ``sum_t gamma^t r_t``."""
-        return (self.reward * self.gamma ** np.arange(self.horizon)).sum(axis=1)
+        """``(n,)`` discounted return of each trajectory, ``sum_t gamma^t r_t`` (rdq.ope's discount)."""
+        return np.asarray((self.to_logged().discount[None, :] * self.reward).sum(axis=1))
 
     def to_logged(self) -> LoggedData:
         """The :class:`rdq.ope.LoggedData` of these trajectories (with ``state``)."""
@@ -284,4 +284,4 @@ def true_value(
         gamma=gamma,
         rng=rng,
     )
-    return float(played.values.mean())
+    return played.to_logged().behavior_value

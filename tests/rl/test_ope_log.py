@@ -51,6 +51,14 @@ def _invoke(args: list[str]) -> dict:
     return json.loads(r.stdout)
 
 
+def _ope_run(out: Path, n_bootstrap: int) -> dict:
+    """``rdq ope run --json`` on what ``rdq rl log`` wrote to ``out``."""
+    return _invoke(
+        ["ope", "run", "--logged", str(out / "logged.npz"), "--policies", str(out / "policies"),
+         "--n-bootstrap", str(n_bootstrap), "--json"]
+    )  # fmt: skip
+
+
 def _log(run: tuple[Path, Path], out: Path, *extra: str) -> dict:
     folder, ws = run
     return _invoke(
@@ -88,19 +96,7 @@ def test_log_run_assess_end_to_end(run: tuple[Path, Path], tmp_path: Path) -> No
     test = json.loads((run[0] / "run.json").read_text())["folds"][0]["test"]
     assert z["sessions"].tolist() == np.resize(test, 7).tolist()
 
-    est = _invoke(
-        [
-            "ope",
-            "run",
-            "--logged",
-            str(tmp_path / "logged.npz"),
-            "--policies",
-            str(tmp_path / "policies"),
-            "--n-bootstrap",
-            "20",
-            "--json",
-        ]
-    )
+    est = _ope_run(tmp_path, 20)
     assert est["behavior_value"] == pytest.approx(logged.behavior_value, abs=1e-12)
     assert set(est["estimates"]) == set(CANDIDATES)
     assert all(
@@ -187,19 +183,7 @@ def test_estimator_on_the_target_itself_equals_the_truth(run: tuple[Path, Path],
     )
     truth = res["true_values"]["ma_crossover"]
     assert res["behavior_value_logged"] == pytest.approx(truth, abs=1e-12) == res["behavior_value_true"]
-    est = _invoke(
-        [
-            "ope",
-            "run",
-            "--logged",
-            str(tmp_path / "logged.npz"),
-            "--policies",
-            str(tmp_path / "policies"),
-            "--n-bootstrap",
-            "5",
-            "--json",
-        ]
-    )["estimates"]["ma_crossover"]
+    est = _ope_run(tmp_path, 5)["estimates"]["ma_crossover"]
     for name in ("tis", "pdis", "sntis", "snpdis"):
         assert est[name]["value"] == pytest.approx(truth, abs=1e-9), name
     assert np.load(tmp_path / "logged.npz")["pscore"].min() == 1.0  # a deterministic behaviour: pscore 1
