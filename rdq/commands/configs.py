@@ -27,14 +27,16 @@ _USE: dict[Kind, str] = {
     "factors": "rdq factors compute --library {name}",
     "research": "rdq research run --config {name}",
     "rl": "rdq rl train --config {name}",
+    "llm": "llm: {name}  (in a research config)",
 }
-_ORDER: tuple[Kind, ...] = ("backtests", "configs", "factors", "research", "rl")
+_ORDER: tuple[Kind, ...] = ("backtests", "configs", "factors", "research", "rl", "llm")
 _TITLE: dict[Kind, str] = {
     "backtests": "scenarios",
     "configs": "model configs",
     "factors": "factor libraries",
     "research": "research configs",
     "rl": "rl configs",
+    "llm": "LLM configs",
 }
 
 
@@ -56,11 +58,11 @@ def _kind(text: str | None) -> tuple[Kind, ...]:
         "scenario": "backtests", "scenarios": "backtests", "backtests": "backtests",
         "model": "configs", "models": "configs", "configs": "configs",
         "library": "factors", "libraries": "factors", "factors": "factors",
-        "research": "research", "rl": "rl",
+        "research": "research", "rl": "rl", "llm": "llm",
     }  # fmt: skip
     if text not in aliases:
         raise ConfigError(
-            f"--kind {text!r}: unknown{did_you_mean(text, aliases)}; choose scenarios, models, libraries, research or rl"
+            f"--kind {text!r}: unknown{did_you_mean(text, aliases)}; choose scenarios, models, libraries, research, rl or llm"
         )
     return (aliases[text],)
 
@@ -73,7 +75,7 @@ def register(app: typer.Typer) -> None:
     @grp.command("list")
     def list_cmd(
         kind: Annotated[
-            str | None, typer.Option("--kind", help="Only scenarios, models or libraries.")
+            str | None, typer.Option("--kind", help="Only scenarios, models, libraries, research, rl or llm.")
         ] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print the list as JSON.")] = False,
     ) -> None:

@@ -27,8 +27,10 @@ def test_list_shows_every_built_in() -> None:
         *(("factor library", n) for n in builtin_names("factors")),
         *(("research config", n) for n in builtin_names("research")),
         *(("rl config", n) for n in builtin_names("rl")),
+        *(("LLM config", n) for n in builtin_names("llm")),
     }
-    assert got == expected and len(got) == 14
+    assert got == expected and len(got) == 18
+    assert {n for k, n in got if k == "LLM config"} == {"anthropic", "local", "ollama", "openai"}
     smoke = next(row for row in rows if row["name"] == "smoke")
     assert smoke["use"] == "rdq backtest --config smoke" and smoke["description"].startswith("Smoke scenario")
     assert Path(smoke["path"]) == ROOT / "backtests" / "smoke.yaml"
@@ -40,6 +42,14 @@ def test_list_one_kind_as_tables() -> None:
     for name in ("gru_alpha360", "lgbm_alpha158", "lgbm_alpha360"):
         assert name in r.output
     assert "smoke" not in r.output and "alpha158 " not in r.output.replace("lgbm_alpha158", "")
+
+
+def test_list_the_llm_configs() -> None:
+    r = runner.invoke(app, ["configs", "list", "--kind", "llm", "--json"])
+    assert r.exit_code == 0, r.output
+    rows = {row["name"]: row for row in json.loads(r.stdout)}
+    assert set(rows) == {"anthropic", "local", "ollama", "openai"}
+    assert rows["openai"]["description"].startswith("OpenAI models for")
 
 
 def test_show_prints_the_file() -> None:
