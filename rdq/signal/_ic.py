@@ -88,8 +88,11 @@ def daily_corr(
     """
     _check_method(method)
     df = frame.collect() if isinstance(frame, pl.LazyFrame) else frame
-    order = df.select(pl.arg_sort_by("date", maintain_order=True)).to_series().to_numpy()
-    dates = df.get_column("date").gather(order)
+    dates = df.get_column("date")
+    order: np.ndarray | None = None  # None: the rows are already in date order (the usual panel), no gather
+    if not dates.is_sorted():
+        order = df.select(pl.arg_sort_by("date", maintain_order=True)).to_series().to_numpy()
+        dates = dates.gather(order)
     phys = dates.to_physical().to_numpy()
     n = phys.shape[0]
     starts = np.flatnonzero(np.r_[True, phys[1:] != phys[:-1]]) if n else np.zeros(0, dtype=np.int64)
@@ -99,9 +102,11 @@ def daily_corr(
     for chunk in _chunks(pairs):
         cols = list(dict.fromkeys(c for _, x, y in chunk for c in (x, y)))
         index = {c: i for i, c in enumerate(cols)}
-        matrix = np.empty((n, len(cols)), dtype=np.float64)
-        for c in cols:
-            matrix[:, index[c]] = df.get_column(c).cast(pl.Float64).to_numpy()[order]
+        matrix = np.ascontiguousarray(  # (n, len(cols)) C order, as the compiled kernel expects
+            df.select(pl.col(c).cast(pl.Float64) for c in cols).to_numpy(), dtype=np.float64
+        )
+        if order is not None:
+            matrix = matrix[order]
         xi = np.array([index[x] for _, x, _ in chunk], dtype=np.int64)
         yi = np.array([index[y] for _, _, y in chunk], dtype=np.int64)
         out = corr_by_day(matrix, offsets, xi, yi, method == "spearman")

@@ -205,3 +205,19 @@ def test_chunked_kernel_calls_agree(
 def test_helper_frames_are_dense() -> None:
     f, _ = make_frames(n_days=3, n_assets=2)
     assert f.height == 6 and f["date"].n_unique() == 3
+
+
+@pytest.mark.parametrize("method", ["pearson", "spearman"])
+def test_row_order_does_not_matter(frames: tuple[pl.DataFrame, pl.DataFrame], method: str) -> None:
+    """Rows in date order take the no-gather path, shuffled rows the sorted one: the same daily numbers."""
+    import rdq.signal._ic as ic_module
+
+    factors, label = frames
+    joined = ic_module.pair_frame(factors, label, ["f", "g"]).sort("date", "asset")
+    pairs = [("f~label", "f", "label"), ("g~label", "g", "label")]
+    ordered = ic_module.daily_corr(joined, pairs, method=method)  # type: ignore[arg-type]
+    shuffled = ic_module.daily_corr(joined.sample(fraction=1.0, shuffle=True, seed=3), pairs, method=method)  # type: ignore[arg-type]
+    assert not joined.sample(fraction=1.0, shuffle=True, seed=3)["date"].is_sorted()
+    assert ordered["date"].to_list() == shuffled["date"].to_list()
+    for c in ("f~label", "g~label"):
+        np.testing.assert_allclose(as_nan(ordered[c]), as_nan(shuffled[c]), rtol=1e-12, atol=1e-15)
