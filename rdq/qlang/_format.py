@@ -12,9 +12,20 @@ import numpy as np
 
 from rdq.qlang._core import count, is_null_atom, item, items
 from rdq.qlang._temporal import TEMPORAL, fmt_temporal_atom, fmt_temporal_cells, fmt_temporal_vec
-from rdq.qlang._values import IDENTITY, NULLS, A, D, E, Fn, L, T, V
+from rdq.qlang._values import IDENTITY, NULLS, A, D, E, Fn, L, QError, T, V
 
-__all__ = ["display", "fmt_atom", "inline", "fmt_float", "fmt_plain"]
+__all__ = [
+    "CONSOLE",
+    "DEFAULT_CONSOLE",
+    "console_size",
+    "cut_to_console",
+    "display",
+    "fmt_atom",
+    "fmt_float",
+    "fmt_plain",
+    "inline",
+    "use_console",
+]
 
 _EMPTY_NAMES = {
     1: "boolean",
@@ -41,6 +52,54 @@ _INF = {5: 2**15 - 1, 6: 2**31 - 1, 7: 2**63 - 1}
 #: display precision (``\P``): significant digits of floats, 0 meaning 17. Each
 #: :class:`~rdq.qlang.Session` holds its own and sets this for the duration of its calls.
 PRECISION: ContextVar[int] = ContextVar("rdq_q_precision", default=7)
+
+
+#: console size (``\\c rows cols``): long lines and long outputs are cut with ``..``; ``None`` cuts
+#: nothing. Each :class:`~rdq.qlang.Session` sets this for the duration of its calls.
+CONSOLE: ContextVar[tuple[int, int] | None] = ContextVar("rdq_q_console", default=None)
+#: q's default console size (``\\c`` in a fresh session without a terminal)
+DEFAULT_CONSOLE = (25, 80)
+
+
+@contextmanager
+def use_console(size: tuple[int, int] | None) -> Iterator[None]:
+    r"""Cut displayed text to ``size`` (rows, columns), as ``\c rows cols`` does, inside the block."""
+    token = CONSOLE.set(size)
+    try:
+        yield
+    finally:
+        CONSOLE.reset(token)
+
+
+def console_size(arg: str, current: tuple[int, int]) -> tuple[int, int]:
+    r"""The console size after ``\c arg`` (code.kx.com/q/basics/syscmds/#c-console-size).
+
+    ``arg`` is ``"rows cols"``; each is kept between 10 and 2000 (``\c 5 5`` gives ``10 10``).
+    An empty ``arg`` keeps ``current``.
+    """
+    parts = arg.split()
+    if not parts:
+        return current
+    try:
+        nums = [int(p) for p in parts[:2]]
+    except ValueError:
+        raise QError("type") from None
+    rows = nums[0]
+    cols = nums[1] if len(nums) > 1 else current[1]
+    return (min(max(rows, 10), 2000), min(max(cols, 10), 2000))
+
+
+def cut_to_console(text: str, size: tuple[int, int] | None = None) -> str:
+    """``text`` as the console shows it: lines longer than ``cols-1`` cut to ``cols-3`` characters and
+    ``..``; more than ``rows-3`` lines cut to that many and a ``..`` line."""
+    size = CONSOLE.get() if size is None else size
+    if size is None or not text:
+        return text
+    rows, cols = size
+    lines = text.split("\n")
+    if len(lines) > rows - 3:
+        lines = lines[: rows - 3] + [".."]
+    return "\n".join(ln[: cols - 3] + ".." if len(ln) > cols - 1 else ln for ln in lines)
 
 
 @contextmanager
@@ -192,24 +251,27 @@ def inline(x: Any) -> str:
             return "`" + x.attr + "#" + _vec(x)
         return _vec(x)
     if tx is L:
+        pre = "`" + x.attr + "#" if x.attr else ""
         if not x.items:
-            return "()"
+            return pre + "()"
         if len(x.items) == 1:
-            return "," + inline(x.items[0])
-        return "(" + ";".join(inline(a) for a in x.items) + ")"
+            return pre + "," + inline(x.items[0])
+        return pre + "(" + ";".join(inline(a) for a in x.items) + ")"
     if tx is D:
         k = inline(x.k)
         if (
             type(x.k) in (D, T)
             or (type(x.k) is L and len(x.k.items) > 1)
-            or (type(x.k) is V and not len(x.k.a))
+            or (type(x.k) is V and len(x.k.a) <= 1 and not x.k.attr)
         ):
             k = "(" + k + ")"
         return k + "!" + inline(x.v)
     if tx is T:
-        return "+" + inline(D(V(11, np.array(x.cols, dtype=object)), L(list(x.data)))).replace("(", "(", 1)
+        pre = "`" + x.attr + "#" if x.attr else ""
+        return pre + "+" + inline(D(V(11, np.array(x.cols, dtype=object)), L(list(x.data))))
     if tx is E:
-        return "`" + x.dom + "$" + _vec(x.syms())
+        pre = "`" + x.attr + "#" if x.attr else ""
+        return pre + "`" + x.dom + "$" + pre + _vec(x.syms())  # q shows the attribute twice
     if x is IDENTITY:
         return "::"
     if isinstance(x, Fn):
@@ -388,7 +450,11 @@ def _col_cells_full(c: V) -> list[str]:
 
 
 def display(x: Any) -> str:
-    """The full console text for a value (may span lines)."""
+    """The full console text for a value (may span lines), cut to the console size if one is set."""
+    return cut_to_console(_display(x))
+
+
+def _display(x: Any) -> str:
     tx = type(x)
     if x is IDENTITY:
         return ""

@@ -25,7 +25,7 @@ from rdq.qlang._values import IDENTITY, NULLS, A, D, L, QError, T, V
 
 _TOL = 2.0**-43
 
-__all__ = ["find", "find_rows", "index", "join", "keys_of", "match"]
+__all__ = ["find", "find_rows", "index", "join", "keys_of", "match", "sorted_vec", "unique_vec"]
 
 
 def _tol_eq(a: float, b: float) -> bool:
@@ -294,12 +294,50 @@ def index(x: Any, i: Any) -> Any:
     raise QError("type")
 
 
+def sorted_vec(t: int, a: np.ndarray) -> bool:
+    """True when the items of a simple vector of type ``t`` ascend (float nulls first, as q sorts)."""
+    if len(a) < 2:
+        return True
+    if t in (8, 9):
+        nan = np.isnan(a)
+        if nan.any():
+            k = int(np.argmin(nan)) if not nan.all() else len(a)
+            if nan[k:].any():
+                return False
+            a = a[k:]
+            if len(a) < 2:
+                return True
+    if a.dtype == object:
+        lst = a.tolist()
+        return all(p <= q for p, q in zip(lst, lst[1:], strict=False))
+    return bool(np.all(a[:-1] <= a[1:]))
+
+
+def unique_vec(a: np.ndarray) -> bool:
+    """True when the items of a simple vector are distinct."""
+    if a.dtype == object:
+        return len(set(a.tolist())) == len(a)
+    if a.dtype.kind == "f":
+        return len(set(("n" if v != v else v) for v in a.tolist())) == len(a)
+    return len(np.unique(a)) == len(a)
+
+
+def _appended(x: V, r: V) -> V:
+    """``x,y`` keeps ``s`` ``u`` ``g`` of ``x`` where the result still has the property (set-attribute)."""
+    a = x.attr
+    if a == "g" or (a == "s" and sorted_vec(r.t, r.a)) or (a == "u" and unique_vec(r.a)):
+        r.attr = a
+    return r
+
+
 def join(x: Any, y: Any) -> Any:
     tx, ty = type(x), type(y)
     if tx is V and ty is V and x.t == y.t:
-        return V(x.t, np.concatenate([x.a, y.a]))
+        r = V(x.t, np.concatenate([x.a, y.a]))
+        return _appended(x, r) if x.attr else r
     if tx is V and ty is A and x.t == y.t:
-        return V(x.t, np.append(x.a, np.array([y.v], dtype=x.a.dtype)))
+        r = V(x.t, np.append(x.a, np.array([y.v], dtype=x.a.dtype)))
+        return _appended(x, r) if x.attr else r
     if tx is A and ty is V and x.t == y.t:
         return V(x.t, np.insert(y.a, 0, x.v) if x.t != 11 else np.array([x.v] + y.a.tolist(), dtype=object))
     if tx is A and ty is A and x.t == y.t:

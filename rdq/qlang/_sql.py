@@ -11,9 +11,10 @@ from rdq.qlang._core import count, empty_like, item, items, mklist, null_atom, t
 from rdq.qlang._fn import call, enlist_n
 from rdq.qlang._index import find_rows, keys_of
 from rdq.qlang._parser import _infer_name
-from rdq.qlang._v_list import _dict_drop_keys, _sort_keys, _take, items_py, q_distinct, q_last
+from rdq.qlang._v_list import _sort_keys, q_distinct, q_last
 from rdq.qlang._v_table import q_xkey
-from rdq.qlang._values import A, D, Fn, L, QError, T, V
+from rdq.qlang._v_take import _dict_drop_keys, _take, items_py
+from rdq.qlang._values import A, D, E, Fn, L, QError, T, V
 
 __all__ = ["run_sql", "functional_select", "functional_update", "eval_ptree"]
 
@@ -36,6 +37,11 @@ def _env(t: T, base: dict[str, Any] | None, rows: np.ndarray | None = None) -> d
     env = dict(base) if base else {}
     for c, d in zip(t.cols, t.data, strict=True):
         env[c] = d
+        if type(d) is E:  # a foreign key: c.v is column v of the row each key refers to
+            kt = d.g.get(d.dom)
+            if type(kt) is D and type(kt.k) is T and type(kt.v) is T:
+                for vc, vd in zip(kt.v.cols, kt.v.data, strict=True):
+                    env[c + "." + vc] = take_items(vd, d.a)
     n = count(t)
     env["i"] = V(7, rows if rows is not None else np.arange(n, dtype=np.int64))
     return env
@@ -61,12 +67,13 @@ def _filter(t: T, wheres: list[Evaluator], base: dict[str, Any] | None) -> np.nd
 
 def _extend(v: Any, n: int) -> Any:
     if type(v) is A:
-
         return enlist_n(v, n)
     return v
 
 
-def _groups(t: T, bys: list[tuple[str, Evaluator]], base: dict[str, Any] | None, rows: np.ndarray) -> tuple[T, list[np.ndarray]]:
+def _groups(
+    t: T, bys: list[tuple[str, Evaluator]], base: dict[str, Any] | None, rows: np.ndarray
+) -> tuple[T, list[np.ndarray]]:
     env = _env(t, base, rows)
     keys = [(name, _extend(ev(env), count(t))) for name, ev in bys]
 
@@ -75,7 +82,10 @@ def _groups(t: T, bys: list[tuple[str, Evaluator]], base: dict[str, Any] | None,
     for i, k in enumerate(kl):
         groups.setdefault(k, []).append(i)
     firsts = [g[0] for g in groups.values()]
-    ktab = T([n for n, _ in keys], [take_items(k, np.array(firsts, dtype=np.int64)) if firsts else empty_like(k) for _, k in keys])
+    ktab = T(
+        [n for n, _ in keys],
+        [take_items(k, np.array(firsts, dtype=np.int64)) if firsts else empty_like(k) for _, k in keys],
+    )
     gl = [np.array(g, dtype=np.int64) for g in groups.values()]
     # q sorts the groups by key
 
@@ -105,7 +115,6 @@ def select(
                 return _cols_dict(sub)
             res: Any = sub
             if kcols:
-
                 res = q_xkey(_syms(kcols), sub)
             return _limit(res, limit)
         env = _env(sub, base, idx)
@@ -122,7 +131,10 @@ def select(
     if not cols:
         # last row of each group
         cols_left = [c for c in sub.cols if c not in ktab.cols]
-        data = [take_items(sub.data[sub.cols.index(c)], np.array([g[-1] for g in gl], dtype=np.int64)) for c in cols_left]
+        data = [
+            take_items(sub.data[sub.cols.index(c)], np.array([g[-1] for g in gl], dtype=np.int64))
+            for c in cols_left
+        ]
         if kind == "exec":
             return D(ktab, T(cols_left, data))
         return D(ktab, T(cols_left, data))
@@ -137,7 +149,12 @@ def select(
         if len(cols) == 1 and cols[0][0] == "":
             kv = ktab.data[0] if len(ktab.cols) == 1 else ktab
             return D(kv, data[0])
-        return D(ktab.data[0] if len(ktab.cols) == 1 else ktab, mklist([D(_syms([n or "x" for n, _ in cols]), mklist(list(r))) for r in zip(*data, strict=True)]) if False else T([n or "x" for n, _ in cols], data))
+        return D(
+            ktab.data[0] if len(ktab.cols) == 1 else ktab,
+            mklist([D(_syms([n or "x" for n, _ in cols]), mklist(list(r))) for r in zip(*data, strict=True)])
+            if False
+            else T([n or "x" for n, _ in cols], data),
+        )
     return D(ktab, T([n or "x" for n, _ in cols], data))
 
 
@@ -198,7 +215,11 @@ def update(
             old = data[cnames.index(name)] if name in cnames else None
             if old is None:
                 proto = v.items[0] if type(v) is L and v.items else (item(v, 0) if count(v) else A(7, 0))
-                old = _extend(null_atom(proto.t) if type(proto) is A else proto, n) if type(proto) is A else mklist([empty_like(proto)] * n)
+                old = (
+                    _extend(null_atom(proto.t) if type(proto) is A else proto, n)
+                    if type(proto) is A
+                    else mklist([empty_like(proto)] * n)
+                )
             lst = list(items(old))
             vi = items(v)
             for k, r in enumerate(idx.tolist()):
@@ -213,7 +234,6 @@ def update(
             data.append(nv)
     res: Any = T(cnames, data)
     if kcols:
-
         res = q_xkey(_syms(kcols), res)
     return res
 
@@ -223,16 +243,17 @@ def delete(tab: Any, *, wheres: list[Evaluator], cols: list[str], base: dict[str
     if type(tab) is D and type(tab.k) is not T:
         # delete from a dictionary
         if cols:
-
             return _dict_drop_keys(tab, _syms(cols))
     if cols:
-        res: Any = T([c for c in t.cols if c not in cols], [d for c, d in zip(t.cols, t.data, strict=True) if c not in cols])
+        res: Any = T(
+            [c for c in t.cols if c not in cols],
+            [d for c, d in zip(t.cols, t.data, strict=True) if c not in cols],
+        )
     else:
         idx = _filter(t, wheres, base) if wheres else np.arange(count(t), dtype=np.int64)
         keep = np.setdiff1d(np.arange(count(t), dtype=np.int64), idx)
         res = take_items(t, keep)
     if kcols:
-
         kk = [c for c in kcols if c in res.cols]
         if kk:
             res = q_xkey(_syms(kk), res)
@@ -275,7 +296,9 @@ def run_sql(interp: Any, n: Any, loc: dict[str, Any] | None) -> Any:
         for nm, e in cols:
             if e is None:
                 continue
-            cspecs.append((nm if nm is not None else ("" if kind == "exec" and len(cols) == 1 else _name_of(e)), mk(e)))
+            cspecs.append(
+                (nm if nm is not None else ("" if kind == "exec" and len(cols) == 1 else _name_of(e)), mk(e))
+            )
         bspecs = None
         if by is not None:
             bspecs = [(nm if nm is not None else _name_of(e), mk(e)) for nm, e in by if e is not None]
@@ -365,7 +388,6 @@ def functional_select(interp: Any, args: list[Any]) -> Any:
         if type(a) is L and not a.items:
             cols: list[tuple[str, Evaluator]] = []
             if not by:
-
                 sub = select(t, wheres=wheres, by=None, cols=[], base=None)
                 return q_last(sub)
         elif type(a) is D:
@@ -408,8 +430,6 @@ def functional_update(interp: Any, args: list[Any]) -> Any:
         interp.g[target] = r
         return A(11, target)
     return r
-
-
 
 
 def _getter(name: str) -> Any:

@@ -9,6 +9,11 @@ Semantics follow KX's reference (code.kx.com/q/ref/pj, /ej, /aj, /asof):
 - ``aj[c;t1;t2]``: for each row of ``t1``, the last row of ``t2`` equal on all of ``c`` but the last
   and with the last column (time) ``<=`` ``t1``'s; its other columns join ``t1``'s row. An unmatched
   row keeps ``t1``'s values (nulls for the new columns). ``aj0`` shows ``t2``'s time instead.
+- ``wj[w;c;t;(q;(f0;c0);(f1;c1))]``: for each row ``i`` of ``t``, the rows of ``q`` equal on
+  ``c`` but the last with the last (time) column in the window ``w[0;i]``..``w[1;i]`` (both ends
+  included); ``fk`` aggregates column ``ck`` over them into a new column ``ck``. ``wj`` also takes the
+  quote prevailing on entry to the window (the last at or before its start); ``wj1`` only quotes on or
+  after the start. ``(f;c1;c2)`` applies ``f`` to several columns and names the result ``c2``.
 """
 
 from __future__ import annotations
@@ -18,10 +23,11 @@ from typing import Any
 
 import numpy as np
 
-from rdq.qlang._core import count, item, items, mklist, null_atom
+from rdq.qlang._core import count, item, items, mklist, null_atom, take_items
+from rdq.qlang._fn import call
 from rdq.qlang._values import A, D, L, QError, T, V
 
-__all__ = ["q_aj", "q_aj0", "q_asof", "q_ej", "q_pj"]
+__all__ = ["q_aj", "q_aj0", "q_asof", "q_ej", "q_pj", "q_wj", "q_wj1"]
 
 
 def _table(x: Any, what: str) -> T:
@@ -258,3 +264,85 @@ def q_asof(x: Any, y: Any) -> Any:
         rest = [c for c in t.cols if c not in cs]
         return T(rest, [_take(_col(t, c), pos) for c in rest])
     raise QError("type")
+
+
+def _window_rows(cs: list[str], w: Any, t: T, q: T, *, prevailing: bool) -> list[np.ndarray]:
+    """For each row of ``t``: the row indices of ``q`` in its window (see the module docstring)."""
+    if type(w) is L and len(w.items) == 2:
+        w0, w1 = w.items
+    elif type(w) is V and len(w.a) == 2:
+        w0, w1 = V(w.t, w.a[:1]), V(w.t, w.a[1:])
+    else:
+        raise QError("length")
+    if type(w0) is not V or type(w1) is not V:
+        raise QError("type")
+    n = count(t)
+    if len(w0.a) != n or len(w1.a) != n:
+        raise QError("length")
+    qt = _col(q, cs[-1])
+    if type(qt) is not V:
+        raise QError("type")
+    groups: dict[Any, list[int]] = defaultdict(list)
+    for j, k in enumerate(_row_keys(q, cs[:-1])):
+        groups[k].append(j)
+    sorted_groups: dict[Any, tuple[np.ndarray, np.ndarray]] = {}
+    for k, grp in groups.items():
+        r = np.asarray(grp, dtype=np.int64)
+        order = np.argsort(qt.a[r], kind="stable")
+        sorted_groups[k] = (r[order], qt.a[r][order])
+    empty = np.zeros(0, dtype=np.int64)
+    out: list[np.ndarray] = []
+    for i, k in enumerate(_row_keys(t, cs[:-1])):
+        g = sorted_groups.get(k)
+        if g is None:
+            out.append(empty)
+            continue
+        rows, times = g
+        b, e = w0.a[i], w1.a[i]
+        hi = int(np.searchsorted(times, e, side="right"))
+        if prevailing:
+            lo = max(int(np.searchsorted(times, b, side="right")) - 1, 0)
+        else:
+            lo = int(np.searchsorted(times, b, side="left"))
+        out.append(rows[lo:hi] if lo < hi else empty)
+    return out
+
+
+def _wj(w: Any, c: Any, t: Any, spec: Any, *, prevailing: bool) -> Any:
+    cs = _names(c)
+    tt = _table(t, "t")
+    if type(spec) is not L or not spec.items:
+        raise QError("type")
+    q = _table(spec.items[0], "q")
+    wins = _window_rows(cs, w, tt, q, prevailing=prevailing)
+    cols, data = list(tt.cols), list(tt.data)
+    for agg in spec.items[1:]:
+        parts = agg.items if type(agg) is L else None
+        if not parts or len(parts) < 2:
+            raise QError("type")
+        f = parts[0]
+        names = [_names(p)[0] for p in parts[1:]]
+        srcs = [_col(q, nm) for nm in names]
+        vals = [call(f, [take_items(sc, r) for sc in srcs]) for r in wins]
+        new = mklist(vals) if vals else take_items(srcs[-1], np.zeros(0, dtype=np.int64))
+        name = names[-1]
+        if name in cols:
+            data[cols.index(name)] = new
+        else:
+            cols.append(name)
+            data.append(new)
+    return T(cols, data)
+
+
+def q_wj(args: list[Any]) -> Any:
+    """``wj[w;c;t;(q;(f0;c0);(f1;c1))]``: window join, with the quote prevailing at each window's start."""
+    if len(args) != 4:
+        raise QError("rank")
+    return _wj(*args, prevailing=True)
+
+
+def q_wj1(args: list[Any]) -> Any:
+    """``wj1[w;c;t;(q;(f0;c0);(f1;c1))]``: window join over the quotes inside each window only."""
+    if len(args) != 4:
+        raise QError("rank")
+    return _wj(*args, prevailing=False)

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from rdq.qlang._core import chars, count, items, mklist, null_atom, qstr, qtype, wrap_int
+from rdq.qlang._core import count, items, mklist, null_atom, qstr, qtype, wrap_int
 from rdq.qlang._temporal import EXTRACTORS, TEMPORAL, cast_temporal, extract, parse_temporal_str
 from rdq.qlang._v_search import q_find
 from rdq.qlang._values import DTYPES, NULLS, A, D, E, L, QError, T, V
@@ -140,24 +140,45 @@ def _parse_str(t: int, s: str) -> A:
         return null_atom(t)
 
 
+def _stringish(y: Any) -> bool:
+    """A string, or a list/dictionary/table whose items are all stringish (Pad is string-atomic)."""
+    ty = type(y)
+    if ty is V:
+        return y.t == 10
+    if ty is A:
+        return y.t == 10
+    if ty is L:
+        return bool(y.items) and all(_stringish(a) for a in y.items)
+    if ty is D:
+        return _stringish(y.v)
+    if ty is T:
+        return bool(y.data) and all(_stringish(c) for c in y.data)
+    return False
+
+
+def _pad(n: int, y: Any) -> Any:
+    """``n$y`` (code.kx.com/q/ref/pad): ``y`` padded with blanks (or cut) to ``|n|``, on the left for n<0."""
+    ty = type(y)
+    if ty is V or ty is A:
+        b = bytes(y.a) if ty is V else bytes([y.v])
+        b = b.ljust(n)[:n] if n >= 0 else b.rjust(-n)[len(b.rjust(-n)) + n :]
+        return V(10, np.frombuffer(b, dtype=np.uint8).copy())
+    if ty is L:
+        return L([_pad(n, a) for a in y.items])
+    if ty is D:
+        return D(y.k, _pad(n, y.v))
+    return T(list(y.cols), [_pad(n, c) for c in y.data])
+
+
 def q_cast(x: Any, y: Any) -> Any:
-    if type(x) is V and x.t == 10 and type(y) is not A:
-        pass
+    if type(x) is A and x.t in (6, 7) and _stringish(y):
+        return _pad(x.v, y)
     if type(x) is L and type(y) is A:
         return mklist([q_cast(a, y) for a in x.items])
     if type(x) in (V, L) and (x.t != 10 or (len(x.a) > 1 and type(y) is L)):
         if count(x) != count(y):
             raise QError("length")
         return mklist([q_cast(a, b) for a, b in zip(items(x), items(y), strict=True)])
-    if type(x) is A and x.t in (5, 6, 7) and x.v < 0:
-        pass
-    if type(x) in (A,) and x.t in (6, 7) and type(y) in (A, V, L) and not (type(x) is A and x.t == 11):
-        # pad ($ with an int left): string pad
-        if type(y) is V and y.t == 10 or (type(y) is A and y.t == 10):
-            s = _as_text(y)
-            n = x.v
-
-            return chars(s.ljust(n)[:n] if n >= 0 else s.rjust(-n)[-n:])
     t, parse = _cast_target(x)
     if t == -1:
         return _extract(x.v, y)
@@ -184,10 +205,10 @@ def _enum_index(interp: Any, name: str, y: Any, *, extend: bool) -> E:
         dom = V(11, np.array([], dtype=object))
     if type(y) is L and not y.items:
         y = V(11, np.array([], dtype=object))
+    if type(dom) is D and type(dom.k) is T and not extend:
+        return _fkey(interp, name, dom, y)
     if type(y) is not V or y.t != 11:
         raise QError("type")
-    if type(dom) is D and type(dom.k) is T and not extend and not len(y.a):
-        return E(name, np.array([], dtype=np.int64), interp.g)
     if type(dom) is not V or dom.t != 11:
         raise QError("type")
     pos: dict[str, int] = {}
@@ -205,6 +226,36 @@ def _enum_index(interp: Any, name: str, y: Any, *, extend: bool) -> E:
         idx.append(j)
     if new:
         interp.g[name] = V(11, np.concatenate([dom.a, np.array(new, dtype=object)]), dom.attr)
+    r = E(name, np.array(idx, dtype=np.int64), interp.g)
+    r.attr = y.attr  # `d?`g#y keeps the attribute of y
+    return r
+
+
+def _fkey(interp: Any, name: str, kt: D, y: Any) -> E:
+    """`` `kt$y ``: a foreign key, the rows of keyed table ``kt`` whose key is each item of ``y``.
+
+    Every item must be a key of ``kt`` (``'cast`` otherwise, code.kx.com/q/ref/enumerate).
+    """
+    keys = kt.k.data[0] if len(kt.k.data) == 1 else None
+    if type(keys) is not V:
+        raise QError("type")
+    if type(y) is A:
+        y = V(y.t, np.array([y.v], dtype=keys.a.dtype if y.t == keys.t else object))
+    if (type(y) is L and not y.items) or (type(y) is V and not len(y.a)):
+        return E(name, np.array([], dtype=np.int64), interp.g)
+    if type(y) is not V:
+        raise QError("type")
+    if y.t != keys.t:
+        raise QError("type")
+    pos: dict[Any, int] = {}
+    for i, k in enumerate(keys.a.tolist()):
+        pos.setdefault(k, i)
+    idx = []
+    for v in y.a.tolist():
+        j = pos.get(v)
+        if j is None:
+            raise QError("cast")
+        idx.append(j)
     return E(name, np.array(idx, dtype=np.int64), interp.g)
 
 

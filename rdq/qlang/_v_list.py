@@ -20,10 +20,13 @@ from rdq.qlang._core import (
     take_items,
 )
 from rdq.qlang._fn import enlist_n
-from rdq.qlang._index import index, join, keys_of, match
+from rdq.qlang._index import index, join, keys_of
+from rdq.qlang._v_attr import is_sorted, q_attr, q_set_attr
+from rdq.qlang._v_take import _drop, items_py, q_cut, q_sublist, q_take
 from rdq.qlang._values import NULLS, A, D, Fn, L, QError, T, V
 
 __all__ = [
+    "_drop",
     "items_py",
     "q_asc",
     "q_attr",
@@ -229,12 +232,11 @@ def _sort_keys(x: Any) -> np.ndarray:
 
 
 def _sortable(a: Any) -> Any:
+    """Order key of an item of a general list: atoms within datatype (by type number), then lists."""
     if type(a) is A:
         if a.t in (8, 9):
-            return (0, -math.inf) if a.v != a.v else (1, a.v)
-        if a.t == 11:
-            return (1, a.v)
-        return (1, a.v)
+            return (1, a.t, -math.inf) if a.v != a.v else (1, a.t, a.v)
+        return (1, a.t, a.v)
     if type(a) is V:
         return (2, tuple(_sortable(b) for b in items(a)))
     if type(a) is L:
@@ -266,15 +268,36 @@ def q_idesc(x: Any) -> Any:
 
 
 def q_asc(x: Any) -> Any:
+    """``asc x`` (code.kx.com/q/ref/asc): sorted, with the sorted attribute set.
+
+    A vector already in order gets the attribute in place; a table is sorted with the sorted attribute
+    on its first non-key column when it has one non-key column, else the parted attribute.
+    """
     if type(x) is D:
-        o = V(7, _sort_keys(x.v))
-        return D(index(x.k, o), index(x.v, o))
+        if type(x.k) is T and type(x.v) is T:
+            o = _sort_keys(x.v)
+            return D(take_items(x.k, o), _mark_first(take_items(x.v, o)))
+        o2 = V(7, _sort_keys(x.v))
+        return D(index(x.k, o2), index(x.v, o2))
     if type(x) is A:
         return x
+    if type(x) is V and is_sorted(x):
+        x.attr = "s"
+        return x
     r = take_items(x, _sort_keys(x))
-    if type(r) is V:
+    if type(r) is T:
+        return _mark_first(r)
+    if type(r) in (V, L):
         r.attr = "s"
     return r
+
+
+def _mark_first(t: T) -> T:
+    """The first column of a sorted table marked sorted (one column) or parted (several)."""
+    if t.data and type(t.data[0]) is V:
+        c = t.data[0]
+        t.data[0] = V(c.t, c.a, "s" if len(t.data) == 1 else "p")
+    return t
 
 
 def q_desc(x: Any) -> Any:
@@ -351,130 +374,6 @@ def q_flip(x: Any) -> Any:
     raise QError("type")
 
 
-def _take(n: Any, x: Any) -> Any:
-    if type(n) is V:
-        # reshape
-        dims = n.a.tolist()
-        lst = items(x) if type(x) in (V, L) else [x]
-        if len(dims) == 2:
-            r, c = dims
-            if r == NULLS[7]:
-                r = -(-len(lst) // c) if c else 0
-                tot = len(lst)
-                rows = [mklist(lst[i * c : min((i + 1) * c, tot)]) for i in range(r)]
-                return L(rows)
-            if c == NULLS[7]:
-                c = len(lst) // r if r else 0
-                rows = [
-                    mklist(lst[i * c : (i + 1) * c]) if i < r - 1 else mklist(lst[i * c :]) for i in range(r)
-                ]
-                return L(rows)
-            total = r * c
-            flat = _take(A(7, total), x)
-            fl = items(flat)
-            return L([mklist(fl[i * c : (i + 1) * c]) if c else empty_like(x) for i in range(r)])
-        raise QError("nyi")
-    if type(n) is not A or n.t not in (1, 4, 5, 6, 7):
-        if type(n) is A and n.t == 11 and type(x) is D:
-            return _take(enlist(n), x)
-        if type(n) is V and n.t == 11:
-            raise QError("nyi")
-        raise QError("type")
-    k = n.v
-    tx = type(x)
-    if tx is A:
-        return enlist_n(x, abs(k))
-    if tx is D:
-        if type(x.k) is T:
-            return D(_take(n, x.k), _take(n, x.v))
-        return D(_take(n, x.k), _take(n, x.v))
-    m = count(x)
-    if m == 0:
-        if tx is V:
-            return (
-                V(x.t, np.full(abs(k), NULLS[x.t], dtype=x.a.dtype))
-                if x.t != 11
-                else V(11, np.full(abs(k), "", dtype=object))
-            )
-        return mklist([EMPTY] * abs(k)) if k else x
-    if k >= 0:
-        idx = np.arange(k) % m
-    else:
-        idx = (np.arange(m + k, m) % m + m) % m if -k <= m else (np.arange(-k) + (m - (-k) % m)) % m
-    return take_items(x, idx.astype(np.int64))
-
-
-def _drop(n: Any, x: Any) -> Any:
-    if type(n) is A and n.t in (1, 4, 5, 6, 7) and type(x) is not A:
-        k = n.v
-        tx = type(x)
-        if tx is D:
-            return D(_drop(n, x.k), _drop(n, x.v))
-        m = count(x)
-        idx = np.arange(k, m) if k >= 0 else np.arange(0, max(m + k, 0))
-        return take_items(x, idx.astype(np.int64))
-    if type(n) is V and n.t in (5, 6, 7) and type(x) is not A:
-        # cut
-        pts = n.a.astype(np.int64).tolist()
-        m = count(x)
-        out = []
-        for j, p in enumerate(pts):
-            e = pts[j + 1] if j + 1 < len(pts) else m
-            out.append(take_items(x, np.arange(p, e, dtype=np.int64)))
-        return L(out)
-    if type(n) is D and type(x) is A:
-        return _dict_drop_keys(n, enlist(x))
-    if type(n) is D and type(x) is V:
-        raise QError("type")
-    if type(x) is D and type(n) is V:
-        return _dict_drop_keys(x, n)
-    if type(x) is T or type(n) is T:
-        if type(x) is T and type(n) is V and n.t == 11:
-            drop = set(items_py(n))
-            return T(
-                [c for c in x.cols if c not in drop],
-                [d for c, d in zip(x.cols, x.data, strict=True) if c not in drop],
-            )
-        raise QError("type")
-    if type(x) is A and x.t in (1, 4, 5, 6, 7):
-        # list _ index : remove item
-        lst = n
-        k = x.v
-        mm = count(lst)
-        idx = np.array([i for i in range(mm) if i != k], dtype=np.int64)
-        return take_items(lst, idx)
-    if type(n) is D:
-        return _dict_drop_keys(n, x if type(x) is not A else enlist(x))
-    if type(x) is D and type(n) in (A, V):
-        return _dict_drop_keys(x, n if type(n) is not A else enlist(n))
-    if type(x) is T and type(n) in (A, V) and (n.t == 11):
-        drop = set(items_py(n))
-        return T(
-            [c for c in x.cols if c not in drop],
-            [d for c, d in zip(x.cols, x.data, strict=True) if c not in drop],
-        )
-    if type(x) is A and x.t == 11 and type(n) is T:
-        return T(
-            [c for c in n.cols if c != x.v], [d for c, d in zip(n.cols, n.data, strict=True) if c != x.v]
-        )
-    raise QError("type")
-
-
-def items_py(x: Any) -> list[Any]:
-    if type(x) is A:
-        return [x.v]
-    return [a.v for a in items(x)]
-
-
-def _dict_drop_keys(d: D, ks: Any) -> Any:
-    if type(d.k) is T:
-        raise QError("nyi")
-    kk = set(keys_of(ks))
-    keep = [i for i, k in enumerate(keys_of(d.k)) if k not in kk]
-    idx = np.array(keep, dtype=np.int64)
-    return D(take_items(d.k, idx), take_items(d.v, idx))
-
-
 def q_prev(x: Any) -> Any:
     return _shift(x, 1)
 
@@ -521,58 +420,3 @@ def q_rotate(n: Any, x: Any) -> Any:
     k = n.v % m
     idx = (np.arange(m) + k) % m
     return take_items(x, idx.astype(np.int64))
-
-
-def q_sublist(n: Any, x: Any) -> Any:
-    if type(n) is A:
-        return _take(A(7, min(n.v, count(x)) if n.v >= 0 else max(n.v, -count(x))), x)
-    s, ln = n.a.tolist()
-    m = count(x)
-    e = min(s + ln, m)
-    return take_items(x, np.arange(min(s, m), e, dtype=np.int64))
-
-
-def q_cut(n: Any, x: Any) -> Any:
-    if type(n) is A:
-        k = n.v
-        m = count(x)
-        return L([take_items(x, np.arange(i, min(i + k, m), dtype=np.int64)) for i in range(0, m, k)])
-    return _drop(n, x)
-
-
-def q_take(x: Any, y: Any) -> Any:
-    if type(x) is A and x.t == 11 and x.v in ("s", "u", "p", "g", ""):
-        return q_set_attr(x, y)
-    if type(x) is V and x.t == 11 and type(y) is D:
-        return D(x, index(y, x))
-    if type(x) is V and x.t == 11 and type(y) is T:
-        return T(list(x.a.tolist()), [index(y, a) for a in items(x)])
-    if type(y) is T and type(x) is A:
-        return _take(x, y)
-    if type(x) is T and type(y) is D and type(y.k) is T:
-        return D(x, index(y, x))
-    return _take(x, y)
-
-
-def q_attr(x: Any) -> Any:
-    a = getattr(x, "attr", "")
-    return A(11, a)
-
-
-def q_set_attr(x: Any, y: Any) -> Any:
-    if type(y) is V:
-        if x.v == "s":
-            srt = take_items(y, _sort_keys(y))
-            if not match(srt, y):
-                raise QError("s-fail")
-        if x.v == "u" and len(q_distinct(y).a) != len(y.a):
-            raise QError("u-fail")
-        r = V(y.t, y.a, x.v)
-        return r
-    if type(y) is D and type(y.k) is V:
-        return D(q_set_attr(x, y.k), y.v)
-    if type(y) is L:
-        r2 = L(y.items)
-        r2.attr = x.v
-        return r2
-    return y

@@ -46,13 +46,22 @@ __all__ = [
 ]
 
 
+#: temporal types held as integers (datetime, 15, is a float)
+_TINT = (12, 13, 14, 16, 17, 18, 19)
+
+
 def _nonnull(x: V) -> np.ndarray:
     a = x.a
-    if x.t in (8, 9):
+    if x.t in (8, 9, 15):
         return a[~np.isnan(a)]
-    if x.t in (5, 6, 7):
+    if x.t in (5, 6, 7) or x.t in _TINT:
         return a[a != NULLS[x.t]]
     return a
+
+
+def _inf(t: int) -> int:
+    """The positive infinity of an integral type (``0W``): the largest value of its width."""
+    return 2 ** (63 if DTYPES[t] is np.int64 else 31 if DTYPES[t] is np.int32 else 15) - 1
 
 
 def q_sum(x: Any) -> Any:
@@ -64,8 +73,10 @@ def q_sum(x: Any) -> Any:
             # show page prints (f:{a:x<5;sum a}; f 2 3 5 7 3 is 3), though +/ on booleans is an int
             rt = 7 if t in (1, 7) else (5 if t == 5 else 6)
             return A(rt, wrap_int(int(a.sum()), rt))
-        if t in (8, 9):
+        if t in (8, 9, 15):
             return A(t, float(np.nansum(x.a)))
+        if t in _TINT:  # temporal values add up in their own type
+            return A(t, wrap_int(int(_nonnull(x).astype(np.int64).sum()), 7 if DTYPES[t] is np.int64 else 6))
         raise QError("type")
     if type(x) is A:
         return x
@@ -112,15 +123,24 @@ def q_max(x: Any) -> Any:
     if type(x) is V:
         t = x.t
         if len(x.a) == 0:
-            return A(t, -math.inf) if t in (8, 9) else A(t, -(2 ** {5: 15, 6: 31, 7: 63}.get(t, 63)) + 1) if t in (5, 6, 7) else null_atom(t)
+            return (
+                A(t, -math.inf)
+                if t in (8, 9)
+                else A(t, -(2 ** {5: 15, 6: 31, 7: 63}.get(t, 63)) + 1)
+                if t in (5, 6, 7)
+                else null_atom(t)
+            )
         if t in (8, 9):
             a = x.a[~np.isnan(x.a)]
             return A(t, float(a.max())) if len(a) else A(t, -math.inf)
         if t == 11:
             return A(t, max(x.a.tolist()))
-        if t in (5, 6, 7):
+        if t in (5, 6, 7) or t in _TINT:
             a = _nonnull(x)
-            return A(t, int(a.max())) if len(a) else A(t, -(2 ** {5: 15, 6: 31, 7: 63}[t]) + 1)
+            return A(t, int(a.max())) if len(a) else A(t, -_inf(t))
+        if t == 15:
+            a = _nonnull(x)
+            return A(t, float(a.max())) if len(a) else A(t, -math.inf)
         return A(t, int(x.a.max()))
     if type(x) is A:
         return x
@@ -141,13 +161,22 @@ def q_min(x: Any) -> Any:
     if type(x) is V:
         t = x.t
         if len(x.a) == 0:
-            return A(t, math.inf) if t in (8, 9) else A(t, 2 ** {5: 15, 6: 31, 7: 63}.get(t, 63) - 1) if t in (5, 6, 7) else null_atom(t)
+            return (
+                A(t, math.inf)
+                if t in (8, 9)
+                else A(t, 2 ** {5: 15, 6: 31, 7: 63}.get(t, 63) - 1)
+                if t in (5, 6, 7)
+                else null_atom(t)
+            )
         if t in (8, 9):
             a = x.a[~np.isnan(x.a)]
             return A(t, float(a.min())) if len(a) else A(t, math.inf)
-        if t in (5, 6, 7):
+        if t in (5, 6, 7) or t in _TINT:
             a = _nonnull(x)
-            return A(t, int(a.min())) if len(a) else A(t, 2 ** {5: 15, 6: 31, 7: 63}[t] - 1)
+            return A(t, int(a.min())) if len(a) else A(t, _inf(t))
+        if t == 15:
+            a = _nonnull(x)
+            return A(t, float(a.min())) if len(a) else A(t, math.inf)
         if t == 11:
             return A(t, min(x.a.tolist()))
         return A(t, int(x.a.min()))
@@ -221,8 +250,12 @@ def _scan_np(x: Any, fn: Any, name: str) -> Any:
         return x
     if type(x) is D:
         return D(x.k, _scan_np(x.v, fn, name))
-    op = {"sums": lambda a, b: arith("+", a, b), "prds": lambda a, b: arith("*", a, b),
-          "maxs": lambda a, b: minmax(True, a, b), "mins": lambda a, b: minmax(False, a, b)}[name]
+    op = {
+        "sums": lambda a, b: arith("+", a, b),
+        "prds": lambda a, b: arith("*", a, b),
+        "maxs": lambda a, b: minmax(True, a, b),
+        "mins": lambda a, b: minmax(False, a, b),
+    }[name]
     lst = items(x)
     if not lst:
         return x
@@ -473,8 +506,10 @@ def q_fill(x: Any, y: Any) -> Any:
 
 
 def q_xbar(x: Any, y: Any) -> Any:
-    return arith("*", x, arith("div", y, x)) if not (type(x) is A and x.t in (8, 9)) else arith(
-        "*", x, _floor_ceil(math.floor)(arith("%", y, x))
+    return (
+        arith("*", x, arith("div", y, x))
+        if not (type(x) is A and x.t in (8, 9))
+        else arith("*", x, _floor_ceil(math.floor)(arith("%", y, x)))
     )
 
 

@@ -9,7 +9,8 @@ import numpy as np
 from rdq.qlang._core import _bool, count, enlist, item, items, mklist, take_items
 from rdq.qlang._index import find, find_rows, index, join, keys_of, match
 from rdq.qlang._ops import compare, minmax
-from rdq.qlang._v_list import items_py, q_distinct
+from rdq.qlang._v_list import q_distinct
+from rdq.qlang._v_take import items_py
 from rdq.qlang._values import DTYPES, A, D, L, QError, T, V
 
 __all__ = [
@@ -138,10 +139,10 @@ def _roll(n: Any, y: Any) -> Any:
         if y.t == 11:
             raise QError("nyi")
         if k < 0:
-            return V(7, rng.permutation(y.v)[: -k].astype(np.int64))
+            return V(7, rng.permutation(y.v)[:-k].astype(np.int64))
         return V(7 if y.t == 7 else y.t, rng.integers(0, y.v, size=k).astype(DTYPES[y.t if y.t >= 5 else 7]))
     lst_n = count(y)
-    idx = rng.permutation(lst_n)[: -k] if k < 0 else rng.integers(0, lst_n, size=k)
+    idx = rng.permutation(lst_n)[:-k] if k < 0 else rng.integers(0, lst_n, size=k)
     return take_items(y, idx.astype(np.int64))
 
 

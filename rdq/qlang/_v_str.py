@@ -118,12 +118,27 @@ def q_vs(x: Any, y: Any) -> Any:
         sep = _as_text(x)
         if type(y) is A and y.t == 10:
             s = chr(y.v)
+        elif type(y) is V and y.t == 4:  # bytes cut by a char: strings (the type of the left side)
+            s = bytes(y.a).decode("utf-8", "replace")
         else:
             s = _as_text(y)
         return L([chars(p) for p in s.split(sep)])
     if type(x) is A and x.t == 11 and x.v == "":
         if type(y) is A and y.t == 11:
+            if y.v.startswith(":"):  # a file handle: directory and file
+                d, _, f = y.v.rpartition("/")
+                return _syms([d, f]) if d else _syms(["", y.v])
             return _syms(y.v.split("."))
+        if type(y) is V and y.t in (4, 10):  # a string or bytes by line (\n or \r\n), trailing break elided
+            text = bytes(y.a).decode("utf-8", "replace")
+            lines = text.split("\n")
+            if lines and lines[-1] == "" and text:
+                lines.pop()
+            return L([chars(ln[:-1] if ln.endswith("\r") else ln) for ln in lines])
+    if type(x) in (A, V) and x.t == 4 and type(y) is V and y.t in (4, 10) and not (type(x) is A and x.v == 0):
+        bsep = bytes(x.a) if type(x) is V else bytes([x.v])  # bytes cut by a byte separator (4.1)
+        parts = bytes(y.a).split(bsep)
+        return L([V(y.t, np.frombuffer(p, dtype=np.uint8).copy()) for p in parts])
     if type(x) is A and x.t in (1, 4, 5, 6, 7):
         base = x.v
         if type(y) is A:
@@ -180,7 +195,13 @@ def q_sv(x: Any, y: Any) -> Any:
     if type(x) is A and x.t == 11 and x.v == "":
         if type(y) is L and all(type(a) is V and a.t == 10 for a in y.items):
             return chars("".join(_as_text(a) + "\n" for a in y.items))
-        return A(11, ".".join(a.v for a in items(y)))
+        parts = [a.v for a in items(y)]
+        if parts and parts[0].startswith(":"):  # a file handle and path parts join with /
+            return A(11, "/".join(parts))
+        return A(11, ".".join(parts))
+    if type(x) in (A, V) and x.t == 4 and type(y) is L and all(type(a) is V and a.t == 4 for a in y.items):
+        jsep = bytes(x.a) if type(x) is V else bytes([x.v])  # byte vectors joined by bytes (4.1)
+        return V(4, np.frombuffer(jsep.join(bytes(a.a) for a in y.items), dtype=np.uint8).copy())
     if type(x) is A and x.t in (4, 5, 6, 7):
         base = x.v
         if type(y) is V:

@@ -10,6 +10,7 @@ from rdq.qlang._core import chars
 from rdq.qlang._fn import QExit
 from rdq.qlang._format import display, inline
 from rdq.qlang._serial import deserialize, serialize
+from rdq.qlang._v_attr import q_attr
 from rdq.qlang._v_cast import _as_text
 from rdq.qlang._v_table import q_dict
 from rdq.qlang._values import DTYPES, IDENTITY, NULLS, A, E, L, QError, V
@@ -18,6 +19,7 @@ __all__ = [
     "q_0n",
     "q_dict_in",
     "q_exit",
+    "q_hsym",
     "q_read_binary",
     "q_show",
 ]
@@ -37,7 +39,6 @@ def q_dict_in(interp: Any, x: Any, y: Any) -> Any:
 
         return V(4, np.frombuffer(hashlib.sha1(y.a.tobytes()).digest(), dtype=np.uint8).copy())
     if type(x) is A and x.t in (5, 6, 7) and x.v == -27 and type(y) is L and len(y.items) == 2:
-
         nd, v = y.items
         if type(nd) is not A or nd.t not in (5, 6, 7) or type(v) not in (A, V) or v.t not in (8, 9):
             raise QError("type")
@@ -45,16 +46,27 @@ def q_dict_in(interp: Any, x: Any, y: Any) -> Any:
             return chars(f"{v.v:.{nd.v}f}")
         return L([chars(f"{f:.{nd.v}f}") for f in v.a.tolist()])
     if type(x) is A and x.t in (6, 7) and x.v in (-8, -9):
-
         if x.v == -8:
             return V(4, np.frombuffer(serialize(y), dtype=np.uint8).copy())
         if type(y) is not V or y.t != 4:
             raise QError("type")
         return deserialize(y.a.tobytes())
+    if type(x) is A and x.t in (5, 6, 7) and x.v == -1:  # -1!x is hsym (code.kx.com/q/basics/internal)
+        return q_hsym(y)
+    if type(x) is A and x.t in (5, 6, 7) and x.v == -2:  # -2!x is attr
+        return q_attr(y)
     if type(x) is A and x.t in (6, 7) and x.v == -3:
-
         return chars(inline(y))
     return q_dict(x, y)
+
+
+def q_hsym(x: Any) -> Any:
+    """``hsym x`` (code.kx.com/q/ref/hsym): symbol(s) with a colon prefixed where they lack one."""
+    if type(x) is A and x.t == 11:
+        return x if x.v.startswith(":") else A(11, ":" + x.v)
+    if type(x) is V and x.t == 11:
+        return V(11, np.array([s if s.startswith(":") else ":" + s for s in x.a.tolist()], dtype=object))
+    raise QError("type")
 
 
 def q_exit(x: Any) -> Any:
@@ -74,7 +86,16 @@ def q_0n(interp: Any, x: Any) -> Any:
     return x
 
 
-_BIN = {"b": (1, 1), "x": (4, 1), "h": (5, 2), "i": (6, 4), "j": (7, 8), "e": (8, 4), "f": (9, 8), "c": (10, 1)}
+_BIN = {
+    "b": (1, 1),
+    "x": (4, 1),
+    "h": (5, 2),
+    "i": (6, 4),
+    "j": (7, 8),
+    "e": (8, 4),
+    "f": (9, 8),
+    "c": (10, 1),
+}
 
 
 def q_read_binary(x: Any, y: Any) -> Any:

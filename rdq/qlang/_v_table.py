@@ -20,7 +20,8 @@ from rdq.qlang._core import (
 )
 from rdq.qlang._fn import call, enlist_n
 from rdq.qlang._index import _kt_upsert, find_rows, index, join
-from rdq.qlang._v_list import _sort_keys, items_py, q_group, q_idesc, q_rank, q_til
+from rdq.qlang._v_list import _sort_keys, q_group, q_idesc, q_rank, q_til
+from rdq.qlang._v_take import items_py
 from rdq.qlang._values import TYPE_CHARS, A, D, E, L, QError, T, V
 
 __all__ = [
@@ -129,7 +130,10 @@ def q_xkey(k: Any, t: Any) -> Any:
         return t
     kc = [t.cols.index(c) for c in ks]
     rest = [j for j in range(len(t.cols)) if j not in kc]
-    return D(T([t.cols[j] for j in kc], [t.data[j] for j in kc]), T([t.cols[j] for j in rest], [t.data[j] for j in rest]))
+    return D(
+        T([t.cols[j] for j in kc], [t.data[j] for j in kc]),
+        T([t.cols[j] for j in rest], [t.data[j] for j in rest]),
+    )
 
 
 def q_xcol(names: Any, t: Any) -> Any:
@@ -157,6 +161,12 @@ def q_xasc(c: Any, t: Any, desc: bool = False) -> Any:
     sub = T(ns, [tt.data[tt.cols.index(n)] for n in ns])
     o = q_idesc(sub).a if desc else _sort_keys(sub)
     r = take_items(tt, o)
+    if not desc and ns and ns[0] in r.cols:
+        # "The sorted attribute is set on the first column given" (code.kx.com/q/ref/asc/#xasc)
+        j = r.cols.index(ns[0])
+        c0 = r.data[j]
+        if type(c0) is V:
+            r.data[j] = V(c0.t, c0.a, "s")
     if keyed:
         return q_xkey(_syms(t.k.cols), r)
     return r
@@ -220,7 +230,6 @@ def _upsert(t: Any, rows: Any, *, insert: bool = False) -> Any:
                 if c in rt.cols:
                     full.append(rt.data[rt.cols.index(c)])
                 elif type(col) is V:
-
                     full.append(enlist_n(null_atom(col.t), n))
                 else:
                     full.append(mklist([EMPTY] * n))
@@ -256,9 +265,14 @@ def q_meta(t: Any) -> Any:
     tc = []
     fk = []
     for c in t.data:
-        fk.append(c.dom if type(c) is E and type(c.g.get(c.dom)) is D else "")
+        dom = c.g.get(c.dom) if type(c) is E else None
+        fk.append(c.dom if type(dom) in (D, T) else "")
         if type(c) is E:
-            tc.append("s" if type(c.g.get(c.dom)) is not D else "i")
+            # a foreign key shows its key's type; a link column (`t!i) its int indices
+            if type(dom) is D and type(dom.k) is T and dom.k.data and type(dom.k.data[0]) is V:
+                tc.append(TYPE_CHARS.get(dom.k.data[0].t, " "))
+            else:
+                tc.append("i" if type(dom) is T else "s")
         elif type(c) is V:
             tc.append(TYPE_CHARS.get(c.t, " "))
         else:
@@ -268,7 +282,14 @@ def q_meta(t: Any) -> Any:
             else:
                 tc.append(" ")
     k = T(["c"], [_syms(list(t.cols))])
-    v = T(["t", "f", "a"], [V(10, np.array([ord(c) for c in tc], dtype=np.uint8)), _syms(fk), _syms([""] * len(tc))])
+    v = T(
+        ["t", "f", "a"],
+        [
+            V(10, np.array([ord(c) for c in tc], dtype=np.uint8)),
+            _syms(fk),
+            _syms([getattr(c, "attr", "") for c in t.data]),
+        ],
+    )
     return D(k, v)
 
 
@@ -291,7 +312,8 @@ def q_fby(x: Any, y: Any) -> Any:
 
 def _uj(x: Any, y: Any) -> Any:
     if type(x) is D and type(y) is D and type(x.k) is T:
-        return _kt_upsert(D(x.k, _uj(x.v, _empty_cols(y.v))), D(y.k, _uj(_empty_cols(x.v), y.v)))
+        # rows of y whose key is in x update only y's columns (code.kx.com/q/ref/uj)
+        return _kt_upsert(D(x.k, _uj(x.v, _empty_cols(y.v))), y)
     cols = list(x.cols) + [c for c in y.cols if c not in x.cols]
     nx, ny = count(x), count(y)
 
@@ -300,7 +322,6 @@ def _uj(x: Any, y: Any) -> Any:
             return t.data[t.cols.index(c)]
         o = other.data[other.cols.index(c)]
         if type(o) is V:
-
             return enlist_n(null_atom(o.t), n) if n else empty_like(o)
         return L([EMPTY] * n) if False else mklist([_null_item(o)] * n)
 

@@ -108,12 +108,13 @@ class D:
 class T:
     """A table: ``cols`` column names, ``data`` the columns (q lists of equal count)."""
 
-    __slots__ = ("cols", "data")
+    __slots__ = ("cols", "data", "attr")
     t = 98
 
     def __init__(self, cols: list[str], data: list[Any]) -> None:
         self.cols = cols
         self.data = data
+        self.attr = ""  # `s after `s#t (code.kx.com/q/ref/set-attribute)
 
     def __repr__(self) -> str:
         return f"T({self.cols!r})"
@@ -138,25 +139,32 @@ class E:
     def __len__(self) -> int:
         return len(self.a)
 
-    def domain(self) -> np.ndarray:
+    def domain_vec(self) -> V:
+        """The enumerated domain: a symbol list, or the key column of a keyed table (foreign key)."""
         d = self.g.get(self.dom)
         if type(d) is V and d.t == 11:
-            return d.a
+            return d
         if type(d) is D and type(d.k) is T and d.k.data and type(d.k.data[0]) is V:
-            return d.k.data[0].a
+            return d.k.data[0]
         raise QError(self.dom)
 
+    def domain(self) -> np.ndarray:
+        return self.domain_vec().a
+
     def syms(self) -> V:
-        """The enumerated symbols as a symbol vector."""
-        dom = self.domain()
+        """The enumerated values (symbols, or the foreign key's key values) as a vector."""
+        if type(self.g.get(self.dom)) is T:  # a link column (`t!i): its row indices
+            return V(6, self.a.astype(np.int32))
+        dv = self.domain_vec()
+        dom = dv.a
         if not len(self.a):
-            return V(11, np.array([], dtype=object))
+            return V(dv.t, dom[:0])
         ok = (self.a >= 0) & (self.a < len(dom))
         if ok.all():
-            return V(11, dom[self.a])
-        out = np.full(len(self.a), "", dtype=object)
+            return V(dv.t, dom[self.a])
+        out = np.full(len(self.a), NULLS.get(dv.t, ""), dtype=dom.dtype)
         out[ok] = dom[self.a[ok]]
-        return V(11, out)
+        return V(dv.t, out)
 
     def __repr__(self) -> str:
         return f"E({self.dom},{self.a!r})"

@@ -1,0 +1,78 @@
+"""Keywords and namespace entries the verb table of :mod:`rdq.qlang._verbs` does not define yet.
+
+:func:`extra_builtins` returns them for one interpreter; the session merges them into its builtins
+(``interp.builtins.update(extra_builtins(interp))``). Each follows its KX reference page:
+
+- ``hsym`` (code.kx.com/q/ref/hsym): symbol(s) prefixed with a colon where they lack one.
+- ``fkeys`` (/ref/fkeys): the foreign-key columns of a table and the tables they refer to.
+- ``wj`` ``wj1`` (/ref/wj): window joins (:mod:`rdq.qlang._sql_join`).
+- ``.Q.en`` (/ref/dotq/#en-enumerate-varchar-cols): the symbol columns of a table enumerated
+  against the session's ``sym`` list, extended as needed (in memory: nothing is written to disk).
+- the ``.h`` namespace (/ref/doth, :mod:`rdq.qlang._dot_h`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rdq.qlang._core import _syms
+from rdq.qlang._dot_h import dot_h
+from rdq.qlang._fn import Prim
+from rdq.qlang._sql_join import q_wj, q_wj1
+from rdq.qlang._v_cast import q_find_in
+from rdq.qlang._v_sys import q_hsym
+from rdq.qlang._values import A, D, E, L, QError, T, V
+
+__all__ = ["extra_builtins", "install", "q_fkeys"]
+
+
+def q_fkeys(x: Any) -> Any:
+    """``fkeys x``: a dictionary from the foreign-key columns of table ``x`` to their tables' names."""
+    t = x
+    if type(t) is D and type(t.k) is T and type(t.v) is T:
+        t = T(list(t.k.cols) + list(t.v.cols), list(t.k.data) + list(t.v.data))
+    if type(t) is not T:
+        raise QError("type")
+    names, doms = [], []
+    for c, col in zip(t.cols, t.data, strict=True):
+        if type(col) is E and type(col.g.get(col.dom)) in (D, T):
+            names.append(c)
+            doms.append(col.dom)
+    return D(_syms(names), _syms(doms))
+
+
+def _q_en(interp: Any, d: Any, t: Any) -> Any:
+    """``.Q.en[d;t]``: ``t`` with its symbol columns enumerated against ``sym`` (kept in memory)."""
+    if type(t) is not T:
+        raise QError("type")
+    data = []
+    for col in t.data:
+        if type(col) is V and col.t == 11:
+            data.append(q_find_in(interp, A(11, "sym"), col))
+        elif type(col) is L and col.items and all(type(a) is V and a.t == 11 for a in col.items):
+            data.append(L([q_find_in(interp, A(11, "sym"), a) for a in col.items]))
+        else:
+            data.append(col)
+    return T(list(t.cols), data)
+
+
+def extra_builtins(interp: Any) -> dict[str, Any]:
+    """The entries of this module for one interpreter, by q name."""
+    b: dict[str, Any] = {
+        "hsym": Prim("hsym", q_hsym, None),
+        "fkeys": Prim("fkeys", q_fkeys, None),
+        "wj": Prim("wj", None, None, q_wj, valence=4),
+        "wj1": Prim("wj1", None, None, q_wj1, valence=4),
+        ".Q.en": Prim(".Q.en", None, lambda d, t: _q_en(interp, d, t)),
+    }
+    b.update(dot_h(lambda name: interp.lookup(name, None)))
+    # .h.val: what .z.ph evaluates a request with; value by default (code.kx.com/q/ref/doth/#hval-value)
+    b[".h.val"] = Prim(".h.val", lambda x: interp.lookup("value", None).call([x]), None)
+    return b
+
+
+def install(interp: Any) -> None:
+    """Add :func:`extra_builtins` to ``interp`` where a name is not defined yet (idempotent)."""
+    for k, v in extra_builtins(interp).items():
+        if k not in interp.builtins or k.startswith(".h."):
+            interp.builtins[k] = v

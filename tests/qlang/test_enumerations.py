@@ -1,0 +1,78 @@
+"""Enumerations and foreign keys by the kdb+ reference (code.kx.com/q/ref/enumerate, /ref/enum-extend,
+/ref/enumeration, /ref/fkeys, /ref/meta, /ref/dotq/#en)."""
+
+from __future__ import annotations
+
+import pytest
+
+from rdq.qlang import Session
+from rdq.qlang._v_extra import install
+
+
+@pytest.fixture
+def q() -> Session:
+    s = Session()
+    install(s.interp)
+    return s
+
+
+def test_enumerate(q: Session) -> None:
+    # enumerate.md, verbatim
+    q.display("d:`a`b`c")
+    q.display("y:`a`b`c`b`a`b`c`c`c`c`c`c`c")
+    assert q.display("show e:`d$y;") == "`d$`a`b`c`b`a`b`c`c`c`c`c`c`c"
+    assert q.display('"i"$e') == "0 1 2 1 0 1 2 2 2 2 2 2 2i"
+    q.display("d[0]:`o")
+    assert q.display("e") == "`d$`o`b`c`b`o`b`c`c`c`c`c`c`c"
+    assert q.display('"i"$e') == "0 1 2 1 0 1 2 2 2 2 2 2 2i"
+    assert q.display("key e") == "`d"
+    assert q.display("value e") == "`o`b`c`b`o`b`c`c`c`c`c`c`c"
+    assert q.display("type e") == "20h"
+
+
+def test_enumerate_missing_is_cast_error(q: Session) -> None:
+    q.display("y:`a`b`c`b`a`b`c`c`c`c`c`c`c")
+    q.display("x:`a`b")
+    assert q.display("`x$y") == "'cast"
+
+
+def test_enum_extend(q: Session) -> None:
+    # enum-extend.md
+    q.display("foo:`a`b")
+    assert q.display("`foo?`a`b`c`b`a`b`c`c`c`c`c`c`c") == "`foo$`a`b`c`b`a`b`c`c`c`c`c`c`c"
+    assert q.display("foo") == "`a`b`c"
+    # a domain that does not exist yet is created
+    assert q.display("`bar?`x`y`x") == "`bar$`x`y`x"
+    assert q.display("bar") == "`x`y"
+
+
+def test_enumeration_from_indices(q: Session) -> None:
+    # enumeration.md: `x!1 2 3
+    q.display("x:`a`b`c`d")
+    assert q.display("`x!1 2 3") == "`x$`b`c`d"
+
+
+def test_foreign_key(q: Session) -> None:
+    q.display("kt:([eid:1001 1002 1003] name:`Dent`Beeblebrox`Prefect; iq:98 42 126)")
+    q.display("tdetails:([] eid:`kt$1003 1001 1002 1001; sc:126 36 92 39)")
+    assert q.display("tdetails") == "eid  sc\n--------\n1003 126\n1001 36\n1002 92\n1001 39"
+    assert q.display("meta tdetails") == "c  | t f  a\n---| ------\neid| j kt\nsc | j"
+    assert q.display("fkeys tdetails") == "eid| kt"
+    assert q.display("`kt$1001 1004") == "'cast"
+    assert q.display('"j"$tdetails`eid') == "2 0 1 0"
+    # a foreign key's columns are reached with dot notation in qSQL, named by the last part
+    assert q.display("select eid.name, sc from tdetails") == (
+        "name       sc\n--------------\nPrefect    126\nDent       36\nBeeblebrox 92\nDent       39"
+    )
+
+
+def test_fkeys_of_a_table_without_foreign_keys(q: Session) -> None:
+    assert q.display("count fkeys ([]a:1 2)") == "0"
+
+
+def test_dotq_en_in_memory(q: Session) -> None:
+    # .Q.en enumerates the symbol columns against sym (here in memory; nothing is written)
+    q.display("t:.Q.en[`:db;([]s:`x`y`x;v:1 2 3)]")
+    assert q.display("sym") == "`x`y"
+    assert q.display("type t`s") == "20h"
+    assert q.display("t") == "s v\n---\nx 1\ny 2\nx 3"
