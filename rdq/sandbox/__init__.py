@@ -25,7 +25,7 @@ Examples
 
 from __future__ import annotations
 
-from rdq.sandbox._api import run_model_check, run_python_factor, validate_factor_frame
+from rdq.sandbox._api import run_model_check, run_model_fit, run_python_factor, validate_factor_frame
 from rdq.sandbox._layers import active_layers, os_level
 from rdq.sandbox._static import ALLOWED_MODULES, static_check
 from rdq.sandbox._types import Limits, SandboxResult
@@ -36,6 +36,7 @@ __all__ = [
     "static_check",
     "run_python_factor",
     "run_model_check",
+    "run_model_fit",
     "active_layers",
     "os_level",
     "validate_factor_frame",

@@ -1,11 +1,16 @@
-"""The public entry points: run a Python factor or check a model file in the sandbox."""
+"""The public entry points: run a Python factor, check a model file, or fit a model file, in the sandbox."""
 
 from __future__ import annotations
 
 import io
+import math
+import re
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import polars as pl
 
 from rdq.sandbox._layers import Isolation
@@ -13,7 +18,7 @@ from rdq.sandbox._run import run_child
 from rdq.sandbox._static import allowed_modules, static_check
 from rdq.sandbox._types import Limits, SandboxResult
 
-__all__ = ["run_python_factor", "run_model_check", "validate_factor_frame"]
+__all__ = ["run_python_factor", "run_model_check", "run_model_fit", "validate_factor_frame"]
 
 
 def _blocked(violations: list[str]) -> SandboxResult:
@@ -192,3 +197,107 @@ def run_model_check(
         allowed=allowed_modules("model"),
     )
     return result
+
+
+#: training options :func:`run_model_fit` passes to the child (others are ignored)
+FIT_OPTIONS = ("lr", "max_epochs", "batch_size", "early_stop", "seed")
+
+
+def _npy(arr: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    np.save(buf, np.ascontiguousarray(arr, dtype=np.float32), allow_pickle=False)
+    return buf.getvalue()
+
+
+def run_model_fit(
+    source: str,
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    *,
+    predict: Mapping[str, np.ndarray],
+    x_valid: np.ndarray | None = None,
+    y_valid: np.ndarray | None = None,
+    params: Mapping[str, Any] | None = None,
+    limits: Limits | None = None,
+    static: bool = True,
+    isolation: Isolation = "auto",
+    class_name: str | None = None,
+) -> tuple[SandboxResult, dict[str, np.ndarray] | None]:
+    """Train the ``nn.Module`` of ``source`` and predict, all in the sandbox (generated code never runs here).
+
+    The arrays go to the child as ``.npy`` files in its own directory (float32); the module is built as
+    :func:`run_model_check` builds it, with ``n_features = x_train.shape[1]`` and no sequence axis, then
+    trained on the MSE with Adam in shuffled mini-batches; with ``x_valid`` the epoch with the lowest
+    validation MSE is kept (early stopping after ``early_stop`` epochs without a gain).
+
+    Parameters
+    ----------
+    source:
+        The model file's text.
+    x_train, y_train:
+        ``(n, n_features)`` features (NaN already filled) and ``(n,)`` targets.
+    predict:
+        Name (letters, digits, ``_``) -> ``(m, n_features)`` arrays to predict after training.
+    x_valid, y_valid:
+        Optional validation rows for early stopping.
+    params:
+        Training options: ``lr`` (1e-3), ``max_epochs`` (5), ``batch_size`` (2048), ``early_stop`` (3),
+        ``seed`` (0); other keys are ignored.
+    limits:
+        Sandbox limits; ``file_mb`` is raised by the size of the input files (they count towards the
+        directory's cap).
+
+    Returns
+    -------
+    (SandboxResult, dict[str, np.ndarray] | None)
+        The result and, when ``ok``, ``name -> (m,)`` float64 predictions for every ``predict`` entry.
+    """
+    limits = limits or Limits()
+    if static:
+        violations = static_check(source, kind="model")
+        if violations:
+            return _blocked(violations), None
+    if x_train.ndim != 2 or y_train.shape != (x_train.shape[0],):
+        raise ValueError(f"x_train must be (n, k) and y_train (n,), got {x_train.shape} and {y_train.shape}")
+    files = {"x_train.npy": _npy(x_train), "y_train.npy": _npy(y_train)}
+    if x_valid is not None and y_valid is not None:
+        files |= {"x_valid.npy": _npy(x_valid), "y_valid.npy": _npy(y_valid)}
+    for name, arr in predict.items():
+        if not re.fullmatch(r"[A-Za-z0-9_]+", name):
+            raise ValueError(f"predict names are letters, digits and _, got {name!r}")
+        files[f"xp_{name}.npy"] = _npy(arr)
+    size_mb = sum(len(b) for b in files.values()) / 2**20
+    limits = replace(limits, file_mb=limits.file_mb + math.ceil(size_mb))
+    opts = {k: v for k, v in (params or {}).items() if k in FIT_OPTIONS}
+    holder: dict[str, np.ndarray] = {}
+
+    def on_ok(workdir: Path) -> None:
+        for name in predict:
+            path = workdir / f"pred_{name}.npy"
+            if path.is_file():
+                holder[name] = np.load(path, allow_pickle=False).astype(np.float64)
+
+    result, _ = run_child(
+        kind="fit",
+        source=source,
+        files=files,
+        config={"class_name": class_name, **opts},
+        limits=limits,
+        isolation=isolation,
+        pre_imports=("numpy", "torch"),
+        allowed=allowed_modules("model"),
+        on_ok=on_ok,
+    )
+    if result.status != "ok":
+        return result, None
+    for name, arr in predict.items():
+        got = holder.get(name)
+        if got is None or got.shape != (arr.shape[0],):
+            shape = None if got is None else got.shape
+            return replace(
+                result,
+                status="error",
+                reason=f"error: the predictions {name!r} have shape {shape}, expected ({arr.shape[0]},): "
+                "forward() must return one value per row",
+            ), None
+    return result, holder

@@ -6,7 +6,8 @@ The parent copies this file into the run's private directory and starts it as
 1. reads ``cfg.json`` (what to run, the allowed modules, the directories it may read);
 2. imports the libraries the run needs (polars, numpy; torch for a model) and reads the panel copy;
 3. installs an audit hook (:func:`sys.addaudithook`, cannot be removed) and an ``__import__`` guard;
-4. runs the user's file and its entry point, writes the result into the directory;
+4. runs the user's file and its task (``boot_tasks.py``, :mod:`rdq.sandbox._bootstrap_tasks`: a factor,
+   a model check or a model fit), which writes the result into the directory;
 5. reports one JSON line ``{"status": ..., "reason": ...}`` on the status pipe and exits.
 
 A refused action writes ``{"status": "blocked", ...}`` on the pipe and ends the process at once
@@ -26,6 +27,7 @@ from typing import Any
 BLOCKED_EXIT = 3
 USER_MODULE = "__rdq_user__"
 USER_FILE = "user_code.py"
+TASKS_FILE = "boot_tasks.py"
 
 _cfg: dict[str, Any] = {}
 _status_fd = -1
@@ -362,149 +364,16 @@ def _user_failure(exc: BaseException) -> None:
     )
 
 
-def _run_factor(ns: dict[str, Any]) -> None:
-    import polars as pl
+def _load_tasks() -> Any:
+    """``boot_tasks.py`` (:mod:`rdq.sandbox._bootstrap_tasks`) from the run's directory, bound to this module."""
+    import importlib.util
 
-    entry = ns.get(_cfg["entry"])
-    if not callable(entry):
-        _finish(
-            {"status": "error", "reason": f"error: the file defines no function {_cfg['entry']}(panel)"}, 1
-        )
-    panel = pl.read_parquet(os.path.join(_dir, "panel.parquet"))
-    try:
-        out = entry(panel)  # type: ignore[misc]
-    except BaseException as exc:  # noqa: BLE001 - user code may raise anything
-        _user_failure(exc)
-        return
-    if not isinstance(out, pl.DataFrame):
-        kind = type(out).__module__ + "." + type(out).__name__
-        if kind.startswith("pandas."):
-            out = pl.from_pandas(out.reset_index() if "date" not in out.columns else out)
-        else:
-            _finish(
-                {
-                    "status": "error",
-                    "reason": f"error: {_cfg['entry']}(panel) returned {kind}, "
-                    "not a polars DataFrame with columns date, asset, value",
-                },
-                1,
-            )
-    out.write_parquet(os.path.join(_dir, "result.parquet"))
-    _finish({"status": "ok", "reason": "ok"}, 0)
-
-
-def _run_model(ns: dict[str, Any]) -> None:
-    import torch
-
-    n_features, seq_len = int(_cfg["n_features"]), _cfg.get("seq_len")
-    torch.manual_seed(0)
-    try:
-        net = _build_model(ns, n_features, seq_len)
-    except BaseException as exc:  # noqa: BLE001
-        _user_failure(exc)
-        return
-    shape = (16, n_features) if seq_len is None else (16, int(seq_len), n_features)
-    gen = torch.Generator().manual_seed(0)
-    x = torch.randn(*shape, generator=gen)
-    w = torch.randn(n_features, generator=gen)
-    y = (x if seq_len is None else x[:, -1, :]) @ w / n_features**0.5
-    try:
-        with torch.no_grad():
-            out = net(x)
-        if not isinstance(out, torch.Tensor):
-            _finish(
-                {
-                    "status": "error",
-                    "reason": f"error: forward() returned {type(out).__name__}, not a torch.Tensor",
-                },
-                1,
-            )
-        if tuple(out.shape) not in ((16,), (16, 1)):
-            _finish(
-                {
-                    "status": "error",
-                    "reason": f"error: forward() on input {shape} returned shape "
-                    f"{tuple(out.shape)}; expected (16,) or (16, 1): end forward() with Linear(..., 1) and "
-                    ".squeeze(-1)",
-                },
-                1,
-            )
-        if not bool(torch.isfinite(out).all()):
-            _finish(
-                {
-                    "status": "error",
-                    "reason": f"error: forward() returned NaN or inf on a random batch {shape}",
-                },
-                1,
-            )
-        params = [p for p in net.parameters() if p.requires_grad]
-        if not params:
-            _finish({"status": "error", "reason": "error: the model has no trainable parameters"}, 1)
-        opt = torch.optim.Adam(params, lr=1e-2)
-        net.train()
-        losses = []
-        for _ in range(int(_cfg.get("train_steps", 20))):
-            opt.zero_grad()
-            loss = torch.mean((net(x).reshape(-1) - y) ** 2)
-            loss.backward()
-            opt.step()
-            losses.append(float(loss.detach()))
-    except BaseException as exc:  # noqa: BLE001
-        _user_failure(exc)
-        return
-    first, last = losses[0], losses[-1]
-    if not (last == last) or last >= first:
-        _finish(
-            {
-                "status": "error",
-                "reason": f"error: {len(losses)} Adam steps (lr 0.01) on a fixed random regression "
-                f"batch did not lower the loss: {first:.4g} -> {last:.4g}",
-                "losses": losses,
-            },
-            1,
-        )
-    _finish(
-        {
-            "status": "ok",
-            "reason": f"ok: output shape {tuple(out.shape)}, loss {first:.4g} -> {last:.4g} "
-            f"in {len(losses)} Adam steps",
-            "losses": losses,
-        },
-        0,
-    )
-
-
-def _build_model(ns: dict[str, Any], n_features: int, seq_len: Any) -> Any:
-    import inspect
-
-    from torch import nn
-
-    classes = [
-        v
-        for v in ns.values()
-        if inspect.isclass(v) and issubclass(v, nn.Module) and v.__module__ == USER_MODULE
-    ]
-    name = _cfg.get("class_name")
-    if name:
-        factory = ns.get(name)
-        if factory is None:
-            raise NameError(f"no class {name!r} in the file")
-    elif callable(ns.get("build_model")):
-        factory = ns["build_model"]
-    elif len(classes) == 1:
-        factory = classes[0]
-    elif not classes:
-        raise TypeError("no nn.Module subclass and no build_model(n_features, step_len) function defined")
-    else:
-        raise TypeError(
-            f"several nn.Module subclasses ({', '.join(sorted(c.__name__ for c in classes))}); keep one"
-        )
-    params = inspect.signature(factory).parameters
-    dims = {"n_features": n_features, "step_len": seq_len, "d_feat": n_features, "input_size": n_features}
-    net = factory(**{k: v for k, v in dims.items() if k in params})
-    if not isinstance(net, nn.Module):
-        raise TypeError(f"the model factory returned {type(net).__name__}, not an nn.Module")
-    return net
+    spec = importlib.util.spec_from_file_location("__rdq_boot_tasks__", os.path.join(_dir, TASKS_FILE))
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    mod.bind(sys.modules[__name__])
+    return mod
 
 
 def main() -> None:
@@ -524,6 +393,7 @@ def main() -> None:
     sys.path_importer_cache.clear()
     for name in _cfg.get("pre_imports", []):
         __import__(name)
+    tasks = _load_tasks()
     with open(os.path.join(_dir, USER_FILE), encoding="utf-8") as fh:
         source = fh.read()
     try:
@@ -553,9 +423,11 @@ def main() -> None:
     except BaseException as exc:  # noqa: BLE001
         _user_failure(exc)
     if _cfg["kind"] == "model":
-        _run_model(ns)
+        tasks._run_model(ns)
+    elif _cfg["kind"] == "fit":
+        tasks._run_fit(ns)
     else:
-        _run_factor(ns)
+        tasks._run_factor(ns)
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ __all__ = ["run_child", "USER_FILE"]
 
 USER_FILE = "user_code.py"
 _BOOT = Path(__file__).with_name("_bootstrap.py")
+_TASKS = Path(__file__).with_name("_bootstrap_tasks.py")
 _BLOCKED_EXIT = 3
 _READ_EXTRA = (
     "/usr/share/zoneinfo",
@@ -154,6 +155,7 @@ def _run_in(
         Path(workdir, name).write_bytes(data)
     Path(workdir, USER_FILE).write_text(source, encoding="utf-8")
     Path(workdir, "boot.py").write_text(_BOOT.read_text(encoding="utf-8"), encoding="utf-8")
+    Path(workdir, "boot_tasks.py").write_text(_TASKS.read_text(encoding="utf-8"), encoding="utf-8")
     rfd, wfd = os.pipe()
     cfg = {
         "kind": kind,
