@@ -1,5 +1,11 @@
 """Checks of a factor candidate on a debug slice, and the train-span screen.
 
+A candidate's code is an expression or a Python factor's source (``def factor(panel)``,
+:mod:`rdq.agent._pyfactor`); a Python factor runs in :mod:`rdq.sandbox` (its failed run is the ``runs``
+check's detail: status, reason, the traceback's last frame), its warm-up is the dates before its first
+finite value (at most half the slice), its look-ahead check reruns it in the sandbox on the truncated slice,
+and it has no ``copy`` check (no expression tree). Expressions keep their in-process path.
+
 Checks, in order (each a :class:`~rdq.agent.CheckResult`; later ones are skipped once ``runs`` fails):
 
 - ``runs``: the expression computes (any error becomes the check's detail, never an exception);
@@ -29,6 +35,7 @@ import polars as pl
 
 from rdq.agent._types import Candidate, CheckResult
 from rdq.metrics import Metric
+from rdq.sandbox import Limits
 
 __all__ = ["CheckConfig", "debug_slice", "check_factor", "screen_factors"]
 
@@ -72,6 +79,41 @@ def _warmup_rows(values: pl.Series, assets: pl.Series) -> int:
     return int(lead["w"].sum())
 
 
+def _python_runs(
+    code: str, panel_slice: pl.DataFrame, limits: Limits | None
+) -> tuple[CheckResult, pl.DataFrame | None, pl.DataFrame | None]:
+    """The ``runs`` check of a Python factor: its sandboxed run on the slice.
+
+    Returns the check, ``out`` (``date, asset, x`` on every row of the slice, sorted by asset, date, as
+    :func:`rdq.factors.compute` gives them) and the run's own ``date, asset, value`` frame.
+    """
+    from rdq.agent._pyfactor import python_values
+
+    res, frame = python_values(panel_slice, code, limits=limits)
+    if frame is None:
+        detail = f"{res.status}: {res.reason}"
+        if res.traceback_tail:
+            detail += f"\n{res.traceback_tail}"
+        return CheckResult("runs", False, detail[:1000]), None, None
+    out = (
+        panel_slice.select("date", "asset")
+        .sort("asset", "date")
+        .join(frame.select("date", "asset", pl.col("value").alias("x")), on=["date", "asset"], how="left",
+              maintain_order="left")
+    )  # fmt: skip
+    return CheckResult("runs", True, f"{frame.height} rows (sandbox, {res.seconds:.1f} s)"), out, frame
+
+
+def _warmup_days(out: pl.DataFrame, n_days: int) -> int:
+    """A Python factor's warm-up: the dates before its first finite value (at most half the slice)."""
+    fin = out.filter(pl.col("x").is_finite())
+    if fin.height == 0:
+        return 0
+    first = fin["date"].min()
+    days = out["date"].unique().sort()
+    return min(int((days < first).sum()), n_days // 2)
+
+
 def check_factor(
     candidate: Candidate,
     panel_slice: pl.DataFrame,
@@ -79,20 +121,34 @@ def check_factor(
     reference_values: pl.DataFrame | None,
     config: CheckConfig,
     reference_exprs: Mapping[str, str] | None = None,
+    limits: Limits | None = None,
 ) -> tuple[CheckResult, ...]:
     """Run every check of the module docstring on ``candidate.code`` over ``panel_slice``.
 
-    ``reference_values``: ``date, asset, <reference factors>`` on the slice; ``reference_exprs``: their
-    expressions (name -> text) for the ``copy`` check, skipped when ``None``.
+    ``candidate.code`` is an expression or a Python factor's source (:func:`rdq.agent._pyfactor.is_python`),
+    which runs in the sandbox under ``limits`` (its truncated runs for the look-ahead check too; a
+    failed run is the ``runs`` check's detail with the status, the reason and the traceback's last
+    frame). ``reference_values``: ``date, asset, <reference factors>`` on the slice; ``reference_exprs``:
+    their expressions (name -> text) for the ``copy`` check (expressions only), skipped when ``None``.
     """
+    from rdq.agent._pyfactor import is_python, python_lookahead
     from rdq.factors import check_lookahead, compute
 
-    try:
-        out = compute(panel_slice, {"x": candidate.code})
-    except Exception as exc:  # noqa: BLE001 - a candidate's failure is a check result
-        msg = getattr(exc, "message", None) or str(exc)
-        return (CheckResult("runs", False, f"{type(exc).__name__}: {msg}"[:500]),)
-    checks = [CheckResult("runs", True, f"{out.height} rows")]
+    python = is_python(candidate.code)
+    frame: pl.DataFrame | None = None
+    if python:
+        runs, maybe, frame = _python_runs(candidate.code, panel_slice, limits)
+        if maybe is None:
+            return (runs,)
+        out = maybe
+    else:
+        try:
+            out = compute(panel_slice, {"x": candidate.code})
+        except Exception as exc:  # noqa: BLE001 - a candidate's failure is a check result
+            msg = getattr(exc, "message", None) or str(exc)
+            return (CheckResult("runs", False, f"{type(exc).__name__}: {msg}"[:500]),)
+        runs = CheckResult("runs", True, f"{out.height} rows")
+    checks = [runs]
     n = panel_slice.height
     col = out["x"].cast(pl.Float64)
     vals = col.to_numpy()
@@ -110,7 +166,7 @@ def check_factor(
         )
     )
     days = out["date"].unique().sort()
-    lb = _lookback(candidate.code)
+    lb = _warmup_days(out, len(days)) if python else _lookback(candidate.code)
     lb = lb if lb < len(days) else 0  # a look-back longer than the slice excuses nothing
     later = (out["date"] >= days[lb]).to_numpy() if len(days) else np.zeros(out.height, dtype=bool)
     fin = float(np.isfinite(vals[later]).sum()) / max(1, int(later.sum()))
@@ -122,7 +178,11 @@ def check_factor(
         )
     )
     checks.append(_varies(out))
-    if config.lookahead:
+    if config.lookahead and python:
+        assert frame is not None
+        ok, detail = python_lookahead(panel_slice, candidate.code, full=frame, n_cuts=2, limits=limits)
+        checks.append(CheckResult("lookahead", ok, detail))
+    elif config.lookahead:
         try:
             rep = check_lookahead(panel_slice, candidate.code, n_cuts=2, name=candidate.name)
             checks.append(
@@ -135,7 +195,7 @@ def check_factor(
         except Exception as exc:  # noqa: BLE001
             checks.append(CheckResult("lookahead", False, f"check failed: {exc}"[:300]))
     checks.append(_duplicate(out, reference_values, config))
-    if reference_exprs:
+    if reference_exprs and not python:
         checks.append(_copy(candidate.code, reference_exprs, config))
     return tuple(checks)
 
@@ -175,10 +235,17 @@ def max_reference_corr(out: pl.DataFrame, reference: pl.DataFrame, column: str =
 
 
 def novelty(
-    panel_slice: pl.DataFrame, reference: pl.DataFrame | None, exprs: Sequence[str]
+    panel_slice: pl.DataFrame,
+    reference: pl.DataFrame | None,
+    exprs: Sequence[str],
+    *,
+    limits: Limits | None = None,
 ) -> list[float | None]:
-    """:func:`max_reference_corr` of each expression on the debug slice (``None``: it does not compute)."""
-    from rdq.factors import compute
+    """:func:`max_reference_corr` of each code on the debug slice (``None``: it does not compute).
+
+    A code is an expression or a Python factor's source (run in the sandbox under ``limits``).
+    """
+    from rdq.agent._pyfactor import compute_codes
 
     out: list[float | None] = []
     for e in exprs:
@@ -186,7 +253,7 @@ def novelty(
             out.append(0.0)
             continue
         try:
-            values = compute(panel_slice, {"x": e})
+            values = compute_codes(panel_slice, {"x": e}, missing="raise", limits=limits)
         except Exception:  # noqa: BLE001 - the loop's checks record why
             out.append(None)
             continue
@@ -203,16 +270,29 @@ def _lookback(code: str) -> int:
         return 0
 
 
-def same_round_copies(panel_slice: pl.DataFrame, exprs: Sequence[str], bound: float) -> list[tuple[int, float] | None]:
-    """For each expression, ``(index, |rank corr|)`` of an earlier one of ``exprs`` it copies (above ``bound``
-    on the debug slice), else ``None``; a copy is not compared further (the first of a group is kept)."""
-    from rdq.factors import compute
+def same_round_copies(
+    panel_slice: pl.DataFrame, exprs: Sequence[str], bound: float, *, limits: Limits | None = None
+) -> list[tuple[int, float] | None]:
+    """For each code, ``(index, |rank corr|)`` of an earlier one of ``exprs`` it copies (above ``bound``
+    on the debug slice), else ``None``; a copy is not compared further (the first of a group is kept).
 
-    values = compute(panel_slice, {f"c{i}": e for i, e in enumerate(exprs)})
+    Codes are expressions or Python factors' sources (sandboxed under ``limits``); a Python factor that
+    does not run is neither a copy nor compared with."""
+    from rdq.agent._pyfactor import compute_codes, is_python
+
+    if any(is_python(e) for e in exprs):
+        values = compute_codes(panel_slice, {f"c{i}": e for i, e in enumerate(exprs)}, limits=limits)
+    else:  # expressions: exactly as before (one compute, an error fails the whole worker)
+        from rdq.factors import compute
+
+        values = compute(panel_slice, {f"c{i}": e for i, e in enumerate(exprs)})
     out: list[tuple[int, float] | None] = []
     kept: list[int] = []
     for i in range(len(exprs)):
         hit = None
+        if f"c{i}" not in values.columns:
+            out.append(None)
+            continue
         if kept:
             ref = values.select(["date", "asset", *(f"c{k}" for k in kept)])
             best, name = max_reference_corr(values.select(["date", "asset", f"c{i}"]), ref, column=f"c{i}")
@@ -264,8 +344,12 @@ def screen_factors(
     label: pl.DataFrame,
     dates: tuple[dt.date, dt.date],
     min_coverage: float = 0.5,
+    limits: Limits | None = None,
 ) -> dict[str, dict[str, float] | None]:
     """Mean daily IC and Rank IC (``Metric.IC``, ``Metric.RANK_IC``) of each expression over ``dates``.
+
+    A Python factor's source (:func:`rdq.agent._pyfactor.is_python`) runs in the sandbox under ``limits``,
+    one run each, on ``panel`` (the caller's panel: the loop's train span).
 
     All expressions are computed in one call; when that raises, one by one, so one bad expression gets
     ``None`` and the others are still scored. An expression with a value on fewer than ``min_coverage`` of
@@ -273,13 +357,23 @@ def screen_factors(
     does a numerical constant (see :func:`_varies`), and
     a day without a defined IC counts as 0 in the means (so sparse days cannot inflate them).
     """
+    from rdq.agent._pyfactor import compute_codes, is_python
     from rdq.factors import compute
     from rdq.signal._ic import ic_frame
 
     out: dict[str, dict[str, float] | None] = {}
     frames: list[pl.DataFrame] = []
+    pys = {k: e for k, e in exprs.items() if is_python(e)}
+    exprs = {k: e for k, e in exprs.items() if k not in pys}
+    for k, e in pys.items():  # one sandboxed run each; a failed run scores None
+        f = compute_codes(panel, {k: e}, missing="skip", limits=limits)
+        if k in f.columns:
+            frames.append(f)
+        else:
+            out[k] = None
     try:
-        frames.append(compute(panel, dict(exprs)))
+        if exprs:
+            frames.append(compute(panel, dict(exprs)))
     except Exception:  # noqa: BLE001 - fall back to one by one
         for k, e in exprs.items():
             try:

@@ -13,6 +13,14 @@ One evaluation, for a factor frame ``date, asset, f1..fk`` and a :class:`~rdq.ag
 
 Also the model's scores on the train span (in-sample), whose objective is the "train" answer that
 Thresholdout compares with validation.
+
+A generated model (the Co-STEER coder's ``nn.Module`` file) is the :class:`~rdq.agent.ModelTask`
+``template="UserModule"`` (:data:`USER_MODULE`) with ``hyperparameters = {"source": <the file's text>,
+"source_sha": <its sha256, 16 hex digits>, "lr": ..., "max_epochs": ..., "batch_size": ..., "early_stop":
+...}``; the candidate's ``code`` is the same source. It is untrusted, so it is trained and predicts INSIDE
+the sandbox (:func:`rdq.sandbox.run_model_fit`, under the job's ``limits``): this process only builds the
+dataset (the neural models' processors: robust z-score fitted on train, NaN -> 0), sends the arrays and reads
+the predictions back. Its input is ``(batch, n_features)`` (no sequence axis).
 """
 
 from __future__ import annotations
@@ -31,7 +39,19 @@ from rdq.errors import ConfigError
 from rdq.metrics import Metric, RiskSeries, metric_key, signal_key
 from rdq.pipeline._config import MetricsSection, SegmentSection, StrategySection
 
-__all__ = ["ResearchData", "LibraryEval", "evaluate_library", "seal", "daily_excess", "EVAL_METRICS"]
+__all__ = [
+    "ResearchData",
+    "LibraryEval",
+    "evaluate_library",
+    "seal",
+    "daily_excess",
+    "EVAL_METRICS",
+    "USER_MODULE",
+    "SandboxModule",
+]
+
+#: the template of a generated ``nn.Module`` (its source in ``hyperparameters["source"]``)
+USER_MODULE = "UserModule"
 
 log = logging.getLogger(__name__)
 
@@ -163,6 +183,83 @@ def _model_section(model: ModelTask, seed: int) -> Any:
     )
 
 
+class SandboxModule:
+    """A model whose ``nn.Module`` source is untrusted: ``fit`` trains it and predicts every segment in one
+    sandboxed run (:func:`rdq.sandbox.run_model_fit`); ``predict`` returns the stored scores."""
+
+    def __init__(self, hyperparameters: dict[str, Any], *, limits: Any = None, seed: int = 0) -> None:
+        source = hyperparameters.get("source")
+        if not isinstance(source, str) or not source.strip():
+            raise ConfigError(
+                f"model template {USER_MODULE}: hyperparameters.source must hold the nn.Module file's text"
+            )
+        self.source = source
+        self.params = {k: v for k, v in hyperparameters.items() if k not in ("source", "source_sha")}
+        self.params.setdefault("seed", seed)
+        self.limits = limits
+        self.scores: dict[str, pl.DataFrame] = {}
+        self.result: Any = None
+
+    def fit(self, ds: Any) -> SandboxModule:
+        """Train in the sandbox on the train rows with a label, early stopping on valid; predict all segments.
+
+        Raises
+        ------
+        RdqError
+            The sandboxed run was not ``ok`` (its status and reason, e.g. the traceback's last frame).
+        """
+        from rdq.errors import RdqError
+        from rdq.models import make_scores
+        from rdq.sandbox import run_model_fit
+
+        _, x, y = ds.arrays("train", data="learn", labelled=True)
+        _, xv, yv = ds.arrays("valid", data="learn", labelled=True)
+        keys: dict[str, pl.DataFrame] = {}
+        inputs: dict[str, np.ndarray] = {}
+        for seg in ("train", "valid", "test"):
+            k, xs, _ = ds.arrays(seg, data="infer")
+            keys[seg], inputs[seg] = k, np.nan_to_num(xs, nan=0.0)
+        res, preds = run_model_fit(
+            self.source, np.nan_to_num(x, nan=0.0), y, predict=inputs, x_valid=np.nan_to_num(xv, nan=0.0),
+            y_valid=yv, params=self.params, limits=self.limits,
+        )  # fmt: skip
+        self.result = res
+        if preds is None:
+            raise RdqError(
+                f"model {USER_MODULE} (source {self.source_sha}) in the sandbox: {res.status}: {res.reason} "
+                "(fix: correct the nn.Module file)"
+                + (f"\n{res.traceback_tail}" if res.traceback_tail else "")
+            )
+        self.scores = {seg: make_scores(keys[seg], preds[seg]) for seg in keys}
+        return self
+
+    @property
+    def source_sha(self) -> str:
+        import hashlib
+
+        return hashlib.sha256(self.source.encode()).hexdigest()[:16]
+
+    def predict(self, ds: Any, segment: str = "test") -> pl.DataFrame:
+        """The scores of ``segment`` computed by :meth:`fit`."""
+        del ds
+        return self.scores[segment]
+
+
+def _model_parts_for(model: ModelTask, seed: int, seg: SegmentSection, limits: Any) -> tuple[Any, Any, Any]:
+    """(estimator, infer processors, learn processors): a template through the pipeline's builder, a
+    generated module (:data:`USER_MODULE`) as a :class:`SandboxModule` with the neural models' processors."""
+    from rdq.pipeline._adapters import _model_parts  # noqa: PLC2701
+
+    if model.template != USER_MODULE:
+        est, infer, learn, _ = _model_parts(_model_section(model, seed), seg)
+        return est, infer, learn
+    from rdq.models import make_processor
+
+    infer = [make_processor(n, dict(k), where="UserModule") for n, k in NN_INFER_PROCESSORS]
+    learn = [make_processor(n, dict(k), where="UserModule") for n, k in LEARN_PROCESSORS]
+    return SandboxModule(dict(model.hyperparameters), limits=limits, seed=seed), infer, learn
+
+
 def _backtest(
     data: ResearchData, scores: pl.DataFrame, *, strategy: StrategySection, metrics: MetricsSection
 ) -> tuple[pl.DataFrame, dict[str, Any]]:
@@ -191,8 +288,12 @@ def evaluate_library(
     objective: str,
     span: Literal["valid", "test"] = "valid",
     seed: int = 0,
+    limits: Any = None,
 ) -> LibraryEval:
     """Train ``model`` on the train span of ``factors`` (``date, asset, <features>``) and evaluate on ``span``.
+
+    A generated module (``model.template == "UserModule"``) is trained and predicts in the sandbox under
+    ``limits`` (a :class:`rdq.sandbox.Limits`; module docstring).
 
     Raises
     ------
@@ -204,7 +305,7 @@ def evaluate_library(
     import time
 
     from rdq.models import Segments, build_dataset
-    from rdq.pipeline._adapters import _model_parts, score_signal  # noqa: PLC2701
+    from rdq.pipeline._adapters import score_signal
 
     t0 = time.perf_counter()
     seg = data.segments
@@ -214,7 +315,7 @@ def evaluate_library(
     else:  # an empty test segment after the validation span: the sealed view has no row there
         day = seg.valid[1] + dt.timedelta(days=1)
         test = (day, day)
-    est, infer, learn, _ = _model_parts(_model_section(model, seed), seg)
+    est, infer, learn = _model_parts_for(model, seed, seg, limits)
     segments = Segments(train=seg.train, valid=seg.valid, test=test)
     ds = build_dataset(factors, data.label, segments=segments, infer_processors=infer, learn_processors=learn)
     est.fit(ds)

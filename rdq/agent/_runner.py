@@ -1,5 +1,9 @@
 """What the research loop runs in its workers: screening, the checks' shared slice, novelty and same-round copy
-checks, and the cached pipeline evaluation on the validation span (:class:`CandidateRunner`)."""
+checks, and the cached pipeline evaluation on the validation span (:class:`CandidateRunner`).
+
+Wherever a factor expression goes, a Python factor's source (``def factor(panel)``, see
+:mod:`rdq.agent._pyfactor`) may go too: it runs in :mod:`rdq.sandbox` under the runner's ``limits``, on the
+same sealed panel; expressions keep their in-process path unchanged."""
 
 from __future__ import annotations
 
@@ -27,6 +31,7 @@ from rdq.agent._workers import (
 )
 from rdq.metrics import Metric
 from rdq.pipeline._config import SegmentSection
+from rdq.sandbox import Limits
 
 __all__ = ["CandidateRunner", "eval_to_dict", "eval_from_dict"]
 
@@ -36,13 +41,22 @@ log = logging.getLogger(__name__)
 class CandidateRunner:
     """Runs candidates through ``executor`` with the config's limits; caches evaluations in ``cache``.
 
-    ``screen_cache`` (expression -> train Rank IC or ``None``) and ``n_screened`` are part of the run's state.
+    ``screen_cache`` (code -> train Rank IC or ``None``) and ``n_screened`` are part of the run's state;
+    ``limits`` are the sandbox's for Python factors and generated model modules (default :class:`Limits`).
     """
 
     def __init__(
-        self, cfg: ResearchConfig, data: ResearchData, segments: SegmentSection, executor: Executor, cache: Any
+        self,
+        cfg: ResearchConfig,
+        data: ResearchData,
+        segments: SegmentSection,
+        executor: Executor,
+        cache: Any,
+        *,
+        limits: Limits | None = None,
     ) -> None:
         self.cfg, self.data, self.segments, self.executor, self.cache = cfg, data, segments, executor, cache
+        self.limits = limits
         self.screen_cache: dict[str, float | None] = {}
         self.n_screened = 0
         self._check_cache: dict[tuple[tuple[str, str], ...], CheckShared] = {}
@@ -54,10 +68,12 @@ class CandidateRunner:
         dates = self.data.panel.filter(pl.col("date") <= hi)["date"].unique().sort()
         lo = max(lo, dates[max(0, len(dates) - days)])
         panel = self.data.panel.filter(pl.col("date") <= hi)
-        return ScreenShared(panel=panel, label=self.data.label.filter(pl.col("date") <= hi), span=(lo, hi))
+        return ScreenShared(
+            panel=panel, label=self.data.label.filter(pl.col("date") <= hi), span=(lo, hi), limits=self.limits
+        )
 
     def screen(self, exprs: list[str] | tuple[str, ...]) -> list[float | None]:
-        """Mean daily Rank IC on the train span of each expression (``None``: rejected), cached by text."""
+        """Mean daily Rank IC on the train span of each code (``None``: rejected), cached by text."""
         todo = sorted({e for e in exprs if e not in self.screen_cache})
         if todo:
             if self._screen_data is None:
@@ -85,9 +101,13 @@ class CandidateRunner:
         key = tuple(sota_factors.items())
         if key in self._check_cache:
             return self._check_cache[key]
-        cc = CheckConfig(**{k: v for k, v in self.cfg.checks.items() if k in CheckConfig.__dataclass_fields__})
+        cc = CheckConfig(
+            **{k: v for k, v in self.cfg.checks.items() if k in CheckConfig.__dataclass_fields__}
+        )
         sl = debug_slice(self.data.panel.filter(pl.col("date") <= self.segments.train[1]), config=cc)
-        shared = CheckShared(sl, _reference_values(sl, sota_factors), cc, dict(sota_factors))
+        shared = CheckShared(
+            sl, _reference_values(sl, sota_factors, self.limits), cc, dict(sota_factors), self.limits
+        )
         if len(self._check_cache) >= 2:  # the checks' references and the GP's (SOTA + recent proposals)
             self._check_cache.pop(next(iter(self._check_cache)))
         self._check_cache[key] = shared
@@ -127,7 +147,13 @@ class CandidateRunner:
         from rdq.agent._cache import evaluation_key
 
         job = LibraryJob(
-            factors, model, self.cfg.strategy, self.cfg.metrics, self.cfg.objective, self.cfg.seed
+            factors,
+            model,
+            self.cfg.strategy,
+            self.cfg.metrics,
+            self.cfg.objective,
+            self.cfg.seed,
+            self.limits,
         )
         key = evaluation_key(
             self.data.fingerprint,
@@ -152,12 +178,26 @@ class CandidateRunner:
         return out.value, None
 
 
-def _reference_values(sl: pl.DataFrame, factors: dict[str, str]) -> pl.DataFrame | None:
-    """``date, asset, <factors>`` on the slice; a factor that does not compute is left out (one by one then)."""
+def _reference_values(
+    sl: pl.DataFrame, factors: dict[str, str], limits: Limits | None = None
+) -> pl.DataFrame | None:
+    """``date, asset, <factors>`` on the slice; a factor that does not compute is left out (one by one then).
+
+    Python factors (sandboxed) are computed with :func:`rdq.agent._pyfactor.compute_codes`, which leaves out
+    one that fails."""
+    from rdq.agent._pyfactor import compute_codes, is_python
     from rdq.factors import compute
 
     if not factors:
         return None
+    if any(is_python(c) for c in factors.values()):
+        exprs = {k: c for k, c in factors.items() if not is_python(c)}
+        pys = {k: c for k, c in factors.items() if k not in exprs}
+        base = _reference_values(sl, exprs) if exprs else None
+        values = compute_codes(sl, pys, missing="skip", limits=limits)
+        if base is not None:
+            values = base.join(values, on=["date", "asset"], how="left", maintain_order="left")
+        return values.select("date", "asset", *(k for k in factors if k in values.columns))
     try:
         return compute(sl, factors, missing="skip")
     except Exception:  # noqa: BLE001 - an earlier proposal that failed: skip it, keep the others

@@ -16,13 +16,17 @@ import polars as pl
 from rdq.agent._evaluate import LibraryEval, ResearchData, evaluate_library
 from rdq.agent._types import Candidate, CheckResult, ModelTask
 from rdq.pipeline._config import MetricsSection, StrategySection
+from rdq.sandbox import Limits
 
 __all__ = ["LibraryJob", "library_worker", "screen_worker", "check_worker", "ScreenShared", "CheckShared"]
 
 
 @dataclass(frozen=True)
 class LibraryJob:
-    """One pipeline evaluation: the factor set (name -> expression) and the model."""
+    """One pipeline evaluation: the factor set (name -> expression or Python factor source) and the model.
+
+    ``limits``: the sandbox's, for the Python factors and a generated model module (``UserModule``).
+    """
 
     factors: dict[str, str]
     model: ModelTask
@@ -30,13 +34,17 @@ class LibraryJob:
     metrics: MetricsSection
     objective: str
     seed: int = 0
+    limits: Limits | None = None
 
 
 def library_worker(shared: ResearchData, job: LibraryJob) -> LibraryEval:
-    """Compute ``job.factors`` on the (sealed) panel and evaluate them with ``job.model`` on the validation span."""
-    from rdq.factors import compute
+    """Compute ``job.factors`` on the (sealed) panel and evaluate them with ``job.model`` on the validation span.
 
-    values = compute(shared.panel, dict(job.factors), missing="skip")
+    Python factors run in the sandbox (:func:`rdq.agent._pyfactor.compute_codes`) on the same sealed panel.
+    """
+    from rdq.agent._pyfactor import compute_codes
+
+    values = compute_codes(shared.panel, dict(job.factors), missing="skip", limits=job.limits)
     return evaluate_library(
         shared,
         values,
@@ -46,33 +54,39 @@ def library_worker(shared: ResearchData, job: LibraryJob) -> LibraryEval:
         objective=job.objective,
         span="valid",
         seed=job.seed,
+        limits=job.limits,
     )
 
 
 @dataclass(frozen=True)
 class ScreenShared:
-    """The train-span panel and label that expressions are screened on."""
+    """The train-span panel and label that expressions (and Python factors, sandboxed) are screened on."""
 
     panel: pl.DataFrame
     label: pl.DataFrame
     span: tuple[Any, Any]
+    limits: Limits | None = None
 
 
 def screen_worker(shared: ScreenShared, exprs: Mapping[str, str]) -> dict[str, dict[str, float] | None]:
     """Train-span IC and Rank IC of each expression (``None``: it failed)."""
     from rdq.agent._checks import screen_factors
 
-    return screen_factors(shared.panel, dict(exprs), label=shared.label, dates=shared.span)
+    return screen_factors(
+        shared.panel, dict(exprs), label=shared.label, dates=shared.span, limits=shared.limits
+    )
 
 
 @dataclass(frozen=True)
 class CheckShared:
-    """The debug slice and the values of the reference factors (base + accepted) on it."""
+    """The debug slice and the values of the reference factors (base + accepted) on it; ``limits``: the
+    sandbox's for Python factors."""
 
     slice: pl.DataFrame
     reference: pl.DataFrame | None
     config: Any
     reference_exprs: Mapping[str, str] | None = None
+    limits: Limits | None = None
 
 
 def check_worker(shared: CheckShared, candidate: Candidate) -> tuple[CheckResult, ...]:
@@ -81,7 +95,7 @@ def check_worker(shared: CheckShared, candidate: Candidate) -> tuple[CheckResult
 
     return check_factor(
         candidate, shared.slice, reference_values=shared.reference, config=shared.config,
-        reference_exprs=shared.reference_exprs,
+        reference_exprs=shared.reference_exprs, limits=shared.limits,
     )  # fmt: skip
 
 
@@ -89,14 +103,14 @@ def novelty_worker(shared: CheckShared, exprs: Sequence[str]) -> list[float | No
     """Max |rank corr| of each expression with the reference factors on the debug slice."""
     from rdq.agent._checks import novelty
 
-    return novelty(shared.slice, shared.reference, exprs)
+    return novelty(shared.slice, shared.reference, exprs, limits=shared.limits)
 
 
 def same_round_worker(shared: CheckShared, exprs: Sequence[str]) -> list[tuple[int, float] | None]:
     """Which candidates of a round copy an earlier one (:func:`rdq.agent._checks.same_round_copies`)."""
     from rdq.agent._checks import same_round_copies
 
-    return same_round_copies(shared.slice, exprs, float(shared.config.dup_corr))
+    return same_round_copies(shared.slice, exprs, float(shared.config.dup_corr), limits=shared.limits)
 
 
 def chunks(items: Sequence[Any], n: int) -> list[list[Any]]:
