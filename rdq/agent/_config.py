@@ -22,6 +22,7 @@
     gp: {population: 200, generations_per_round: 3, n_tasks: 3}
     strategy: {...}                # as a backtest scenario's strategy section
     metrics: {n: 252, mode: sum}
+    proposer: {factor: gp, model: optuna}  # gp|llm, optuna|llm (rdq.agent._llm_section: proposer, coder, llm)
 
 Every key is checked (unknown keys name the nearest valid one); errors are :class:`rdq.errors.ConfigError`
 naming the file and the key.
@@ -37,6 +38,15 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from rdq.agent._llm_section import (
+    CoderSection,
+    LLMSection,
+    ProposerSection,
+    llm_sections_from_dict,
+    parse_coder,
+    parse_llm,
+    parse_proposer,
+)
 from rdq.agent._types import ModelTask
 from rdq.errors import ConfigError
 from rdq.metrics import Metric, RiskSeries, metric_key, signal_key
@@ -99,7 +109,7 @@ EXECUTORS = ("local", "ray")
 _TOP = (
     "name", "data", "label", "segments", "base_factors", "model", "objective", "rounds", "seed", "scheduler",
     "executor", "workers", "ray_address", "acceptance", "thresholdout", "checks", "candidate", "gp", "strategy",
-    "metrics",
+    "metrics", "proposer", "coder", "llm",
 )  # fmt: skip
 _ACCEPT = ("alpha", "mean_block", "n_boot", "min_delta")
 _THRESH = ("threshold", "sigma", "budget")
@@ -196,6 +206,10 @@ class ResearchConfig:
     source: str | None = None
     #: the default config on a user's panel: scale topk / n_drop down to a small universe (see fit_universe)
     auto_strategy: bool = False
+    #: the LLM path (rdq.agent._llm_section): proposers per branch, the Co-STEER coder, the model
+    proposer: ProposerSection = field(default_factory=ProposerSection)
+    coder: CoderSection = field(default_factory=CoderSection)
+    llm: LLMSection | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (dates ISO, paths as strings)."""
@@ -321,6 +335,9 @@ def parse_research_config(
         strategy=strategy,
         metrics=metrics,
         source=source,
+        proposer=parse_proposer(top.get("proposer"), source=source),
+        coder=parse_coder(top.get("coder"), source=source),
+        llm=parse_llm(top.get("llm"), source=source),
     )
 
 
@@ -472,4 +489,5 @@ def config_from_dict(d: Mapping[str, Any]) -> ResearchConfig:
         metrics=MetricsSection(**d["metrics"]),
         source=d.get("source"),
         auto_strategy=bool(d.get("auto_strategy", False)),
+        **llm_sections_from_dict(d),
     )

@@ -8,11 +8,13 @@ through the ``retriever`` hook (``(query, documents, k) -> indices``).
 
 from __future__ import annotations
 
+import datetime as _dt
 import json
 import re
 from collections.abc import Callable, Sequence
 
 import bm25s
+import polars as pl
 
 from rdq.agent._types import FactorTask, Task
 from rdq.store import Store
@@ -62,24 +64,40 @@ class KnowledgeBase:
         The run the new attempts belong to.
     retriever:
         Optional ``(query, documents, k) -> indices`` (e.g. langchain embeddings); BM25 when ``None``.
+    visible_before:
+        Only rows stored before this time (UTC, naive) are seen, besides ``run_id``'s own: a replay sees the
+        knowledge the original run saw, so the coder takes the same path. ``None``: every row.
     """
 
-    def __init__(self, store: Store, *, run_id: str, retriever: Retriever | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        run_id: str,
+        retriever: Retriever | None = None,
+        visible_before: _dt.datetime | None = None,
+    ) -> None:
         self.store = store
         self.run_id = run_id
         self.retriever: Retriever = retriever or _bm25
+        self.visible_before = visible_before
         self._last_failure: dict[str, str] = {}
+
+    def _visible(self, rows: pl.DataFrame) -> pl.DataFrame:
+        if self.visible_before is None or rows.height == 0:
+            return rows
+        return rows.filter((pl.col("run_id") == self.run_id) | (pl.col("created") < self.visible_before))
 
     def solved(self, task: Task) -> str | None:
         """The latest passing code of a task with the same normalised text and kind, or ``None``."""
-        rows = knowledge_attempts(self.store, kind=task.kind)
+        rows = self._visible(knowledge_attempts(self.store, kind=task.kind))
         key = task_key(task)
         ok = [r["code"] for r in rows.iter_rows(named=True) if r["task_key"] == key and r["outcome"] == "ok"]
         return ok[-1] if ok else None
 
     def similar_tasks(self, task: Task, k: int = 3) -> list[tuple[str, str]]:
         """Up to ``k`` solved tasks of the same kind most similar to ``task``: ``(task text, final code)``."""
-        rows = knowledge_attempts(self.store, kind=task.kind)
+        rows = self._visible(knowledge_attempts(self.store, kind=task.kind))
         solved: dict[str, tuple[str, str]] = {}
         for r in rows.iter_rows(named=True):
             if r["outcome"] == "ok" and r["task_key"] != task_key(task):
@@ -89,7 +107,7 @@ class KnowledgeBase:
 
     def similar_errors(self, error: str, k: int = 3) -> list[tuple[str, str]]:
         """Up to ``k`` past errors most similar to ``error`` with their fixes: ``(error, fixed code)``."""
-        rows = list(knowledge_fixes(self.store).iter_rows(named=True))
+        rows = list(self._visible(knowledge_fixes(self.store)).iter_rows(named=True))
         return [
             (rows[i]["error"], rows[i]["fix"]) for i in self.retriever(error, [r["error"] for r in rows], k)
         ]

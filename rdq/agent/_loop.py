@@ -11,6 +11,11 @@ One factor round::
 
 A model round evaluates each proposed model on the SOTA factors and decides on the best one.
 The loop's data is sealed at the validation span's end (:class:`rdq.agent._evaluate.ResearchData`).
+
+With an LLM (``proposer: {factor: llm, model: llm}``, ``--llm PROVIDER:MODEL``; :mod:`rdq.agent._loop_llm`) the
+LLM proposes, the Co-STEER coder implements the factor tasks, and the LLM writes the feedback text after the
+numeric decision (it never decides); every other stage is the same. A spent budget stops the run between
+steps (``state.json``: ``"stopped": "budget"``; resume with a larger budget).
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,14 +34,21 @@ from rdq.agent._config import ResearchConfig, split_dates
 from rdq.agent._decide import SotaState, decide, objective_series
 from rdq.agent._evaluate import EVAL_METRICS, LibraryEval, ResearchData
 from rdq.agent._expr_tree import lookback_days
-from rdq.agent._state import RunFolder, new_run_id, research_root, write_json
+from rdq.agent._loop_records import (
+    RunResult,
+    candidate_row,
+    canonical_candidates,
+    model_code,
+    noop_task,
+    summary_from_record,
+)
+from rdq.agent._state import RunFolder, write_json
 from rdq.agent._types import (
     Branch,
     Candidate,
     CandidateResult,
     CheckResult,
     Decision,
-    FactorTask,
     Hypothesis,
     ModelTask,
     ProposalContext,
@@ -48,7 +60,7 @@ from rdq.agent._workers import (
 from rdq.errors import ConfigError
 from rdq.metrics import Metric
 
-__all__ = ["ResearchLoop", "start_run", "resume_run", "RunResult", "load_panel_for"]
+__all__ = ["ResearchLoop", "start_run", "resume_run", "replay_run", "RunResult", "load_panel_for"]
 
 log = logging.getLogger(__name__)
 
@@ -60,30 +72,19 @@ def load_panel_for(cfg: ResearchConfig) -> pl.DataFrame:
     return load_data(cfg.data)
 
 
-@dataclass(frozen=True)
-class RunResult:
-    """What ``rdq research run --json`` prints (a public contract: keep the keys)."""
-
-    run_id: str
-    rounds: int
-    sota: dict[str, float]
-    accepted: list[dict[str, Any]]
-
-    def to_json(self) -> dict[str, Any]:
-        """``{run_id, rounds, sota, accepted_factors: [{name, expression, round, valid_metrics}]}``."""
-        return {
-            "run_id": self.run_id,
-            "rounds": self.rounds,
-            "sota": self.sota,
-            "accepted_factors": self.accepted,
-        }
-
-
 class ResearchLoop:
     """One run of the loop over a config, in ``folder`` (fresh or resumed)."""
 
     def __init__(
-        self, cfg: ResearchConfig, folder: RunFolder, *, workspace: Path, panel: pl.DataFrame
+        self,
+        cfg: ResearchConfig,
+        folder: RunFolder,
+        *,
+        workspace: Path,
+        panel: pl.DataFrame,
+        replay_of: str | None = None,
+        chat_model: Any = None,
+        new_caps: bool = False,
     ) -> None:
         from rdq.agent._cache import EvalCache
         from rdq.agent._executor import make_executor
@@ -103,7 +104,9 @@ class ResearchLoop:
         self.cache = EvalCache(folder.cache_dir)
         self.executor = make_executor(cfg.executor, max_workers=cfg.workers, address=cfg.ray_address)
         threshold, sigma = cfg.thresholdout.resolved(cfg.objective)
-        self.holdout = Thresholdout(threshold=threshold, sigma=sigma, budget=cfg.thresholdout.budget, seed=cfg.seed)
+        self.holdout = Thresholdout(
+            threshold=threshold, sigma=sigma, budget=cfg.thresholdout.budget, seed=cfg.seed
+        )
         self.history: list[RoundSummary] = []
         self.round_records: list[dict[str, Any]] = []
         self.accepted: list[dict[str, Any]] = []
@@ -115,6 +118,14 @@ class ResearchLoop:
 
         self.runner = CandidateRunner(cfg, self.data, segments, self.executor, self.cache)
         self._init_components()
+        from rdq.agent._loop_llm import build_llm
+
+        self.llm = build_llm(cfg, self.store, folder.run_id, replay_of=replay_of, chat_model=chat_model)
+        self._new_caps = new_caps  # a resume gave --budget-usd / --max-tokens: they replace the saved caps
+        #: round -> branch to take instead of the scheduler's choice (a replay repeats the original's)
+        self.forced_branches: dict[int, Branch] = {}
+        self.stopped: str | None = None
+        self.stop_message = ""
 
     # ------------------------------------------------------------------ set-up
     def _init_components(self) -> None:
@@ -128,7 +139,8 @@ class ResearchLoop:
         gp_kw = {k: v for k, v in self.cfg.gp.items() if k in GPConfig.__dataclass_fields__}
         gp_kw.setdefault("max_corr", float(self.cfg.checks.get("dup_corr", 0.7)))
         self.gp = GPFactorProposer(
-            GPConfig(seed=self.cfg.seed, fields=tuple(fields), **gp_kw), screen=self.runner.screen,
+            GPConfig(seed=self.cfg.seed, fields=tuple(fields), **gp_kw),
+            screen=self.runner.screen,
             novelty=self._novelty,
         )
         self.model_search = OptunaModelProposer(storage_path=self.folder.study_file, seed=self.cfg.seed)
@@ -159,7 +171,12 @@ class ResearchLoop:
             "label": self.cfg.label or "Ref($close,-2)/Ref($close,-1)-1",
             "factor_interface": "an rdq (qlib syntax) expression over $fields",
             "model_interface": "a model class of rdq.models with its options",
-        }
+        } | self._cutoff()
+
+    def _cutoff(self) -> dict[str, str]:
+        """The model's knowledge cutoff for the scenario (empty without an LLM or a cutoff)."""
+        note = self.llm.llm_cfg.knowledge_note if self.llm is not None else ""
+        return {"knowledge_cutoff": note} if note else {}
 
     def _series(self, ev: LibraryEval) -> np.ndarray:
         name, _ = objective_series(self.cfg.objective)
@@ -184,46 +201,69 @@ class ResearchLoop:
         from rdq.agent._scheduler import context_features
 
         assert self.sota is not None
+        if self.llm is not None:
+            self.llm.round = n
+            if self.llm.budget is not None:
+                self.llm.budget.check()  # a spent budget stops the run before the round starts
         t0 = time.perf_counter()
         ctx_vec = context_features(self.sota.metrics, round=n, n_rounds=max(self.cfg.rounds, n))
         branch = self.scheduler.choose(ctx_vec)
+        branch = self.forced_branches.get(n, branch)
         ctx = ProposalContext(
             branch=branch, round=n, scenario=self.scenario(), history=tuple(self.history),
             base_factors=dict(self.cfg.base_factors), sota_factors={a["name"]: a["expression"] for a in self.accepted},
             sota_model=self.sota_model, sota_metrics=dict(self.sota.metrics),
         )  # fmt: skip
-        proposer = self.gp if branch is Branch.FACTOR else self.model_search
+        from rdq.agent._loop_llm import explain_round, failed_hypothesis
+        from rdq.llm import BudgetExhausted
+
+        llm = self.llm if self.llm is not None and self.llm.uses_llm(branch) else None
+        proposer: Any = (
+            llm.proposer if llm is not None else (self.gp if branch is Branch.FACTOR else self.model_search)
+        )
+        failed = False
         try:
             hyp = proposer.propose(ctx)
-        except Exception as exc:  # a proposer bug must not end the run: the round is recorded as failed
-            log.exception("round %d: the %s proposer failed", n, branch.value)
-            hyp = Hypothesis(branch, "proposer failed", f"{type(exc).__name__}: {exc}", _noop_task(branch, n))
+        except BudgetExhausted:
+            raise  # the run stops between steps (ResearchLoop.run)
+        except Exception as exc:  # a proposer bug or a refusal: a failed round, the run goes on
+            log.warning("round %d: the %s proposer failed: %s", n, branch.value, exc, exc_info=llm is None)
+            hyp, failed = failed_hypothesis(branch, n, exc, noop_task(branch, n)), True
         if branch is Branch.FACTOR:
-            results, decision, new_sota = self._factor_round(hyp, n)
+            results, decision, new_sota = self._factor_round(hyp, n, ctx, failed)
         else:
             results, decision, new_sota = self._model_round(hyp, n)
         seconds = time.perf_counter() - t0
         gain = (decision.value or 0.0) - self.sota.value if decision.accepted else 0.0
         self.scheduler.update(branch, ctx_vec, max(gain, 0.0) / max(seconds / 60.0, 1e-3))
         summary = RoundSummary(n, branch, hyp, tuple(results), decision, seconds)
+        if llm is not None and not failed:  # the LLM explains the decision already made (it never decides)
+            text = explain_round(llm, summary)
+            if text:
+                summary = replace(
+                    summary,
+                    decision=replace(decision, explanation=f"{decision.explanation} LLM feedback: {text}"),
+                )
         if new_sota is not None:
             self._accept(branch, results, new_sota, n)
         self._record(summary)
         return summary
 
-    def _factor_round(self, hyp: Hypothesis, n: int) -> tuple[list[CandidateResult], Decision, Any]:
-        from rdq.agent._expr_tree import canonical
+    def _implement(
+        self, hyp: Hypothesis, ctx: ProposalContext, proposer_failed: bool
+    ) -> tuple[list[Candidate], list[CandidateResult]]:
+        """The coder: Co-STEER when the factor proposer is the LLM, else each task's canonical expression."""
+        if self.llm is not None and self.llm.factor == "llm" and not proposer_failed:
+            from rdq.agent._loop_llm import implement_factors
 
-        cands: list[Candidate] = []
-        failed: list[CandidateResult] = []
-        for t in hyp.tasks:
-            assert isinstance(t, FactorTask)
-            try:
-                code = canonical(t.expression or "")
-                cands.append(Candidate(t.name, Branch.FACTOR, code, code, t))
-            except Exception as exc:  # the coder: an expression that does not parse is a failed candidate
-                c = Candidate(t.name, Branch.FACTOR, t.expression or "", t.expression or "", t)
-                failed.append(CandidateResult(c, (CheckResult("runs", False, str(exc)),), error=str(exc)))
+            shared = self.runner.check_shared(self.sota_factors)
+            return implement_factors(self.llm, hyp, ctx, shared, self.cfg.coder)
+        return canonical_candidates(hyp.tasks)
+
+    def _factor_round(
+        self, hyp: Hypothesis, n: int, ctx: ProposalContext, proposer_failed: bool = False
+    ) -> tuple[list[CandidateResult], Decision, Any]:
+        cands, failed = self._implement(hyp, ctx, proposer_failed)
         self.n_trials += len(hyp.tasks)
         outs = self.executor.map(
             check_worker, self.runner.check_shared(self.sota_factors), cands,
@@ -278,7 +318,7 @@ class ResearchLoop:
             assert isinstance(t, ModelTask)
             self.n_trials += 1
             c = Candidate(
-                t.name, Branch.MODEL, _model_code(t), f"{t.template}:{sorted(t.hyperparameters.items())}", t
+                t.name, Branch.MODEL, model_code(t), f"{t.template}:{sorted(t.hyperparameters.items())}", t
             )
             ev, err = self.runner.evaluate(self.sota_factors, t)
             if ev is None:
@@ -333,7 +373,7 @@ class ResearchLoop:
     def _record(self, s: RoundSummary) -> None:
         from rdq.store._research import write_round
 
-        cands = [_candidate_row(r) for r in s.results]
+        cands = [candidate_row(r) for r in s.results]
         rec: dict[str, Any] = {
             "round": s.round, "branch": s.branch.value, "hypothesis": s.hypothesis.to_dict(),
             "decision": asdict(s.decision), "candidates": cands, "seconds": s.seconds,
@@ -357,9 +397,24 @@ class ResearchLoop:
                 "accepted": self.accepted, "n_trials": self.n_trials, "n_screened": self.runner.n_screened,
                 "scheduler": self.scheduler.state_dict(), "gp": self.gp.state_dict(),
                 "holdout": self.holdout.state_dict(), "segments": asdict(self.segments),
-                "screen_cache": self.runner.screen_cache,
+                "screen_cache": self.runner.screen_cache, **self._llm_state(),
             },
         )  # fmt: skip
+
+    def _llm_state(self) -> dict[str, Any]:
+        from rdq.agent._loop_llm import llm_state
+
+        return llm_state(self.llm)
+
+    def _stop_for_budget(self, exc: BaseException) -> None:
+        """The budget ran out: the state of the last finished round is kept, with the spending and the stop."""
+        self.stopped = "budget"
+        self.stop_message = str(exc)
+        st = self.folder.state() or {}
+        st.update(self._llm_state())
+        st["stopped"] = "budget"
+        write_json(self.folder.state_file, st)
+        log.warning("round %d: %s", self.rounds_done + 1, exc)
 
     def _load_state(self, st: dict[str, Any]) -> None:
         from rdq.agent._scheduler import load_scheduler
@@ -375,11 +430,16 @@ class ResearchLoop:
         self.holdout = Thresholdout.from_state(st["holdout"])
         self.runner.screen_cache = dict(st.get("screen_cache", {}))
         self.round_records = self.folder.rounds()
-        self.history = [_summary_from_record(r) for r in self.round_records]
+        self.history = [summary_from_record(r) for r in self.round_records]
+        if self.llm is not None:
+            from rdq.agent._loop_llm import restore_budget
+
+            restore_budget(self.llm, st, new_caps=self._new_caps)
 
     # ------------------------------------------------------------------ the run
     def run(self, *, rounds: int | None = None) -> RunResult:
         """Run until ``rounds`` rounds are done in total (default: the config's), saving after each."""
+        from rdq.llm import BudgetExhausted
         from rdq.progress import progress
         from rdq.store._research import set_research_status, upsert_research_run
 
@@ -399,7 +459,11 @@ class ResearchLoop:
                 "research", total=max(0, total - self.rounds_done), logger=log, thread=False
             ) as bar:
                 for n in range(self.rounds_done + 1, total + 1):
-                    s = self.round(n)
+                    try:
+                        s = self.round(n)
+                    except BudgetExhausted as exc:
+                        self._stop_for_budget(exc)
+                        break
                     log.info(
                         "round %d/%d %s: %s -> %s", n, total, s.branch.value, s.hypothesis.statement[:80],
                         s.decision.explanation[:160],
@@ -410,12 +474,15 @@ class ResearchLoop:
             raise
         finally:
             self.executor.close()
-        set_research_status(self.store, self.folder.run_id, "finished")
+        set_research_status(self.store, self.folder.run_id, "stopped_budget" if self.stopped else "finished")
         return self.result()
 
     def result(self) -> RunResult:
         assert self.sota is not None
-        return RunResult(self.folder.run_id, self.rounds_done, dict(self.sota.metrics), list(self.accepted))
+        return RunResult(
+            self.folder.run_id, self.rounds_done, dict(self.sota.metrics), list(self.accepted), self.stopped,
+            self.stop_message,
+        )  # fmt: skip
 
 
 # ---------------------------------------------------------------------- entry points
@@ -427,87 +494,4 @@ def _store_path(workspace: Path) -> Path:
     return store_path(workspace)
 
 
-def start_run(cfg: ResearchConfig, *, workspace: str | Path = ".", run_id: str | None = None) -> ResearchLoop:
-    """Create a new run folder for ``cfg`` and return its loop (call :meth:`ResearchLoop.run`)."""
-    from rdq.agent._config import fit_universe
-
-    ws = Path(workspace)
-    panel = load_panel_for(cfg)
-    cfg = fit_universe(cfg, panel["asset"].n_unique())
-    folder = RunFolder(research_root(ws) / (run_id or new_run_id(cfg.name)))
-    folder.create({"config": cfg.to_dict()})
-    return ResearchLoop(cfg, folder, workspace=ws, panel=panel)
-
-
-def resume_run(run: str, *, workspace: str | Path = ".") -> ResearchLoop:
-    """The loop of an existing run, restored from its folder (finished rounds are not redone)."""
-    ws = Path(workspace)
-    folder = _find(ws, run)
-    cfg = _config_from_dict(folder.config()["config"])
-    return ResearchLoop(cfg, folder, workspace=ws, panel=load_panel_for(cfg))
-
-
-def _find(ws: Path, run: str) -> RunFolder:
-    from rdq.agent._state import find_run
-
-    return find_run(ws, run)
-
-
-def _config_from_dict(raw: dict[str, Any]) -> ResearchConfig:
-    """Rebuild the typed config from its saved ``to_dict()`` form."""
-    from rdq.agent._config import config_from_dict
-
-    return config_from_dict(raw)
-
-
-# ---------------------------------------------------------------------- helpers
-
-
-def _noop_task(branch: Branch, n: int) -> tuple[Any, ...]:
-    if branch is Branch.FACTOR:
-        return (FactorTask(f"failed_r{n}", "the proposer failed", expression=""),)
-    return (ModelTask(f"failed_r{n}", "the proposer failed", template=""),)
-
-
-def _model_code(t: ModelTask) -> str:
-    import yaml
-
-    return str(
-        yaml.safe_dump({"model": {"class": t.template, "kwargs": dict(t.hyperparameters)}}, sort_keys=True)
-    )
-
-
-def _candidate_row(r: CandidateResult) -> dict[str, Any]:
-    c = r.candidate
-    status = "ok" if r.ok else ("error" if r.error else "rejected")
-    return {
-        "name": c.name, "branch": c.branch.value, "code": c.code, "key": c.key, "task": asdict(c.task),
-        "checks": [asdict(x) for x in r.checks], "metrics": r.metrics, "status": status, "error": r.error,
-        "seconds": r.seconds,
-    }  # fmt: skip
-
-
-def _summary_from_record(rec: dict[str, Any]) -> RoundSummary:
-    branch = Branch(rec["branch"])
-    h = rec["hypothesis"]
-    tasks = tuple(
-        FactorTask(**{k: v for k, v in t.items()}) if t.get("kind") == "factor" else ModelTask(**dict(t))
-        for t in h["tasks"]
-    )
-    results = []
-    for c in rec["candidates"]:
-        t = FactorTask(**c["task"]) if c["task"].get("kind") == "factor" else ModelTask(**c["task"])
-        cand = Candidate(c["name"], Branch(c["branch"]), c["code"], c["key"], t)
-        checks = tuple(CheckResult(**x) for x in c["checks"])
-        results.append(CandidateResult(cand, checks, dict(c["metrics"]), c["error"], float(c["seconds"])))
-    d = Decision(**rec["decision"])
-    return RoundSummary(
-        int(rec["round"]),
-        branch,
-        Hypothesis(branch, h["statement"], h["rationale"], tasks),
-        tuple(results),
-        d,
-        float(rec["seconds"]),
-    )
-
-
+from rdq.agent._loop_entry import replay_run, resume_run, start_run  # noqa: E402 - they build a ResearchLoop

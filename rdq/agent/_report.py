@@ -17,7 +17,11 @@ JSON (a public contract)::
      accepted_test: [{name, rank_ic, rank_ic_ci, excludes_zero}], any_accepted_ic_significant: bool,
      planted: [{alpha, expression, best_factor, best_expression, rank_corr, base_factor, base_rank_corr,
                 in_base, rediscovered}], rediscovered: count              (synthetic market only),
-     oracle_test: {...}, oracle_rank_ic_ratio                                 (synthetic, alphas planted)}
+     oracle_test: {...}, oracle_rank_ic_ratio                                 (synthetic, alphas planted),
+     knowledge_cutoff, memorisation_warning                                   (a run with an LLM)}
+
+``memorisation_warning`` (text, else null) is set when the LLM's knowledge cutoff (from its config) is after
+the test span's start on a user's panel: the model may have read that market history.
 
 ``significant`` is true only if the final library beats the base set on test in the run's objective: the paired
 stationary-bootstrap interval of the improvement (IR objective: of the IR of the daily excess return; IC
@@ -40,7 +44,7 @@ from rdq.agent._honesty import finite_or_none as _f
 from rdq.agent._state import RunFolder, find_run, read_json, write_json
 from rdq.metrics import Metric, RiskSeries, metric_key, signal_key
 
-__all__ = ["research_report", "report_summary", "SIGNIFICANCE_DSR"]
+__all__ = ["research_report", "report_summary", "memorisation_check", "SIGNIFICANCE_DSR"]
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +75,39 @@ def report_summary(ev: LibraryEval, *, n_per_year: int, seed: int = 0) -> dict[s
     out["ir_ci"] = [_f(v) for v in bootstrap_ci(ev.daily, ir, seed=seed)]
     out["rank_ic_ci"] = [_f(v) for v in bootstrap_ci(ev.daily_rank_ic, finite_mean, seed=seed)]
     out["n_days"] = len(ev.dates)
+    return out
+
+
+def memorisation_check(cfg: Any, test_start: Any) -> dict[str, Any]:
+    """``{knowledge_cutoff, memorisation_warning}`` of a run whose config names an LLM (``{}`` without one).
+
+    The warning (text) is set when the test span starts before the end of the cutoff's month on a user's
+    panel; on the synthetic market (alphas no model has seen) it is null and the cutoff is only reported.
+    """
+    import datetime as dt
+
+    sec = getattr(cfg, "llm", None)
+    if sec is None:
+        return {}
+    try:
+        cutoff = sec.llm_config().knowledge_cutoff
+    except Exception:  # noqa: BLE001 - a config file gone since the run: no cutoff to compare
+        cutoff = None
+    out: dict[str, Any] = {"knowledge_cutoff": cutoff, "memorisation_warning": None}
+    if cutoff is None:
+        return out
+    parts = [int(x) for x in cutoff.split("-")]
+    if len(parts) == 3:
+        end = dt.date(*parts) + dt.timedelta(days=1)
+    else:
+        end = dt.date(parts[0] + parts[1] // 12, parts[1] % 12 + 1, 1)  # the first day after the month
+    start = dt.date.fromisoformat(str(test_start))
+    if start < end and cfg.data.synthetic is None:
+        out["memorisation_warning"] = (
+            f"the test span starts on {start}, before the knowledge cutoff of {sec.model} ({cutoff}): the model "
+            "may have read this market's history, so its factors can be memories of what worked (look-ahead); "
+            "the synthetic market (rdq research run --config synthetic) is the memorisation-free check"
+        )
     return out
 
 
@@ -207,7 +244,10 @@ def _evaluate_test(folder: RunFolder, workspace: Path) -> dict[str, Any]:
             "n_days": dsr.n_days,
         },
         "improvement": {
-            "objective": cfg.objective, "delta": _f(imp.delta), "lower": _f(imp.lower), "upper": _f(imp.upper),
+            "objective": cfg.objective,
+            "delta": _f(imp.delta),
+            "lower": _f(imp.lower),
+            "upper": _f(imp.upper),
         },
         "significant": significant,
         "verdict": "the final library beats the base set on the test span, after deflation for the trials"
@@ -217,6 +257,7 @@ def _evaluate_test(folder: RunFolder, workspace: Path) -> dict[str, Any]:
         "commit": _commit(),
         "html": str(html),
         "test_span": [str(segments.test[0]), str(segments.test[1])],
+        **memorisation_check(cfg, segments.test[0]),
         **honesty,
     }
 
@@ -297,7 +338,9 @@ def _write_html(
     ax2.legend(loc="best")
     names = [c for c in daily_ic.columns if c != "date"]
     for name in names[:12]:
-        ax3.plot(daily_ic["date"].to_list(), daily_ic[name].rolling_mean(20, min_samples=5).to_numpy(), label=name)
+        ax3.plot(
+            daily_ic["date"].to_list(), daily_ic[name].rolling_mean(20, min_samples=5).to_numpy(), label=name
+        )
     if names:
         ax3.axvline(final.dates[0], color="black", linestyle=":", label="test span starts")
         ax3.axhline(0.0, color="gray", linewidth=0.5)

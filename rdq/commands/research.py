@@ -4,7 +4,10 @@
 
     rdq research run --config NAME|FILE [--data PATH] [--rounds N] [--seed S] [--scheduler ...]
                      [--executor local|ray] [--workspace DIR] [--json]
+                     [--llm PROVIDER:MODEL [--llm-base-url URL] [--llm-config FILE]] [--budget-usd X]
+                     [--max-tokens N] [--replay RUN]
       {"run_id", "rounds", "sota": {validation metrics}, "accepted_factors": [{name, expression, round, valid_metrics}]}
+      (+ "stopped": "budget" when the LLM budget stopped the run; it exits 0 and says how to resume)
     rdq research report RUN [--force] [--json]
       {"run_id", "n_trials", "test", "base_test", "deflated_sharpe", "significant", "evaluated_at", ...}
 
@@ -26,7 +29,16 @@ from rdq.metrics import Metric
 __all__ = ["register"]
 
 #: the report's columns (its JSON keys)
-_COLUMNS = (Metric.IC.value, Metric.RANK_IC.value, Metric.ICIR.value, "arr", "ir", "mdd", "ir_ci", "rank_ic_ci")
+_COLUMNS = (
+    Metric.IC.value,
+    Metric.RANK_IC.value,
+    Metric.ICIR.value,
+    "arr",
+    "ir",
+    "mdd",
+    "ir_ci",
+    "rank_ic_ci",
+)
 
 Workspace = Annotated[
     Path, typer.Option("--workspace", "-w", help="Project folder (runs in .rdq/research/, catalog in .rdq/).")
@@ -118,15 +130,57 @@ def register(app: typer.Typer) -> None:
         workers: Annotated[
             int | None, typer.Option("--workers", min=0, help="Worker processes (0: inline).")
         ] = None,
+        llm: Annotated[
+            str | None,
+            typer.Option(
+                "--llm",
+                help="PROVIDER:MODEL (openai:gpt-4o-mini, anthropic:..., ollama:llama3.1, local:NAME): the LLM "
+                "proposes and the Co-STEER coder implements (default: the offline search).",
+            ),
+        ] = None,
+        llm_base_url: Annotated[
+            str | None,
+            typer.Option(
+                "--llm-base-url", help="An OpenAI-compatible server's URL (vLLM, llama.cpp, LM Studio)."
+            ),
+        ] = None,
+        llm_config: Annotated[
+            Path | None,
+            typer.Option("--llm-config", help="An LLM config file (prices, cutoff) instead of configs/llm/."),
+        ] = None,
+        budget_usd: Annotated[
+            float | None, typer.Option("--budget-usd", min=0, help="Hard cap on the run's LLM cost (USD).")
+        ] = None,
+        max_tokens: Annotated[
+            int | None, typer.Option("--max-tokens", min=0, help="Hard cap on the run's LLM tokens.")
+        ] = None,
+        replay: Annotated[
+            str | None,
+            typer.Option("--replay", help="Re-run RUN from its stored LLM replies (no model, no network)."),
+        ] = None,
         workspace: Workspace = Path("."),
         as_json: AsJson = False,
     ) -> None:
         """Start a research run; a killed run continues with `rdq research resume RUN`."""
         from rdq.agent._config import EXECUTORS, SCHEDULERS, default_research_config, load_research_config
-        from rdq.agent._loop import start_run
+        from rdq.agent._loop import replay_run, start_run
         from rdq.errors import ConfigError, did_you_mean
         from rdq.pipeline._config import DataSection
 
+        if replay is not None:
+            if llm is not None or config is not None:
+                raise ConfigError(
+                    "--replay RUN repeats RUN's own config and stored replies: leave out --llm and --config"
+                )
+            if data is not None and not data.exists():
+                raise ConfigError(f"--data {data}: no such file or folder; give the path of your OHLCV panel")
+            loop, n = replay_run(replay, workspace=workspace, data=data)
+            if not as_json:
+                Console(stderr=True).print(
+                    f"run {loop.folder.run_id} in {loop.folder.path} (replay of {replay})"
+                )
+            _finish(loop.run(rounds=n), as_json)
+            return
         if config is None and data is None:
             config = "synthetic"
         if config is None:
@@ -160,11 +214,17 @@ def register(app: typer.Typer) -> None:
             if v is not None
         }
         cfg = cfg.replace(**changes)
+        cfg = _with_llm(cfg, llm, llm_base_url, llm_config, budget_usd, max_tokens)
         loop = start_run(cfg, workspace=workspace)
+        err = Console(stderr=True)
         if not as_json:
-            Console(stderr=True).print(f"run {loop.folder.run_id} in {loop.folder.path}")
-        res = loop.run().to_json()
-        _echo_json(res) if as_json else _print_result(res)
+            err.print(f"run {loop.folder.run_id} in {loop.folder.path}")
+        if loop.llm is not None:
+            note = loop.llm.llm_cfg.knowledge_note
+            err.print(
+                f"LLM {loop.llm.llm_cfg.spec}" + (f": {note}" if note else " (no knowledge cutoff given)")
+            )
+        _finish(loop.run(), as_json)
 
     @grp.command("resume")
     def resume_cmd(
@@ -172,14 +232,26 @@ def register(app: typer.Typer) -> None:
         rounds: Annotated[
             int | None, typer.Option("--rounds", min=0, help="Total rounds (default: the config's).")
         ] = None,
+        budget_usd: Annotated[
+            float | None,
+            typer.Option(
+                "--budget-usd", min=0, help="New cap on the run's total LLM cost (what was spent counts)."
+            ),
+        ] = None,
+        max_tokens: Annotated[
+            int | None,
+            typer.Option(
+                "--max-tokens", min=0, help="New cap on the run's total LLM tokens (what was spent counts)."
+            ),
+        ] = None,
         workspace: Workspace = Path("."),
         as_json: AsJson = False,
     ) -> None:
-        """Continue a run after an interruption: finished rounds and candidates are not redone."""
+        """Continue a run after an interruption or a spent LLM budget: finished rounds are not redone."""
         from rdq.agent._loop import resume_run
 
-        res = resume_run(run, workspace=workspace).run(rounds=rounds).to_json()
-        _echo_json(res) if as_json else _print_result(res)
+        loop = resume_run(run, workspace=workspace, budget_usd=budget_usd, max_tokens=max_tokens)
+        _finish(loop.run(rounds=rounds), as_json)
 
     @grp.command("list")
     def list_cmd(workspace: Workspace = Path("."), as_json: AsJson = False) -> None:
@@ -262,14 +334,69 @@ def register(app: typer.Typer) -> None:
             m = rep[name]
             t.add_row(
                 name,
-                *(
-                    _fmt(m.get(c))
-                    for c in _COLUMNS
-                ),
+                *(_fmt(m.get(c)) for c in _COLUMNS),
             )
         con.print(t)
         con.print(f"deflated Sharpe: {_fmt(rep['deflated_sharpe'])}  (n_trials {rep['n_trials']})")
+        if rep.get("memorisation_warning"):
+            con.print(f"[bold yellow]warning:[/] {rep['memorisation_warning']}")
         con.print(f"significant: {rep['significant']} - {rep['verdict']}\nreport: {rep['html']}")
+
+
+def _with_llm(
+    cfg: Any,
+    llm: str | None,
+    base_url: str | None,
+    llm_config: Path | None,
+    budget_usd: float | None,
+    max_tokens: int | None,
+) -> Any:
+    """``cfg`` with the LLM options applied: ``--llm`` replaces the config's model (both branches then use
+    the LLM unless the config's ``proposer`` section says otherwise); the caps apply to either."""
+    from rdq.agent._llm_section import LLMSection
+    from rdq.errors import ConfigError
+
+    sec = cfg.llm
+    if llm is not None:
+        same = sec is not None and sec.model == llm
+        sec = LLMSection(
+            model=llm,
+            base_url=base_url if base_url is not None else (sec.base_url if same else None),
+            config=str(llm_config) if llm_config is not None else (sec.config if same else None),
+            budget_usd=sec.budget_usd if sec is not None else None,
+            max_tokens=sec.max_tokens if sec is not None else None,
+            settings=dict(sec.settings) if same else {},
+        )
+    elif any(v is not None for v in (base_url, llm_config, budget_usd, max_tokens)):
+        if sec is None:
+            raise ConfigError(
+                "--llm-base-url, --llm-config, --budget-usd and --max-tokens need a model: add "
+                "--llm PROVIDER:MODEL (e.g. --llm openai:gpt-4o-mini) or an llm section in the config"
+            )
+        import dataclasses
+
+        sec = dataclasses.replace(
+            sec,
+            base_url=base_url if base_url is not None else sec.base_url,
+            config=str(llm_config) if llm_config is not None else sec.config,
+        )
+    if sec is None:
+        return cfg
+    sec = sec.with_caps(budget_usd=budget_usd, max_tokens=max_tokens)
+    sec.llm_config()  # a malformed PROVIDER:MODEL or a bad config file fails here
+    return cfg.replace(llm=sec)
+
+
+def _finish(result: Any, as_json: bool) -> None:
+    """Print a run's result; a run the LLM budget stopped also says how to continue (on stderr)."""
+    res = result.to_json()
+    _echo_json(res) if as_json else _print_result(res)
+    if result.stopped == "budget":
+        Console(stderr=True).print(
+            f"[bold yellow]stopped:[/] {result.message}\nthe state after round {result.rounds} is saved; continue "
+            f"with a larger budget: rdq research resume {result.run_id} --budget-usd LARGER "
+            "(or --max-tokens LARGER)"
+        )
 
 
 def _fmt(v: Any) -> str:
