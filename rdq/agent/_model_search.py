@@ -17,7 +17,14 @@ from typing import Any
 
 from rdq.agent._types import Branch, Hypothesis, ModelTask, ProposalContext
 
-__all__ = ["OptunaModelProposer", "DEFAULT_TEMPLATES", "ALL_TEMPLATES", "suggest"]
+__all__ = [
+    "OptunaModelProposer",
+    "DEFAULT_TEMPLATES",
+    "ALL_TEMPLATES",
+    "suggest",
+    "search_space",
+    "clamp_hyperparameters",
+]
 
 #: fast enough on 2 cores for a round of a 300 x 2000 panel
 DEFAULT_TEMPLATES: tuple[str, ...] = ("LGBMModel", "MLPModel")
@@ -69,6 +76,138 @@ def suggest(trial: Any, template: str) -> dict[str, Any]:
     if template == "TransformerModel":
         return {**_TORCH_FIXED, "lr": lr, "max_epochs": 5, "step_len": 10}
     raise ValueError(f"no search space for model template {template!r}; choose from {ALL_TEMPLATES}")
+
+
+#: the ranges of :func:`suggest` per template, by hyperparameter path (``net_kwargs.hidden``): ``("range", lo,
+#: hi, is_int)``, ``("cap", hi)`` (an int in 1..hi: epochs, rounds), ``("fixed", value)`` or ``("int_list", lo,
+#: hi)``; categorical numbers of :func:`suggest` are the range of their choices. tests/agent/test_costeer_model.py
+#: checks that every :func:`suggest` output lies inside and that its bounds are reached.
+_TORCH_SPACE: dict[str, tuple[Any, ...]] = {
+    "batch_size": ("fixed", 2048),
+    "early_stop": ("cap", 3),
+    "num_threads": ("fixed", 2),
+    "device": ("fixed", "cpu"),
+    "lr": ("range", 1e-4, 1e-2, False),
+}
+_SPACES: dict[str, dict[str, tuple[Any, ...]]] = {
+    "LGBMModel": {
+        "loss": ("fixed", "mse"),
+        "learning_rate": ("range", 0.01, 0.2, False),
+        "num_leaves": ("range", 15, 255, True),
+        "max_depth": ("range", 3, 10, True),
+        "lambda_l1": ("range", 1e-3, 300.0, False),
+        "lambda_l2": ("range", 1e-3, 600.0, False),
+        "colsample_bytree": ("range", 0.5, 1.0, False),
+        "subsample": ("range", 0.5, 1.0, False),
+        "num_boost_round": ("cap", 300),
+        "early_stopping_rounds": ("cap", 30),
+        "num_threads": ("fixed", 2),
+    },
+    "MLPModel": {
+        **_TORCH_SPACE,
+        "weight_decay": ("range", 1e-6, 1e-3, False),
+        "max_epochs": ("cap", 6),
+        "net_kwargs.hidden": ("int_list", 8, 128),
+        "net_kwargs.dropout": ("range", 0.0, 0.5, False),
+    },
+    "GRUModel": {
+        **_TORCH_SPACE,
+        "max_epochs": ("cap", 5),
+        "step_len": ("range", 10, 20, True),
+        "net_kwargs.hidden_size": ("range", 16, 64, True),
+        "net_kwargs.num_layers": ("range", 1, 2, True),
+        "net_kwargs.dropout": ("range", 0.0, 0.3, False),
+    },
+    "TransformerModel": {**_TORCH_SPACE, "max_epochs": ("cap", 5), "step_len": ("fixed", 10)},
+}
+_SPACES["LSTMModel"] = _SPACES["GRUModel"]
+
+
+def search_space(template: str) -> dict[str, tuple[Any, ...]]:
+    """The ranges of :func:`suggest` for ``template`` (see ``_SPACES``); raises ``ValueError`` for another."""
+    if template not in _SPACES:
+        raise ValueError(f"no search space for model template {template!r}; choose from {ALL_TEMPLATES}")
+    return dict(_SPACES[template])
+
+
+def _number(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(float(v))
+
+
+def _clamp_one(path: str, value: Any, spec: tuple[Any, ...]) -> tuple[Any, str | None]:
+    """``(value inside the range, note or None)``; value ``None`` means dropped."""
+    kind = spec[0]
+    if kind == "fixed":
+        return spec[1], None if value == spec[1] else f"{path}={value!r} -> {spec[1]!r} (fixed)"
+    if kind == "int_list":
+        items = value if isinstance(value, list | tuple) else [value]
+        if not items or not all(_number(v) for v in items):
+            return None, f"{path}={value!r} dropped: not a list of numbers"
+        lo, hi = spec[1], spec[2]
+        new = [int(min(max(round(float(v)), lo), hi)) for v in items[:3]]
+        note = None if new == list(items) else f"{path}={value!r} -> {new} (each in {lo}..{hi}, at most 3)"
+        return new, note
+    if not _number(value):
+        return None, f"{path}={value!r} dropped: not a number"
+    if kind == "cap":
+        lo, hi, is_int = 1, spec[1], True
+    else:
+        lo, hi, is_int = spec[1], spec[2], spec[3]
+    bounded = min(max(float(value), float(lo)), float(hi))
+    new_v: Any = int(round(bounded)) if is_int else bounded
+    if new_v == value:
+        return value, None
+    return new_v, f"{path}={value!r} -> {new_v!r} (range {lo:g}..{hi:g})"
+
+
+def clamp_hyperparameters(template: str, hyperparameters: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """Clamp every hyperparameter into the range :func:`suggest` searches for ``template``.
+
+    An LLM's ``num_leaves=100000`` becomes 255 and ``lr=5`` becomes 0.01 (each with a note); a hyperparameter
+    :func:`suggest` does not set is dropped with a note; the fixed settings (threads, device, batch size, loss)
+    are set when missing. Nested ``net_kwargs`` are addressed as ``net_kwargs.<name>``.
+
+    Returns
+    -------
+    (dict, list[str])
+        The hyperparameters to run and one note per change, e.g. ``"num_leaves=100000 -> 255 (range 15..255)"``.
+
+    Raises
+    ------
+    ValueError
+        ``template`` is not one of :data:`ALL_TEMPLATES`.
+    """
+    space = search_space(template)
+    flat: dict[str, Any] = {}
+    for k, v in hyperparameters.items():
+        if k == "net_kwargs" and isinstance(v, dict):
+            flat.update({f"net_kwargs.{kk}": vv for kk, vv in v.items()})
+        else:
+            flat[k] = v
+    out: dict[str, Any] = {}
+    notes: list[str] = []
+    for path, value in flat.items():
+        spec = space.get(path)
+        if spec is None:
+            notes.append(
+                f"{path}={value!r} dropped: not a hyperparameter {template} searches ({', '.join(space)})"
+            )
+            continue
+        new, note = _clamp_one(path, value, spec)
+        if note:
+            notes.append(note)
+        if new is not None:
+            out[path] = new
+    for path, spec in space.items():
+        if spec[0] == "fixed" and path not in out:
+            out[path] = spec[1]
+    nested: dict[str, Any] = {}
+    for path, v in out.items():
+        if path.startswith("net_kwargs."):
+            nested.setdefault("net_kwargs", {})[path.removeprefix("net_kwargs.")] = v
+        else:
+            nested[path] = v
+    return nested, notes
 
 
 class OptunaModelProposer:
@@ -146,7 +285,9 @@ class OptunaModelProposer:
             else:
                 # a sampler seeded by (seed, trial number): the same history gives the same trial, in a fresh
                 # process too (one seeded sampler for the study's life would draw differently after a resume)
-                self.study.sampler = optuna.samplers.TPESampler(seed=self.seed * 100_003 + len(self.study.trials))
+                self.study.sampler = optuna.samplers.TPESampler(
+                    seed=self.seed * 100_003 + len(self.study.trials)
+                )
                 trial = self.study.ask()
                 number = trial.number
                 template = str(trial.suggest_categorical("template", list(self.templates)))
