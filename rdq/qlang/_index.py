@@ -370,6 +370,8 @@ def join(x: Any, y: Any) -> Any:
         return D(join(x.k, mklist(ek)) if ek else x.k, mklist(vals + ev))
     if tx is T and ty is D:
         return join(x, enlist(y))
+    if tx is D and ty is T and type(x.k) is V and x.k.t == 11:  # a record joins a table as its first row
+        return join(enlist(x), y)
     if tx is T and ty is L:
         return join(x, T(list(x.cols), [enlist(a) for a in y.items]))
     lx = items(x) if tx in (V, L) else [x]

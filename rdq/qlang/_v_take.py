@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from rdq.qlang._core import EMPTY, count, empty_like, enlist, items, mklist, take_items
+from rdq.qlang._core import EMPTY, count, enlist, items, mklist, take_items
 from rdq.qlang._fn import enlist_n
 from rdq.qlang._index import index, keys_of
 from rdq.qlang._v_attr import q_set_attr
@@ -24,29 +24,49 @@ def items_py(x: Any) -> list[Any]:
     return [a.v for a in items(x)]
 
 
+def _part(x: Any, lst: list[Any], a: int, b: int) -> Any:
+    """Items ``a`` to ``b`` of list ``x`` (``lst`` its items), typed even when empty."""
+    if type(x) in (V, L):
+        return take_items(x, np.arange(a, min(b, len(lst)), dtype=np.int64))
+    return mklist(lst[a:b])
+
+
+def _reshape(dims: list[int], x: Any) -> Any:
+    """``dims#x`` (code.kx.com/q/ref/take): a matrix or higher-dimensional array filled from ``x``.
+
+    One null in a pair of dimensions makes that one maximal; a longer shape may hold no null or
+    negative dimension (``'domain``).
+    """
+    nul = NULLS[7]
+    if len(dims) == 1:
+        return _take(A(7, dims[0]), x)
+    lst = items(x) if type(x) in (V, L) else [x]
+    if len(dims) == 2 and nul in dims:
+        r, c = dims
+        if r == nul and c == nul:
+            raise QError("domain")
+        if r == nul:
+            r = -(-len(lst) // c) if c else 0
+            return L([_part(x, lst, i * c, (i + 1) * c) for i in range(r)])
+        c = len(lst) // r if r else 0
+        return L([_part(x, lst, i * c, (i + 1) * c if i < r - 1 else len(lst)) for i in range(r)])
+    if any(d == nul or d < 0 for d in dims):
+        raise QError("domain")
+    total = int(np.prod(dims))
+    flat = _take(A(7, total), x)
+
+    def build(off: int, ds: list[int]) -> Any:
+        if len(ds) == 1:
+            return take_items(flat, np.arange(off, off + ds[0], dtype=np.int64))
+        step = int(np.prod(ds[1:]))
+        return L([build(off + k * step, ds[1:]) for k in range(ds[0])])
+
+    return build(0, dims)
+
+
 def _take(n: Any, x: Any) -> Any:
-    if type(n) is V:
-        # reshape
-        dims = n.a.tolist()
-        lst = items(x) if type(x) in (V, L) else [x]
-        if len(dims) == 2:
-            r, c = dims
-            if r == NULLS[7]:
-                r = -(-len(lst) // c) if c else 0
-                tot = len(lst)
-                rows = [mklist(lst[i * c : min((i + 1) * c, tot)]) for i in range(r)]
-                return L(rows)
-            if c == NULLS[7]:
-                c = len(lst) // r if r else 0
-                rows = [
-                    mklist(lst[i * c : (i + 1) * c]) if i < r - 1 else mklist(lst[i * c :]) for i in range(r)
-                ]
-                return L(rows)
-            total = r * c
-            flat = _take(A(7, total), x)
-            fl = items(flat)
-            return L([mklist(fl[i * c : (i + 1) * c]) if c else empty_like(x) for i in range(r)])
-        raise QError("nyi")
+    if type(n) is V and n.t in (5, 6, 7):
+        return _reshape([int(d) if d != NULLS[n.t] else NULLS[7] for d in n.a.tolist()], x)
     if type(n) is not A or n.t not in (1, 4, 5, 6, 7):
         if type(n) is A and n.t == 11 and type(x) is D:
             return _take(enlist(n), x)
