@@ -10,6 +10,13 @@ Public contract::
     logged = LoggedData(action=A, reward=R, pscore=P, gamma=0.95)   # (n_traj, horizon) arrays
     v = estimate_policy_value("sndr", logged, action_dist=D, q_hat=Q)  # D, Q: (n_traj, horizon, n_actions)
     sr = sharpe_ratio_at_k(estimated=E, true=J, behavior_value=Jb, k=4, variant="scope_rl")
+
+Continuous actions (a deterministic evaluation policy, a kernel on the action, as SCOPE-RL's
+``scope_rl.ope.continuous``)::
+
+    logged = ContinuousLoggedData(action=A, reward=R, pscore=P, gamma=0.95)  # A: (n, horizon, action_dim)
+    v = estimate_policy_value("sndr", logged, evaluation_action=E, q_hat=Q2,   # E like A, Q2: (n, horizon, 2)
+                              kernel="gaussian", bandwidth=0.5, action_scaler=(-1.0, 1.0))
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from rdq.ope._aggregate import (
     probability_of_improvement,
 )
 from rdq.ope._assess import Assessment, assess_estimator, ranking, sharpe_ratio_at_k, topk_metrics
+from rdq.ope._continuous import KERNELS, ContinuousLoggedData, kernel_density
 from rdq.ope._data import LoggedData
 from rdq.ope._estimators import (
     ESTIMATORS,
@@ -41,7 +49,9 @@ __all__ = [
     "performance_profile",
     "probability_of_improvement",
     "ESTIMATORS",
+    "KERNELS",
     "Assessment",
+    "ContinuousLoggedData",
     "EstimatorName",
     "FQEConfig",
     "Interval",
@@ -52,6 +62,7 @@ __all__ = [
     "estimate_interval",
     "estimate_policy_value",
     "fit_fqe",
+    "kernel_density",
     "ranking",
     "sharpe_ratio_at_k",
     "topk_metrics",

@@ -1,4 +1,5 @@
-"""Off-policy estimators for discrete actions, with SCOPE-RL 0.2.1's exact semantics.
+"""Off-policy estimators with SCOPE-RL 0.2.1's exact semantics: discrete actions here, continuous ones
+(a kernel on the action, deterministic evaluation policies) in :mod:`rdq.ope._continuous`.
 
 Every estimator first computes one value per logged trajectory, ``(n_trajectories,)``; the policy
 value is their mean and the bootstrap interval resamples them. With ``w_t`` the importance weight of
@@ -24,6 +25,7 @@ from typing import Literal
 import numpy as np
 
 from rdq.errors import ConfigError, DataError, did_you_mean
+from rdq.ope._continuous import ContinuousLoggedData, continuous_trajectory_values
 from rdq.ope._data import LoggedData
 
 __all__ = [
@@ -140,36 +142,72 @@ def _lookup(name: str) -> _Estimator:
     return ESTIMATORS[key]
 
 
-def trajectory_values(name: str, logged: LoggedData, *, action_dist: object, q_hat: object | None = None
+def trajectory_values(name: str, logged: LoggedData | ContinuousLoggedData, *, action_dist: object | None = None,
+                      q_hat: object | None = None, evaluation_action: object | None = None,
+                      kernel: str = "gaussian", bandwidth: float = 1.0, action_scaler: object = None
                       ) -> np.ndarray:
-    """Per-trajectory estimates, ``(n_trajectories,)``: their mean is the policy value."""
+    """Per-trajectory estimates, ``(n_trajectories,)``: their mean is the policy value.
+
+    Takes the arguments of :func:`estimate_policy_value`.
+    """
+    if isinstance(logged, ContinuousLoggedData):
+        if action_dist is not None:
+            raise ConfigError("continuous-action logged data takes evaluation_action= (pi_e(s_t), shape "
+                              "(n_trajectories, horizon, action_dim)), not action_dist=")
+        if evaluation_action is None:
+            raise ConfigError("continuous-action logged data needs evaluation_action=: the deterministic "
+                              "evaluation policy's action pi_e(s_t) at every logged step, shape "
+                              "(n_trajectories, horizon, action_dim)")
+        return continuous_trajectory_values(name, logged, evaluation_action=evaluation_action, q_hat=q_hat,
+                                            kernel=kernel, bandwidth=bandwidth, action_scaler=action_scaler)
+    if evaluation_action is not None:
+        raise ConfigError("evaluation_action= is for continuous actions: pass the logged data as "
+                          "rdq.ope.ContinuousLoggedData, or pass action_dist= for discrete actions")
+    if action_dist is None:
+        raise ConfigError("discrete-action logged data needs action_dist=: pi_e(a|s_t) of shape "
+                          "(n_trajectories, horizon, n_actions)")
     est = _lookup(name)
     dist, q = _checked(logged, action_dist, q_hat, needs_q=est.needs_q)
     return est.fn(logged, dist, q)
 
 
-def estimate_policy_value(name: str, logged: LoggedData, *, action_dist: object, q_hat: object | None = None
-                          ) -> float:
+def estimate_policy_value(name: str, logged: LoggedData | ContinuousLoggedData, *,
+                          action_dist: object | None = None, q_hat: object | None = None,
+                          evaluation_action: object | None = None, kernel: str = "gaussian",
+                          bandwidth: float = 1.0, action_scaler: object = None) -> float:
     """Estimate the value ``J(pi_e)`` of an evaluation policy from logged data.
+
+    Discrete actions (:class:`LoggedData`) take ``action_dist`` (and ``q_hat``); continuous actions
+    (:class:`ContinuousLoggedData`, a deterministic evaluation policy) take ``evaluation_action``,
+    ``q_hat`` and the kernel on the action (``kernel``, ``bandwidth``, ``action_scaler``).
 
     Parameters
     ----------
     name:
         One of ``dm, tis, pdis, dr, sntis, snpdis, sndr``.
     logged:
-        The behaviour policy's trajectories.
+        The behaviour policy's trajectories: :class:`LoggedData` or :class:`ContinuousLoggedData`.
     action_dist:
-        ``(n_trajectories, horizon, n_actions)``: ``pi_e(a | s_t)`` at every logged step.
+        Discrete: ``(n_trajectories, horizon, n_actions)``, ``pi_e(a | s_t)`` at every logged step.
     q_hat:
-        ``(n_trajectories, horizon, n_actions)``: a Q-model's ``Q_hat(s_t, a)``; needed by dm/dr/sndr,
-        ignored by the importance-sampling estimators (may be None).
+        Discrete: ``(n_trajectories, horizon, n_actions)``, a Q-model's ``Q_hat(s_t, a)``.
+        Continuous: ``(n_trajectories, horizon, 2)``, ``Q_hat(s_t, a_t)`` and ``Q_hat(s_t, pi_e(s_t))``.
+        Needed by dm/dr/sndr, ignored by the importance-sampling estimators (may be None).
+    evaluation_action:
+        Continuous: ``(n_trajectories, horizon, action_dim)``, ``pi_e(s_t)`` at every logged state.
+    kernel, bandwidth, action_scaler:
+        Continuous: the kernel on the action (``gaussian, epanechnikov, triangular, cosine, uniform``),
+        its bandwidth ``h > 0``, and None or ``(minimum, maximum)`` to map actions to ``[-1, 1]`` first
+        (see :mod:`rdq.ope._continuous`).
 
     Returns
     -------
     float
         The estimate (SCOPE-RL 0.2.1's ``estimate_policy_value`` to round-off).
     """
-    return float(trajectory_values(name, logged, action_dist=action_dist, q_hat=q_hat).mean())
+    return float(trajectory_values(name, logged, action_dist=action_dist, q_hat=q_hat,
+                                   evaluation_action=evaluation_action, kernel=kernel, bandwidth=bandwidth,
+                                   action_scaler=action_scaler).mean())
 
 
 @dataclass(frozen=True)
@@ -182,19 +220,23 @@ class Interval:
     alpha: float
 
 
-def estimate_interval(name: str, logged: LoggedData, *, action_dist: object, q_hat: object | None = None,
-                      alpha: float = 0.05, n_bootstrap: int = 100, seed: int = 0) -> Interval:
+def estimate_interval(name: str, logged: LoggedData | ContinuousLoggedData, *, action_dist: object | None = None,
+                      q_hat: object | None = None, alpha: float = 0.05, n_bootstrap: int = 100, seed: int = 0,
+                      evaluation_action: object | None = None, kernel: str = "gaussian", bandwidth: float = 1.0,
+                      action_scaler: object = None) -> Interval:
     """Nonparametric bootstrap ``1 - alpha`` interval of an estimate (SCOPE-RL's ``ci="bootstrap"``).
 
     Resamples the per-trajectory values with replacement ``n_bootstrap`` times with
     ``numpy.random.RandomState(seed).choice``, exactly as SCOPE-RL does, so equal seeds give equal
-    intervals.
+    intervals. The other arguments are those of :func:`estimate_policy_value` (discrete or continuous).
     """
     if not 0.0 < alpha < 1.0:
         raise ConfigError(f"alpha = {alpha} must be in (0, 1), e.g. 0.05 for a 95% interval")
     if n_bootstrap < 1:
         raise ConfigError(f"n_bootstrap = {n_bootstrap} must be >= 1")
-    values = trajectory_values(name, logged, action_dist=action_dist, q_hat=q_hat)
+    values = trajectory_values(name, logged, action_dist=action_dist, q_hat=q_hat,
+                               evaluation_action=evaluation_action, kernel=kernel, bandwidth=bandwidth,
+                               action_scaler=action_scaler)
     rng = np.random.RandomState(seed)
     boot = [np.mean(rng.choice(values, size=values.shape[0])) for _ in range(n_bootstrap)]
     return Interval(mean=float(np.mean(boot)), lower=float(np.percentile(boot, 100 * alpha / 2)),
