@@ -184,3 +184,34 @@ def test_new_architecture_written_checked_and_fixed(tmp_path: Path, panel: pl.Da
     assert hp["source"] == cand.code == code_of(MODULE_GOOD) and len(hp["source_sha"]) == 16
     assert hp["lr"] == 0.01 and "depth" not in hp
     assert cand.key == f"{USER_MODULE}:{hp['source_sha']}"
+
+
+class _Keyed:
+    """complete() answers from a per-task script (thread-safe for parallel tasks); counts calls."""
+
+    def __init__(self, script: dict[str, list[str]]) -> None:
+        import threading
+
+        self.script, self.calls, self.lock = {k: list(v) for k, v in script.items()}, 0, threading.Lock()
+
+    def complete(self, messages: list[tuple[str, str]], *, purpose: str) -> object:
+        from types import SimpleNamespace
+
+        text = messages[-1][1]
+        with self.lock:
+            self.calls += 1
+            name = next(k for k in self.script if f"factor: {k}." in text)
+            return SimpleNamespace(reply=self.script[name].pop(0))
+
+
+def test_tasks_in_parallel_each_fixed(tmp_path: Path, panel: pl.DataFrame) -> None:
+    client = _Keyed({"a": [BUGGY, FIXED], "b": [PEEK, PEEK, PEEK]})
+    kb = KnowledgeBase(Store(tmp_path / "c.duckdb"), run_id="r1")
+    coder = CoSteerCoder(
+        client, kb, debug_panel=panel, config=CoderConfig(language="python", workers=2, max_attempts=3),
+        limits=LIMITS,
+    )  # fmt: skip
+    a, b = coder.implement_many([FactorTask("a", "momentum"), FactorTask("b", "peek")], _ctx())
+    assert isinstance(a, Candidate) and a.code == code_of(FIXED)
+    assert isinstance(b, ImplementationFailure) and "lookahead" in b.feedback
+    assert client.calls == 5

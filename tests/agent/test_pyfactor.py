@@ -275,3 +275,13 @@ def test_runner_evaluates_a_generated_module_in_the_sandbox(runner: Any, tmp_pat
     ev, err = runner.evaluate(base, ModelTask("evil", "", USER_MODULE, {"source": evil, "source_sha": "y"}))
     assert ev is None and err is not None and "blocked" in err and "open" in err
     assert not marker.exists()
+
+
+def test_schema_and_one_value_per_pair_checked(panel: pl.DataFrame) -> None:
+    sl = debug_slice(panel, config=CFG)
+    dup = "import polars as pl\n\ndef factor(panel):\n    f = panel.select('date', 'asset', value=pl.col('close'))\n    return pl.concat([f, f])\n"
+    (runs,) = check_factor(_cand(dup), sl, reference_values=None, config=CFG, limits=LIMITS)
+    assert not runs.passed and "duplicated (date, asset) pairs" in runs.detail
+    cols = "def factor(panel):\n    return panel.select('date', 'asset', 'close')\n"
+    (runs,) = check_factor(_cand(cols), sl, reference_values=None, config=CFG, limits=LIMITS)
+    assert not runs.passed and "missing ['value']" in runs.detail
