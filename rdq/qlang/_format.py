@@ -121,8 +121,8 @@ def fmt_float(v: float, prec: int | None = None) -> str:
     if v == -math.inf:
         return "-0w"
     p = PRECISION.get() if prec is None else prec
-    if p == 0:
-        p = 17
+    if p == 0 or p > 17:
+        p = 17  # \P 0 and anything past 17 show all 17 significant digits
     s = f"{v:.{p}g}"
     if "e" in s:
         mant, ex = s.split("e")

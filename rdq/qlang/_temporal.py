@@ -478,8 +478,8 @@ def _result_type(op: str, tx: int, ty: int) -> int | None:
             return tx
         if ty in TEMPORAL and tx in ints:
             return ty
-        if 15 in (tx, ty) and (tx in (8, 9) or ty in (8, 9)):
-            return 15
+        if (15 in (tx, ty) or 14 in (tx, ty)) and (tx in (8, 9) or ty in (8, 9)):
+            return 15  # a date or datetime plus a float (days) is a datetime
         pair = {tx, ty}
         if pair == {14, 16} or pair == {12, 16} or pair == {12, 17} or pair == {12, 18} or pair == {12, 19}:
             return 12
@@ -491,7 +491,7 @@ def _result_type(op: str, tx: int, ty: int) -> int | None:
     if op == "-":
         if tx in TEMPORAL and ty in ints:
             return tx
-        if tx == 15 and ty in (8, 9):
+        if tx in (14, 15) and ty in (8, 9):
             return 15
         if tx == ty:
             return {12: 16, 13: 6, 14: 6, 15: 9}.get(tx, tx)
