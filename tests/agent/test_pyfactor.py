@@ -285,3 +285,35 @@ def test_schema_and_one_value_per_pair_checked(panel: pl.DataFrame) -> None:
     cols = "def factor(panel):\n    return panel.select('date', 'asset', 'close')\n"
     (runs,) = check_factor(_cand(cols), sl, reference_values=None, config=CFG, limits=LIMITS)
     assert not runs.passed and "missing ['value']" in runs.detail
+
+
+def test_coder_module_candidate_evaluates_through_the_runner(runner: Any, tmp_path: Any) -> None:
+    """CoSteerCoder writes an nn.Module for a new architecture; its candidate's task is what the runner evaluates."""
+    from types import SimpleNamespace
+
+    from rdq.agent._costeer import CoSteerCoder
+    from rdq.agent._evaluate import USER_MODULE
+    from rdq.agent._knowledge import KnowledgeBase
+    from rdq.agent._types import ProposalContext
+    from rdq.store import Store
+
+    class _One:
+        calls = 0
+
+        def complete(self, messages: Any, *, purpose: str) -> Any:
+            self.calls += 1
+            assert purpose == "code.model"
+            return SimpleNamespace(reply=f"```python\n{LINEAR_MODULE}```")
+
+    client = _One()
+    coder = CoSteerCoder(
+        client, KnowledgeBase(Store(tmp_path / "c.duckdb"), run_id="r"), debug_panel=runner.data.panel.head(10),
+        limits=Limits(wall_s=120, cpu_s=120, memory_mb=8192),
+    )  # fmt: skip
+    ctx = ProposalContext(Branch.MODEL, 0, {}, (), {}, {}, runner.cfg.model, {})
+    (cand,) = coder.implement_many([ModelTask("lin", "a linear net", "LinearNet", {"max_epochs": 50})], ctx)
+    assert isinstance(cand, Candidate) and client.calls == 1
+    assert cand.task.template == USER_MODULE and cand.task.hyperparameters["max_epochs"] == 6  # clamped
+    assert coder.notes["lin"] == ["max_epochs=50 -> 6 (range 1..6)"]
+    ev, err = runner.evaluate({"ma": "Mean($close, 10)/$close"}, cand.task)
+    assert err is None and ev is not None and ev.span == "valid"
