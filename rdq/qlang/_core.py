@@ -9,7 +9,29 @@ import numpy as np
 
 from rdq.qlang._values import DTYPES, NULLS, A, D, E, Fn, L, QError, T, V
 
-__all__ = ["qtype", "count", "items", "item", "mklist", "vec", "null_atom", "is_null_atom", "as_array", "enlist", "empty_like", "take_items", "to_py_bool", "EMPTY", "sym", "chars", "qstr", "row_dict", "table_rows", "wrap_int"]
+__all__ = [
+    "qtype",
+    "count",
+    "items",
+    "item",
+    "mklist",
+    "vec",
+    "null_atom",
+    "is_null_atom",
+    "as_array",
+    "enlist",
+    "empty_like",
+    "take_items",
+    "to_py_bool",
+    "EMPTY",
+    "sym",
+    "chars",
+    "qstr",
+    "row_dict",
+    "table_rows",
+    "wrap_int",
+    "deenum",
+]
 
 EMPTY = L([])
 _INT_T = (1, 4, 5, 6, 7)
@@ -99,6 +121,8 @@ def item(x: Any, i: int) -> Any:
         return row_dict(x, i)
     if tx is D:
         return item(x.v, i)
+    if tx is E:
+        return item(x.syms(), i)
     raise QError("type")
 
 
@@ -156,7 +180,13 @@ def mklist(vals: list[Any]) -> Any:
         ks = v0.k.a
         ok = True
         for v in vals:
-            if type(v) is not D or type(v.k) is not V or v.k.t != 11 or len(v.k.a) != len(ks) or not (v.k.a == ks).all():
+            if (
+                type(v) is not D
+                or type(v.k) is not V
+                or v.k.t != 11
+                or len(v.k.a) != len(ks)
+                or not (v.k.a == ks).all()
+            ):
                 ok = False
                 break
         if ok and len(ks) and len(set(ks.tolist())) == len(ks):
@@ -229,11 +259,18 @@ def to_py_bool(x: Any) -> bool:
     raise QError("type")
 
 
+def deenum(x: Any) -> Any:
+    """An enumeration's symbols (its values as a symbol vector); any other value unchanged."""
+    return x.syms() if type(x) is E else x
+
+
 def take_items(x: Any, idx: np.ndarray) -> Any:
     """x at integer indices (all in range)."""
     tx = type(x)
     if tx is V:
         return V(x.t, x.a[idx])
+    if tx is E:
+        return E(x.dom, x.a[idx], x.g)
     if tx is L:
         return mklist([x.items[i] for i in idx.tolist()])
     if tx is T:

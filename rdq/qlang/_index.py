@@ -12,6 +12,7 @@ from rdq.qlang._core import (
     _NUM,
     EMPTY,
     count,
+    deenum,
     empty_like,
     enlist,
     item,
@@ -21,7 +22,7 @@ from rdq.qlang._core import (
     row_dict,
     take_items,
 )
-from rdq.qlang._values import IDENTITY, NULLS, A, D, L, QError, T, V
+from rdq.qlang._values import IDENTITY, NULLS, A, D, E, L, QError, T, V
 
 _TOL = 2.0**-43
 
@@ -65,6 +66,8 @@ def match(x: Any, y: Any) -> bool:
         return match(x.k, y.k) and match(x.v, y.v)
     if tx is T:
         return x.cols == y.cols and all(match(a, b) for a, b in zip(x.data, y.data, strict=True))
+    if tx is E:
+        return x.dom == y.dom and len(x.a) == len(y.a) and bool((x.a == y.a).all())
     return x is y or (hasattr(x, "src") and getattr(x, "src", None) == getattr(y, "src", 1))
 
 
@@ -101,6 +104,7 @@ def keys_of(x: Any) -> list[Any]:
 
 def find(x: Any, y: Any) -> Any:
     """Index of each item of y in list x (count x where absent); int for an atom y."""
+    x, y = deenum(x), deenum(y)
     n = count(x)
     if type(y) is A or (type(x) is L and not _is_list_of_lists(x) and type(y) is not L and type(y) is not V):
         if type(x) is V and type(y) is A and x.t == y.t and x.t not in (8, 9):
@@ -184,6 +188,11 @@ def index(x: Any, i: Any) -> Any:
         if tx is A:
             raise QError("type")  # 3[::] is 'type
         return x
+    if tx is E:  # an enumeration indexes its indices; a list of them stays an enumeration
+        r = index(V(7, x.a), i)
+        if type(r) is V:
+            return E(x.dom, r.a, x.g)
+        return index(x.syms(), i)
     if tx is D:
         if type(x.k) is T:
             # keyed table
@@ -332,6 +341,10 @@ def _appended(x: V, r: V) -> V:
 
 def join(x: Any, y: Any) -> Any:
     tx, ty = type(x), type(y)
+    if tx is E or ty is E:
+        if tx is E and ty is E and x.dom == y.dom:
+            return E(x.dom, np.concatenate([x.a, y.a]), x.g)
+        return join(deenum(x), deenum(y))
     if tx is V and ty is V and x.t == y.t:
         r = V(x.t, np.concatenate([x.a, y.a]))
         return _appended(x, r) if x.attr else r

@@ -11,6 +11,7 @@ from rdq.qlang._core import (
     EMPTY,
     _syms,
     count,
+    deenum,
     empty_like,
     enlist,
     item,
@@ -23,7 +24,7 @@ from rdq.qlang._fn import enlist_n
 from rdq.qlang._index import index, join, keys_of
 from rdq.qlang._v_attr import is_sorted, q_attr, q_set_attr
 from rdq.qlang._v_take import _drop, items_py, q_cut, q_sublist, q_take
-from rdq.qlang._values import NULLS, A, D, Fn, L, QError, T, V
+from rdq.qlang._values import NULLS, A, D, E, Fn, L, QError, T, V
 
 __all__ = [
     "_drop",
@@ -112,6 +113,8 @@ def q_reverse(x: Any) -> Any:
         return D(q_reverse(x.k), q_reverse(x.v))
     if tx is T:
         return T(list(x.cols), [q_reverse(c) for c in x.data])
+    if tx is E:
+        return E(x.dom, x.a[::-1].copy(), x.g)
     return x
 
 
@@ -135,6 +138,9 @@ def q_where(x: Any) -> Any:
 
 
 def q_distinct(x: Any) -> Any:
+    if type(x) is E:  # the distinct indices: an enumeration still
+        _, first = np.unique(x.a, return_index=True)
+        return E(x.dom, x.a[np.sort(first)], x.g)
     if type(x) is V:
         if x.t in (8, 9):
             seen: set[Any] = set()
@@ -171,6 +177,7 @@ def q_distinct(x: Any) -> Any:
 
 
 def q_group(x: Any) -> Any:
+    x = deenum(x)
     if type(x) is D:
         g = q_group(x.v)
         return D(g.k, mklist([index(x.k, v) for v in items(g.v)]))
@@ -208,7 +215,8 @@ def _group_vec(x: V) -> Any:
 
 
 def _sort_keys(x: Any) -> np.ndarray:
-    """Stable ascending order of list x."""
+    """Stable ascending order of list x (an enumeration by its symbols)."""
+    x = deenum(x)
     if type(x) is V:
         if x.t in (8, 9):
             a = np.where(np.isnan(x.a), -np.inf, x.a)
@@ -281,6 +289,8 @@ def q_asc(x: Any) -> Any:
         return D(index(x.k, o2), index(x.v, o2))
     if type(x) is A:
         return x
+    if type(x) is E:
+        return take_items(x, _sort_keys(x))
     if type(x) is V and is_sorted(x):
         x.attr = "s"
         return x

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from rdq.qlang._core import _bool, count, enlist, item, items, mklist, take_items
+from rdq.qlang._core import _bool, count, deenum, enlist, item, items, mklist, take_items
 from rdq.qlang._index import find, find_rows, index, join, keys_of, match
 from rdq.qlang._ops import compare, minmax
 from rdq.qlang._v_list import q_distinct
@@ -28,6 +28,8 @@ __all__ = [
 
 
 def q_in(x: Any, y: Any) -> Any:
+    x = deenum(x)
+    y = deenum(y)
     if type(y) is L and type(x) is not A and y.items and type(y.items[0]) is not A:
         return _bool(any(match(x, b) for b in y.items))
     if type(x) is V and type(y) is V and x.t != y.t and (x.t in (8, 9)) != (y.t in (8, 9)) and len(y.a) != 1:
@@ -48,6 +50,7 @@ def q_in(x: Any, y: Any) -> Any:
 
 
 def q_within(x: Any, y: Any) -> Any:
+    x = deenum(x)
     lo = item(y, 0)
     hi = item(y, 1)
     a = compare(">=", x, lo)
@@ -56,6 +59,8 @@ def q_within(x: Any, y: Any) -> Any:
 
 
 def q_except(x: Any, y: Any) -> Any:
+    x = deenum(x)
+    y = deenum(y)
     yy = y if type(y) is not A else enlist(y)
     if type(x) is A:
         raise QError("type")
@@ -67,6 +72,8 @@ def q_except(x: Any, y: Any) -> Any:
 
 
 def q_inter(x: Any, y: Any) -> Any:
+    x = deenum(x)
+    y = deenum(y)
     if type(x) is D:
         x = x.v
     yy = y if type(y) is not A else enlist(y)
@@ -78,6 +85,8 @@ def q_inter(x: Any, y: Any) -> Any:
 
 
 def q_union(x: Any, y: Any) -> Any:
+    x = deenum(x)
+    y = deenum(y)
     return q_distinct(join(x if type(x) is not A else enlist(x), y))
 
 
@@ -95,6 +104,7 @@ def q_cross(x: Any, y: Any) -> Any:
 
 
 def q_differ(x: Any) -> Any:
+    x = deenum(x)
     lst = keys_of(x)
     out = [True] + [lst[i] != lst[i - 1] for i in range(1, len(lst))]
     if not lst:
@@ -103,6 +113,7 @@ def q_differ(x: Any) -> Any:
 
 
 def q_find(x: Any, y: Any) -> Any:
+    x, y = deenum(x), deenum(y)
     tx = type(x)
     if tx is D:
         p = find(x.v, y)

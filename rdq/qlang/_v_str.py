@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from rdq.qlang._core import _bool, _syms, chars, items, mklist, to_py_bool
+from rdq.qlang._core import _bool, _syms, chars, deenum, items, mklist, to_py_bool
 from rdq.qlang._fn import call
 from rdq.qlang._format import fmt_float, inline
 from rdq.qlang._ops import arith
@@ -30,6 +30,7 @@ __all__ = [
 
 
 def q_string(x: Any) -> Any:
+    x = deenum(x)
 
     tx = type(x)
     if tx is A:
@@ -251,6 +252,7 @@ def _like_re(p: str) -> re.Pattern[str]:
 
 
 def q_like(x: Any, p: Any) -> Any:
+    x = deenum(x)
     pat = _like_re(_as_text(p))
     if type(x) is A and x.t == 11:
         return _bool(pat.match(x.v) is not None)

@@ -76,3 +76,33 @@ def test_dotq_en_in_memory(q: Session) -> None:
     assert q.display("sym") == "`x`y"
     assert q.display("type t`s") == "20h"
     assert q.display("t") == "s v\n---\nx 1\ny 2\nx 3"
+
+
+@pytest.mark.parametrize(
+    ("src", "expected"),
+    [
+        # the list verbs see an enumeration's symbols; indexing with a list, distinct, reverse, asc
+        # and joining two enumerations over one domain keep the enumeration
+        ("e[0 1]", "`d$`a`b"),
+        ("e 1", "`b"),
+        ("first e", "`a"),
+        ("count e", "4"),
+        ("distinct e", "`d$`a`b`c"),
+        ("reverse e", "`d$`a`c`b`a"),
+        ("asc e", "`d$`a`a`b`c"),
+        ("iasc e", "0 3 1 2"),
+        ("e,`d$`b`c", "`d$`a`b`c`a`b`c"),
+        ("e in `a`b", "1101b"),
+        ("e?`b", "1"),
+        ("e except `a", "`b`c"),
+        ("group e", "a| 0 3\nb| ,1\nc| ,2"),
+        ("`$string e", "`a`b`c`a"),
+        ("e~`d$`a`b`c`a", "1b"),
+        ("select sum v by s from ([]s:e;v:1 2 3 4)", "s| v\n-| -\na| 5\nb| 2\nc| 3"),
+        ("select from ([]s:e;v:1 2 3 4) where s in `a", "s v\n---\na 1\na 4"),
+    ],
+)
+def test_enumeration_as_a_list(q: Session, src: str, expected: str) -> None:
+    q.display("d:`a`b`c")
+    q.display("e:`d$`a`b`c`a")
+    assert q.display(src) == expected
