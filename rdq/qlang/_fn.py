@@ -124,13 +124,23 @@ class Lambda(Fn):
                 return Proj(self, list(args) + [None] * 0)
             else:
                 raise QError("rank")
-        loc = dict(zip(self.params, args, strict=True))
-        loc[".z.s"] = self  # .z.s: the running function itself
-        if self.d.pats:
-            for nm, pat in self.d.pats.items():
+        params = self.params
+        if len(params) == 1:
+            loc = {params[0]: args[0], ".z.s": self}  # .z.s: the running function itself
+        else:
+            loc = dict(zip(params, args, strict=True))
+            loc[".z.s"] = self
+        d = self.d
+        if d.pats:
+            for nm, pat in d.pats.items():
                 self.interp.pattern(pat, loc.pop(nm) if nm.startswith("__p") else loc[nm], loc)
         try:
-            return self.interp.run_body(self.d, loc)
+            run = d.compiled
+            if run is not None and run[0] is self.interp:
+                return run[1](loc)  # the body compiled to closures (rdq.qlang._compile)
+            return self.interp.run_body(d, loc)
+        except Return as ret:  # ``:x`` in a compiled body
+            return ret.value
         except QError as e:
             if e.pos is None:
                 e.pos = -1

@@ -6,45 +6,41 @@ by the session, so nothing here imports the layers above."""
 
 from __future__ import annotations
 
-import sys
+import functools
+import logging
+import os
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from rdq.qlang._core import count, item, items, mklist, qstr, to_py_bool
-from rdq.qlang._fn import (
-    Comp,
-    Lambda,
-    Prim,
-    Proj,
-    Return,
-    View,
-    amend_deep,
-    apply,
-    call,
-    enlist_n,
-    index_deep,
-)
-from rdq.qlang._index import find, index, match
+from rdq.qlang._assign import Assigner
+from rdq.qlang._compile import compile_body
+from rdq.qlang._core import count, mklist, qstr, to_py_bool
+from rdq.qlang._fast import FAST, LNULL, MISSING
+from rdq.qlang._fn import Comp, Lambda, Prim, Proj, Return, View, apply, call, enlist_n, index_deep
+from rdq.qlang._index import index
 from rdq.qlang._iter import Derived
 from rdq.qlang._parser import LambdaDef, _infer_name, is_juxt_comp
-from rdq.qlang._values import IDENTITY, TYPE_CHARS, A, D, Fn, L, QError, T, V
+from rdq.qlang._values import IDENTITY, A, D, Fn, L, QError, T, V
 
-__all__ = ["Derived", "Interp"]
+__all__ = ["Derived", "Interp", "TREEWALK_ENV"]
+
+log = logging.getLogger(__name__)
+
+#: set to 1 to evaluate function bodies by walking the parse tree (no compiled closures): for comparison
+TREEWALK_ENV = "RDQ_Q_TREEWALK"
 
 
-# -- adverbs ------------------------------------------------------------------
-
-
-# -- the interpreter ------------------------------------------------------------------
+def _env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() not in ("", "0", "false", "no")
 
 
 #: a qSQL runner: ``run_sql(interp, node, locals)`` evaluates a ``select/exec/update/delete`` node
 SqlRunner = Callable[["Interp", Any, "dict[str, Any] | None"], Any]
 
 
-class Interp:
+class Interp(Assigner):
     """Holds globals and evaluates parsed nodes.
 
     The layers above the evaluator hand it what it calls back into, so that it imports none of them.
@@ -74,15 +70,20 @@ class Interp:
         self._evaluating: set[str] = set()
         self.err: list[str] = []
         self._pending: list[tuple[str, Any, dict[str, Any] | None]] | None = None
+        #: compile lambda bodies to closures (off with the environment variable :data:`TREEWALK_ENV`)
+        self.compile_bodies = not _env_flag(TREEWALK_ENV)
+        #: the namespace ``\d`` made current ("" for root) and every one entered (see :meth:`unalias`)
+        self.ns = ""
+        self.ns_alias: set[str] = set()
 
     # -- variables ----------------------------------------------------------
     def lookup(self, name: str, loc: dict[str, Any] | None) -> Any:
         if loc is not None:
-            v = loc.get(name, _MISSING)
-            if v is not _MISSING:
+            v = loc.get(name, MISSING)
+            if v is not MISSING:
                 return v
-        v = self.g.get(name, _MISSING)
-        if v is not _MISSING:
+        v = self.g.get(name, MISSING)
+        if v is not MISSING:
             if type(v) is View:
                 return self.view_value(v)
             return v
@@ -101,7 +102,18 @@ class Interp:
                     base = None
                 if type(base) is D:
                     return index(base, A(11, tail))
+        if self.ns_alias and name[:1] == ".":
+            root = self.unalias(name)
+            if root != name:
+                return self.lookup(root, loc)
         raise QError(name)
+
+    def unalias(self, name: str) -> str:
+        r"""``.ns.f`` as ``f`` where ``\d .ns`` was entered (names defined there are bound at the root)."""
+        ns, dot, rest = name[1:].partition(".")
+        if dot and rest and "." + ns in self.ns_alias:
+            return rest
+        return name
 
     def view_value(self, v: View) -> Any:
         if v.name in self._evaluating:
@@ -123,6 +135,22 @@ class Interp:
         return h
 
     def run_body(self, d: LambdaDef, loc: dict[str, Any]) -> Any:
+        """Run a function body with its locals: compiled to closures on the first call (kept on ``d``).
+
+        With :data:`TREEWALK_ENV` set, or where compiling fails, the body is walked node by node instead.
+        """
+        if self.compile_bodies:
+            try:
+                run = compile_body(self, d)
+            except Exception:  # noqa: BLE001 - a body the compiler cannot take is walked instead
+                log.debug("lambda body not compiled: %s", d.src, exc_info=True)
+                run = functools.partial(self.walk_body, d)
+            d.compiled = (self, run)
+            return run(loc)
+        return self.walk_body(d, loc)
+
+    def walk_body(self, d: LambdaDef, loc: dict[str, Any]) -> Any:
+        """Run a function body by walking its parse tree (the reference the compiled closures follow)."""
         r: Any = IDENTITY
         ev = self._ev
         try:
@@ -160,11 +188,11 @@ class Interp:
         if tag == "v":
             name = n[1]
             if loc is not None:
-                v = loc.get(name, _MISSING)
-                if v is not _MISSING:
+                v = loc.get(name, MISSING)
+                if v is not MISSING:
                     return v
-            v = self.g.get(name, _MISSING)
-            if v is not _MISSING:
+            v = self.g.get(name, MISSING)
+            if v is not MISSING:
                 if type(v) is View:
                     return self.view_value(v)
                 return v
@@ -193,7 +221,7 @@ class Interp:
             else:
                 lft = ev(ln, loc)
             if type(lft) is A and type(r) is A and lft.t == 7 and r.t == 7:
-                fast = _FAST.get(n[1])
+                fast = FAST.get(n[1])
                 if fast is not None:
                     return fast(lft.v, r.v)
             f = self.ops[n[1]]
@@ -221,7 +249,7 @@ class Interp:
                 and lft.t == 7
                 and r.t == 7
                 and r.v > 0
-                and lft.v != _LNULL
+                and lft.v != LNULL
             ):
                 if vn[1] == "mod" and (loc is None or "mod" not in loc):
                     return A(7, lft.v % r.v)
@@ -447,293 +475,8 @@ class Interp:
             return Prim("([])", lambda x: fill([x]), None)
         return Prim("([])", None, None, fill, valence=len(holes))
 
-    # -- pattern (destructuring) assignment ----------------------------------------------
-    def _bind(self, name: str, v: Any, loc: dict[str, Any] | None) -> None:
-        if self._pending is not None:
-            self._pending.append((name, v, loc))
-            return
-        self._bind_now(name, v, loc)
-
-    def _bind_now(self, name: str, v: Any, loc: dict[str, Any] | None) -> None:
-        if loc is not None:
-            loc[name] = v
-        else:
-            self.g[name] = v
-
-    def pattern(self, p: Any, v: Any, loc: dict[str, Any] | None) -> None:
-        """Destructuring assignment: all names are bound only once every check has passed."""
-        if self._pending is not None:
-            self._pattern(p, v, loc)
-            return
-        self._pending = []
-        try:
-            self._pattern(p, v, loc)
-            done = self._pending
-        finally:
-            self._pending = None
-        for name, val, lc in done:
-            self._bind_now(name, val, lc)
-
-    def _pattern(self, p: Any, v: Any, loc: dict[str, Any] | None) -> None:
-
-        if p is None:
-            return
-        tag = p[0]
-        if tag == "paren":
-            self._pattern(p[1], v, loc)
-            return
-        if tag == "v":
-            self._bind(p[1], v, loc)
-            return
-        if tag == "c":
-            lit = self.ev(p, loc)
-            if not match(lit, v):
-                raise QError("match")
-            return
-        if tag == "lst":
-            its = p[1]
-            if type(v) is A or isinstance(v, Fn):
-                raise QError("type")
-            if type(v) is D and type(v.k) is not T:
-                vals = items(v.v)
-            else:
-                vals = items(v)
-            if len(vals) != len(its):
-                raise QError("length")
-            for sub, val in zip(its, vals, strict=True):
-                self._pattern(sub, val, loc)
-            return
-        if tag == "asg" and p[2] is None and p[3] is None:
-            chk = self.ev(p[4], loc)
-            v2 = self._check_or_apply(chk, v)
-            self._bind(p[1], v2, loc)
-            return
-        if tag == "tbl":
-            # q 4.1 dictionary pattern ([k:name;...]): bind the values at keys k
-            if type(v) is not D:
-                raise QError("type")
-
-            for nm, sub in p[1]:
-                pos = find(v.k, A(11, nm))
-                if int(pos) >= count(v.k):
-                    raise QError("match")
-                val = index(v.v, A(7, int(pos)))
-                if sub is None:
-                    self._bind(nm, val, loc)
-                else:
-                    self._pattern(sub, val, loc)
-            return
-        if tag == "ret":
-            chk = self.ev(p[1], loc)
-            self._check_or_apply(chk, v)
-            return
-        if tag == "pat":
-            chk = self.ev(p[2], loc)
-            v2 = self._check_or_apply(chk, v)
-            self._pattern(p[1], v2, loc)
-            return
-        if tag == "j" and p[1][0] == "v" and p[1][1] not in self.builtins:
-            idxv = self.ev(p[2], loc)
-            cur = self.lookup(p[1][1], loc)
-            self._bind(p[1][1], amend_deep(cur, [idxv], None, v), loc)
-            return
-        if tag == "ap" and p[1][0] == "v":
-            self.assign(("asg", p[1][1], p[2], None, ("c", v), False), loc)
-            return
-        if tag == "dg" and p[1] == "!":
-            if type(v) is not D:
-                raise QError("type")
-            if p[2] is not None and p[2][0] == "v" and (p[3] is None or p[3][0] == "v"):
-                self._bind(p[2][1], v.k, loc)
-                if p[3] is not None:
-                    self._bind(p[3][1], v.v, loc)
-                return
-            keys = self.ev(p[2], loc)
-
-            pos = find(v.k, keys)
-            if isinstance(pos, int):
-                pos = np.array([pos])
-            if (pos >= count(v.k)).any():
-                raise QError("match")
-            self._pattern(p[3], index(v.v, V(7, pos)), loc)
-            return
-        if tag == "j" and p[1][0] == "v" and p[1][1] == "flip" and type(v) is T:
-            inner = p[2]
-            while inner[0] == "paren":
-                inner = inner[1]
-            if inner[0] == "ap" and inner[1][0] in ("v",) and False:
-                pass
-            names = [a[1] for a in inner[2]] if inner[0] == "ap" else []
-            for nm in names:
-                self._bind(nm, index(v, A(11, nm)), loc)
-            return
-        raise QError("nyi")
-
-    def _check_or_apply(self, chk: Any, v: Any) -> Any:
-        if isinstance(chk, Fn):
-            return call(chk, [v])
-        if type(chk) is A and chk.t == 11:
-            c = chk.v
-            want = {ch: t for t, ch in TYPE_CHARS.items()}
-            t = want.get(c.lower())
-            if t is None:
-                raise QError("type")
-            if c.islower():
-                ok = type(v) is A and v.t == t
-            else:
-                ok = type(v) is V and v.t == t
-            if not ok:
-                raise QError("type")
-            return v
-        raise QError("type")
-
-    # -- assignment ------------------------------------------------------------------
-    def assign(self, n: Any, loc: dict[str, Any] | None) -> Any:
-        name, idx, op, expr, glob = n[1], n[2], n[3], n[4], n[5]
-        if loc is not None and "." in name:
-            glob = True  # a dotted name is never local: ``{.ns.v:5}`` sets the global
-        val = self.ev(expr, loc)
-        if idx is None and op is not None and type(val) is A and val.t == 7 and op[0] == "c":
-            fast = _FAST.get(op[1][1])
-            if fast is not None:
-                if loc is not None and name in loc:
-                    cur = loc[name]
-                    if type(cur) is A and cur.t == 7:
-                        r = loc[name] = fast(cur.v, val.v)
-                        return r
-                elif name in self.g:
-                    cur = self.g[name]
-                    if type(cur) is A and cur.t == 7:
-                        r = self.g[name] = fast(cur.v, val.v)
-                        return r
-        if idx is None and op is None:
-            if loc is not None and glob and name in loc:
-                loc[name] = val
-            elif glob or loc is None:
-                self.g[name] = val
-            else:
-                loc[name] = val
-            return val if loc is not None else val
-        # target value
-        scope_local = loc is not None and not glob and name in loc
-        cur = self.lookup(name, loc) if (scope_local or name in self.g or idx is None) else _MISSING
-        f = self.ev(op, loc) if op is not None else None
-        if idx is None:
-            assert f is not None
-            if (
-                isinstance(f, Prim)
-                and f.name == ","
-                and type(cur) is V
-                and ((type(val) is A and val.t != cur.t) or (type(val) is V and val.t != cur.t))
-            ):
-                raise QError("type")
-            new = call(f, [cur, val])
-        else:
-            ivals = [IDENTITY if a is None else self.ev(a, loc) for a in idx]
-            if cur is _MISSING:
-                cur = D(L([]), L([]))
-            r = _inplace(cur, ivals, f, val)
-            if r is not None:
-                return r
-            new = amend_deep(cur, ivals, f, val)
-        if scope_local:
-            assert loc is not None
-            loc[name] = new
-        elif loc is not None and not glob and name not in self.g and idx is None:
-            loc[name] = new
-        else:
-            self.g[name] = new
-        if idx is None:
-            return new
-        if f is not None:
-            return index_deep(new, ivals)
-        return val
-
-
-_MISSING = object()
-_INT_IDX = (5, 6, 7)
-
-
-def _inplace(cur: Any, ivals: list[Any], f: Any, val: Any) -> Any:
-    """Amend a uniquely held vector in place (``v[i]:x``, ``v[i]+:x``, ``m[i;j]:x``); None when not safe.
-
-    The interpreter treats values as immutable; mutating is only safe when nothing else refers to
-    the vector or its buffer, which the reference counts tell.
-    """
-    getrc = sys.getrefcount
-    if type(cur) is L and len(ivals) == 2:
-        i0 = ivals[0]
-        if type(i0) is not A or i0.t not in _INT_IDX or getrc(cur) > 4:
-            return None
-        k0 = i0.v
-        if not 0 <= k0 < len(cur.items):
-            return None
-        row = cur.items[k0]
-        if type(row) is not V or getrc(row) > 3:
-            return None
-        cur = row
-        ivals = ivals[1:]
-    elif getrc(cur) > 4:
-        return None
-    if type(cur) is not V or len(ivals) != 1:
-        return None
-    i = ivals[0]
-    if type(i) is not A or i.t not in _INT_IDX or type(val) is not A:
-        return None
-    a = cur.a
-    if getrc(a) > 3 or a.base is not None:  # V.a, local a, getrefcount arg
-        return None
-    k = i.v
-    if not 0 <= k < len(a):
-        return None
-    if f is None:
-        new = val
-    else:
-        if not isinstance(f, Prim):
-            return None
-        fast = _FAST.get(f.name) if (cur.t == 7 and val.t == 7) else None
-        if fast is not None:
-            new = fast(int(a[k]), val.v)
-        else:
-            new = f.call([item(cur, k), val])
-    if type(new) is not A or new.t != cur.t:
-        return None
-    a[k] = new.v
-    cur.attr = ""
-    return val if f is None else new
-
-
-_T1 = A(1, 1)
-_F1 = A(1, 0)
-_LMAX = 2**63
-_LNULL = -_LMAX
-
-
-def _wrap7(v: int) -> A:
-    if -_LMAX < v < _LMAX:
-        return A(7, v)
-    return A(7, ((v + _LMAX) % (2 * _LMAX)) - _LMAX)
-
-
-_FAST: dict[str, Callable[[int, int], Any]] = {
-    "+": lambda a, b: _wrap7(a + b) if a != -_LMAX and b != -_LMAX else A(7, -_LMAX),
-    "-": lambda a, b: _wrap7(a - b) if a != -_LMAX and b != -_LMAX else A(7, -_LMAX),
-    "*": lambda a, b: _wrap7(a * b) if a != -_LMAX and b != -_LMAX else A(7, -_LMAX),
-    "<": lambda a, b: _T1 if a < b else _F1,
-    ">": lambda a, b: _T1 if a > b else _F1,
-    "=": lambda a, b: _T1 if a == b else _F1,
-    "<=": lambda a, b: _T1 if a <= b else _F1,
-    ">=": lambda a, b: _T1 if a >= b else _F1,
-    "<>": lambda a, b: _T1 if a != b else _F1,
-    "&": lambda a, b: A(7, a if a < b else b),
-    "|": lambda a, b: A(7, a if a > b else b),
-}
-
 
 def _extend(v: Any, n: int) -> Any:
     if type(v) is A:
         return enlist_n(v, n)
     return v
-
-
-# -- amend ------------------------------------------------------------------

@@ -24,13 +24,17 @@ __all__ = [
 ]
 
 
+#: the q type of a derived function, by its iterator
+_ADV_TYPES = {"'": 106, "/": 107, "\\": 108, "':": 109, "/:": 110, "\\:": 111}
+
+
 class Derived(Fn):
     """A function derived by an adverb."""
 
     def __init__(self, adv: str, f: Any) -> None:
         self.adv = adv
         self.f = f
-        self.t = {"'": 106, "/": 107, "\\": 108, "':": 109, "/:": 110, "\\:": 111}[adv]
+        self.t = _ADV_TYPES[adv]
         fv = valence(f) if isinstance(f, Fn) else 1
         self.fv = fv
         if adv in ("/", "\\"):

@@ -1,58 +1,34 @@
 """Parser: q tokens -> a small tuple AST evaluated right to left by :mod:`rdq.qlang._interp`.
 
-Node kinds (tuples, first item the tag)::
-
-    ("c", value)                     constant
-    ("v", name)                      variable reference
-    ("ap", f, [args])                application (brackets or juxtaposition); None = elided argument
-    ("d", verb, left, right)         infix (dyadic) application
-    ("pj", verb, left)               left section such as ``(2+)``
-    ("asg", name, idx, op, expr, g)  assignment ``a:e``, ``a[i]:e``, ``a+:e``; g for ``::``
-    ("fn", LambdaDef)                lambda
-    ("lst", [nodes])                 ``(a;b;c)``
-    ("adv", adverb, node)            derived function such as ``+/``
-    ("cond"|"if"|"do"|"while", [nodes])
-    ("ret", node) ("sig", node) ("seq", [nodes])
-    ("tbl", [(name,node)], [(name,node)])   table literal
-    ("sql", kind, cols, by, from, where)   qSQL template
+The node kinds are listed in :mod:`rdq.qlang._ptree` (with :class:`LambdaDef` and the tree helpers); the
+qSQL templates are parsed by the :class:`~rdq.qlang._parse_sql.SqlParser` mixin.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from rdq.qlang._lexer import Tok, tokenize
+from rdq.qlang._parse_sql import SqlParser
+from rdq.qlang._ptree import (
+    _HOLE,
+    _SQL,
+    INFIX_KEYWORDS,
+    MONADIC_KEYWORDS,
+    LambdaDef,
+    _colspec,
+    _implicit,
+    _infer_name,
+    _is_bare_verb,
+    _locals,
+    is_juxt_comp,
+)
 from rdq.qlang._values import QError
 
-__all__ = ["LambdaDef", "parse", "INFIX_KEYWORDS", "is_juxt_comp"]
-
-INFIX_KEYWORDS = frozenset(
-    """mod div in within like except inter union cross sv vs ss cut sublist rotate xprev each over scan prior
-    mmu lsq bin binr xrank xbar xlog xexp set insert upsert xcol xcols xkey xasc xdesc xgroup ij ijf lj ljf uj pj ej aj aj0
-    wavg wsum cor cov scov msum mavg mmax mmin mcount mdev ema xrank and or fby peach asof dsave like ssr
-    """.split()
-)
-MONADIC_KEYWORDS = frozenset(
-    """abs all any asc avg avgs ceiling cols count cos deltas desc dev differ distinct enlist exp first fills
-    flip floor group iasc idesc inv key keys last log lower ltrim max maxs med min mins neg next not null prd prds
-    prev rank ratios raze reciprocal reverse rtrim sdev signum sin sqrt string sum sums tan til trim type ungroup
-    upper value var where""".split()
-)
-_SQL = {"select", "exec", "update", "delete"}
-_HOLE = "__hole"
+__all__ = ["LambdaDef", "parse", "INFIX_KEYWORDS", "MONADIC_KEYWORDS", "is_juxt_comp", "_infer_name"]
 
 
-@dataclass
-class LambdaDef:
-    params: list[str]
-    body: list[Any]
-    src: str
-    locals_: set[str] = field(default_factory=set)
-    pats: dict[str, Any] = field(default_factory=dict)
-
-
-class _P:
+class _P(SqlParser):
     def __init__(self, toks: list[Tok], src: str) -> None:
         self.toks = toks
         self.src = src
@@ -381,6 +357,11 @@ class _P:
 
     def lambda_(self, open_tok: Tok) -> Any:
         params: list[str] | None = None
+        j = self.i
+        while j < len(self.toks) and self.toks[j].kind == "nl":
+            j += 1  # the parameter list may stand on the line after the brace: ``f:{\n  [a;b] a+b}``
+        if j < len(self.toks) and self.toks[j].kind == "lb" and j > self.i:
+            self.i = j
         t = self.peek()
         pats: dict[str, Any] = {}
         if t is not None and t.kind == "lb":
@@ -415,178 +396,6 @@ class _P:
         ld.locals_ = _locals(body)
         return ("fn", ld)
 
-    # -- qSQL ---------------------------------------------------------------
-    def sql(self) -> Any:
-        kind = self.next().val
-        # gather tokens of this statement up to end at depth 0
-        start = self.i
-        depth = 0
-        j = start
-        while j < len(self.toks):
-            kk = self.toks[j].kind
-            if kk in ("lp", "lb", "lc"):
-                depth += 1
-            elif kk in ("rp", "rb", "rc"):
-                if depth == 0:
-                    break
-                depth -= 1
-            elif kk == "semi" and depth == 0:
-                break
-            elif kk == "nl" and depth == 0 and not self.nl_ok[-1] and not _sql_continues(self.toks, j):
-                break
-            j += 1
-        toks = [t for t in self.toks[start:j] if t.kind != "nl"]
-        self.i = j
-        # split on keywords at depth 0
-        parts: dict[str, list[Tok]] = {"cols": [], "by": [], "from": [], "where": []}
-        cur = "cols"
-        depth = 0
-        nested = False
-        for t in toks:
-            if t.kind in ("lp", "lb", "lc"):
-                depth += 1
-            elif t.kind in ("rp", "rb", "rc"):
-                depth -= 1
-            if depth == 0 and t.kind == "name" and cur == "from" and t.val in _SQL:
-                nested = True  # ``from select ... where ...``: the rest is the inner query's
-            if (
-                depth == 0
-                and t.kind == "name"
-                and t.val in ("by", "from", "where")
-                and cur != "where"
-                and not nested
-            ):
-                cur = t.val
-                continue
-            parts[cur].append(t)
-        limit = None
-        if kind == "select" and parts["cols"] and parts["cols"][0].kind == "lb":
-            j2 = _match_in(parts["cols"], 0)
-            sub = _P(parts["cols"][1:j2], self.src)
-            limit = sub.expr()
-            parts["cols"] = parts["cols"][j2 + 1 :]
-        cols = [_colspec(self._sub(ts)) for ts in _split_commas(parts["cols"])]
-        by = [_colspec(self._sub(ts)) for ts in _split_commas(parts["by"])] if parts["by"] else None
-        frm = self._sub(parts["from"])
-        where = [self._sub(ts) for ts in _split_commas(parts["where"])]
-        return ("sql", kind, cols, by, frm, where, limit)
-
-    def _sub(self, toks: list[Tok]) -> Any:
-        p = _P(toks, self.src)
-        p.nl_ok = [True]
-        e = p.expr()
-        if p.peek() is not None:
-            raise QError("parse")
-        return e
-
-
-def _sql_continues(toks: list[Tok], j: int) -> bool:
-    """Whether the template goes on after the newline at ``j`` (next line starts ``from``/``by``/``where``/``,``)."""
-    k = j
-    while k < len(toks) and toks[k].kind == "nl":
-        k += 1
-    if k >= len(toks):
-        return False
-    t = toks[k]
-    return (t.kind == "name" and t.val in ("from", "by", "where")) or (t.kind == "op" and t.val == ",")
-
-
-def _is_bare_verb(n: Any) -> bool:
-    return isinstance(n, tuple) and (
-        (n[0] == "c" and type(n[1]) is tuple and n[1][0] in ("op", "mop"))
-        or n[0] in ("adv", "pj", "comp")
-        or _is_juxt_comp(n)
-    )
-
-
-def is_juxt_comp(n: Any) -> bool:
-    """Public name of :func:`_is_juxt_comp` for the evaluator."""
-    return _is_juxt_comp(n)
-
-
-def _is_juxt_comp(n: Any) -> bool:
-    """``f g@`` / ``desc 3#``: a function juxtaposed with a partial verb is a composition."""
-    return (
-        isinstance(n, tuple)
-        and n[0] == "j"
-        and isinstance(n[2], tuple)
-        and (n[2][0] in ("pj", "comp") or _is_juxt_comp(n[2]))
-    )
-
-
-def _match_in(toks: list[Tok], i: int) -> int:
-    depth = 0
-    for j in range(i, len(toks)):
-        if toks[j].kind in ("lb", "lp", "lc"):
-            depth += 1
-        elif toks[j].kind in ("rb", "rp", "rc"):
-            depth -= 1
-            if depth == 0:
-                return j
-    raise QError("parse")
-
-
-def _split_commas(toks: list[Tok]) -> list[list[Tok]]:
-    if not toks:
-        return []
-    out: list[list[Tok]] = [[]]
-    depth = 0
-    for t in toks:
-        if t.kind in ("lp", "lb", "lc"):
-            depth += 1
-        elif t.kind in ("rp", "rb", "rc"):
-            depth -= 1
-        if depth == 0 and t.kind == "op" and t.val == ",":
-            out.append([])
-            continue
-        out[-1].append(t)
-    return out
-
-
-def _colspec(e: Any) -> tuple[str | None, Any]:
-    """``name:expr`` -> (name, expr); a bare expression -> (None, expr)."""
-    if isinstance(e, tuple) and e and e[0] == "asg" and e[2] is None and e[3] is None:
-        return e[1], e[4]
-    return None, e
-
-
-def _implicit(toks: list[Tok]) -> int:
-    depth = 0
-    used = 0
-    for t in toks:
-        if t.kind == "lc":
-            depth += 1
-        elif t.kind == "rc":
-            depth -= 1
-        elif depth == 0 and t.kind == "name":
-            if t.val == "z":
-                used = 3
-            elif t.val == "y":
-                used = max(used, 2)
-            elif t.val == "x":
-                used = max(used, 1)
-    return used
-
-
-def _locals(body: list[Any]) -> set[str]:
-    out: set[str] = set()
-
-    def walk(n: Any) -> None:
-        if isinstance(n, tuple) and n:
-            tag = n[0]
-            if tag == "fn":
-                return
-            if tag == "asg" and n[2] is None and not n[5] and "." not in n[1]:
-                out.add(n[1])
-            for x in n[1:]:
-                walk(x)
-        elif isinstance(n, list):
-            for x in n:
-                walk(x)
-
-    walk(body)
-    return out
-
 
 def parse(src: str) -> list[Any]:
     """Parse a chunk of q source into a list of statement nodes."""
@@ -594,21 +403,3 @@ def parse(src: str) -> list[Any]:
     p = _P(toks, src)
     out = p.block(None)
     return out
-
-
-def _infer_name(e: Any) -> str | None:
-    if isinstance(e, tuple):
-        if e[0] == "v":
-            return str(e[1]).split(".")[-1]
-        if e[0] in ("j", "m"):
-            return _infer_name(e[2])
-        if e[0] in ("d", "dg"):
-            return _infer_name(e[2]) or _infer_name(e[3])
-        if e[0] == "asg":
-            return str(e[1])
-        if e[0] == "ap" and e[2]:
-            for a in e[2]:
-                r = _infer_name(a)
-                if r:
-                    return r
-    return None

@@ -10,13 +10,13 @@ import traceback
 from dataclasses import dataclass
 from typing import Any
 
-from rdq.qlang._fn import Prim, QExit, Return, View
-from rdq.qlang._format import PRECISION, display, use_precision
+from rdq.qlang._fn import QExit, Return, View
+from rdq.qlang._format import display, use_precision
 from rdq.qlang._interp import Interp
 from rdq.qlang._parser import parse
 from rdq.qlang._sql import run_sql
-from rdq.qlang._sql_join import q_aj, q_aj0, q_asof, q_ej, q_pj
-from rdq.qlang._values import IDENTITY, A, QError
+from rdq.qlang._system import system
+from rdq.qlang._values import IDENTITY, QError
 from rdq.qlang._verbs import OPS, builtins
 
 __all__ = ["Session", "ScriptResult", "QExit", "INTERNAL_ERROR", "DEBUG_ENV"]
@@ -68,31 +68,6 @@ def _err_text(e: BaseException, *, debug: bool = False) -> str:
     return f"{INTERNAL_ERROR}: {type(e).__name__}: {e}{where}"
 
 
-def _add_builtins(interp: Interp) -> None:
-    """Keywords the verb table does not define yet: the joins of :mod:`rdq.qlang._sql_join`, ``.Q.s1``."""
-    b = interp.builtins
-    bang = interp.ops["!"]
-
-    def tri(name: str, f: Any) -> Prim:
-        return Prim(name, None, None, lambda a: f(*a) if len(a) == 3 else _rank(), valence=3)
-
-    extra: dict[str, Any] = {
-        "pj": Prim("pj", None, q_pj),
-        "asof": Prim("asof", None, q_asof),
-        "ej": tri("ej", q_ej),
-        "aj": tri("aj", q_aj),
-        "aj0": tri("aj0", q_aj0),
-        # .Q.s1 x: the string of x as q source, as -3!x (code.kx.com/q/ref/dotq/#s1-string-representation)
-        ".Q.s1": Prim(".Q.s1", lambda x: bang.d(A(7, -3), x)),
-    }
-    for k, v in extra.items():
-        b.setdefault(k, v)
-
-
-def _rank() -> Any:
-    raise QError("rank")
-
-
 class Session:
     """One q workspace (globals persist between calls).
 
@@ -120,9 +95,10 @@ class Session:
             sys.setrecursionlimit(_RECURSION_LIMIT)
         #: display precision (``\P``), this session's own: another session's ``\P`` does not change it
         self.precision = 7
+        #: what ``\p`` prints (no port is ever opened)
+        self.port = "0i"
         self.interp = Interp(ops=OPS, builtins=builtins, run_sql=run_sql)
         self.interp.eval_text = self._eval_text  # type: ignore[attr-defined]
-        _add_builtins(self.interp)
 
     # -- evaluation -----------------------------------------------------------
     def _eval_text(self, src: str) -> Any:
@@ -139,31 +115,7 @@ class Session:
         return r
 
     def _system(self, cmd: str) -> str:
-        cmd = cmd.strip()
-        if cmd.startswith("P"):
-            arg = cmd[1:].strip()
-            if arg:
-                self.precision = int(arg)
-                PRECISION.set(
-                    self.precision
-                )  # for the rest of this call; the session's calls set it from self.precision
-                return ""
-            return str(self.precision)
-        if cmd in ("", "\\"):
-            return ""
-        head = cmd.split(" ", 1)[0]
-        if head in ("c", "C", "g", "S", "e", "o", "z", "W", "T"):
-            return ""  # console/gc/seed/error-trap settings: accepted, no effect here
-        if head in ("t", "ts"):
-            import time
-
-            rest = cmd[len(head) :].strip()
-            t0 = time.perf_counter()
-            if rest:
-                self._eval_text(rest)
-            ms = int((time.perf_counter() - t0) * 1000)
-            return str(ms) if head == "t" else f"{ms} 0"
-        raise QError("nyi")
+        return system(self, cmd)
 
     def eval(self, src: str) -> Any:
         """Evaluate q source at top level and return the q value of its last statement (raises QError)."""

@@ -27,17 +27,16 @@ from rdq.qlang._core import (
     count,
     items,
     mklist,
-    qstr,
     take_items,
     to_py_bool,
 )
 from rdq.qlang._fn import Comp, Prim, View
-from rdq.qlang._format import display
-from rdq.qlang._index import index, join
+from rdq.qlang._index import join
 from rdq.qlang._iter import Derived
-from rdq.qlang._json import from_json, to_json
+from rdq.qlang._ns import dotted_ns, json_ns
 from rdq.qlang._ops import arith, compare, minmax
 from rdq.qlang._sql import _env, _unkey, eval_ptree, functional_select, functional_update, q_xgroup
+from rdq.qlang._sql_join import q_aj, q_aj0, q_asof, q_ej, q_pj
 from rdq.qlang._v_apply import make_at_n, make_dot_n, q_at, q_colon_m, q_dot, q_dyad_colon
 from rdq.qlang._v_cast import q_cast_in, q_find_in, q_type
 from rdq.qlang._v_eval import q_eval, q_parse, q_set, q_value
@@ -242,7 +241,6 @@ def _q3(interp: Any, args: list[Any]) -> Any:
     if type(t) is A and t.t == 11 and type(args[1]) is not A:
         t = interp.lookup(t.v, None)
     if type(t) is T or (type(t) is D and type(t.k) is T):
-
         tt, _ = _unkey(t)
         rows = args[1]
         idx = rows.a.astype(np.int64) if type(rows) is V else np.array([rows.v], dtype=np.int64)
@@ -293,43 +291,26 @@ def builtins(interp: Any) -> dict[str, Any]:
     def d(name: str, fn: Any) -> Prim:
         return Prim(name, None, fn)
 
-    def amb(name: str, fm: Any, fd: Any) -> Prim:
-        return Prim(name, fm, fd)
-
-
     # glyphs that need the session are built per interpreter (sessions never share state)
     ops = dict(OPS)
-    ops["?"] = _glyph("?", q_question_m, lambda x, y: q_find_in(interp, x, y), lambda a: _q3(interp, a) if len(a) == 3 else functional_select(interp, a))
-    ops["!"] = _glyph("!", q_bang_m, lambda x, y: q_dict_in(interp, x, y), lambda a: functional_update(interp, a))
+    ops["?"] = _glyph(
+        "?",
+        q_question_m,
+        lambda x, y: q_find_in(interp, x, y),
+        lambda a: _q3(interp, a) if len(a) == 3 else functional_select(interp, a),
+    )
+    ops["!"] = _glyph(
+        "!", q_bang_m, lambda x, y: q_dict_in(interp, x, y), lambda a: functional_update(interp, a)
+    )
     ops["$"] = _glyph("$", q_string, lambda x, y: q_cast_in(interp, x, y))
     ops["@"] = _glyph("@", q_at_m, q_at, make_at_n(interp))
     ops["."] = _glyph(".", lambda x: q_value(interp, x), q_dot, make_dot_n(interp))
     ops["'"] = _glyph("'", None, None, q_compose)
     interp.ops = ops
     ssr = Prim("ssr", None, None, lambda a: q_ssr(*a), valence=3)
-    from rdq.qlang._core import chars as _chars
 
-    def _jd(a: Any) -> Any:
-        if type(a) is not L or len(a.items) != 2 or type(a.items[1]) is not D:
-            raise QError("type")
-        opts = a.items[1]
-        null0w = False
-        if count(opts.k):
-            v = index(opts, A(11, "null0w"))
-            null0w = type(v) is A and bool(v.v)
-        return _chars(to_json(a.items[0], null0w=null0w))
-
-    def _md5(x: Any) -> Any:
-        import hashlib
-
-        if type(x) is not V or x.t not in (4, 10):
-            raise QError("type")
-        return V(4, np.frombuffer(hashlib.md5(x.a.tobytes()).digest(), dtype=np.uint8).copy())
-    b: dict[str, Any] = {
-        ".j.j": m(".j.j", lambda x: _chars(to_json(x))),
-        ".j.jd": m(".j.jd", _jd),
-        ".j.k": m(".j.k", lambda x: from_json(qstr(x))),
-        "md5": m("md5", _md5),
+    b: dict[str, Any] = json_ns()
+    b |= {
         "til": m("til", q_til),
         "count": m("count", q_count),
         "first": m("first", q_first),
@@ -358,7 +339,9 @@ def builtins(interp: Any) -> dict[str, Any]:
         "min": m("min", q_min),
         "mins": m("mins", lambda x: _scan_np(x, np.minimum.accumulate, "mins")),
         "avg": m("avg", q_avg),
-        "avgs": m("avgs", lambda x: V(9, np.cumsum(np.nan_to_num(_float_arr(x))) / np.arange(1, count(x) + 1))),
+        "avgs": m(
+            "avgs", lambda x: V(9, np.cumsum(np.nan_to_num(_float_arr(x))) / np.arange(1, count(x) + 1))
+        ),
         "med": m("med", q_med),
         "var": m("var", q_var),
         "svar": m("svar", lambda x: q_var(x, 1)),
@@ -463,27 +446,44 @@ def builtins(interp: Any) -> dict[str, Any]:
         "uj": d("uj", lambda x, y: _uj(x, y)),
         "lj": d("lj", lambda x, y: _lj(x, y)),
         "ij": d("ij", lambda x, y: _ij(x, y)),
+        # the joins of _sql_join (code.kx.com/q/ref/pj, asof, ej, aj): dyadic, or triadic with the columns
+        "pj": d("pj", q_pj),
+        "asof": d("asof", q_asof),
+        "ej": _triadic("ej", q_ej),
+        "aj": _triadic("aj", q_aj),
+        "aj0": _triadic("aj0", q_aj0),
     }
-    for kw, shown in (("sum", "+/"), ("prd", "*/"), ("max", "|/"), ("min", "&/"), ("sums", "+\\"),
-                      ("prds", "*\\"), ("maxs", "|\\"), ("mins", "&\\"), ("raze", ",/"), ("deltas", "-':"),
-                      ("ratios", "%':")):
+    for kw, shown in _SHOWN.items():
         b[kw].name = shown
     b["0N!"] = m("0N!", lambda x: q_0n(interp, x))
 
-    b["view"] = m("view", lambda x: chars(interp.g[x.v].body.strip()) if type(interp.g.get(x.v)) is View else _raise("type"))
-    b["views"] = m("views", lambda x: q_set_attr(A(11, "s"), _syms(sorted(k for k, v in interp.g.items() if type(v) is View))))
+    b["view"] = m(
+        "view",
+        lambda x: chars(interp.g[x.v].body.strip()) if type(interp.g.get(x.v)) is View else _raise("type"),
+    )
+    b["views"] = m(
+        "views",
+        lambda x: q_set_attr(A(11, "s"), _syms(sorted(k for k, v in interp.g.items() if type(v) is View))),
+    )
 
-    b["tables"] = m("tables", lambda x: _syms(sorted(k for k, v in interp.g.items() if type(v) is T or (type(v) is D and type(v.k) is T))))
-    b[".h.htc"] = d(".h.htc", lambda tag, x: chars(f"<{tag.v}>{qstr(x)}</{tag.v}>"))
-    lo = "abcdefghijklmnopqrstuvwxyz"
-    b[".Q.a"] = chars(lo)
-    b[".Q.A"] = chars(lo.upper())
-    b[".Q.n"] = chars("0123456789")
-    b[".Q.nA"] = chars("0123456789" + lo.upper())
-    b[".Q.an"] = chars(lo.upper() + lo + "_0123456789")
-    b[".Q.s"] = m(".Q.s", lambda x: chars(display(x) + "\n"))
-    b[".Q.f"] = d(".Q.f", lambda n, x: chars(f"{float(x.v):.{n.v}f}"))
+    b["tables"] = m(
+        "tables",
+        lambda x: _syms(
+            sorted(k for k, v in interp.g.items() if type(v) is T or (type(v) is D and type(v.k) is T))
+        ),
+    )
+    b |= dotted_ns(ops["!"])
     return b
+
+
+#: keywords that display as the derived verb they are (``sum`` is ``+/``)
+_SHOWN = {"sum": "+/", "prd": "*/", "max": "|/", "min": "&/", "sums": "+\\", "prds": "*\\", "maxs": "|\\"}
+_SHOWN |= {"mins": "&\\", "raze": ",/", "deltas": "-':", "ratios": "%':"}
+
+
+def _triadic(name: str, f: Any) -> Prim:
+    """A keyword of exactly three arguments (``aj[c;t1;t2]``); other counts are ``'rank``."""
+    return Prim(name, None, None, lambda a: f(*a) if len(a) == 3 else _raise("rank"), valence=3)
 
 
 def _raise(name: str) -> Any:

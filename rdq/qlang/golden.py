@@ -49,8 +49,13 @@ def load_rows(path: Path) -> list[GoldenRow]:
                     flags.append(k)
             rows.append(
                 GoldenRow(
-                    r["id"], r["source_file"], r["input"], r["expected"], tuple(r.get("setup") or ()),
-                    tuple(r.get("file_context") or ()), tuple(flags),
+                    r["id"],
+                    r["source_file"],
+                    r["input"],
+                    r["expected"],
+                    tuple(r.get("setup") or ()),
+                    tuple(r.get("file_context") or ()),
+                    tuple(flags),
                 )
             )
     return rows
@@ -69,8 +74,8 @@ def load_skips(path: Path) -> dict[str, str]:
     return out
 
 
-class _Timeout(Exception):
-    pass
+class _Timeout(BaseException):
+    """The row ran past its time limit (a BaseException, so the console's error handler never catches it)."""
 
 
 def _alarm(signum: int, frame: Any) -> None:
@@ -78,7 +83,10 @@ def _alarm(signum: int, frame: Any) -> None:
 
 
 def run_row(row: GoldenRow, *, timeout_s: int = 5) -> tuple[bool, str]:
-    """Run a row in a fresh Session; returns (passed, actual text)."""
+    """Run a row in a fresh Session; returns (passed, actual text).
+
+    A row that runs past ``timeout_s`` (setup lines included) reads ``<timeout>``.
+    """
     from rdq.qlang._session import Session
 
     # q 4 consoles print a trace under errors, q 3 consoles do not; the docs hold both
@@ -91,6 +99,8 @@ def run_row(row: GoldenRow, *, timeout_s: int = 5) -> tuple[bool, str]:
         for line in list(row.file_context) + list(row.setup):
             try:
                 s.display(line)
+            except _Timeout:
+                raise
             except BaseException:  # noqa: BLE001 - setup errors are ignored
                 pass
         actual = s.display(row.input)
@@ -154,7 +164,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"--- {r.id}\n  setup: {list(r.file_context) + list(r.setup)}\n  input: {r.input}")
         print("  expected:\n    " + r.expected.replace("\n", "\n    "))
         print("  actual:\n    " + act.replace("\n", "\n    "))
-    print(f"PASS {passed}/{total} = {100.0 * passed / max(total, 1):.1f}% ({args.file}{', flag=' + args.flag if args.flag else ''}, {len(skips)} skipped ids)")
+    print(
+        f"PASS {passed}/{total} = {100.0 * passed / max(total, 1):.1f}% ({args.file}{', flag=' + args.flag if args.flag else ''}, {len(skips)} skipped ids)"
+    )
     return 0
 
 

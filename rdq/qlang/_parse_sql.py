@@ -1,0 +1,134 @@
+"""The qSQL template parser (``select``/``exec``/``update``/``delete`` ... ``by`` ... ``from`` ... ``where``),
+a mixin of the expression parser in :mod:`rdq.qlang._parser`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rdq.qlang._lexer import Tok
+from rdq.qlang._ptree import _SQL, _colspec
+from rdq.qlang._values import QError
+
+__all__ = ["SqlParser"]
+
+
+class SqlParser:
+    """``sql()``: one qSQL template as a ``("sql", kind, cols, by, from, where, limit)`` node."""
+
+    toks: list[Tok]
+    src: str
+    i: int
+    nl_ok: list[bool]
+
+    if TYPE_CHECKING:
+
+        def __init__(self, toks: list[Tok], src: str) -> None: ...
+
+        def next(self) -> Tok: ...
+
+        def peek(self) -> Tok | None: ...
+
+        def expr(self) -> Any: ...
+
+    def sql(self) -> Any:
+        kind = self.next().val
+        # gather tokens of this statement up to end at depth 0
+        start = self.i
+        depth = 0
+        j = start
+        while j < len(self.toks):
+            kk = self.toks[j].kind
+            if kk in ("lp", "lb", "lc"):
+                depth += 1
+            elif kk in ("rp", "rb", "rc"):
+                if depth == 0:
+                    break
+                depth -= 1
+            elif kk == "semi" and depth == 0:
+                break
+            elif kk == "nl" and depth == 0 and not self.nl_ok[-1] and not _sql_continues(self.toks, j):
+                break
+            j += 1
+        toks = [t for t in self.toks[start:j] if t.kind != "nl"]
+        self.i = j
+        # split on keywords at depth 0
+        parts: dict[str, list[Tok]] = {"cols": [], "by": [], "from": [], "where": []}
+        cur = "cols"
+        depth = 0
+        nested = False
+        for t in toks:
+            if t.kind in ("lp", "lb", "lc"):
+                depth += 1
+            elif t.kind in ("rp", "rb", "rc"):
+                depth -= 1
+            if depth == 0 and t.kind == "name" and cur == "from" and t.val in _SQL:
+                nested = True  # ``from select ... where ...``: the rest is the inner query's
+            if (
+                depth == 0
+                and t.kind == "name"
+                and t.val in ("by", "from", "where")
+                and cur != "where"
+                and not nested
+            ):
+                cur = t.val
+                continue
+            parts[cur].append(t)
+        limit = None
+        if kind == "select" and parts["cols"] and parts["cols"][0].kind == "lb":
+            j2 = _match_in(parts["cols"], 0)
+            sub = type(self)(parts["cols"][1:j2], self.src)
+            limit = sub.expr()
+            parts["cols"] = parts["cols"][j2 + 1 :]
+        cols = [_colspec(self._sub(ts)) for ts in _split_commas(parts["cols"])]
+        by = [_colspec(self._sub(ts)) for ts in _split_commas(parts["by"])] if parts["by"] else None
+        frm = self._sub(parts["from"])
+        where = [self._sub(ts) for ts in _split_commas(parts["where"])]
+        return ("sql", kind, cols, by, frm, where, limit)
+
+    def _sub(self, toks: list[Tok]) -> Any:
+        p = type(self)(toks, self.src)
+        p.nl_ok = [True]
+        e = p.expr()
+        if p.peek() is not None:
+            raise QError("parse")
+        return e
+
+
+def _sql_continues(toks: list[Tok], j: int) -> bool:
+    """Whether the template goes on after the newline at ``j`` (next line starts ``from``/``by``/``where``/``,``)."""
+    k = j
+    while k < len(toks) and toks[k].kind == "nl":
+        k += 1
+    if k >= len(toks):
+        return False
+    t = toks[k]
+    return (t.kind == "name" and t.val in ("from", "by", "where")) or (t.kind == "op" and t.val == ",")
+
+
+def _match_in(toks: list[Tok], i: int) -> int:
+    depth = 0
+    for j in range(i, len(toks)):
+        if toks[j].kind in ("lb", "lp", "lc"):
+            depth += 1
+        elif toks[j].kind in ("rb", "rp", "rc"):
+            depth -= 1
+            if depth == 0:
+                return j
+    raise QError("parse")
+
+
+def _split_commas(toks: list[Tok]) -> list[list[Tok]]:
+    if not toks:
+        return []
+    out: list[list[Tok]] = [[]]
+    depth = 0
+    for t in toks:
+        if t.kind in ("lp", "lb", "lc"):
+            depth += 1
+        elif t.kind in ("rp", "rb", "rc"):
+            depth -= 1
+        if depth == 0 and t.kind == "op" and t.val == ",":
+            out.append([])
+            continue
+        out[-1].append(t)
+    return out

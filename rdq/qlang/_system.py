@@ -1,0 +1,94 @@
+r"""System commands (``\P``, ``\t``, ``\d``, ``\v``, ``\f``, ``\a``, ``\p`` ...) of a :class:`~rdq.qlang.Session`.
+
+A command returns the console text it prints ("" for none). Settings of the console, the garbage collector,
+the random seed and the error trap are accepted and have no effect here; a command with no meaning in an
+embedded interpreter (files, the operating system) is ``'nyi``.
+
+``\d .ns`` makes ``.ns`` the current namespace. Names defined there stay reachable both ways: ``f`` and
+``.ns.f`` name the same global (the interpreter aliases the namespace prefix), so a script written with
+``\d`` runs whichever way it refers to its names.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from rdq.qlang._core import _syms
+from rdq.qlang._fn import View
+from rdq.qlang._format import PRECISION, display
+from rdq.qlang._values import D, Fn, QError, T
+
+__all__ = ["system"]
+
+#: console, garbage-collector, seed, error-trap, timer and similar settings: accepted, no effect here
+_NO_EFFECT = frozenset(("c", "C", "g", "S", "e", "o", "z", "W", "T", "x", "u", "U", "1", "2"))
+
+
+def _names(g: dict[str, Any], ns: str, keep: Callable[[Any], bool]) -> str:
+    """The display of the sorted names of namespace ``ns`` ("" for root) whose values ``keep`` accepts."""
+    if ns in ("", "."):
+        names = sorted(k for k, v in g.items() if not k.startswith(".") and keep(v))
+    else:
+        pre = ns + "."
+        names = sorted(
+            k[len(pre) :] for k, v in g.items() if k.startswith(pre) and "." not in k[len(pre) :] and keep(v)
+        )
+        if not names and not any(k.startswith(pre) for k in g):
+            raise QError(ns)
+    return display(_syms(names))
+
+
+def _is_table(v: Any) -> bool:
+    return type(v) is T or (type(v) is D and type(v.k) is T)
+
+
+def system(session: Any, cmd: str) -> str:
+    r"""Run system command ``cmd`` (the text after the backslash) in ``session``; return what it prints."""
+    cmd = cmd.strip()
+    interp = session.interp
+    if cmd.startswith("P"):
+        arg = cmd[1:].strip()
+        if arg:
+            session.precision = int(arg)
+            PRECISION.set(session.precision)  # for the rest of this call; later calls set it from the session
+            return ""
+        return str(session.precision)
+    if cmd in ("", "\\"):
+        return ""
+    head, _, rest = cmd.partition(" ")
+    rest = rest.strip()
+    if head in _NO_EFFECT:
+        return ""
+    if head in ("t", "ts"):
+        t0 = time.perf_counter()
+        if rest:
+            session._eval_text(rest)
+        ms = int((time.perf_counter() - t0) * 1000)
+        return str(ms) if head == "t" else f"{ms} 0"
+    if head == "d":
+        if not rest:
+            return "`" + (interp.ns or ".")
+        if rest == ".":
+            interp.ns = ""
+            return ""
+        if not rest.startswith(".") or " " in rest:
+            raise QError("type")
+        interp.ns = rest
+        interp.ns_alias.add(rest)
+        return ""
+    if head == "v":
+        return _names(interp.g, rest, lambda v: not isinstance(v, Fn) and type(v) is not View)
+    if head == "f":
+        return _names(interp.g, rest, lambda v: isinstance(v, Fn))
+    if head == "a":
+        return _names(interp.g, rest, _is_table)
+    if head == "p":
+        if rest:
+            session.port = rest
+            return ""
+        return session.port
+    if head == "l" and not rest:
+        return ""
+    raise QError("nyi")
