@@ -46,6 +46,7 @@ LANGUAGES = ("expression", "python", "auto")
 _PROPOSER = ("factor", "model")
 _CODER = ("max_attempts", "workers", "language")
 _LLM_OWN = ("model", "base_url", "config", "budget_usd", "max_tokens")
+_RESOLVED: dict[str, Any] = {}
 
 
 @dataclass(frozen=True)
@@ -102,12 +103,17 @@ class LLMSection:
         ConfigError
             A malformed ``model``, a missing config file, an unknown or bad setting.
         """
+        import json
+
         from rdq.llm import load_llm_config
         from rdq.llm._config import _fields  # noqa: PLC2701 - the LLM layer's own settings reader
 
-        cfg = load_llm_config(self.model, base_url=self.base_url, config=self.config)
-        extra = _fields(dict(self.settings), "llm") if self.settings else {}
-        return dataclasses.replace(cfg, **extra) if extra else cfg
+        key = json.dumps([self.model, self.base_url, self.config, self.settings], sort_keys=True, default=str)
+        if key not in _RESOLVED:  # resolved once per process (a model without a price warns once)
+            cfg = load_llm_config(self.model, base_url=self.base_url, config=self.config)
+            extra = _fields(dict(self.settings), "llm") if self.settings else {}
+            _RESOLVED[key] = dataclasses.replace(cfg, **extra) if extra else cfg
+        return _RESOLVED[key]
 
     def with_caps(self, *, budget_usd: float | None, max_tokens: int | None) -> LLMSection:
         """A copy whose caps are replaced where the argument is not ``None``."""
