@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from rdq.qlang._lexer import Tok
 from rdq.qlang._ptree import _SQL, _colspec
-from rdq.qlang._values import QError
+from rdq.qlang._values import A, QError
 
 __all__ = ["SqlParser"]
 
@@ -74,14 +74,24 @@ class SqlParser:
                 continue
             parts[cur].append(t)
         limit = None
+        order: tuple[str, str] | None = None
         if kind == "select" and parts["cols"] and parts["cols"][0].kind == "lb":
             j2 = _match_in(parts["cols"], 0)
-            sub = type(self)(parts["cols"][1:j2], self.src)
-            limit = sub.expr()
+            for ts in _split_semis(parts["cols"][1:j2]):
+                o = _order_spec(ts)
+                if o is not None:
+                    order = o
+                elif ts:
+                    limit = type(self)(ts, self.src).expr()
             parts["cols"] = parts["cols"][j2 + 1 :]
         cols = [_colspec(self._sub(ts)) for ts in _split_commas(parts["cols"])]
         by = [_colspec(self._sub(ts)) for ts in _split_commas(parts["by"])] if parts["by"] else None
         frm = self._sub(parts["from"])
+        if order is not None:
+            # select[n;>c] (code.kx.com/q/ref/select/#limiting-results): rows sorted by column c (stable),
+            # then the where phrase and the first n; sorting the table first gives the same rows in order
+            sort_kw = "xasc" if order[0] == "<" else "xdesc"
+            frm = ("d", ("v", sort_kw), ("c", A(11, order[1])), frm, 0)
         where = [self._sub(ts) for ts in _split_commas(parts["where"])]
         return ("sql", kind, cols, by, frm, where, limit)
 
@@ -92,6 +102,29 @@ class SqlParser:
         if p.peek() is not None:
             raise QError("parse")
         return e
+
+
+def _split_semis(toks: list[Tok]) -> list[list[Tok]]:
+    """Tokens split at the semicolons of depth 0."""
+    out: list[list[Tok]] = [[]]
+    depth = 0
+    for t in toks:
+        if t.kind in ("lp", "lb", "lc"):
+            depth += 1
+        elif t.kind in ("rp", "rb", "rc"):
+            depth -= 1
+        if depth == 0 and t.kind == "semi":
+            out.append([])
+            continue
+        out[-1].append(t)
+    return out
+
+
+def _order_spec(toks: list[Tok]) -> tuple[str, str] | None:
+    """``<c`` or ``>c`` (ascending/descending by column c) in ``select[...]``, else None."""
+    if len(toks) == 2 and toks[0].kind == "op" and toks[0].val in ("<", ">") and toks[1].kind == "name":
+        return str(toks[0].val), str(toks[1].val)
+    return None
 
 
 def _sql_continues(toks: list[Tok], j: int) -> bool:
