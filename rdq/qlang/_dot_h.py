@@ -23,6 +23,7 @@ from rdq.qlang._core import chars, count, item, items, qstr
 from rdq.qlang._fn import Prim
 from rdq.qlang._json import from_json, to_json
 from rdq.qlang._v_str import q_string
+from rdq.qlang._v_text import prepare_text
 from rdq.qlang._values import A, D, E, L, QError, T, V
 
 __all__ = ["dot_h", "uri_escape", "xml_escape"]
@@ -134,22 +135,6 @@ def _columns(x: Any) -> tuple[list[str] | None, list[Any]]:
     raise QError("type")
 
 
-def delimited(x: Any, delim: str, sub: str = " ") -> L:
-    """``.h.cd`` / ``.h.td``: a table (with a header line) or a list of columns as delimited lines."""
-    names, cols = _columns(x)
-    n = count(cols[0]) if cols else 0
-    rows = [] if names is None else [delim.join(names)]
-    for i in range(n):
-        cells = []
-        for c in cols:
-            s = _cell(item(c, i) if type(c) is not E else item(c.syms(), i), sub)
-            if delim in s or '"' in s:
-                s = '"' + s.replace('"', '""') + '"'
-            cells.append(s)
-        rows.append(delim.join(cells))
-    return _strs(rows)
-
-
 def _xd(x: Any) -> L:
     names, cols = _columns(x)
     if names is None:
@@ -250,8 +235,8 @@ def dot_h(lookup: Any = None) -> dict[str, Any]:
     def hta(x: Any, y: Any) -> Any:
         return chars(f"<{_text(x)}{_attrs(y)}>")
 
-    cd = m(".h.cd", lambda x: delimited(x, ",", sub()))
-    td = m(".h.td", lambda x: delimited(x, "\t", sub()))
+    cd = m(".h.cd", lambda x: prepare_text(",", x, sub()))
+    td = m(".h.td", lambda x: prepare_text("\t", x, sub()))
     xd = m(".h.xd", _xd)
     h: dict[str, Any] = {
         ".h.br": chars("<br>"),

@@ -382,6 +382,11 @@ def parse_temporal_str(t: int, s: str) -> A:
     if t in (17, 18, 19) and re.fullmatch(r"\d{3,4}", txt):
         txt = txt.zfill(4)
         txt = txt[:2] + ":" + txt[2:]
+    elif t in (16, 17, 18, 19) and re.fullmatch(r"\d{6}(\d+)?", txt):  # hhmmss[ddd] (0: column formats)
+        txt = f"{txt[:2]}:{txt[2:4]}:{txt[4:6]}" + (f".{txt[6:]}" if len(txt) > 6 else "")
+    m = re.fullmatch(r"(\d\d?)/(\d\d?)/(\d{4})", txt) if t in _POINT else None
+    if m:  # [m]m/[d]d/yyyy
+        txt = f"{m.group(3)}.{int(m.group(1)):02d}.{int(m.group(2)):02d}"
     try:
         src, v = parse_literal(txt)
     except QError:
@@ -484,7 +489,7 @@ def _result_type(op: str, tx: int, ty: int) -> int | None:
         if pair == {14, 16} or pair == {12, 16} or pair == {12, 17} or pair == {12, 18} or pair == {12, 19}:
             return 12
         if pair <= {14, 17, 18, 19} and 14 in pair and len(pair) == 2:
-            return 15 if 19 in pair else 12
+            return 12  # a date plus a time of day is a timestamp (code.kx.com/q/ref/add)
         if tx in (16, 17, 18, 19) and ty in (16, 17, 18, 19):
             return max(tx, ty) if 16 not in (tx, ty) else 16
         return None
@@ -500,7 +505,7 @@ def _result_type(op: str, tx: int, ty: int) -> int | None:
         if tx == 12 and ty in (16, 17, 18, 19):
             return 12
         if tx == 14 and ty in (16, 17, 18, 19):
-            return 12 if ty == 16 else 15
+            return 12
         if tx in (16, 17, 18, 19) and ty in (16, 17, 18, 19):
             return 16 if 16 in (tx, ty) else max(tx, ty)
         if ty in TEMPORAL and tx in ints:

@@ -9,6 +9,8 @@
 - ``.Q.en`` (/ref/dotq/#en-enumerate-varchar-cols): the symbol columns of a table enumerated
   against the session's ``sym`` list, extended as needed (in memory: nothing is written to disk).
 - the ``.h`` namespace (/ref/doth, :mod:`rdq.qlang._dot_h`).
+- ``csv`` (the comma, /ref/csv) and the glyph ``0:`` File Text (/ref/file-text,
+  :mod:`rdq.qlang._v_text`), the latter among :func:`extra_ops`.
 """
 
 from __future__ import annotations
@@ -21,9 +23,10 @@ from rdq.qlang._fn import Prim
 from rdq.qlang._sql_join import q_wj, q_wj1
 from rdq.qlang._v_cast import q_find_in
 from rdq.qlang._v_sys import q_hsym
+from rdq.qlang._v_text import q_file_text
 from rdq.qlang._values import A, D, E, L, QError, T, V
 
-__all__ = ["extra_builtins", "install", "q_fkeys"]
+__all__ = ["extra_builtins", "extra_ops", "install", "q_fkeys"]
 
 
 def q_fkeys(x: Any) -> Any:
@@ -64,6 +67,7 @@ def extra_builtins(interp: Any) -> dict[str, Any]:
         "wj": Prim("wj", None, None, q_wj, valence=4),
         "wj1": Prim("wj1", None, None, q_wj1, valence=4),
         ".Q.en": Prim(".Q.en", None, lambda d, t: _q_en(interp, d, t)),
+        "csv": A(10, ord(",")),
     }
     b.update(dot_h(lambda name: interp.lookup(name, None)))
     # .h.val: what .z.ph evaluates a request with; value by default (code.kx.com/q/ref/doth/#hval-value)
@@ -71,8 +75,15 @@ def extra_builtins(interp: Any) -> dict[str, Any]:
     return b
 
 
+def extra_ops() -> dict[str, Any]:
+    """Glyphs the table of :mod:`rdq.qlang._verbs` lacks: ``0:`` (File Text)."""
+    return {"0:": Prim("0:", None, q_file_text, glyph=True)}
+
+
 def install(interp: Any) -> None:
-    """Add :func:`extra_builtins` to ``interp`` where a name is not defined yet (idempotent)."""
+    """Add :func:`extra_builtins` and :func:`extra_ops` to ``interp`` where missing (idempotent)."""
     for k, v in extra_builtins(interp).items():
         if k not in interp.builtins or k.startswith(".h."):
             interp.builtins[k] = v
+    for k, v in extra_ops().items():
+        interp.ops.setdefault(k, v)
