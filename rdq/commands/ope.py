@@ -1,6 +1,8 @@
 """``rdq ope run`` and ``rdq ope assess``: off-policy evaluation of candidate trading policies from files.
 
-Inputs are described in :mod:`rdq.ope._files` (``LOGGED.npz`` and a folder of ``NAME.npz`` policies).
+Inputs are described in :mod:`rdq.ope._files` (``LOGGED.npz`` and a folder of ``NAME.npz`` policies). A log with
+continuous actions (``action`` of shape ``(n, horizon, action_dim)`` or ``action_type="continuous"``, policies with
+``evaluation_action``) is estimated with a kernel on the action (``--kernel``, ``--bandwidth``, ``--action-scaler``).
 ``--json`` prints only JSON on stdout::
 
     rdq ope run --logged LOGGED.npz --policies DIR --json
@@ -27,6 +29,7 @@ from rich.table import Table
 from rdq.errors import ConfigError, did_you_mean
 
 if TYPE_CHECKING:
+    from rdq.ope._continuous import ContinuousLoggedData
     from rdq.ope._data import LoggedData
     from rdq.ope._files import CandidatePolicy
 
@@ -52,15 +55,50 @@ def _estimators(names: list[str] | None) -> list[str]:
 #: ``--logged`` and ``--json`` of ``run`` and ``assess`` (``--policies`` and ``--estimator`` differ in help)
 LoggedOpt = Annotated[Path, typer.Option("--logged", help="LOGGED.npz: action, reward, pscore[, state, gamma].")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")]
+KernelOpt = Annotated[str, typer.Option("--kernel", help="Continuous actions: gaussian, epanechnikov, triangular, cosine or uniform.")]
+BandwidthOpt = Annotated[float, typer.Option("--bandwidth", help="Continuous actions: the kernel's bandwidth.")]
+ScalerOpt = Annotated[str | None, typer.Option("--action-scaler", help="Continuous actions: MIN,MAX of the actions, scaled to [-1, 1] (one pair, or one per dimension separated by ';').")]
+
+
+def _kernel_inputs(kernel: str, bandwidth: float, scaler: str | None) -> dict[str, Any]:
+    """``--kernel/--bandwidth/--action-scaler`` as estimator keywords (checked here, so a typo fails first)."""
+    from rdq.ope import KERNELS
+
+    if kernel not in KERNELS:
+        raise ConfigError(f"--kernel {kernel!r}: unknown{did_you_mean(kernel, KERNELS)}; choose one of {', '.join(KERNELS)}")
+    if not (math.isfinite(bandwidth) and bandwidth > 0):
+        raise ConfigError(f"--bandwidth {bandwidth}: must be a positive number, e.g. --bandwidth 0.5")
+    out: dict[str, Any] = {"kernel": kernel, "bandwidth": bandwidth, "action_scaler": None}
+    if scaler:
+        try:
+            pairs = [[float(v) for v in part.split(",")] for part in scaler.split(";")]
+        except ValueError:
+            pairs = []
+        if not pairs or any(len(p) != 2 or not p[0] < p[1] for p in pairs):
+            raise ConfigError(f"--action-scaler {scaler!r}: give MIN,MAX with MIN < MAX (e.g. -1,1), or one pair "
+                              "per action dimension separated by ';' (e.g. '-1,1;0,2')")
+        lo, hi = np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs])
+        out["action_scaler"] = (lo, hi) if len(pairs) > 1 else (float(lo[0]), float(hi[0]))
+    return out
 
 
 def _load(estimator: list[str] | None, logged: Path,
-          policies: Path) -> tuple[list[str], LoggedData, list[CandidatePolicy]]:
-    """The chosen estimator names (checked first), the logged data and the candidate policies."""
-    from rdq.ope._files import load_logged, load_policies
+          policies: Path) -> tuple[list[str], LoggedData | ContinuousLoggedData, list[CandidatePolicy]]:
+    """The chosen estimator names (checked first), the logged data (discrete or continuous actions) and the
+    candidate policies."""
+    from rdq.errors import DataError
+    from rdq.ope._continuous import ContinuousLoggedData
+    from rdq.ope._files import load_logged_any, load_policies
 
     names = _estimators(estimator)
-    return names, load_logged(logged), load_policies(policies)
+    data, pols = load_logged_any(logged), load_policies(policies)
+    continuous = isinstance(data, ContinuousLoggedData)
+    wrong = [p.name for p in pols if (p.evaluation_action is None) == continuous]
+    if wrong:
+        need = "evaluation_action (the policy's action at every logged step)" if continuous else "action_dist"
+        raise DataError(f"policies {', '.join(wrong)} do not fit a log with {'continuous' if continuous else 'discrete'} "
+                        "actions", file=str(policies), fix=f"save {need} in each policy file")
+    return names, data, pols
 
 
 def _clean(x: Any) -> Any:
@@ -74,7 +112,7 @@ def _clean(x: Any) -> Any:
 
 
 def _estimate_all(logged: Any, policies: list[Any], names: list[str], *, alpha: float, n_bootstrap: int,
-                  seed: int) -> dict[str, dict[str, dict[str, float]]]:
+                  seed: int, kernel: dict[str, Any] | None = None) -> dict[str, dict[str, dict[str, float]]]:
     from rdq.ope import ESTIMATORS, estimate_interval, estimate_policy_value
 
     out: dict[str, dict[str, dict[str, float]]] = {}
@@ -83,9 +121,9 @@ def _estimate_all(logged: Any, policies: list[Any], names: list[str], *, alpha: 
         for n in names:
             if ESTIMATORS[n].needs_q and pol.q_hat is None:
                 continue
-            value = estimate_policy_value(n, logged, action_dist=pol.action_dist, q_hat=pol.q_hat)
-            ci = estimate_interval(n, logged, action_dist=pol.action_dist, q_hat=pol.q_hat, alpha=alpha,
-                                   n_bootstrap=n_bootstrap, seed=seed)
+            inputs = pol.estimator_inputs(**(kernel or {}))
+            value = estimate_policy_value(n, logged, **inputs)
+            ci = estimate_interval(n, logged, **inputs, alpha=alpha, n_bootstrap=n_bootstrap, seed=seed)
             out[pol.name][n] = {"value": value, "lower": ci.lower, "upper": ci.upper}
     return out
 
@@ -141,11 +179,15 @@ def register(app: typer.Typer) -> None:
         alpha: Annotated[float, typer.Option("--alpha", help="Interval level: 1 - alpha coverage.")] = 0.05,
         n_bootstrap: Annotated[int, typer.Option("--n-bootstrap", help="Bootstrap resamples of the trajectories.")] = 200,
         seed: Annotated[int, typer.Option("--seed", help="Bootstrap seed.")] = 0,
+        kernel: KernelOpt = "gaussian",
+        bandwidth: BandwidthOpt = 1.0,
+        action_scaler: ScalerOpt = None,
         as_json: JsonOpt = False,
     ) -> None:
         """Estimate every candidate policy's value with every estimator, with bootstrap intervals."""
+        kw = _kernel_inputs(kernel, bandwidth, action_scaler)
         names, data, pols = _load(estimator, logged, policies)
-        est = _estimate_all(data, pols, names, alpha=alpha, n_bootstrap=n_bootstrap, seed=seed)
+        est = _estimate_all(data, pols, names, alpha=alpha, n_bootstrap=n_bootstrap, seed=seed, kernel=kw)
         if as_json:
             typer.echo(json.dumps(_clean({"behavior_value": data.behavior_value, "estimates": est}), indent=2))
             return
@@ -169,12 +211,16 @@ def register(app: typer.Typer) -> None:
         variant: Annotated[Variant, typer.Option("--variant", help="SharpeRatio@k: scope_rl (code) or paper (formula).")] = Variant.SCOPE_RL,
         safety_threshold: Annotated[float | None, typer.Option("--safety-threshold", help="Type I/II threshold (default: the behaviour value).")] = None,
         plot: Annotated[Path | None, typer.Option("--plot", help="Write the top-k PNG here.")] = None,
+        kernel: KernelOpt = "gaussian",
+        bandwidth: BandwidthOpt = 1.0,
+        action_scaler: ScalerOpt = None,
         as_json: JsonOpt = False,
     ) -> None:
         """Assess the estimators on policies with known true values: MSE, ranking, regret, SharpeRatio@k."""
         from rdq.ope import assess_estimator, sharpe_ratio_at_k, topk_metrics
         from rdq.ope._plots import plot_topk
 
+        kw = _kernel_inputs(kernel, bandwidth, action_scaler)
         names, data, pols = _load(estimator, logged, policies)
         lacking = [p.name for p in pols if p.true_value is None]
         if lacking:
@@ -182,7 +228,7 @@ def register(app: typer.Typer) -> None:
                               "value as true_value in its .npz (or use `rdq ope run`)")
         if not 1 <= k <= len(pols):
             raise ConfigError(f"--k {k}: must be in 1 .. {len(pols)} (the number of policies)")
-        est = _estimate_all(data, pols, names, alpha=0.05, n_bootstrap=1, seed=0)
+        est = _estimate_all(data, pols, names, alpha=0.05, n_bootstrap=1, seed=0, kernel=kw)
         true = np.array([p.true_value for p in pols], dtype=float)
         jb = data.behavior_value
         assessment: dict[str, Any] = {}
