@@ -370,6 +370,13 @@ def parse_temporal_str(t: int, s: str) -> A:
         return A(t, NULLS[t])
     if s in ("0W", "0W" + TYPE_CHARS[t]):
         return A(t, math.inf if t == 15 else _IMAX[t])
+    m = re.fullmatch(r"(\d{10,11})(?:\.(\d{1,9}))?", s) if t == 12 else None
+    if m:  # seconds since 1970.01.01 (tok.md)
+        ns = (int(m.group(1)) - 946_684_800) * 10**9 + int((m.group(2) or "0").ljust(9, "0"))
+        return A(12, ns)
+    m = re.fullmatch(r"(\d{8})-(\d.*)", s) if t in (12, 15) else None
+    if m:  # yyyymmdd-hh:mm:ss.ttt
+        s = f"{m.group(1)[:4]}.{m.group(1)[4:6]}.{m.group(1)[6:]}{'D' if t == 12 else 'T'}{m.group(2)}"
     txt = s.replace("-", ".") if t in _POINT and len(s) >= 10 and s[4:5] == "-" else s
     if t in _POINT and re.fullmatch(r"\d{8}", txt):
         txt = f"{txt[:4]}.{txt[4:6]}.{txt[6:]}"

@@ -175,6 +175,8 @@ def q_cast(x: Any, y: Any) -> Any:
         return _pad(x.v, y)
     if type(x) is L and type(y) is A:
         return mklist([q_cast(a, y) for a in x.items])
+    if type(x) is V and x.t in (5, 6, 7, 11) and type(y) is A:  # 12 13h$42, `hh`uu`ss$t: each type
+        return mklist([q_cast(a, y) for a in items(x)])
     if type(x) in (V, L) and (x.t != 10 or (len(x.a) > 1 and type(y) is L)):
         if count(x) != count(y):
             raise QError("length")

@@ -53,6 +53,8 @@ def q_value(interp: Any, x: Any) -> Any:
         f = x.items[0]
         if type(f) is A and f.t == 11:
             f = interp.lookup(f.v, None)
+        elif type(f) is V and f.t == 10:  # value("{x+y}";1;2): the string evaluated, then applied
+            f = interp.eval_text(qstr(f))
         return call(f, list(x.items[1:]))
     return x
 

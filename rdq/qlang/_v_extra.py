@@ -3,6 +3,7 @@
 :func:`extra_builtins` returns them for one interpreter; the session merges them into its builtins
 (``interp.builtins.update(extra_builtins(interp))``). Each follows its KX reference page:
 
+- ``ujf`` (/ref/uj): union join as before V3.0 (nulls in ``y`` do not overwrite).
 - ``hsym`` (code.kx.com/q/ref/hsym): symbol(s) prefixed with a colon where they lack one.
 - ``fkeys`` (/ref/fkeys): the foreign-key columns of a table and the tables they refer to.
 - ``wj`` ``wj1`` (/ref/wj): window joins (:mod:`rdq.qlang._sql_join`).
@@ -17,16 +18,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from rdq.qlang._core import _syms
+from rdq.qlang._core import _syms, count, is_null_atom, item, items, mklist
 from rdq.qlang._dot_h import dot_h
 from rdq.qlang._fn import Prim
+from rdq.qlang._index import find_rows
 from rdq.qlang._sql_join import q_wj, q_wj1
 from rdq.qlang._v_cast import q_find_in
 from rdq.qlang._v_sys import q_hsym
+from rdq.qlang._v_table import _uj
 from rdq.qlang._v_text import q_file_text
 from rdq.qlang._values import A, D, E, L, QError, T, V
 
-__all__ = ["extra_builtins", "extra_ops", "install", "q_fkeys"]
+__all__ = ["extra_builtins", "extra_ops", "install", "q_fkeys", "q_ujf"]
 
 
 def q_fkeys(x: Any) -> Any:
@@ -42,6 +45,27 @@ def q_fkeys(x: Any) -> Any:
             names.append(c)
             doms.append(col.dom)
     return D(_syms(names), _syms(doms))
+
+
+def q_ujf(x: Any, y: Any) -> Any:
+    """``x ujf y`` (code.kx.com/q/ref/uj): ``uj`` as before V3.0, a null in ``y`` keeps ``x``'s value."""
+    r = _uj(x, y)
+    if not (type(x) is D and type(x.k) is T and type(y) is D and type(y.k) is T and type(r) is D):
+        return r
+    rpos = find_rows(r.k, y.k)
+    xpos = find_rows(x.k, y.k)
+    nx = count(x.k)
+    cols = list(r.v.cols)
+    data = [list(items(c)) for c in r.v.data]
+    for c, ycol in zip(y.v.cols, y.v.data, strict=True):
+        if c not in x.v.cols:
+            continue
+        xcol = x.v.data[x.v.cols.index(c)]
+        j = cols.index(c)
+        for i, yv in enumerate(items(ycol)):
+            if xpos[i] < nx and type(yv) is A and is_null_atom(yv):
+                data[j][int(rpos[i])] = item(xcol, int(xpos[i]))
+    return D(r.k, T(cols, [mklist(d) for d in data]))
 
 
 def _q_en(interp: Any, d: Any, t: Any) -> Any:
@@ -68,6 +92,7 @@ def extra_builtins(interp: Any) -> dict[str, Any]:
         "wj1": Prim("wj1", None, None, q_wj1, valence=4),
         ".Q.en": Prim(".Q.en", None, lambda d, t: _q_en(interp, d, t)),
         "csv": A(10, ord(",")),
+        "ujf": Prim("ujf", None, q_ujf),
     }
     b.update(dot_h(lambda name: interp.lookup(name, None)))
     # .h.val: what .z.ph evaluates a request with; value by default (code.kx.com/q/ref/doth/#hval-value)

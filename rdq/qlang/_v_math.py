@@ -10,13 +10,14 @@ import numpy as np
 from rdq.qlang._core import (
     _NUMT,
     _bool,
+    _syms,
     is_null_atom,
     items,
     mklist,
     to_py_bool,
 )
 from rdq.qlang._ops import arith, minmax, pervade1, pervade2
-from rdq.qlang._v_agg import _float_arr, q_avg, q_max, q_min, q_prd, q_sum
+from rdq.qlang._v_agg import _TINT, _float_arr, q_avg, q_max, q_min, q_prd, q_sum
 from rdq.qlang._values import DTYPES, NULLS, A, D, QError, T, V
 
 __all__ = [
@@ -332,6 +333,14 @@ def q_fill(x: Any, y: Any) -> Any:
 
 
 def q_xbar(x: Any, y: Any) -> Any:
+    """``x xbar y``: ``y`` rounded down to a multiple of ``x``; temporal values keep their type."""
+    if type(y) in (A, V) and y.t in _TINT and type(x) is A and x.t in (5, 6, 7):
+        if x.v == 0:
+            return y
+        a = np.asarray(y.a if type(y) is V else [y.v], dtype=np.int64)
+        nul = a == NULLS[y.t]
+        r = np.where(nul, a, (a // x.v) * x.v).astype(DTYPES[y.t])
+        return V(y.t, r) if type(y) is V else A(y.t, int(r[0]))
     return (
         arith("*", x, arith("div", y, x))
         if not (type(x) is A and x.t in (8, 9))
@@ -340,6 +349,8 @@ def q_xbar(x: Any, y: Any) -> Any:
 
 
 def q_any(x: Any) -> Any:
+    if type(x) is T:  # a table: per column (all-any.md)
+        return D(_syms(x.cols), mklist([q_any(c) for c in x.data]))
     if type(x) is D:
         x = x.v
     if type(x) is V:
@@ -350,6 +361,8 @@ def q_any(x: Any) -> Any:
 
 
 def q_all(x: Any) -> Any:
+    if type(x) is T:
+        return D(_syms(x.cols), mklist([q_all(c) for c in x.data]))
     if type(x) is D:
         x = x.v
     if type(x) is V:

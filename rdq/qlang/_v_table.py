@@ -213,6 +213,14 @@ def _row_table(t: Any, rows: Any) -> T:
 
 
 def _upsert(t: Any, rows: Any, *, insert: bool = False) -> Any:
+    if type(t) is D and type(t.k) is T and type(rows) is D and type(rows.k) is T:
+        if insert:
+            pos = find_rows(t.k, rows.k)
+            if (pos < count(t.k)).any():
+                raise QError("insert")
+        return _kt_upsert(t, rows)  # a keyed table upserts by key
+    if type(t) is T and type(rows) is D and type(rows.k) is T:
+        rows = _unkey(rows)  # a keyed table's rows append to a simple table
     if type(t) is D and type(t.k) is T:
         rt = _row_table(t, rows)
         kt = q_xkey(_syms(t.k.cols), rt)

@@ -106,6 +106,8 @@ def _drop(n: Any, x: Any) -> Any:
         m = count(x)
         idx = np.arange(k, m) if k >= 0 else np.arange(0, max(m + k, 0))
         return take_items(x, idx.astype(np.int64))
+    if type(x) is D and type(n) is V:
+        return _dict_drop_keys(x, n)  # a list of keys drops them (drop.md)
     if type(n) is V and n.t in (5, 6, 7) and type(x) is not A:
         # cut
         pts = n.a.astype(np.int64).tolist()

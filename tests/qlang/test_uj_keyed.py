@@ -23,3 +23,21 @@ def test_uj_reference_examples() -> None:
     q.display("x:([a:1 2]b:`x`y;c:10 20)")
     q.display("y:([a:1 2]b:``z;c:1 0N)")
     assert q.display("x uj y") == "a| b c\n-| ---\n1|   1\n2| z"
+
+
+def test_ujf_keeps_x_where_y_is_null() -> None:
+    from rdq.qlang._v_extra import install
+
+    q = Session()
+    install(q.interp)
+    q.display("x:([a:1 2]b:`x`y;c:10 20)")
+    q.display("y:([a:1 2]b:``z;c:1 0N)")
+    # uj.md: "the earlier version is available ... as ujf" (kdb+ 2.8's x uj y)
+    assert q.display("ujf[x;y]") == "a| b c\n-| ----\n1| x 1\n2| z 20"
+    # ChangesIn3.5.md
+    assert (
+        q.display(
+            '([a:1 2 3]b:2 3 7;c:10 20 30;d:"WEC")~ujf[([a:1 2]b:2 3;c:5 7;d:"WE");([a:1 2 3]b:2 3 7;c:10 20 30;d:"  C")]'
+        )
+        == "1b"
+    )

@@ -1,0 +1,66 @@
+"""Examples of several reference pages (code.kx.com/q/ref/...): xbar on temporal values, Cast with a
+list of types, tok of Unix seconds and ``yyyymmdd-hh:mm:ss``, all/any of a table, value of a list
+headed by a string, Drop of dictionary keys, upsert of a keyed table."""
+
+from __future__ import annotations
+
+import pytest
+
+from rdq.qlang import Session
+
+
+@pytest.mark.parametrize(
+    ("lines", "expected"),
+    [
+        # xbar.md
+        (["5 xbar 11:00 + 0 2 3 5 7 11 13"], "11:00 11:00 11:00 11:05 11:05 11:10 11:10"),
+        (["`date$3 xbar `month$2019.11.19"], "2019.10.01"),
+        (["`date$3+3 xbar `month$2019.11.19"], "2020.01.01"),
+        (["-1+`date$3+3 xbar `month$2019.11.19"], "2019.12.31"),
+        (
+            ["2 xbar 00:00:00.000000001 00:00:00.000000002 00:00:00.000000013"],
+            "0D00:00:00.000000000 0D00:00:00.000000002 0D00:00:00.000000012",
+        ),
+        (["type 2 xbar 00:00:00.000000001 00:00:00.000000002 00:00:00.000000013"], "16h"),
+        # cast.md
+        (
+            ["12 13 14 15 16 17 18 19h$42"],
+            "2000.01.01D00:00:00.000000042\n2003.07m\n2000.02.12\n2000.02.12T00:00:00.000\n"
+            "0D00:00:00.000000042\n00:42\n00:00:42\n00:00:00.042",
+        ),
+        (["`hh`uu`ss$03:55:58.11"], "3 55 58i"),
+        (["`year`dd`mm`hh`uu`ss$2015.10.28D03:55:58"], "2015 28 10 3 55 58i"),
+        (['(`int;"i";6h)$10'], "10 10 10i"),
+        # tok.md
+        (['"N"$"123456123987654"'], "0D12:34:56.123987654"),
+        (['"T"$"123456123987654"'], "12:34:56.123"),
+        (['"P"$"10129708800"'], "2290.12.31D00:00:00.000000000"),
+        (['"P"$"00000000000"'], "1970.01.01D00:00:00.000000000"),
+        (['"P"$"10129708800.123456789"'], "2290.12.31D00:00:00.123456789"),
+        (['"P"$"00000000000.123456789"'], "1970.01.01D00:00:00.123456789"),
+        (['"PZ"$\\:"20191122-11:11:11.123"'], "2019.11.22D11:11:11.123000000\n2019.11.22T11:11:11.123"),
+        # add.md: a date plus a time of day is a timestamp
+        (["2000.11.22 + 03:44:55.666"], "2000.11.22D03:44:55.666000000"),
+        # all-any.md
+        (["all ([] c1:1 2 3; c2:0n 0w -0w; c3:0 1 2f)"], "c1| 1\nc2| 1\nc3| 0"),
+        (["any ([] c1:1 2 3; c2:0n 0w -0w; c3:000b)"], "c1| 1\nc2| 1\nc3| 0"),
+        # value.md
+        (['value("{x+y}";1;2)'], "3"),
+        # drop.md
+        (["d:100 200!`a`b", "1 _ d"], "200| b"),
+        (["d:100 200!`a`b", "d _ 100"], "200| b"),
+        (["d:100 200!`a`b", "enlist[1] _ d"], "100| a\n200| b"),
+        (["d:100 200!`a`b", "enlist[100] _ d"], "200| b"),
+        # upsert.md
+        (
+            ["a:([s:`q`w`e]r:1 2 3;u:5 6 7)", "a upsert ([s:`e`r`q]r:30 4 10;u:70 8 50)"],
+            "s| r  u\n-| -----\nq| 10 50\nw| 2  6\ne| 30 70\nr| 4  8",
+        ),
+        (["a:([s:`q`w`e]r:1 2 3;u:5 6 7)", "`a upsert ([s:`e`r`q]r:30 4 10;u:70 8 50)"], "`a"),
+    ],
+)
+def test_reference_examples(lines: list[str], expected: str) -> None:
+    s = Session()
+    for ln in lines[:-1]:
+        s.display(ln)
+    assert s.display(lines[-1]) == expected
