@@ -12,10 +12,9 @@ One factor round::
 A model round evaluates each proposed model on the SOTA factors and decides on the best one.
 The loop's data is sealed at the validation span's end (:class:`rdq.agent._evaluate.ResearchData`).
 
-With an LLM (``proposer: {factor: llm, model: llm}``, ``--llm PROVIDER:MODEL``; :mod:`rdq.agent._loop_llm`) the
-LLM proposes, the Co-STEER coder implements the factor tasks, and the LLM writes the feedback text after the
-numeric decision (it never decides); every other stage is the same. A spent budget stops the run between
-steps (``state.json``: ``"stopped": "budget"``; resume with a larger budget).
+With an LLM (``--llm PROVIDER:MODEL``; :mod:`rdq.agent._loop_llm`) the LLM proposes, the Co-STEER coder
+implements the tasks, the LLM explains the numeric decision (it never decides); the rest is the same. A spent
+budget stops the run between steps (``state.json``: ``"stopped": "budget"``; resume with a larger budget).
 """
 
 from __future__ import annotations
@@ -34,11 +33,12 @@ from rdq.agent._config import ResearchConfig, split_dates
 from rdq.agent._decide import SotaState, decide, objective_series
 from rdq.agent._evaluate import EVAL_METRICS, LibraryEval, ResearchData
 from rdq.agent._expr_tree import lookback_days
+from rdq.agent._loop_llm import llm_state
 from rdq.agent._loop_records import (
     RunResult,
     candidate_row,
     canonical_candidates,
-    model_code,
+    model_candidates,
     noop_task,
     summary_from_record,
 )
@@ -232,7 +232,7 @@ class ResearchLoop:
         if branch is Branch.FACTOR:
             results, decision, new_sota = self._factor_round(hyp, n, ctx, failed)
         else:
-            results, decision, new_sota = self._model_round(hyp, n)
+            results, decision, new_sota = self._model_round(hyp, n, ctx, failed)
         seconds = time.perf_counter() - t0
         gain = (decision.value or 0.0) - self.sota.value if decision.accepted else 0.0
         self.scheduler.update(branch, ctx_vec, max(gain, 0.0) / max(seconds / 60.0, 1e-3))
@@ -253,11 +253,17 @@ class ResearchLoop:
         self, hyp: Hypothesis, ctx: ProposalContext, proposer_failed: bool
     ) -> tuple[list[Candidate], list[CandidateResult]]:
         """The coder: Co-STEER when the factor proposer is the LLM, else each task's canonical expression."""
-        if self.llm is not None and self.llm.factor == "llm" and not proposer_failed:
-            from rdq.agent._loop_llm import implement_factors
+        if self.llm is not None and self.llm.uses_llm(hyp.branch) and not proposer_failed:
+            from rdq.agent._loop_llm import implement_factors, implement_models, make_coder
 
-            shared = self.runner.check_shared(self.sota_factors)
-            return implement_factors(self.llm, hyp, ctx, shared, self.cfg.coder)
+            coder = make_coder(
+                self.llm, self.runner.check_shared(self.sota_factors), self.cfg.coder,
+                limits=self.runner.limits, folder=self.folder.path / "coder" / f"{ctx.round:04d}",
+            )  # fmt: skip
+            step = implement_factors if hyp.branch is Branch.FACTOR else implement_models
+            return step(self.llm, hyp, ctx, coder)
+        if hyp.branch is Branch.MODEL:
+            return model_candidates(hyp.tasks), []
         return canonical_candidates(hyp.tasks)
 
     def _factor_round(
@@ -311,15 +317,16 @@ class ResearchLoop:
         )
         return results + survivors, d, new
 
-    def _model_round(self, hyp: Hypothesis, n: int) -> tuple[list[CandidateResult], Decision, Any]:
-        results: list[CandidateResult] = []
+    def _model_round(
+        self, hyp: Hypothesis, n: int, ctx: ProposalContext, proposer_failed: bool = False
+    ) -> tuple[list[CandidateResult], Decision, Any]:
+        cands, results = self._implement(hyp, ctx, proposer_failed)
+        self.n_trials += len(results)
         best: tuple[float, CandidateResult, LibraryEval] | None = None
-        for t in hyp.tasks:
+        for c in cands:
+            t = c.task
             assert isinstance(t, ModelTask)
             self.n_trials += 1
-            c = Candidate(
-                t.name, Branch.MODEL, model_code(t), f"{t.template}:{sorted(t.hyperparameters.items())}", t
-            )
             ev, err = self.runner.evaluate(self.sota_factors, t)
             if ev is None:
                 results.append(CandidateResult(c, (CheckResult("runs", False, err or ""),), error=err))
@@ -402,18 +409,14 @@ class ResearchLoop:
         )  # fmt: skip
 
     def _llm_state(self) -> dict[str, Any]:
-        from rdq.agent._loop_llm import llm_state
-
         return llm_state(self.llm)
 
     def _stop_for_budget(self, exc: BaseException) -> None:
         """The budget ran out: the state of the last finished round is kept, with the spending and the stop."""
-        self.stopped = "budget"
-        self.stop_message = str(exc)
-        st = self.folder.state() or {}
-        st.update(self._llm_state())
-        st["stopped"] = "budget"
-        write_json(self.folder.state_file, st)
+        self.stopped, self.stop_message = "budget", str(exc)
+        write_json(
+            self.folder.state_file, {**(self.folder.state() or {}), **self._llm_state(), "stopped": "budget"}
+        )
         log.warning("round %d: %s", self.rounds_done + 1, exc)
 
     def _load_state(self, st: dict[str, Any]) -> None:
@@ -485,13 +488,11 @@ class ResearchLoop:
         )  # fmt: skip
 
 
-# ---------------------------------------------------------------------- entry points
-
-
 def _store_path(workspace: Path) -> Path:
     from rdq.pipeline._adapters import store_path
 
     return store_path(workspace)
 
 
+# the entry points (start_run, resume_run, replay_run) build a ResearchLoop: imported last
 from rdq.agent._loop_entry import replay_run, resume_run, start_run  # noqa: E402 - they build a ResearchLoop

@@ -29,7 +29,9 @@ __all__ = [
     "LLMParts",
     "build_llm",
     "is_python_code",
+    "make_coder",
     "implement_factors",
+    "implement_models",
     "explain_round",
     "replay_exchanges",
 ]
@@ -170,32 +172,20 @@ def build_llm(
         parts.client = LLMClient(cm, llm_cfg, budget=budget, record=record)
     n_tasks = int(cfg.gp.get("n_tasks", 3))
     parts.proposer = LLMProposer(parts.client, max_tasks=max(1, min(5, n_tasks)))
-    if factor == "llm":
+    if "llm" in (factor, model):
         before = _run_created(store, replay_of) if replay_of is not None else None
         parts.knowledge = KnowledgeBase(store, run_id=run_id, visible_before=before)
     return parts
 
 
-def implement_factors(
-    parts: LLMParts, hyp: Hypothesis, ctx: ProposalContext, shared: Any, coder_section: Any
-) -> tuple[list[Candidate], list[CandidateResult]]:
-    """The Co-STEER step of an LLM factor round: ``(candidates, failed results)``.
-
-    Each task is implemented by :class:`rdq.agent._costeer.CoSteerCoder` against the round's debug slice
-    (``shared``: the loop's :class:`rdq.agent._workers.CheckShared`); a task the coder gives up on is a failed
-    candidate whose ``implement`` check carries the last feedback.
-
-    Raises
-    ------
-    BudgetExhausted
-        The budget ran out while coding: the round is abandoned (it is redone on resume).
-    """
-    from rdq.agent._costeer import CoderConfig, CoSteerCoder, ImplementationFailure
-    from rdq.agent._expr_tree import canonical
-    from rdq.llm import BudgetExhausted
+def make_coder(parts: LLMParts, shared: Any, coder_section: Any, *, limits: Any, folder: Any) -> Any:
+    """The round's :class:`rdq.agent._costeer.CoSteerCoder` on the debug slice ``shared`` (a
+    :class:`rdq.agent._workers.CheckShared`), the loop's check bounds and sandbox ``limits``; attempts are
+    written under ``folder``."""
+    from rdq.agent._costeer import CoderConfig, CoSteerCoder
 
     cc = shared.config
-    coder = CoSteerCoder(
+    return CoSteerCoder(
         parts.client,
         parts.knowledge,
         debug_panel=shared.slice,
@@ -206,8 +196,18 @@ def implement_factors(
             dup_corr=float(cc.dup_corr),
             language=coder_section.language,
         ),
+        limits=limits,
         reference=lambda: shared.reference,
+        folder=folder,
+        n_features=max(1, len(shared.reference_exprs or {})),
     )
+
+
+def _implement(parts: LLMParts, coder: Any, hyp: Hypothesis, ctx: ProposalContext) -> list[Any]:
+    """``coder.implement_many`` over the hypothesis' tasks; a spent budget abandons the round."""
+    from rdq.agent._costeer import ImplementationFailure
+    from rdq.llm import BudgetExhausted
+
     outs: list[Any]
     try:
         outs = list(coder.implement_many(list(hyp.tasks), ctx))
@@ -223,16 +223,56 @@ def implement_factors(
         spent = [o for o in outs if isinstance(o, ImplementationFailure) and "budget is spent" in o.feedback]
         if spent:
             raise BudgetExhausted(spent[0].feedback.splitlines()[0])
+    return outs
+
+
+def _failure(t: Any, o: Any, branch: Branch) -> CandidateResult:
+    expr = getattr(t, "expression", None) or ""
+    c = Candidate(t.name, branch, expr, expr, t)
+    why = f"the coder gave up after {o.attempts} attempts"
+    return CandidateResult(c, (CheckResult("implement", False, o.feedback[:2000]),), error=why)
+
+
+def implement_models(
+    parts: LLMParts, hyp: Hypothesis, ctx: ProposalContext, coder: Any
+) -> tuple[list[Candidate], list[CandidateResult]]:
+    """The Co-STEER step of an LLM model round: a known template's hyperparameters clamped into the search
+    ranges (no call), a new architecture written as an ``nn.Module`` and checked in the sandbox."""
+    from rdq.agent._costeer import ImplementationFailure
+
+    cands: list[Candidate] = []
+    failed: list[CandidateResult] = []
+    for t, o in zip(hyp.tasks, _implement(parts, coder, hyp, ctx), strict=True):
+        if isinstance(o, ImplementationFailure):
+            failed.append(_failure(t, o, Branch.MODEL))
+        else:
+            cands.append(o)
+    return cands, failed
+
+
+def implement_factors(
+    parts: LLMParts, hyp: Hypothesis, ctx: ProposalContext, coder: Any
+) -> tuple[list[Candidate], list[CandidateResult]]:
+    """The Co-STEER step of an LLM factor round: ``(candidates, failed results)``.
+
+    Each task is implemented by :class:`rdq.agent._costeer.CoSteerCoder` against the round's debug slice
+    (``shared``: the loop's :class:`rdq.agent._workers.CheckShared`); a task the coder gives up on is a failed
+    candidate whose ``implement`` check carries the last feedback.
+
+    Raises
+    ------
+    BudgetExhausted
+        The budget ran out while coding: the round is abandoned (it is redone on resume).
+    """
+    from rdq.agent._costeer import ImplementationFailure
+    from rdq.agent._expr_tree import canonical
+
+    outs = _implement(parts, coder, hyp, ctx)
     cands: list[Candidate] = []
     failed: list[CandidateResult] = []
     for t, o in zip(hyp.tasks, outs, strict=True):
         if isinstance(o, ImplementationFailure):
-            expr = getattr(t, "expression", None) or ""
-            c = Candidate(t.name, Branch.FACTOR, expr, expr, t)
-            why = f"the coder gave up after {o.attempts} attempts"
-            failed.append(
-                CandidateResult(c, (CheckResult("implement", False, o.feedback[:2000]),), error=why)
-            )
+            failed.append(_failure(t, o, Branch.FACTOR))
             continue
         code = o.code
         if not is_python_code(code):

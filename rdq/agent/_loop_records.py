@@ -22,6 +22,7 @@ from rdq.agent._types import (
 __all__ = [
     "RunResult",
     "canonical_candidates",
+    "model_candidates",
     "noop_task",
     "model_code",
     "candidate_row",
@@ -70,6 +71,16 @@ def canonical_candidates(tasks: tuple[Task, ...]) -> tuple[list[Candidate], list
             c = Candidate(t.name, Branch.FACTOR, t.expression or "", t.expression or "", t)
             failed.append(CandidateResult(c, (CheckResult("runs", False, str(exc)),), error=str(exc)))
     return cands, failed
+
+
+def model_candidates(tasks: tuple[Task, ...]) -> list[Candidate]:
+    """The offline coder of model tasks: each task is its own candidate (its config as YAML text)."""
+    out = []
+    for t in tasks:
+        assert isinstance(t, ModelTask)
+        key = f"{t.template}:{sorted(t.hyperparameters.items())}"
+        out.append(Candidate(t.name, Branch.MODEL, model_code(t), key, t))
+    return out
 
 
 def noop_task(branch: Branch, n: int) -> tuple[Any, ...]:
