@@ -335,3 +335,47 @@ def test_knowledge_reuse_halves_the_calls_and_optuna_models_mix_in(tmp_path: Pat
     assert codes[0] == codes[1]
     assert calls == [6, 3]
     assert calls[1] <= calls[0] / 2
+
+
+PY_VOL_CV = """def factor(panel):
+    import polars as pl
+
+    p = panel.sort(["asset", "date"])
+    v = pl.col("volume")
+    cv = v.rolling_std(10).over("asset") / (v.rolling_mean(10).over("asset") + 1e-12)
+    return p.select("date", "asset", cv.alias("value"))
+"""
+
+
+class PythonScenario(Scenario):
+    """The scenario with ``vol_cv`` written as a Python ``def factor(panel)`` (run in the sandbox)."""
+
+    def answer(self, first: str, last: str) -> tuple[str, Any]:
+        kind, value = super().answer(first, last)
+        if self.kinds[-1] == "code.factor" and "factor: vol_cv." in first:
+            return "text", f"```python\n{PY_VOL_CV}```"
+        return kind, value
+
+
+def test_a_python_factor_from_the_coder_goes_through_the_loop(tmp_path: Path) -> None:
+    """Round 1 of GOOD_2's tasks (a second factor round's proposal served first): ``vol_cv`` is Python."""
+    from rdq.agent._loop import start_run
+    from rdq.agent._loop_llm import is_python_code
+
+    scn = PythonScenario()
+    scn.n_factor = 1  # skip the cut first proposal: GOOD_2 (ret_vol_corr, vol_cv)
+    cfg = small_cfg(tmp_path, rounds=1, coder={"max_attempts": 2, "workers": 1, "language": "auto"})
+    res = start_run(cfg, workspace=tmp_path / "ws", chat_model=Responder(scenario=scn)).run()
+    (rec,) = rounds_of(tmp_path / "ws", res.run_id)
+    by_name = {c["name"]: c for c in rec["candidates"]}
+    assert is_python_code(by_name["vol_cv"]["code"]) and "rolling_std(10)" in by_name["vol_cv"]["code"]
+    assert not is_python_code(by_name["ret_vol_corr"]["code"])
+    # the Python factor ran in the sandbox through every check and the train-span screen
+    names = [c["name"] for c in by_name["vol_cv"]["checks"]]
+    assert by_name["vol_cv"]["status"] in ("ok", "rejected") and "runs" in names, by_name["vol_cv"]
+    assert all(
+        c["passed"] for c in by_name["vol_cv"]["checks"] if c["name"] in ("runs", "finite", "lookahead")
+    )
+    assert [e["purpose"] for e in exchanges(tmp_path / "ws", res.run_id)] == [
+        "propose.factor", "code.factor", "code.factor", "explain",
+    ]  # fmt: skip
