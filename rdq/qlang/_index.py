@@ -195,8 +195,13 @@ def index(x: Any, i: Any) -> Any:
         return index(x.syms(), i)
     if tx is D:
         if type(x.k) is T:
-            # keyed table
-            pass
+            # keyed table; a sorted one (`s#) is a step function: the last key at or before each
+            if x.k.attr == "s" and len(x.k.cols) == 1 and ti in (T, D) and type(x.k.data[0]) is V:
+                probe = i.data[0] if ti is T else None
+                if type(probe) is V and probe.t == x.k.data[0].t:
+                    p = np.searchsorted(x.k.data[0].a, probe.a, side="right") - 1
+                    n = count(x.k)
+                    return index(x.v, V(7, np.where(p < 0, n, p).astype(np.int64)))
 
             if ti is D:
                 pos = find_rows(x.k, enlist(i))

@@ -23,8 +23,22 @@ _ATTR = {"": 0, "s": 1, "u": 2, "p": 3, "g": 4}
 _ATTR_NAME = {v: k for k, v in _ATTR.items()}
 #: little-endian numpy dtypes of the fixed-width types
 _LE: dict[int, str] = {
-    1: "u1", 4: "u1", 5: "<i2", 6: "<i4", 7: "<i8", 8: "<f4", 9: "<f8", 10: "u1",
-    12: "<i8", 13: "<i4", 14: "<i4", 15: "<f8", 16: "<i8", 17: "<i4", 18: "<i4", 19: "<i4",
+    1: "u1",
+    4: "u1",
+    5: "<i2",
+    6: "<i4",
+    7: "<i8",
+    8: "<f4",
+    9: "<f8",
+    10: "u1",
+    12: "<i8",
+    13: "<i4",
+    14: "<i4",
+    15: "<f8",
+    16: "<i8",
+    17: "<i4",
+    18: "<i4",
+    19: "<i4",
 }
 
 
@@ -71,7 +85,7 @@ def _put(out: bytearray, x: Any) -> None:
         return
     if tx is D:
         k = x.k
-        if type(k) is V and k.attr == "s":
+        if type(k) in (V, T) and k.attr == "s":  # a sorted dictionary (a step function)
             out += b"\x7f"
         else:
             out += b"\x63"
@@ -79,7 +93,7 @@ def _put(out: bytearray, x: Any) -> None:
         _put(out, x.v)
         return
     if tx is T:
-        out += b"\x62\x00\x63"
+        out += b"\x62" + bytes([_ATTR.get(x.attr, 0)]) + b"\x63"
         _put(out, V(11, np.array(x.cols, dtype=object)))
         _put(out, L(list(x.data)))
         return

@@ -147,16 +147,12 @@ def q_set_attr(x: Any, y: Any) -> Any:
 
 
 def _set_table(a: str, y: T, *, key: bool) -> T:
-    """`` `s#t ``: the table marked sorted, its first column parted (sorted for a one-column key)."""
+    """`` `s#t ``: the table marked sorted, its first column parted (a keyed table's key: marked only)."""
     if a == "":
         y.attr = ""
         return y
     _check("s", y)
     y.attr = "s"
-    if y.data and type(y.data[0]) in (V, E) and y.data[0].attr == "":
-        first = y.data[0]
-        if key and len(y.data) == 1:
-            first.attr = "s"
-        else:
-            y.data[0] = _copy(first, "p")
+    if not key and y.data and type(y.data[0]) in (V, E) and y.data[0].attr == "":
+        y.data[0] = _copy(y.data[0], "p")  # a keyed table's key keeps its columns (its -8! form)
     return y

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from rdq.qlang._core import items, mklist
+from rdq.qlang._core import _syms, items, mklist
 from rdq.qlang._ops import arith, minmax, pervade1, pervade2
 from rdq.qlang._v_math import _float_arr, _math1, q_sum
 from rdq.qlang._values import DTYPES, A, D, L, QError, T, V
@@ -31,8 +31,23 @@ __all__ = [
 
 
 def q_med(x: Any) -> Any:
+    """``med x`` (code.kx.com/q/ref/med): a table's or keyed table's per column; of a list of equal
+    vectors, the average of its middle items in sort order (as ``avg x (iasc x)@floor .5*-1 0+count x``)."""
+    if type(x) is D and type(x.k) is T and type(x.v) is T:
+        x = x.v
+    if type(x) is T:
+        return D(_syms(x.cols), mklist([q_med(c) for c in x.data]))
     if type(x) is D:
         return q_med(x.v)
+    if type(x) is L and x.items and all(type(r) is V for r in x.items):
+        rows = [_float_arr(r) for r in x.items]
+        if len({len(r) for r in rows}) != 1:
+            raise QError("length")
+        m = np.vstack(rows)
+        order = np.lexsort(m.T[::-1])
+        n = len(rows)
+        mid = order[[(n - 1) // 2, n // 2]]
+        return V(9, m[mid].mean(axis=0))
     a = _float_arr(x)
     a = a[~np.isnan(a)]
     return A(9, float(np.median(a)) if len(a) else math.nan)
@@ -71,6 +86,12 @@ def q_cov(x: Any, y: Any, ddof: int = 0) -> Any:
 
 def _moving(fn: str) -> Any:
     def mv(n: Any, x: Any) -> Any:
+        if type(x) is T:  # a table: column by column (count.md)
+            return T(list(x.cols), [mv(n, c) for c in x.data])
+        if type(x) is D and type(x.k) is T and type(x.v) is T:
+            return D(x.k, mv(n, x.v))
+        if type(x) is D and type(x.v) is V:
+            return D(x.k, mv(n, x.v))
         k = n.v
         a = _float_arr(x)
         m = len(a)

@@ -109,3 +109,25 @@ def test_xasc_sets_sorted_on_first_column(q: Session) -> None:
     # asc.md: "The sorted attribute is set on the first column given (if possible)."
     assert q.display("meta `b`a xasc ([]a:3 1 2;b:30 10 20)") == "c| t f a\n-| -----\na| j\nb| j   s"
     assert q.display("`b xasc ([]a:3 1 2;b:30 10 20)") == "a b\n----\n1 10\n2 20\n3 30"
+
+
+def test_sorted_dictionary_is_a_step_function(q: Session) -> None:
+    # corporate-actions (whitepaper): `s# on a dictionary or keyed table makes lookups as-of
+    q.display("d:`s#(100*til 5)!`a`b`c`d`e")
+    assert q.display("d 0 50 150 200 75 500") == "`a`a`b`c`a`e"
+    q.display("tab:`s#([date:2013.01.01 2013.04.01 2013.07.01 2013.10.01] q:`Q1`Q2`Q3`Q4)")
+    assert q.display("tab([] date:2013.01.01 2013.05.05 2013.06.19 2013.08.25 2013.10.01)") == (
+        "q\n--\nQ1\nQ2\nQ2\nQ3\nQ4"
+    )
+
+
+def test_sorted_tables_serialize_with_their_attributes(q: Session) -> None:
+    # kb/serialization.md: the table's attribute byte, a parted first column, type 127 for a sorted
+    # dictionary (a keyed table whose key is sorted)
+    assert q.display("-8!`s#([]a:enlist 2i;b:enlist 3i)") == (
+        "0x010000002f0000006201630b0002000000610062000000020000000603010000000200000006000100000003000000"
+    )
+    assert q.display("-8!`s#([a:enlist 2i]b:enlist 3i)") == (
+        "0x010000003f0000007f6201630b00010000006100000001000000060001000000020000006200630b00010000006200"
+        "00000100000006000100000003000000"
+    )

@@ -64,3 +64,21 @@ def test_reference_examples(lines: list[str], expected: str) -> None:
     for ln in lines[:-1]:
         s.display(ln)
     assert s.display(lines[-1]) == expected
+
+
+@pytest.mark.parametrize(
+    ("src", "expected"),
+    [
+        # med.md (the page prints b| -6 for med t, which is not the median of 4 5 -6)
+        ("med d", "7 -8 -1.5"),
+        ("med t", "a| 3\nb| 4"),
+        ("med k", "a| 3\nb| 4"),
+        # count.md: mcount of a table or keyed table works column by column
+        ("2 mcount t", "a b\n---\n1 1\n2 2\n2 2"),
+        ("2 mcount k", "k  | a b\n---| ---\nabc| 1 1\ndef| 2 2\nghi| 2 2"),
+    ],
+)
+def test_med_mcount_on_tables(src: str, expected: str) -> None:
+    s = Session()
+    s.display("k:`k xkey update k:`abc`def`ghi from t:flip d:`a`b!(10 -21 3;4 5 -6)")
+    assert s.display(src) == expected
