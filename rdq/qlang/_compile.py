@@ -15,11 +15,12 @@ from collections.abc import Callable
 from typing import Any
 
 from rdq.qlang._compile_ctl import CTL_MAKERS, Ev
+from rdq.qlang._core import item
 from rdq.qlang._fast import FAST, LNULL, MISSING
 from rdq.qlang._fn import Comp, Lambda, Prim, Proj, View, apply, call, index_deep
 from rdq.qlang._iter import Derived
 from rdq.qlang._ptree import LambdaDef, is_juxt_comp
-from rdq.qlang._values import IDENTITY, A, Fn, L, QError
+from rdq.qlang._values import IDENTITY, A, Fn, L, QError, V
 
 __all__ = ["compile_body", "Ev"]
 
@@ -251,9 +252,12 @@ def _juxt(ip: Any, n: Any) -> Ev:
             f = loc.get(fv, MISSING)
             if f is MISSING:
                 f = fnc(loc)
-            if type(f) is Lambda:
+            tf = type(f)
+            if tf is Lambda:
                 return f.call([x])
-            if type(f) is A and f.t in (6, 7) and f.v in (1, -1, 2, -2) and (x.t == 10 or type(x) is L):
+            if (tf is V or tf is L) and type(x) is A and x.t == 7 and 0 <= x.v < len(f):
+                return item(f, x.v)  # v i in range: what index gives
+            if tf is A and f.t in (6, 7) and f.v in (1, -1, 2, -2) and (x.t == 10 or type(x) is L):
                 return write_handle(f, x)
             return apply(f, x)
 
@@ -327,8 +331,11 @@ def _brackets(ip: Any, n: Any) -> Ev:
         def ev_ap1(loc: dict[str, Any]) -> Any:
             v0 = a0(loc)
             f = fnc(loc)
-            if type(f) is Lambda and v0 is not None:
+            tf = type(f)
+            if tf is Lambda and v0 is not None:
                 return f.call([v0])
+            if (tf is V or tf is L) and type(v0) is A and v0.t == 7 and 0 <= v0.v < len(f):
+                return item(f, v0.v)  # v[i] in range: what index gives
             return _apply_vals(f, [v0])
 
         return ev_ap1
