@@ -150,3 +150,18 @@ def test_missing_provider_package_or_key_exits_2_naming_the_fix(tmp_path: Path) 
     assert not (tmp_path / ".rdq" / "research").exists() or not any(
         (tmp_path / ".rdq" / "research").iterdir()
     )
+
+
+def test_cli_replay_gives_the_same_json_without_a_server(
+    cli_run: tuple[Path, dict[str, Any], ScriptedServer, Scenario],
+) -> None:
+    ws, res, _, _ = cli_run  # the server is stopped: a replay calls no model
+    p = rdq("research", "run", "--replay", res["run_id"], "--workspace", ws, "--json")
+    assert p.returncode == 0, p.stderr[-3000:]
+    again = json.loads(p.stdout)
+    assert again["run_id"] != res["run_id"]
+    assert {k: v for k, v in again.items() if k != "run_id"} == {
+        k: v for k, v in res.items() if k != "run_id"
+    }
+    bad = rdq("research", "run", "--replay", res["run_id"], "--llm", "openai:x", "--workspace", ws)
+    assert bad.returncode == 2 and "--replay RUN repeats" in bad.stderr
