@@ -30,7 +30,11 @@ __all__ = [
 def q_in(x: Any, y: Any) -> Any:
     x = deenum(x)
     y = deenum(y)
-    if type(y) is L and type(x) is not A and y.items and type(y.items[0]) is not A:
+    if type(y) is L and y.items and type(y.items[0]) is not A:
+        # y is taken as a list of lists by its first item: an atom x is never one of them
+        # (in.md, "Mixed argument ranks": 3 in (1 2;3) is 0b, 3 in (3;1 2) is 1b)
+        if type(x) is A:
+            return _bool(False)
         return _bool(any(match(x, b) for b in y.items))
     if type(x) is V and type(y) is V and x.t != y.t and (x.t in (8, 9)) != (y.t in (8, 9)) and len(y.a) != 1:
         raise QError("type")

@@ -82,3 +82,19 @@ def test_med_mcount_on_tables(src: str, expected: str) -> None:
     s = Session()
     s.display("k:`k xkey update k:`abc`def`ghi from t:flip d:`a`b!(10 -21 3;4 5 -6)")
     assert s.display(src) == expected
+
+
+@pytest.mark.parametrize(
+    ("src", "expected"),
+    [
+        # in.md, "Mixed argument ranks"
+        ("3 in (1 2;3)", "0b"),
+        ("3 in (3;1 2)", "1b"),
+        ("1 2 in (9;(1 2;3 4))", "00b"),
+        ("1 2 in (1 2;9)", "1b"),
+        ("1 2 in ((1 2;3 4);9)", "0b"),
+        ("(1 2;3 4) in ((1 2;3 4);9)", "1b"),
+    ],
+)
+def test_in_mixed_ranks(src: str, expected: str) -> None:
+    assert Session().display(src) == expected
