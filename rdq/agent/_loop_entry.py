@@ -52,11 +52,13 @@ def resume_run(
     workspace: str | Path = ".",
     budget_usd: float | None = None,
     max_tokens: int | None = None,
+    base_url: str | None = None,
     chat_model: Any = None,
 ) -> ResearchLoop:
     """The loop of an existing run, restored from its folder (finished rounds are not redone).
 
-    ``budget_usd`` / ``max_tokens``: new LLM caps (total for the run: what was spent counts).
+    ``budget_usd`` / ``max_tokens``: new LLM caps (total for the run: what was spent counts); ``base_url``:
+    the OpenAI-compatible server's new address.
     """
     from rdq.agent._loop import ResearchLoop, load_panel_for
 
@@ -65,12 +67,17 @@ def resume_run(
     saved = folder.config()
     cfg = _config_from_dict(saved["config"])
     new_caps = budget_usd is not None or max_tokens is not None
-    if new_caps:
+    if new_caps or base_url is not None:
         if cfg.llm is None:
             raise ConfigError(
-                f"run {folder.run_id} has no LLM: --budget-usd / --max-tokens do not apply to it"
+                f"run {folder.run_id} has no LLM: --budget-usd / --max-tokens / --llm-base-url do not apply to it"
             )
-        cfg = cfg.replace(llm=cfg.llm.with_caps(budget_usd=budget_usd, max_tokens=max_tokens))
+        sec = cfg.llm.with_caps(budget_usd=budget_usd, max_tokens=max_tokens)
+        if base_url is not None:
+            import dataclasses
+
+            sec = dataclasses.replace(sec, base_url=base_url)
+        cfg = cfg.replace(llm=sec)
     return ResearchLoop(
         cfg, folder, workspace=ws, panel=load_panel_for(cfg), replay_of=saved.get("replay_of"),
         chat_model=chat_model, new_caps=new_caps,

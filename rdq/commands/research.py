@@ -244,13 +244,21 @@ def register(app: typer.Typer) -> None:
                 "--max-tokens", min=0, help="New cap on the run's total LLM tokens (what was spent counts)."
             ),
         ] = None,
+        llm_base_url: Annotated[
+            str | None,
+            typer.Option(
+                "--llm-base-url", help="The OpenAI-compatible server's new URL (default: the run's)."
+            ),
+        ] = None,
         workspace: Workspace = Path("."),
         as_json: AsJson = False,
     ) -> None:
         """Continue a run after an interruption or a spent LLM budget: finished rounds are not redone."""
         from rdq.agent._loop import resume_run
 
-        loop = resume_run(run, workspace=workspace, budget_usd=budget_usd, max_tokens=max_tokens)
+        loop = resume_run(
+            run, workspace=workspace, budget_usd=budget_usd, max_tokens=max_tokens, base_url=llm_base_url
+        )
         _finish(loop.run(rounds=rounds), as_json)
 
     @grp.command("list")
@@ -270,6 +278,7 @@ def register(app: typer.Typer) -> None:
                     "rounds": st.get("rounds_done", 0),
                     "accepted": len(st.get("accepted", [])),
                     "reported": (d / "report.json").is_file(),
+                    **({"stopped": st["stopped"]} if st.get("stopped") else {}),  # "budget"
                 }
             )
         if as_json:

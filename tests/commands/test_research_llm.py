@@ -165,3 +165,33 @@ def test_cli_replay_gives_the_same_json_without_a_server(
     }
     bad = rdq("research", "run", "--replay", res["run_id"], "--llm", "openai:x", "--workspace", ws)
     assert bad.returncode == 2 and "--replay RUN repeats" in bad.stderr
+
+
+def test_cli_budget_stop_exits_0_with_stopped_and_resume_finishes(tmp_path: Path) -> None:
+    from rdq.data import synth_market
+
+    panel = tmp_path / "panel.parquet"
+    synth_market(n_assets=60, n_days=400, seed=0).panel.write_parquet(panel)
+    ws = tmp_path / "ws"
+    common = ("--llm", "openai:scripted", "--rounds", "1", "--workspace", ws, "--json")
+    with ScriptedServer([], default=responder(Scenario())) as server:
+        # each reply reports 1000 tokens: the cap is reached after the proposal and its repair
+        p = rdq(
+            "research", "run", "--config", llm_config(tmp_path), "--data", panel, "--llm-base-url", server.base_url,
+            "--max-tokens", "2000", *common,
+        )  # fmt: skip
+    assert p.returncode == 0, p.stderr[-3000:]
+    res = json.loads(p.stdout)
+    assert res["stopped"] == "budget" and res["rounds"] == 0
+    assert set(res) == {*OFFLINE_KEYS, "stopped"}
+    assert f"rdq research resume {res['run_id']} --budget-usd" in " ".join(p.stderr.split())
+    scn = Scenario()
+    with ScriptedServer([], default=responder(scn)) as moved:  # the server came back on another port
+        r = rdq(
+            "research", "resume", res["run_id"], "--max-tokens", "100000", "--llm-base-url", moved.base_url,
+            "--workspace", ws, "--json",
+        )  # fmt: skip
+    assert r.returncode == 0, r.stderr[-3000:]
+    done = json.loads(r.stdout)
+    assert set(done) == OFFLINE_KEYS and done["rounds"] == 1
+    assert scn.kinds == ["propose.factor", "repair", "code.factor", "code.factor", "code.factor", "explain"]
