@@ -53,6 +53,8 @@ def wrap_int(v: int, t: int) -> int:
 def qtype(x: Any) -> int:
     if type(x) is A:
         return -x.t
+    if type(x) is E and x.atom:
+        return -20
     if isinstance(x, Fn):
         return x.t
     return x.t
@@ -219,6 +221,8 @@ def is_null_atom(x: A) -> bool:
 
 
 def enlist(x: Any) -> Any:
+    if type(x) is E and x.atom:
+        return E(x.dom, x.a, x.g)
     if type(x) is A:
         if x.t == 11 or x.t == 2:
             return V(x.t, np.array([x.v], dtype=object))
@@ -260,8 +264,10 @@ def to_py_bool(x: Any) -> bool:
 
 
 def deenum(x: Any) -> Any:
-    """An enumeration's symbols (its values as a symbol vector); any other value unchanged."""
-    return x.syms() if type(x) is E else x
+    """An enumeration's symbols (its values as a symbol vector, or an atom's symbol); others unchanged."""
+    if type(x) is E:
+        return item(x.syms(), 0) if x.atom else x.syms()
+    return x
 
 
 def take_items(x: Any, idx: np.ndarray) -> Any:

@@ -270,6 +270,8 @@ def inline(x: Any) -> str:
         pre = "`" + x.attr + "#" if x.attr else ""
         return pre + "+" + inline(D(V(11, np.array(x.cols, dtype=object)), L(list(x.data))))
     if tx is E:
+        if x.atom:
+            return "`" + x.dom + "$`" + str(x.syms().a[0])
         pre = "`" + x.attr + "#" if x.attr else ""
         return pre + "`" + x.dom + "$" + pre + _vec(x.syms())  # q shows the attribute twice
     if x is IDENTITY:

@@ -192,6 +192,8 @@ def index(x: Any, i: Any) -> Any:
         r = index(V(7, x.a), i)
         if type(r) is V:
             return E(x.dom, r.a, x.g)
+        if type(r) is A and 0 <= r.v < len(x.a):
+            return E(x.dom, np.array([r.v], dtype=np.int64), x.g, atom=True)
         return index(x.syms(), i)
     if tx is D:
         if type(x.k) is T:

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from rdq.qlang._core import count, items, mklist, null_atom, qstr, qtype, wrap_int
+from rdq.qlang._core import count, item, items, mklist, null_atom, qstr, qtype, wrap_int
 from rdq.qlang._temporal import EXTRACTORS, TEMPORAL, cast_temporal, extract, parse_temporal_str
 from rdq.qlang._v_search import q_find
 from rdq.qlang._values import DTYPES, NULLS, A, D, E, L, QError, T, V
@@ -207,6 +207,9 @@ def _enum_index(interp: Any, name: str, y: Any, *, extend: bool) -> E:
         dom = V(11, np.array([], dtype=object))
     if type(y) is L and not y.items:
         y = V(11, np.array([], dtype=object))
+    if type(y) is A and y.t == 11 and not (type(dom) is D and type(dom.k) is T):
+        r0 = _enum_index(interp, name, V(11, np.array([y.v], dtype=object)), extend=extend)
+        return E(name, r0.a, interp.g, atom=True)  # `d$`a: an enumerated atom
     if type(dom) is D and type(dom.k) is T and not extend:
         return _fkey(interp, name, dom, y)
     if type(y) is not V or y.t != 11:
@@ -300,8 +303,11 @@ def _parse_cast(t: int, y: Any) -> Any:
 def _cast(t: int, y: Any) -> Any:
     ty = type(y)
     if ty is E:
-        y = y.syms() if t in (10, 11) else V(7, y.a)
-        ty = V
+        if y.atom:
+            y = item(y.syms(), 0) if t in (10, 11) else A(7, int(y.a[0]))
+        else:
+            y = y.syms() if t in (10, 11) else V(7, y.a)
+        ty = type(y)
     if (t in TEMPORAL or y.t in TEMPORAL) and ty in (A, V):
         return cast_temporal(t, y)
     if t in TEMPORAL and ty is L and not y.items:

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from rdq.qlang._core import EMPTY, _syms, chars, enlist, mklist, qstr
+from rdq.qlang._core import EMPTY, _syms, chars, deenum, enlist, mklist, qstr
 from rdq.qlang._fn import Lambda, Prim, Proj, call
 from rdq.qlang._iter import Derived
 from rdq.qlang._parser import _infer_name, parse
@@ -26,7 +26,7 @@ __all__ = [
 
 def q_value(interp: Any, x: Any) -> Any:
     if type(x) is E:
-        return x.syms()
+        return deenum(x)
     if type(x) is D:
         return x.v
     if type(x) is V and x.t == 10:

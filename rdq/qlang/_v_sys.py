@@ -34,6 +34,8 @@ def q_dict_in(interp: Any, x: Any, y: Any) -> Any:
         return q_0n(interp, y)
     if type(x) is A and x.t == 11 and type(y) is V and y.t in (5, 6, 7):
         return E(x.v, y.a.astype(np.int64), interp.g)  # `d!i: the enumeration with indices i
+    if type(x) is A and x.t == 11 and type(y) is A and y.t in (5, 6, 7):
+        return E(x.v, np.array([y.v], dtype=np.int64), interp.g, atom=True)
     if type(x) is A and x.t in (5, 6, 7) and x.v == -33 and type(y) is V and y.t in (4, 10):
         import hashlib
 

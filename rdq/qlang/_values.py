@@ -124,17 +124,18 @@ class E:
     """An enumeration (type 20): indices ``a`` (int64) into the symbol list held by global ``dom``.
 
     ``g`` is the session's globals, so the symbols are resolved when used (as q does, an update of the
-    domain shows through the enumeration).
+    domain shows through the enumeration). ``atom`` marks an enumerated atom (`` `d$`a ``, type -20h).
     """
 
-    __slots__ = ("dom", "a", "g", "attr")
+    __slots__ = ("dom", "a", "g", "attr", "atom")
     t = 20
 
-    def __init__(self, dom: str, a: np.ndarray, g: dict[str, Any]) -> None:
+    def __init__(self, dom: str, a: np.ndarray, g: dict[str, Any], *, atom: bool = False) -> None:
         self.dom = dom
         self.a = a
         self.g = g
         self.attr = ""
+        self.atom = atom  # an enumerated atom (type -20h, ``a`` holds its one index)
 
     def __len__(self) -> int:
         return len(self.a)

@@ -84,7 +84,7 @@ def test_dotq_en_in_memory(q: Session) -> None:
         # the list verbs see an enumeration's symbols; indexing with a list, distinct, reverse, asc
         # and joining two enumerations over one domain keep the enumeration
         ("e[0 1]", "`d$`a`b"),
-        ("e 1", "`b"),
+        ("e 1", "`d$`b"),
         ("first e", "`a"),
         ("count e", "4"),
         ("distinct e", "`d$`a`b`c"),
@@ -106,3 +106,17 @@ def test_enumeration_as_a_list(q: Session, src: str, expected: str) -> None:
     q.display("d:`a`b`c")
     q.display("e:`d$`a`b`c`a")
     assert q.display(src) == expected
+
+
+def test_enumerated_atoms(q: Session) -> None:
+    # enumerate.md / ChangesIn3.6.md: an enumerated atom shows as `d$`b and is type -20h
+    q.display("d:`a`b`c")
+    q.display("e:`d$`a`b`c`a")
+    assert q.display("`d$`b") == "`d$`b"
+    assert q.display("type `d$`b") == "-20h"
+    assert q.display("e 1") == "`d$`b"
+    assert q.display("value e 1") == "`b"
+    assert q.display('"i"$e 1') == "1i"
+    assert q.display("e,e 1") == "`d$`a`b`c`a`b"
+    assert q.display("`d$`q") == "'cast"
+    assert q.display("(type a:`sym?`a`b;type `zym!4000000000)") == "20 -20h"
