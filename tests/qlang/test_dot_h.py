@@ -134,3 +134,37 @@ def test_http_links(q: Session) -> None:
     assert bytes(r.a).decode() == (
         'The main page is <a href="http://www.example.com">http://www.example.com</a>'
     )
+
+
+@pytest.mark.parametrize(
+    ("src", "expected"),
+    [
+        # the page's console lines, cut at q's default console width (\c 25 80)
+        (
+            '.h.he "<rubbish>"',
+            '"HTTP/1.1 400 Bad Request\\r\\nContent-Type: text/plain\\r\\nConnection: close\\r\\..',
+        ),
+        (
+            '.h.hn["404";`txt;"Not found: favicon.ico"]',
+            '"HTTP/1.1 404\\r\\nContent-Type: text/plain\\r\\nConnection: close\\r\\nContent-Len..',
+        ),
+        (
+            '.h.html "<p>Hello world!</p>"',
+            '"<html><head><style>a{text-decoration:none}a:link{color:024C7E}a:visited{colo..',
+        ),
+        (
+            '.h.htac[`a;(`href`target)!("http://www.example.com";"_blank");"Example.com Main Page"]',
+            '"<a href=\\"http://www.example.com\\" target=\\"_blank\\">Example.com Main Page</..',
+        ),
+        (
+            '.h.http "The main page is http://www.example.com"',
+            '"The main page is <a href=\\"http://www.example.com\\">http://www.example.com</..',
+        ),
+        (".h.sa", '"a{text-decoration:none}a:link{color:024C7E}a:visited{color:024C7E}a:active{c..'),
+    ],
+)
+def test_doth_console_lines(q: Session, src: str, expected: str) -> None:
+    from rdq.qlang._format import DEFAULT_CONSOLE, use_console
+
+    with use_console(DEFAULT_CONSOLE):
+        assert q.display(src) == expected
