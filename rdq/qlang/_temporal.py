@@ -252,10 +252,12 @@ def _to_ns(t: int, a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     a64 = a.astype(np.int64)
     nul = a64 == NULLS[t]
     inf = np.where(a64 == _IMAX[t], 1, np.where(a64 == -_IMAX[t], -1, 0))
-    if t == 14:
-        ns = a64 * NS_DAY
-    elif t == 13:
-        ns = _month_to_days(a64) * NS_DAY
+    if t in (13, 14):
+        days = a64 if t == 14 else _month_to_days(np.where(nul | (inf != 0), 0, a64))
+        # beyond a timestamp's range (about 1707..2292) a point in time is an infinity (-0Wp, 0Wp)
+        out_of_range = ~nul & (inf == 0) & (np.abs(days) > 106_751)
+        inf = np.where(out_of_range, np.sign(days), inf)
+        ns = np.where(out_of_range, 0, days) * NS_DAY
     else:
         ns = a64 * _NS[t]
     return ns, nul, inf
@@ -342,6 +344,18 @@ def cast_temporal(t: int, y: Any) -> Any:
         if t in (5, 6, 7):
             return _out(t, np.where(nul, NULLS[t], a64), scalar)
         return _out(t, a64 if t != 1 else a64 != 0, scalar)
+    if src in (13, 14) and t in (13, 14, 15):  # between calendar types: by days, whatever the year
+        a64 = a.astype(np.int64)
+        nul = a64 == NULLS[src]
+        inf = np.where(a64 == _IMAX[src], 1, np.where(a64 == -_IMAX[src], -1, 0))
+        days = a64 if src == 14 else _month_to_days(np.where(nul | (inf != 0), 0, a64))
+        if t == 15:
+            infs = np.where(inf > 0, np.inf, -np.inf)
+            rf = np.where(nul, np.nan, np.where(inf != 0, infs, days.astype(np.float64)))
+            return _out(t, rf, scalar)
+        r = days if t == 14 else _days_to_month(days)
+        r = np.where(nul, NULLS[t], np.where(inf > 0, _IMAX[t], np.where(inf < 0, -_IMAX[t], r)))
+        return _out(t, r, scalar)
     ns, nul, inf = _to_ns(src, a)
     if src == 13 and t not in _POINT:
         raise QError("type")

@@ -98,3 +98,22 @@ def test_med_mcount_on_tables(src: str, expected: str) -> None:
 )
 def test_in_mixed_ranks(src: str, expected: str) -> None:
     assert Session().display(src) == expected
+
+
+@pytest.mark.parametrize(
+    ("src", "expected"),
+    [
+        # datatypes.md: a date outside a timestamp's range casts to an infinite timestamp
+        ("`timestamp$1666.09.02", "-0Wp"),
+        ("`timestamp$2300.01.01", "0Wp"),
+        ("`timestamp$2020.01.01", "2020.01.01D00:00:00.000000000"),
+        # the calendar types convert by days, whatever the year
+        ('"z"$0001.01.01', "0001.01.01T00:00:00.000"),
+        ("`month$0001.01.01", "0001.01m"),
+        ("`date$2020.03m", "2020.03.01"),
+        ("`month$2020.05.17 0Nd", "2020.05 0Nm"),
+        ("`date$0Wm", "0Wd"),
+    ],
+)
+def test_calendar_casts(src: str, expected: str) -> None:
+    assert Session().display(src) == expected
