@@ -219,7 +219,8 @@ class Assigner:
                 and ((type(val) is A and val.t != cur.t) or (type(val) is V and val.t != cur.t))
             ):
                 raise QError("type")
-            new = call(f, [cur, val])
+            grown = _append_inplace(cur, val) if isinstance(f, Prim) and f.name == "," else None
+            new = grown if grown is not None else call(f, [cur, val])
         else:
             ivals = [IDENTITY if a is None else self.ev(a, loc) for a in idx]
             if cur is MISSING:
@@ -272,7 +273,7 @@ def _inplace(cur: Any, ivals: list[Any], f: Any, val: Any) -> Any:
     if type(i) is not A or i.t not in _INT_IDX or type(val) is not A:
         return None
     a = cur.a
-    if getrc(a) > 3 or a.base is not None:  # V.a, local a, getrefcount arg
+    if getrc(a) > 3 or not _sole_view(a):  # V.a, local a, getrefcount arg
         return None
     k = i.v
     if not 0 <= k < len(a):
@@ -292,3 +293,63 @@ def _inplace(cur: Any, ivals: list[Any], f: Any, val: Any) -> Any:
     a[k] = new.v
     cur.attr = ""
     return val if f is None else new
+
+
+#: vector types whose items are plain numpy scalars, which ``,:`` may append into spare capacity
+_GROWABLE = frozenset((1, 4, 5, 6, 7, 8, 9, 10))
+
+
+def _sole_view(a: np.ndarray) -> bool:
+    """Whether writing into ``a`` can be seen by nothing else: it owns its data, or it is the one view of a
+    buffer made by :func:`_append_inplace` (the base's references: ``a.base``, the local, the call's)."""
+    b = a.base
+    return b is None or (type(b) is np.ndarray and sys.getrefcount(b) <= 3)
+
+
+def _append_inplace(cur: Any, val: Any) -> Any:
+    """``v,:x`` on a uniquely held simple vector: x's items written into spare capacity; None when not safe.
+
+    Capacity doubles, so a loop of appends costs amortised O(1) each (``join`` copies the whole vector).
+    Only a same-typed atom or vector without attributes is appended; anything else goes through ``,``.
+    """
+    getrc = sys.getrefcount
+    if type(cur) is not V or cur.t not in _GROWABLE or cur.attr or getrc(cur) > 4:
+        return None  # the variable, assign_value's local, this parameter, getrefcount's argument
+    tv = type(val)
+    if tv is A:
+        if val.t != cur.t:
+            return None
+        k = 1
+    elif tv is V:
+        if val.t != cur.t or val.attr or val is cur:
+            return None
+        k = len(val.a)
+    else:
+        return None
+    a = cur.a
+    if getrc(a) > 3 or a.ndim != 1:
+        return None
+    n = len(a)
+    b = a.base
+    if (
+        b is not None
+        and type(b) is np.ndarray
+        and b.ndim == 1
+        and b.dtype == a.dtype
+        and getrc(b) <= 3
+        and len(b) >= n + k
+        and a.ctypes.data == b.ctypes.data
+        and a.strides == b.strides
+    ):
+        buf = b
+    elif b is None or getrc(b) <= 3:
+        buf = np.empty(max(8, 2 * (n + k)), dtype=a.dtype)
+        buf[:n] = a
+    else:
+        return None
+    if tv is A:
+        buf[n] = val.v
+    else:
+        buf[n : n + k] = val.a
+    cur.a = buf[: n + k]
+    return cur

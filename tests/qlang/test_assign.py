@@ -1,0 +1,38 @@
+"""Assignment (rdq.qlang._assign): ``,:`` appends into spare capacity only where nothing else sees the vector.
+
+Values are immutable in q: after ``w:v`` or ``d:`a`b!(t;t)`` an append to ``v``/``t`` must leave ``w``/``d``
+as they were, and a vector constant inside a function body must be the same on every call.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from rdq.qlang import Session
+
+
+@pytest.mark.parametrize(
+    ("setup", "src", "expected"),
+    [
+        (["v:1 2 3", "w:v", "v,:4"], "(v;w)", "1 2 3 4\n1 2 3"),
+        (["v:1 2 3", "v,:4", "u:v", "v,:5 6"], "(v;u)", "1 2 3 4 5 6\n1 2 3 4"),
+        (["x:1 2 3", "y:1_x", "x,:4"], "(x;y)", "1 2 3 4\n2 3"),
+        (["t:til 3", "d:`a`b!(t;t)", "t,:9"], "d", "a| 0 1 2\nb| 0 1 2"),
+        (["t:til 3", "t,:9", "t,:10"], "t", "0 1 2 9 10"),
+        (["L:()", "do[3; L,:1]", "M:L", "L,:2"], "(L;M)", "1 1 1 2\n1 1 1"),
+        (["f:{a:1 2; a,:3; a,:4; a}", "f[]", "f[]"], "f[]", "1 2 3 4"),
+        (["g:{a:x; a,:3; a}", "c:1 2", "g c"], "(g c;c)", "1 2 3\n1 2"),
+        ([], '{a:"ab"; a,:"c"; a,:"de"; a} 0', '"abcde"'),
+        ([], "{a:0#0; do[3; a,:1]; a[1]:9; a} 0", "1 9 1"),  # amend in place after appends
+        (["z:til 3", "z,:3", "z[0]:7"], "z", "7 1 2 3"),
+        ([], "{a:1 2; a,:1.5; a} 0", "'type"),  # a long vector takes no float
+        ([], "{v:(); i:0; while[i<x; v,:i; i+:1]; (count v; sum v)} 1000", "1000 499500"),
+        ([], "{v:`a`b; v,:`c; v} 0", "`a`b`c"),
+        ([], "{v:1 2; v,:(3;`a); v} 0", "1\n2\n3\n`a"),
+    ],
+)
+def test_append_keeps_value_semantics(setup: list[str], src: str, expected: str) -> None:
+    s = Session()
+    for line in setup:
+        assert not s.display(line).startswith("'"), line
+    assert s.display(src) == expected
