@@ -54,9 +54,31 @@ def q_key(x: Any) -> Any:
         return q_til(x)
     if type(x) is A and x.t == 11:
         return x
-    if type(x) is V:
-        return A(11, "")
+    if type(x) is V:  # a vector: the name of its type (key.md)
+        return A(11, _TYPE_NAMES.get(x.t, ""))
     raise QError("type")
+
+
+_TYPE_NAMES = {
+    1: "boolean",
+    2: "guid",
+    4: "byte",
+    5: "short",
+    6: "int",
+    7: "long",
+    8: "real",
+    9: "float",
+    10: "char",
+    11: "symbol",
+    12: "timestamp",
+    13: "month",
+    14: "date",
+    15: "datetime",
+    16: "timespan",
+    17: "minute",
+    18: "second",
+    19: "time",
+}
 
 
 _SYS_NS = ["q", "Q", "h", "j", "o"]
@@ -76,6 +98,15 @@ def q_key_in(interp: Any, x: Any) -> Any:
             return _syms(_SYS_NS + [k for k in kids if k not in _SYS_NS])
         if kids:
             return _syms([""] + kids)
+    if type(x) is A and x.t == 11 and x.v and not x.v.startswith(":"):
+        # a name: a dictionary's or keyed table's key, the name itself if defined, else () (key.md)
+        try:
+            v = interp.lookup(x.v, None)
+        except QError:
+            return L([])
+        return v.k if type(v) is D else x
+    if type(x) is A and x.t == 11 and x.v.startswith(":"):
+        return L([])  # a file or folder: none exist in the embedded interpreter
     return q_key(x)
 
 

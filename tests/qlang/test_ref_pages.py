@@ -117,3 +117,25 @@ def test_in_mixed_ranks(src: str, expected: str) -> None:
 )
 def test_calendar_casts(src: str, expected: str) -> None:
     assert Session().display(src) == expected
+
+
+@pytest.mark.parametrize(
+    ("lines", "expected"),
+    [
+        # key.md
+        (["D:`q`w`e!(1 2;3 4;5 6)", "key `D"], "`q`w`e"),
+        (["K:([s:`q`w`e]g:1 2 3;h:4 5 6)", "key `K"], "s\n-\nq\nw\ne"),
+        (["()~key`zz"], "1b"),
+        (["a:1", "key`a"], "`a"),
+        (["f:([f:1 2 3]v:`a`b`c)", "x:`f$3 2", "key x"], "`f"),
+        (['key each ("abc";101b;1 2 3h;1 2 3i;1 2 3;1 2 3f)'], "`char`boolean`short`int`long`float"),
+        (["key 0#5"], "`long"),
+        (["ids:`a`b`c", "x:`ids$`a`c", "key x"], "`ids"),
+        (["key 10"], "0 1 2 3 4 5 6 7 8 9"),
+    ],
+)
+def test_key_page(lines: list[str], expected: str) -> None:
+    s = Session()
+    for ln in lines[:-1]:
+        s.display(ln)
+    assert s.display(lines[-1]) == expected
