@@ -98,6 +98,7 @@ def rediscovery(
         ``{alpha, expression, best_factor, best_expression, rank_corr}`` per planted alpha, where ``rank_corr``
         is ``|mean over dates of the cross-sectional Spearman correlation|`` (``None`` without accepted factors).
     """
+    from rdq.agent._pyfactor import compute_codes
     from rdq.factors import compute
     from rdq.signal._ic import daily_corr
 
@@ -108,7 +109,7 @@ def rediscovery(
             {"alpha": a, "expression": e, "best_factor": None, "best_expression": None, "rank_corr": None}
             for a, e in planted.items()
         ]
-    left = compute(panel, dict(accepted), missing="skip")
+    left = compute_codes(panel, dict(accepted), missing="skip")  # accepted factors may be Python (sandboxed)
     right = compute(panel, {f"__planted_{a}": e for a, e in planted.items()}, missing="skip")
     frame = left.join(right, on=["date", "asset"], how="inner")
     pairs = [(f"{a}|{n}", n, f"__planted_{a}") for a in planted for n in names if n in frame.columns]

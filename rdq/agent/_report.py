@@ -173,10 +173,10 @@ def _evaluate_test(folder: RunFolder, workspace: Path) -> dict[str, Any]:
     from rdq.agent._config import config_from_dict
     from rdq.agent._decide import objective_series
     from rdq.agent._loop import load_panel_for
+    from rdq.agent._pyfactor import compute_codes
     from rdq.agent._stats import deflated_sharpe_ratio, paired_improvement_test
     from rdq.agent._types import ModelTask
     from rdq.errors import ConfigError
-    from rdq.factors import compute
     from rdq.pipeline._config import SegmentSection
 
     cfg = config_from_dict(folder.config()["config"])
@@ -197,7 +197,7 @@ def _evaluate_test(folder: RunFolder, workspace: Path) -> dict[str, Any]:
     model = ModelTask(**st["sota_model"])
     final = dict(cfg.base_factors) | {a["name"]: a["expression"] for a in st["accepted"]}
 
-    values = compute(data.panel, final, missing="skip")
+    values = compute_codes(data.panel, final, missing="skip")  # Python factors: in the sandbox, full panel
 
     def run(vals: pl.DataFrame, names: list[str]) -> LibraryEval:
         cols = [n for n in names if n in vals.columns]

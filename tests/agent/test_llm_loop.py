@@ -379,3 +379,24 @@ def test_a_python_factor_from_the_coder_goes_through_the_loop(tmp_path: Path) ->
     assert [e["purpose"] for e in exchanges(tmp_path / "ws", res.run_id)] == [
         "propose.factor", "code.factor", "code.factor", "explain",
     ]  # fmt: skip
+
+    # the report computes an accepted Python factor on the full panel (in the sandbox, test span included)
+    from rdq.agent._report import research_report
+    from rdq.agent._state import find_run, write_json
+
+    folder = find_run(tmp_path / "ws", res.run_id)
+    st = folder.state()
+    assert st is not None
+    # an accepted Python factor that is the label itself (a planted look-ahead the loop would reject): when
+    # the report computes it on the full panel, the test Rank IC is ~1; were it skipped, the base set's
+    cheat = (
+        "def factor(panel):\n    import polars as pl\n\n    p = panel.sort(['asset', 'date'])\n"
+        "    c = pl.col('close')\n"
+        "    v = (c.shift(-2) / c.shift(-1) - 1).over('asset')\n"
+        "    return p.select('date', 'asset', v.alias('value'))\n"
+    )
+    st["accepted"] = [{"name": "cheat", "expression": cheat, "round": 1, "valid_metrics": {}}]
+    write_json(folder.state_file, st)
+    rep = research_report(res.run_id, workspace=tmp_path / "ws")
+    assert rep["accepted_factors"] == ["cheat"]
+    assert rep["test"]["rank_ic"] > 0.9 > abs(rep["base_test"]["rank_ic"])
