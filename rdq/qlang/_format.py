@@ -231,8 +231,8 @@ def _vec(x: V) -> str:
         body = " ".join(parts)
         if t == 8:
             return pre + body + "e"
-        if all(_is_intlike(p) for p in parts if p not in ("0n", "0w", "-0w")):
-            body += "f"
+        if all(_is_intlike(p) and p not in ("0n", "0w", "-0w") for p in parts):
+            body += "f"  # no suffix where a 0n or 0w already shows the type (1 0n 3)
         return pre + body
     if t == 2:
         return pre + " ".join(a.tolist())

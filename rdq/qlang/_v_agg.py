@@ -15,7 +15,7 @@ from rdq.qlang._core import _syms, enlist, items, mklist, null_atom, wrap_int
 from rdq.qlang._ops import arith, minmax
 from rdq.qlang._values import DTYPES, NULLS, A, D, L, QError, T, V
 
-__all__ = ["q_avg", "q_max", "q_min", "q_prd", "q_sum"]
+__all__ = ["q_avg", "q_avgs", "q_max", "q_min", "q_prd", "q_sum"]
 
 
 #: temporal types held as integers (datetime, 15, is a float)
@@ -189,4 +189,18 @@ def q_avg(x: Any) -> Any:
         return arith("%", q_sum(x), A(7, len(x.items)))
     a = _float_arr(x)
     a = a[~np.isnan(a)]
-    return A(9, float(a.mean()) if len(a) else math.nan)
+    with np.errstate(invalid="ignore"):  # -0w and 0w average to 0n
+        return A(9, float(a.mean()) if len(a) else math.nan)
+
+
+def q_avgs(x: Any) -> Any:
+    """``avgs x`` (avg.md): running averages, ``avg`` of each prefix (nulls skipped); a table's by column."""
+    if type(x) is T:
+        return T(list(x.cols), [q_avgs(c) for c in x.data])
+    if type(x) is D:
+        return D(x.k, q_avgs(x.v))
+    a = _float_arr(x)
+    ok = ~np.isnan(a)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = np.cumsum(np.where(ok, a, 0.0)) / np.cumsum(ok)
+    return V(9, r)

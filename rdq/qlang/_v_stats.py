@@ -62,6 +62,11 @@ def q_var(x: Any, ddof: int = 0) -> Any:
 
 
 def q_wavg(w: Any, x: Any) -> Any:
+    """``w wavg x`` (avg.md): ``(sum w*x)%sum w``; for two simple vectors, nulls in either are ignored."""
+    if type(w) is V and type(x) is V and len(w.a) == len(x.a):
+        a, b = _float_arr(w), _float_arr(x)
+        ok = ~(np.isnan(a) | np.isnan(b))
+        return A(9, float((a[ok] * b[ok]).sum() / a[ok].sum()) if ok.any() else math.nan)
     return arith("%", q_sum(arith("*", w, x)), q_sum(w))
 
 

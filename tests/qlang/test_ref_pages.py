@@ -139,3 +139,35 @@ def test_key_page(lines: list[str], expected: str) -> None:
     for ln in lines[:-1]:
         s.display(ln)
     assert s.display(lines[-1]) == expected
+
+
+@pytest.mark.parametrize(
+    ("src", "expected"),
+    [
+        # avg.md
+        ("avg (1 2;0N 4)", "0n 3"),
+        ("avg -0w 0w", "0n"),
+        ("avg 101b", "0.6666667"),
+        ("2 0N 4 5 wavg 1 2 0N 8", "6f"),
+        ("(1 2;3 4) wavg (500 400; 300 200)", "350 266.6667"),
+        ("5 mavg 0N 2 0N 5 7 0N", "0n 2 2 3.5 4.666667 4.666667"),
+        # a float vector shows no f where a 0n or 0w already shows its type (kb/lp.md)
+        ("0w 17 18 0w 22 0f", "0w 17 18 0w 22 0"),
+        ("1 2 3f", "1 2 3f"),
+    ],
+)
+def test_avg_page(src: str, expected: str) -> None:
+    assert Session().display(src) == expected
+
+
+def test_avgs_skips_nulls() -> None:
+    # avg.md: avgs 1 2 3 0n 4 -0w 0w is 1 1.5 2 2 2.5 -0w 0n; of a table, column by column
+    from rdq.qlang._format import display
+    from rdq.qlang._v_agg import q_avgs
+
+    s = Session()
+    assert display(q_avgs(s.eval("1 2 3 0n 4 -0w 0w"))) == "1 1.5 2 2 2.5 -0w 0n"
+    assert (
+        display(q_avgs(s.eval("([]a:10 21 3;b:4 5 6)")))
+        == "a        b\n------------\n10       4\n15.5     4.5\n11.33333 5"
+    )
