@@ -9,7 +9,11 @@ from pydantic import BaseModel, Field, field_validator
 from rdq.agent._model_search import ALL_TEMPLATES
 from rdq.agent._types import Branch, FactorTask, Hypothesis, ModelTask, Task
 
-__all__ = ["TaskOut", "HypothesisOut"]
+__all__ = ["TaskOut", "HypothesisOut", "NEW_ARCHITECTURE"]
+
+#: the template a model task names for an architecture rdq does not ship: the Co-STEER coder writes it as a
+#: torch ``nn.Module`` file from the task's description and formulation (checked and trained in the sandbox)
+NEW_ARCHITECTURE = "new"
 
 
 class TaskOut(BaseModel):
@@ -26,9 +30,18 @@ class TaskOut(BaseModel):
     @field_validator("template")
     @classmethod
     def _known_template(cls, v: str | None) -> str | None:
-        if v is not None and v not in ALL_TEMPLATES:
-            raise ValueError(f"unknown model template {v!r}; use one of {list(ALL_TEMPLATES)}")
-        return v
+        """A shipped template (or its short name, ``lgbm``), or ``"new"`` for a new architecture."""
+        from rdq.agent._costeer_model import template_of
+
+        if v is None or v == NEW_ARCHITECTURE:
+            return v
+        known = template_of(v)
+        if known is None:
+            raise ValueError(
+                f"unknown model template {v!r}; use one of {list(ALL_TEMPLATES)}, or {NEW_ARCHITECTURE!r} for a new "
+                "architecture (described in description and formulation; the coder writes it as an nn.Module)"
+            )
+        return known
 
     def to_task(self, branch: Branch) -> Task:
         """The dataclass task for a ``branch`` round (a model task without a template gets ``MLPModel``)."""

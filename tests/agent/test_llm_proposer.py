@@ -30,7 +30,8 @@ def _ex(purpose: str, reply: str) -> Exchange:
 
 
 def test_prompts_have_versions() -> None:
-    assert load_prompt("propose")[0] == "1" and load_prompt("explain")[0] == "1"
+    assert load_prompt("propose")[0] == "2" and load_prompt("explain")[0] == "1"
+    assert '"new"' in load_prompt("propose")[1]  # the model tells rdq it wants a new architecture so
 
 
 def test_valid_factor_proposal_converts_and_caps_tasks() -> None:
@@ -51,6 +52,20 @@ def test_model_proposal_with_unknown_template_fails() -> None:
     client = ReplayClient([_ex("propose.model", bad)], max_repairs=0)
     with pytest.raises(RdqError):
         LLMProposer(client).propose(_ctx(Branch.MODEL))
+
+
+def test_model_proposal_names_a_template_a_short_name_or_a_new_architecture() -> None:
+    tasks = [
+        {"name": "a", "description": "d", "template": "lgbm", "hyperparameters": {"num_leaves": 31}},
+        {"name": "b", "description": "a two-layer MLP with a skip connection", "template": "new"},
+        {"name": "c", "description": "d", "template": "GRUModel"},
+    ]
+    reply = json.dumps({"statement": "s", "rationale": "r", "tasks": tasks})
+    hyp = LLMProposer(ReplayClient([_ex("propose.model", reply)]), max_tasks=3).propose(_ctx(Branch.MODEL))
+    assert [(t.name, t.template) for t in hyp.tasks] == [("a", "LGBMModel"), ("b", "new"), ("c", "GRUModel")]
+    from rdq.agent._costeer_model import template_of
+
+    assert template_of("new") is None  # the coder writes "new" as an nn.Module (UserModule), not a template
 
 
 def test_explain_returns_the_reply_text() -> None:
