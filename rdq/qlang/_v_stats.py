@@ -71,8 +71,10 @@ def q_wavg(w: Any, x: Any) -> Any:
 
 
 def q_wsum(w: Any, x: Any) -> Any:
+    """``w wsum x`` (sum.md): ``sum w*x``; two integer lists are converted to floats first."""
     r = q_sum(arith("*", w, x))
-    return A(9, float(r.v)) if type(r) is A and r.t in (5, 6, 7) else r
+    lists = type(w) is not A and type(x) is not A
+    return A(9, float(r.v)) if lists and type(r) is A and r.t in (5, 6, 7) else r
 
 
 def q_cor(x: Any, y: Any) -> Any:

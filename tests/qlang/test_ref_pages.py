@@ -171,3 +171,20 @@ def test_avgs_skips_nulls() -> None:
         display(q_avgs(s.eval("([]a:10 21 3;b:4 5 6)")))
         == "a        b\n------------\n10       4\n15.5     4.5\n11.33333 5"
     )
+
+
+@pytest.mark.parametrize(
+    ("src", "expected"),
+    [
+        # sum.md
+        ("2 3 4 wsum 1 2 4", "24f"),
+        ("2 wsum 1 2 4", "14"),
+        ("(1 2;3 4) wsum (500 400;300 200)", "1400 1600"),
+        ("sum (0n 8;8 0n)", "0n 0n"),
+        ("sum 0n 8", "8f"),
+        ("3 msum 0N 2 3 5 0N 11", "0 2 5 10 8 16"),
+        ("sum (1 2;0N 4)", "0N 6"),
+    ],
+)
+def test_sum_page(src: str, expected: str) -> None:
+    assert Session().display(src) == expected
