@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 
 from rdq.llm._budget import Budget
 from rdq.llm._errors import LLMError, LLMRefusal
-from rdq.llm._exchange import Exchange
+from rdq.llm._exchange import Exchange, as_request
 from rdq.llm._structured import BaseModelT, structured_loop, with_instructions
 
 __all__ = ["ReplayClient"]
 
 
 class ReplayClient:
-    """Serves stored exchanges in order through the :class:`~rdq.llm.LLMClient` interface.
+    """Serves stored exchanges through the :class:`~rdq.llm.LLMClient` interface.
 
-    Each request takes the next stored exchange; its ``purpose`` must match. A stored failure is
+    Each request takes the first unserved stored exchange with the same ``purpose`` and the same (redacted)
+    messages, so requests made in parallel (the coder's tasks, in threads) get their own replies whatever
+    order they arrive in; when no stored request is identical, the next unserved exchange in order, whose
+    ``purpose`` must match. A stored failure is
     raised again as :class:`LLMError`, a stored refusal as :class:`LLMRefusal`, so the replayed run
     takes the same path. A budget is charged with the stored usage, so it stops where the original did.
     ``structured`` always takes the JSON path over the stored replies (a tool call's reply was stored
@@ -53,6 +57,45 @@ class ReplayClient:
         self.calls = 0
         self.served = 0
         self._per_purpose: dict[str, int] = {}
+        self._used = [False] * len(self.stored)
+        self._lock = threading.Lock()
+
+    def _next(self) -> int | None:
+        """The first unserved stored exchange (``None``: all used)."""
+        return next((i for i, used in enumerate(self._used) if not used), None)
+
+    def _take(self, purpose: str, messages: Sequence[tuple[str, str]], n: int) -> Exchange:
+        """Mark and return the exchange for this request (see the class docstring)."""
+        request: tuple[dict[str, str], ...] | None
+        try:
+            request = as_request(messages)
+        except Exception:  # noqa: BLE001 - a malformed message list: order only
+            request = None
+        with self._lock:
+            hit = next(
+                (
+                    i for i, ex in enumerate(self.stored)
+                    if not self._used[i] and ex.purpose == purpose and request is not None and ex.request == request
+                ),
+                None,
+            )  # fmt: skip
+            if hit is None:
+                hit = self._next()
+                if hit is None:
+                    raise LLMError(
+                        f"the replay has no reply for {purpose} #{n}: all {len(self.stored)} stored exchanges are "
+                        "used; the replayed run asks more than the original (a different config or code?)"
+                    )
+                if self.stored[hit].purpose != purpose:
+                    raise LLMError(
+                        f"the replay has no reply for {purpose} #{n}: stored exchange {hit + 1} of "
+                        f"{len(self.stored)} is for {self.stored[hit].purpose!r}; the replayed run asks in a "
+                        "different order than the original (a different config or code?)"
+                    )
+            self._used[hit] = True
+            self.served += 1
+            self._per_purpose[purpose] = n
+            return self.stored[hit]
 
     @property
     def remaining(self) -> int:
@@ -75,20 +118,7 @@ class ReplayClient:
         n = self._per_purpose.get(purpose, 0) + 1
         if self.budget is not None:
             self.budget.check()
-        if self.served >= len(self.stored):
-            raise LLMError(
-                f"the replay has no reply for {purpose} #{n}: all {len(self.stored)} stored exchanges are used; "
-                "the replayed run asks more than the original (a different config or code?)"
-            )
-        ex = self.stored[self.served]
-        if ex.purpose != purpose:
-            raise LLMError(
-                f"the replay has no reply for {purpose} #{n}: stored exchange {self.served + 1} of "
-                f"{len(self.stored)} is for {ex.purpose!r}; the replayed run asks in a different order than the "
-                "original (a different config or code?)"
-            )
-        self.served += 1
-        self._per_purpose[purpose] = n
+        ex = self._take(purpose, messages, n)
         if self.budget is not None and (
             ex.error is None or ex.extra.get("cut")
         ):  # charged as the original was
@@ -109,12 +139,16 @@ class ReplayClient:
         A stored tool request that was rejected and made the original switch to JSON
         (``extra["fallback"]``) is passed over here the same way.
         """
-        if self.served < len(self.stored):
-            ex = self.stored[self.served]
-            if ex.purpose == purpose and ex.extra.get("fallback"):
+        with self._lock:
+            i = self._next()
+            ex = None if i is None else self.stored[i]
+            if i is not None and ex is not None and ex.purpose == purpose and ex.extra.get("fallback"):
+                self._used[i] = True
                 self.served += 1
-                if self.record is not None:
-                    self.record(ex)
+            else:
+                ex = None
+        if ex is not None and self.record is not None:
+            self.record(ex)
         return structured_loop(
             self.complete,
             with_instructions(messages, schema),

@@ -1,4 +1,4 @@
-"""LLM exchanges and the Co-STEER knowledge base in the catalog (schema version 3).
+"""LLM exchanges and the Co-STEER knowledge base in the catalog (schema versions 3 and 4).
 
 ``llm_exchanges`` keeps every request/reply of a run, keyed ``(run_id, round, seq)``, so a run can be
 replayed (:func:`exchanges_for_run` feeds ``rdq.llm.ReplayClient``).  ``knowledge_attempts`` keeps every
@@ -35,7 +35,8 @@ def record_exchange(store: Store, run_id: str, round: int, exchange: Any) -> int
     """Append one ``rdq.llm.Exchange`` of ``run_id``'s round ``round``; return its ``seq`` (0, 1, ... per round).
 
     ``exchange`` needs the attributes ``purpose, request, reply, input_tokens, output_tokens, usd, seconds,
-    refusal, error, model`` (``rdq.llm.Exchange`` has them).
+    refusal, error, model`` and may have ``extra`` (JSON-able provider facts) and ``attempts``
+    (``rdq.llm.Exchange`` has them all).
     """
     with store.transaction() as tx:
         row = tx.execute(
@@ -44,7 +45,9 @@ def record_exchange(store: Store, run_id: str, round: int, exchange: Any) -> int
         ).fetchone()
         seq = int(row[0]) if row else 0
         tx.execute(
-            "INSERT INTO llm_exchanges VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO llm_exchanges (run_id, round, seq, purpose, request, reply, input_tokens, output_tokens, "
+            "usd, seconds, refusal, error, model, created, extra, attempts) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 run_id,
                 int(round),
@@ -60,6 +63,8 @@ def record_exchange(store: Store, run_id: str, round: int, exchange: Any) -> int
                 exchange.error,
                 str(getattr(exchange, "model", "") or ""),
                 _now(),
+                json.dumps(dict(getattr(exchange, "extra", None) or {}), default=str),
+                int(getattr(exchange, "attempts", 1) or 1),
             ],
         )
     return seq
@@ -90,6 +95,8 @@ def exchanges_for_run(store: Store, run_id: str) -> list[dict[str, Any]]:
                 "error": r["error"],
                 "refusal": bool(r["refusal"]),
                 "model": r["model"] or "",
+                "extra": json.loads(r.get("extra") or "{}"),
+                "attempts": int(r.get("attempts") or 1),
             }
         )
     return out

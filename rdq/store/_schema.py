@@ -205,11 +205,19 @@ _V3: tuple[str, ...] = (
     )""",
 )
 
+#: an exchange's provider facts (``Exchange.extra`` as JSON: tool mode, a JSON fallback, a cut reply) and its
+#: HTTP attempts, which a replay needs to take the original's path
+_V4: tuple[str, ...] = (
+    "ALTER TABLE llm_exchanges ADD COLUMN extra VARCHAR DEFAULT '{}'",
+    "ALTER TABLE llm_exchanges ADD COLUMN attempts INTEGER DEFAULT 1",
+)
+
 #: ``(version, description, statements)``, in order
 MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
     (1, "initial catalog", _V1),
     (2, "research loop: runs, rounds, candidates, sealed test reports", _V2),
     (3, "LLM exchanges and the Co-STEER knowledge base", _V3),
+    (4, "LLM exchanges keep their provider facts (extra) and attempts", _V4),
 )
 
 #: the version this rdq writes

@@ -132,3 +132,37 @@ def test_a_tool_rejection_after_tools_worked_is_not_a_fallback() -> None:
     replay.structured([("user", "p")], Hypothesis, purpose="propose.factor")
     with pytest.raises(LLMError, match="replayed"):
         replay.structured([("user", "p")], Hypothesis, purpose="propose.factor")
+
+
+def test_parallel_requests_get_their_own_replies_in_any_order() -> None:
+    """The coder asks for several tasks at once (threads): each request gets the reply stored for it."""
+    import threading
+
+    stored = [
+        Exchange(purpose="code.factor", request=({"role": "user", "content": f"task {k}"},), reply=f"code {k}")
+        for k in "abcd"
+    ]
+    replay = ReplayClient([*stored, Exchange(purpose="explain", request=(), reply="done")])
+    assert replay.complete([("user", "task c")], purpose="code.factor").reply == "code c"
+    assert replay.complete([("user", "task a")], purpose="code.factor").reply == "code a"
+    got: dict[str, str] = {}
+
+    def ask(k: str) -> None:
+        got[k] = str(replay.complete([("user", f"task {k}")], purpose="code.factor").reply)
+
+    threads = [threading.Thread(target=ask, args=(k,)) for k in "db"]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert got == {"d": "code d", "b": "code b"}
+    # no identical request left: the order decides, and the purpose must still match
+    with pytest.raises(LLMError, match=r"stored exchange 5 of 5 is for 'explain'"):
+        replay.complete([("user", "task z")], purpose="code.factor")
+    assert replay.complete([("user", "anything")], purpose="explain").reply == "done" and replay.remaining == 0
+
+
+def test_a_changed_request_falls_back_to_the_stored_order() -> None:
+    stored = [Exchange(purpose="explain", request=({"role": "user", "content": "v1 prompt"},), reply="r1")]
+    replay = ReplayClient(stored)
+    assert replay.complete([("user", "v2 prompt")], purpose="explain").reply == "r1"

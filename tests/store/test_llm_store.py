@@ -25,9 +25,37 @@ def _ex(purpose: str, reply: str, **kw: object) -> Exchange:
     )  # type: ignore[arg-type]
 
 
-def test_schema_is_version_3(tmp_path: Path) -> None:
+def test_schema_is_version_4(tmp_path: Path) -> None:
     store = Store(tmp_path / "c.duckdb")
-    assert SCHEMA_VERSION == 3 and store.schema_version() == 3
+    assert SCHEMA_VERSION == 4 and store.schema_version() == 4
+
+
+def test_a_version_3_catalog_migrates_and_keeps_its_exchanges(tmp_path: Path) -> None:
+    """A catalog written before ``extra``/``attempts`` existed: opened, migrated, its rows read with defaults."""
+    import duckdb
+
+    from rdq.store._schema import _META, MIGRATIONS
+
+    path = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute(_META)
+    for _version, _d, statements in MIGRATIONS[:3]:
+        for sql in statements:
+            con.execute(sql)
+    con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', '3')")
+    con.execute(
+        "INSERT INTO llm_exchanges VALUES ('r0', 0, 0, 'explain', '[]', 'old', 1, 2, 0.5, 0.1, false, NULL, 'm', "
+        "now())"
+    )
+    con.close()
+    store = Store(path)
+    assert store.schema_version() == 4
+    (row,) = exchanges_for_run(store, "r0")
+    assert row["reply"] == "old" and row["extra"] == {} and row["attempts"] == 1
+    record_exchange(store, "r0", 0, _ex("explain", "new", attempts=3, extra={"fallback": "json", "status": 422}))
+    new = exchanges_for_run(store, "r0")[1]
+    assert new["attempts"] == 3 and new["extra"] == {"fallback": "json", "status": 422}
+    assert Exchange(**new).extra == {"fallback": "json", "status": 422}
 
 
 def test_exchanges_round_trip_in_order_and_replay(tmp_path: Path) -> None:
