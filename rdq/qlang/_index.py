@@ -394,6 +394,8 @@ def join(x: Any, y: Any) -> Any:
         return join(enlist(x), y)
     if tx is T and ty is L:
         return join(x, T(list(x.cols), [enlist(a) for a in y.items]))
+    if (tx is D and ty in (A, V)) or (ty is D and tx in (A, V)):
+        raise QError("type")  # an atom or vector does not join a dictionary (raze.md: 10,d)
     lx = items(x) if tx in (V, L) else [x]
     ly = items(y) if ty in (V, L) else [y]
     if tx is D or ty is D or tx is T or ty is T:

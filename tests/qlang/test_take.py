@@ -55,6 +55,10 @@ def test_take(q: Session, src: str, expected: str) -> None:
         # a dictionary conforming to a table's columns joins it as a record
         ("(`a`b!1 2),([]a:3 4;b:5 6)", "a b\n---\n1 2\n3 5\n4 6"),
         ("([]a:1 2),([]b:3 4)", "'mismatch"),
+        # raze.md: an integer does not join a dictionary
+        ("10,`a`b!(1 2;3 5)", "'type"),
+        ("raze (10;`a`b!(1 2;3 5))", "'type"),
+        ("raze `q`w`e!(1 2;3 4;5 6)", "1 2 3 4 5 6"),
     ],
 )
 def test_join(q: Session, src: str, expected: str) -> None:
