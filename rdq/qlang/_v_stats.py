@@ -53,7 +53,26 @@ def q_med(x: Any) -> Any:
     return A(9, float(np.median(a)) if len(a) else math.nan)
 
 
+def _by_column(fn: Any, x: Any) -> Any:
+    """``fn`` of each column of a table (a dictionary) or of a list of equal vectors (a float vector),
+    as var, svar, dev and sdev traverse them since 4.1 (var.md); None for a simple list."""
+    if type(x) is D and type(x.k) is T and type(x.v) is T:
+        x = x.v
+    if type(x) is T:
+        return D(_syms(x.cols), mklist([fn(c) for c in x.data]))
+    if type(x) is L and x.items and all(type(r) is V for r in x.items):
+        rows = [_float_arr(r) for r in x.items]
+        if len({len(r) for r in rows}) != 1:
+            raise QError("length")
+        m = np.vstack(rows)
+        return V(9, np.array([fn(V(9, m[:, j])).v for j in range(m.shape[1])], dtype=np.float64))
+    return None
+
+
 def q_var(x: Any, ddof: int = 0) -> Any:
+    r = _by_column(lambda c: q_var(c, ddof), x)
+    if r is not None:
+        return r
     a = _float_arr(x)
     a = a[~np.isnan(a)]
     if len(a) - ddof <= 0:
@@ -209,11 +228,13 @@ def q_inv(x: Any) -> Any:
 
 
 def q_sdev(x: Any) -> Any:
-    return A(9, math.sqrt(q_var(x, 1).v))
+    r = _by_column(q_sdev, x)
+    return r if r is not None else A(9, math.sqrt(q_var(x, 1).v))
 
 
 def q_dev(x: Any) -> Any:
-    return A(9, math.sqrt(q_var(x).v))
+    r = _by_column(q_dev, x)
+    return r if r is not None else A(9, math.sqrt(q_var(x).v))
 
 
 def q_xexp(x: Any, y: Any) -> Any:

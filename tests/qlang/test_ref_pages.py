@@ -188,3 +188,24 @@ def test_avgs_skips_nulls() -> None:
 )
 def test_sum_page(src: str, expected: str) -> None:
     assert Session().display(src) == expected
+
+
+@pytest.mark.parametrize(
+    ("src", "expected"),
+    [
+        # var.md (4.1: columns of tables and nested lists, nulls ignored)
+        ("var 2 3 5 7", "3.6875"),
+        ("var 2 3 5 0n 7", "3.6875"),
+        ("svar 2 3 5 7", "4.916667"),
+        ("var m", "1.555556 4"),
+        ("var t", "a| 1.555556\nb| 4"),
+        ("svar m", "2.333333 8"),
+        ("svar t", "a| 2.333333\nb| 8"),
+        ("dev m", "1.247219 2"),
+    ],
+)
+def test_var_page(src: str, expected: str) -> None:
+    s = Session()
+    s.display("m:(2 3;4 0N;1 7)")
+    s.display("t:flip`a`b!flip m")
+    assert s.display(src) == expected
