@@ -164,6 +164,13 @@ def q_vs(x: Any, y: Any) -> Any:
             for k in range(nd - 1, -1, -1):
                 rows.append(V(rt, np.array([(v // base**k) % base for v in vals], dtype=DTYPES[rt])))
             return L(rows)
+        if type(y) is L and y.items:  # any list of integers: each row has y's structure (vs.md)
+            flat = [int(v) for v in _ints(y)]
+            mx = max(flat) if flat else 0
+            nd = 1
+            while base**nd <= mx:
+                nd += 1
+            return L([_digit(y, base, k) for k in range(nd - 1, -1, -1)])
     if type(x) is V and x.t in (5, 6, 7):
         bases = x.a.tolist()
         if type(y) is A:
@@ -182,6 +189,25 @@ def q_vs(x: Any, y: Any) -> Any:
     if type(x) is A and x.t == 1 and False:
         pass
     raise QError("type")
+
+
+def _ints(y: Any) -> list[int]:
+    if type(y) is A:
+        return [y.v]
+    if type(y) is V and y.t in (1, 4, 5, 6, 7):
+        return y.a.astype(np.int64).tolist()
+    if type(y) is L:
+        return [v for a in y.items for v in _ints(a)]
+    raise QError("type")
+
+
+def _digit(y: Any, base: int, k: int) -> Any:
+    """Digit ``k`` (base ``base``) of every integer of ``y``, in ``y``'s structure."""
+    if type(y) is A:
+        return A(7, (int(y.v) // base**k) % base)
+    if type(y) is V:
+        return V(7, (y.a.astype(np.int64) // base**k) % base)
+    return L([_digit(a, base, k) for a in y.items])
 
 
 def q_sv(x: Any, y: Any) -> Any:
