@@ -43,9 +43,9 @@ def q_sum(x: Any) -> Any:
         t = x.t
         if t in (1, 4, 5, 6, 7):
             a = _nonnull(x).astype(np.int64)
-            # bytes add up to an int, shorts to a short; booleans to a long, as the reference's
-            # show page prints (f:{a:x<5;sum a}; f 2 3 5 7 3 is 3), though +/ on booleans is an int
-            rt = 7 if t in (1, 7) else (5 if t == 5 else 6)
+            # sum.md's domain and range: bytes, shorts and ints add up to an int. Booleans too by that
+            # table, but the show page prints a long (f:{a:x<5;sum a}; f 2 3 5 7 3 is 3): kept long
+            rt = 7 if t in (1, 7) else 6
             return A(rt, wrap_int(int(a.sum()), rt))
         if t in (8, 9, 15):
             return A(t, float(np.nansum(x.a)))

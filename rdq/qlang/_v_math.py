@@ -52,7 +52,7 @@ def _scan_np(x: Any, fn: Any, name: str) -> Any:
             if t in (8, 9):
                 a = np.where(np.isnan(x.a), 0 if name == "sums" else 1, x.a)
                 return V(t, fn(a).astype(DTYPES[t]))
-            rt = 7 if t == 7 else (6 if t in (1, 4, 6) else 5)
+            rt = 7 if t == 7 else 6  # sum.md: sums of boolean, byte, short, int are ints
             a = x.a.astype(np.int64)
             if t in (5, 6, 7):
                 a = np.where(x.a == NULLS[t], 0 if name == "sums" else 1, a)

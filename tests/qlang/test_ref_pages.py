@@ -209,3 +209,17 @@ def test_var_page(src: str, expected: str) -> None:
     s.display("m:(2 3;4 0N;1 7)")
     s.display("t:flip`a`b!flip m")
     assert s.display(src) == expected
+
+
+@pytest.mark.parametrize(
+    ("src", "expected"),
+    [
+        # sum.md, domain and range: h -> i for sum and sums, b -> i for sums
+        ("sum 1 2 3h", "6i"),
+        ("sums 1 2 3h", "1 3 6i"),
+        ("sum 0x0102", "3i"),
+        ("sums 101b", "1 1 2i"),
+    ],
+)
+def test_sum_ranges(src: str, expected: str) -> None:
+    assert Session().display(src) == expected
