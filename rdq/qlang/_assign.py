@@ -4,6 +4,7 @@ and pattern (destructuring) assignment; a mixin of the evaluator (:class:`rdq.ql
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -14,7 +15,7 @@ from rdq.qlang._fn import Prim, amend_deep, call, index_deep
 from rdq.qlang._index import find, index, match
 from rdq.qlang._values import IDENTITY, TYPE_CHARS, A, D, Fn, L, QError, T, V
 
-__all__ = ["Assigner"]
+__all__ = ["Assigner", "sole_view"]
 
 
 class Assigner:
@@ -178,8 +179,18 @@ class Assigner:
         """``name:e``, ``name[i]:e``, ``name op: e``, ``name[i] op: e`` (``::`` global in a function)."""
         return self.assign_value(n, self.ev(n[4], loc), loc)
 
-    def assign_value(self, n: Any, val: Any, loc: dict[str, Any] | None) -> Any:
-        """The assignment ``n`` once its right side has been evaluated to ``val``."""
+    def assign_value(
+        self,
+        n: Any,
+        val: Any,
+        loc: dict[str, Any] | None,
+        idx_vals: Callable[[], list[Any]] | None = None,
+    ) -> Any:
+        """The assignment ``n`` once its right side has been evaluated to ``val``.
+
+        ``idx_vals`` evaluates the indices of ``name[i;j]:...`` (compiled code passes its closures); by
+        default they are walked, in the same place (after the target is looked up).
+        """
         name, idx, op, glob = n[1], n[2], n[3], n[5]
         if loc is not None and "." in name:
             glob = True  # a dotted name is never local: ``{.ns.v:5}`` sets the global
@@ -222,7 +233,10 @@ class Assigner:
             grown = _append_inplace(cur, val) if isinstance(f, Prim) and f.name == "," else None
             new = grown if grown is not None else call(f, [cur, val])
         else:
-            ivals = [IDENTITY if a is None else self.ev(a, loc) for a in idx]
+            if idx_vals is not None:
+                ivals = idx_vals()
+            else:
+                ivals = [IDENTITY if a is None else self.ev(a, loc) for a in idx]
             if cur is MISSING:
                 cur = D(L([]), L([]))
             r = _inplace(cur, ivals, f, val)
@@ -273,7 +287,7 @@ def _inplace(cur: Any, ivals: list[Any], f: Any, val: Any) -> Any:
     if type(i) is not A or i.t not in _INT_IDX or type(val) is not A:
         return None
     a = cur.a
-    if getrc(a) > 3 or not _sole_view(a):  # V.a, local a, getrefcount arg
+    if getrc(a) > 3 or not sole_view(a):  # V.a, local a, getrefcount arg
         return None
     k = i.v
     if not 0 <= k < len(a):
@@ -299,7 +313,7 @@ def _inplace(cur: Any, ivals: list[Any], f: Any, val: Any) -> Any:
 _GROWABLE = frozenset((1, 4, 5, 6, 7, 8, 9, 10))
 
 
-def _sole_view(a: np.ndarray) -> bool:
+def sole_view(a: np.ndarray) -> bool:
     """Whether writing into ``a`` can be seen by nothing else: it owns its data, or it is the one view of a
     buffer made by :func:`_append_inplace` (the base's references: ``a.base``, the local, the call's)."""
     b = a.base

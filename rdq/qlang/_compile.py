@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from rdq.qlang._compile_ctl import CTL_MAKERS, Ev
+from rdq.qlang._compile_ctl import CTL_MAKERS, Compile, Ev, _fast_amend_op, amend_fast
 from rdq.qlang._core import item
 from rdq.qlang._fast import FAST, LNULL, MISSING
 from rdq.qlang._fn import Comp, Lambda, Prim, Proj, View, apply, call, index_deep
@@ -22,7 +22,7 @@ from rdq.qlang._iter import Derived
 from rdq.qlang._ptree import LambdaDef, is_juxt_comp
 from rdq.qlang._values import IDENTITY, A, Fn, L, QError, V
 
-__all__ = ["compile_body", "Ev"]
+__all__ = ["compile_body", "compile_top", "Ev"]
 
 
 def compile_body(ip: Any, d: LambdaDef) -> Ev:
@@ -56,19 +56,89 @@ def _c(ip: Any, n: Any) -> Ev:
     """The closure of node ``n`` (``_ev``'s semantics with ``loc`` a dictionary)."""
     if not isinstance(n, tuple) or not n:
         return _fallback(ip, n)
-    maker = _MAKERS.get(n[0])
+    maker = _MAKERS.get(n[0]) or CTL_MAKERS.get(n[0])
     if maker is not None:
-        return maker(ip, n)
-    ctl = CTL_MAKERS.get(n[0])
-    if ctl is not None:
-        return ctl(ip, n, _c)
+        return maker(ip, n, _c)
     return _fallback(ip, n)
+
+
+def compile_top(ip: Any, st: Any) -> Ev:
+    """A top-level statement (a ``while``/``do`` loop) as a closure run with an empty dictionary of locals.
+
+    Names read through the empty locals to the globals; assignments, patterns, qSQL and table literals are
+    evaluated as the tree walker does at top level (no locals), so the loop body runs compiled with the
+    top level's semantics.
+    """
+    return _cg(ip, st)
+
+
+def _cg(ip: Any, n: Any) -> Ev:
+    """The top-level compiler: :func:`_c` with assignments global and loc-sensitive nodes walked with None."""
+    if not isinstance(n, tuple) or not n:
+        return _fallback_top(ip, n)
+    tag = n[0]
+    if tag == "asg":
+        expr = _cg(ip, n[4])
+        assign_value = ip.assign_value
+        op, name = n[3], n[1]
+        fast = None
+        if n[2] is None and op is not None and "." not in name and op[0] == "c" and type(op[1]) is tuple:
+            fast = FAST.get(op[1][1]) if op[1][0] == "op" else None
+        if fast is not None:
+            g = ip.g
+            fast_op = fast
+
+            def ev_asg_op_top(loc: dict[str, Any]) -> Any:
+                # ``i+:1`` on a global long atom: assign_value's own fast path, inline
+                val = expr(loc)
+                if type(val) is A and val.t == 7:
+                    cur = g.get(name, MISSING)
+                    if type(cur) is A and cur.t == 7:
+                        r = g[name] = fast_op(cur.v, val.v)
+                        return r
+                return assign_value(n, val, None)
+
+            return ev_asg_op_top
+        if n[2] is not None:
+            idx = [None if a is None else _cg(ip, a) for a in n[2]]
+            fast_i = _fast_amend_op(n)
+            if fast_i is not None:
+                g = ip.g
+                i0 = idx[0]
+                assert i0 is not None
+
+                def ev_asg_idx_op_top(loc: dict[str, Any]) -> Any:
+                    val = expr(loc)
+                    r = amend_fast(g, name, i0(loc), fast_i, val)
+                    if r is not None:
+                        return r
+                    return assign_value(n, val, None, lambda: [i0(loc)])
+
+                return ev_asg_idx_op_top
+
+            def ev_asg_idx_top(loc: dict[str, Any]) -> Any:
+                val = expr(loc)
+                return assign_value(n, val, None, lambda: [IDENTITY if f is None else f(loc) for f in idx])
+
+            return ev_asg_idx_top
+        return lambda loc: assign_value(n, expr(loc), None)
+    if tag == "lst" and None in n[1]:
+        return _fallback_top(ip, n)
+    maker = _MAKERS.get(tag) or CTL_MAKERS.get(tag)
+    if maker is not None:
+        return maker(ip, n, _cg)
+    return _fallback_top(ip, n)
+
+
+def _fallback_top(ip: Any, n: Any) -> Ev:
+    ev = ip.ev
+    return lambda loc: ev(n, None)
 
 
 # -- names and constants ------------------------------------------------------------
 
 
-def _var(ip: Any, n: Any) -> Ev:
+def _var(ip: Any, n: Any, c: Compile) -> Ev:
     name = n[1]
     g = ip.g
     lookup = ip.lookup
@@ -88,7 +158,7 @@ def _var(ip: Any, n: Any) -> Ev:
     return ev_v
 
 
-def _const(ip: Any, n: Any) -> Ev:
+def _const(ip: Any, n: Any, c: Compile) -> Ev:
     v = n[1]
     if type(v) is tuple:
         ops = ip.ops
@@ -115,7 +185,7 @@ def _local(n: Any) -> str | None:
     return n[1] if n[0] == "v" else None
 
 
-def _dyad_glyph(ip: Any, n: Any) -> Ev:
+def _dyad_glyph(ip: Any, n: Any, c: Compile) -> Ev:
     """``x+y`` with a glyph: long atoms by the fast table, else the primitive's dyadic form.
 
     A constant or variable operand is read inline (no closure call); the right operand is evaluated first.
@@ -124,8 +194,8 @@ def _dyad_glyph(ip: Any, n: Any) -> Ev:
     ops = ip.ops
     fast = FAST.get(op)
     ln, rn = n[2], n[3]
-    right = _c(ip, rn)
-    left = _c(ip, ln)
+    right = c(ip, rn)
+    left = c(ip, ln)
     lc, rc = _atom(ln), _atom(rn)
     lv, rv = _local(ln), _local(rn)
     if fast is not None and rc is not None and rc.t == 7:
@@ -195,12 +265,12 @@ def _dyad_glyph(ip: Any, n: Any) -> Ev:
     return ev_dg
 
 
-def _dyad(ip: Any, n: Any) -> Ev:
+def _dyad(ip: Any, n: Any, c: Compile) -> Ev:
     """``x f y`` with a keyword or any function; ``mod``/``div`` of positive long atoms inline."""
     vn = n[1]
-    right = _c(ip, n[3])
-    left = _c(ip, n[2])
-    fnc = _c(ip, vn)
+    right = c(ip, n[3])
+    left = c(ip, n[2])
+    fnc = c(ip, vn)
     kw = vn[1] if vn[0] == "v" and vn[1] in ("mod", "div") else None
     lv, rc = _local(n[2]), _atom(n[3])
     if kw is not None and lv is not None and rc is not None and rc.t == 7 and rc.v > 0:
@@ -236,11 +306,11 @@ def _dyad(ip: Any, n: Any) -> Ev:
     return ev_d
 
 
-def _juxt(ip: Any, n: Any) -> Ev:
+def _juxt(ip: Any, n: Any, c: Compile) -> Ev:
     """``f x`` (juxtaposition): composition when x is a partial verb, write to a handle, else apply."""
     xn = n[2]
-    arg = _c(ip, xn) if xn is not None else None
-    fnc = _c(ip, n[1])
+    arg = c(ip, xn) if xn is not None else None
+    fnc = c(ip, n[1])
     is_comp = xn is not None and (xn[0] in ("pj", "comp") or (xn[0] == "j" and is_juxt_comp(xn)))
     write_handle = ip.write_handle
     fv = _local(n[1])
@@ -279,10 +349,10 @@ def _juxt(ip: Any, n: Any) -> Ev:
     return ev_j
 
 
-def _monad(ip: Any, n: Any) -> Ev:
+def _monad(ip: Any, n: Any, c: Compile) -> Ev:
     """``f x`` where f is a verb (``-x``, ``#x``, ``+/x``)."""
-    arg = _c(ip, n[2])
-    fnc = _c(ip, n[1])
+    arg = c(ip, n[2])
+    fnc = c(ip, n[1])
 
     def ev_m(loc: dict[str, Any]) -> Any:
         x = arg(loc)
@@ -319,11 +389,11 @@ def _apply_vals(f: Any, vals: list[Any]) -> Any:
     return index_deep(f, vals)
 
 
-def _brackets(ip: Any, n: Any) -> Ev:
+def _brackets(ip: Any, n: Any, c: Compile) -> Ev:
     """``f[a;b;...]``: arguments right to left, then the function."""
     args = n[2]
-    fns = [None if a is None else _c(ip, a) for a in args]
-    fnc = _c(ip, n[1])
+    fns = [None if a is None else c(ip, a) for a in args]
+    fnc = c(ip, n[1])
     k = len(args)
     if k == 1 and fns[0] is not None:
         a0 = fns[0]
@@ -362,7 +432,7 @@ def _brackets(ip: Any, n: Any) -> Ev:
     return ev_ap
 
 
-_MAKERS: dict[str, Callable[[Any, Any], Ev]] = {
+_MAKERS: dict[str, Callable[[Any, Any, Compile], Ev]] = {
     "v": _var,
     "c": _const,
     "dg": _dyad_glyph,

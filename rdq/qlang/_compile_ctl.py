@@ -3,16 +3,18 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Any
 
+from rdq.qlang._assign import sole_view
 from rdq.qlang._core import mklist, to_py_bool
 from rdq.qlang._fast import FAST, MISSING
 from rdq.qlang._fn import Comp, Lambda, Proj, Return
 from rdq.qlang._iter import Derived
-from rdq.qlang._values import IDENTITY, A
+from rdq.qlang._values import IDENTITY, A, V
 
-__all__ = ["CTL_MAKERS", "Compile", "Ev"]
+__all__ = ["CTL_MAKERS", "Compile", "Ev", "amend_fast"]
 
 #: a compiled node: evaluates it with the function's local variables
 Ev = Callable[[dict[str, Any]], Any]
@@ -48,7 +50,30 @@ def _assign(ip: Any, n: Any, c: Compile) -> Ev:
                 return assign_value(n, val, loc)
 
             return ev_asg_op
-    if n[2] is not None or op is not None or "." in name:  # indexed, modified or dotted (namespaces)
+    if n[2] is not None:
+        idx = [None if a is None else c(ip, a) for a in n[2]]
+        fast_i = _fast_amend_op(n)
+        if fast_i is not None:
+            i0 = idx[0]
+            assert i0 is not None
+
+            def ev_asg_idx_op(loc: dict[str, Any]) -> Any:
+                # ``v[i]+:1`` on a local long vector held only here: amend_fast, else assign_value
+                val = expr(loc)
+                if name in loc:  # (no reference kept here: amend_fast counts them)
+                    r = amend_fast(loc, name, i0(loc), fast_i, val)
+                    if r is not None:
+                        return r
+                return assign_value(n, val, loc, lambda: [i0(loc)])
+
+            return ev_asg_idx_op
+
+        def ev_asg_idx(loc: dict[str, Any]) -> Any:
+            val = expr(loc)
+            return assign_value(n, val, loc, lambda: [IDENTITY if f is None else f(loc) for f in idx])
+
+        return ev_asg_idx
+    if op is not None or "." in name:  # modified or dotted (namespaces)
         return lambda loc: assign_value(n, expr(loc), loc)
     g = ip.g
     if not n[5]:
@@ -239,6 +264,57 @@ def _block(ip: Any, n: Any, c: Compile) -> Ev:
         return last
 
     return ev_blk
+
+
+def _fast_amend_op(n: Any) -> Any:
+    """The fast-table function of ``name[i] op: e`` with one index free of side effects (:func:`_pure`).
+
+    Such an index changes no binding, so reading it before the target changes nothing.
+    """
+    idx, op, name = n[2], n[3], n[1]
+    if idx is None or len(idx) != 1 or idx[0] is None or op is None or "." in name or n[5]:
+        return None
+    if not _pure(idx[0]) or op[0] != "c" or type(op[1]) is not tuple or op[1][0] != "op":
+        return None
+    return FAST.get(op[1][1])
+
+
+def _pure(n: Any) -> bool:
+    """Whether evaluating node ``n`` can change no binding: constants, names, glyphs and mod/div of such."""
+    tag = n[0]
+    if tag in ("c", "v"):
+        return True
+    if tag == "paren":
+        return n[1] is not None and _pure(n[1])
+    if tag == "dg":
+        return _pure(n[2]) and _pure(n[3])
+    if tag == "d":
+        return n[1][0] == "v" and n[1][1] in ("mod", "div") and _pure(n[2]) and _pure(n[3])
+    return False
+
+
+def amend_fast(scope: dict[str, Any], name: str, i: Any, fast: Any, val: Any) -> Any:
+    """``v[i] op: x`` in place on a long vector of ``scope`` that nothing else holds; None when not so.
+
+    What :func:`rdq.qlang._assign._inplace` does for this case (the result, the attribute dropped).
+    """
+    cur = scope.get(name)
+    if type(cur) is not V or cur.t != 7 or type(i) is not A or i.t not in (5, 6, 7):
+        return None
+    if type(val) is not A or val.t != 7 or sys.getrefcount(cur) > 3:  # scope's entry, cur, the argument
+        return None
+    a = cur.a
+    if sys.getrefcount(a) > 3 or not sole_view(a):  # cur.a, a, the argument
+        return None
+    k = i.v
+    if not 0 <= k < len(a):
+        return None
+    new = fast(int(a[k]), val.v)
+    if type(new) is not A or new.t != 7:
+        return None
+    a[k] = new.v
+    cur.attr = ""
+    return new
 
 
 CTL_MAKERS: dict[str, Callable[[Any, Any, Compile], Ev]] = {

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from rdq.qlang._assign import Assigner
-from rdq.qlang._compile import compile_body
+from rdq.qlang._compile import compile_body, compile_top
 from rdq.qlang._core import count, mklist, qstr, to_py_bool
 from rdq.qlang._fast import FAST, LNULL, MISSING
 from rdq.qlang._fn import Comp, Lambda, Prim, Proj, Return, View, apply, call, enlist_n, index_deep
@@ -163,6 +163,17 @@ class Interp(Assigner):
         return r
 
     # -- evaluation ------------------------------------------------------------------
+    def ev_top(self, st: Any) -> Any:
+        """A top-level statement: a ``while``/``do`` loop runs compiled (:func:`compile_top`), others walked."""
+        if self.compile_bodies and st[0] in ("while", "do"):
+            try:
+                run = compile_top(self, st)
+            except Exception:  # noqa: BLE001 - a statement the compiler cannot take is walked instead
+                log.debug("top-level loop not compiled", exc_info=True)
+            else:
+                return run({})
+        return self.ev(st, None)
+
     def ev(self, n: Any, loc: dict[str, Any] | None) -> Any:
         if loc is not None:
             return self._ev(n, loc)

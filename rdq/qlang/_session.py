@@ -111,7 +111,7 @@ class Session:
             if st is None:
                 r = IDENTITY
                 continue
-            r = self.interp.ev(st, None)
+            r = self.interp.ev_top(st)
         return r
 
     def _system(self, cmd: str) -> str:
@@ -151,7 +151,7 @@ class Session:
                         r = IDENTITY
                         last_assign = False
                         continue
-                    r = interp.ev(st, None)
+                    r = interp.ev_top(st)
                     last_assign = st[0] in ("asg", "pat")
                 if not last_assign and r is not IDENTITY:
                     text = display(r)
@@ -198,7 +198,7 @@ class Session:
                     continue
                 for st in parse(chunk):
                     if st is not None:
-                        interp.ev(st, None)
+                        interp.ev_top(st)
             except QExit as e:
                 out.extend(interp.out)
                 code = e.code

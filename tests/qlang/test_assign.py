@@ -29,6 +29,16 @@ from rdq.qlang import Session
         ([], "{v:(); i:0; while[i<x; v,:i; i+:1]; (count v; sum v)} 1000", "1000 499500"),
         ([], "{v:`a`b; v,:`c; v} 0", "`a`b`c"),
         ([], "{v:1 2; v,:(3;`a); v} 0", "1\n2\n3\n`a"),
+        # v[i] op: x in place (the compiled fast path) only where nothing else holds the vector
+        (["w:3#0", "u:w", "w[1]+:5"], "(w;u)", "0 5 0\n0 0 0"),
+        ([], "{a:3#0; b:a; a[0]+:1; (a;b)}[]", "1 0 0\n0 0 0"),
+        ([], "{a:3#0; a[0]+:1; a[0]+:1; a}[]", "2 0 0"),
+        ([], "{a:3#0; a[5]+:1; a}[]", "'index"),
+        ([], "{a:3#0; a[1]+:1.5; a}[]", "'type"),
+        (["f:{a:1 2 3; a[1]+:1; a}", "f[]"], "f[]", "1 3 3"),  # the body's constant is not amended
+        ([], "{c:10#0; i:0; while[i<25; c[i mod 10]+:1; i+:1]; c}[]", "3 3 3 3 3 2 2 2 2 2"),
+        (["c:4#0", "i:0", "while[i<6; c[i mod 4]+:i; i+:1]"], "c", "4 6 2 3"),
+        (["c:4#0", "d:`a`b!(c;c)", "do[2; c[0]+:1]"], "(c;d)", "2 0 0 0\n`a`b!(0 0 0 0;0 0 0 0)"),
     ],
 )
 def test_append_keeps_value_semantics(setup: list[str], src: str, expected: str) -> None:

@@ -152,3 +152,36 @@ def test_lambda_shared_by_two_sessions_runs_in_its_own() -> None:
     b.interp.g["f"] = type(lam)(lam.d, b.interp)
     assert b.display("f 1") == "101"
     assert a.display("f 1") == "2"
+
+
+# top-level loops run compiled with the top level's semantics: names are globals, assignments global
+TOP_LEVEL: list[tuple[list[str], str, str]] = [
+    (["i:0", "s:0", "while[i<100; s+:i; i+:1]"], "(i;s)", "100 4950"),
+    (["r:0", "do[10; r+:2]"], "r", "20"),
+    (["v:()", "do[3; v,:1]"], "v", "1 1 1"),
+    (["a:0", "do[3; b:a; a+:1]"], "(a;b)", "3 2"),
+    (["n:0", "while[n<5; $[n=2; m:n; k:n]; n+:1]"], "(m;k)", "2 4"),
+    (["x:0", "do[2; (p;q):(x;x+1); x+:1]"], "(p;q)", "1 2"),
+    (["t:([] a:1 2 3)", "c:0", "do[2; c+:count select from t where a>1]"], "c", "4"),
+    (["d:()!()", "i:0", "while[i<3; d[i]:i*i; i+:1]"], "d", "0| 0\n1| 1\n2| 4"),
+    (["f:{x*2}", "y:1", "do[3; y:f y]"], "y", "8"),
+    (["w:0", "do[3; {w::w+x} 5]"], "w", "15"),
+    (["e:0", "do[3; e+:`a]"], "e", "0"),
+]
+
+
+@pytest.mark.parametrize(("setup", "src", "expected"), TOP_LEVEL)
+def test_top_level_loop_compiled_matches_tree_walk(setup: list[str], src: str, expected: str) -> None:
+    outs = []
+    for compiled in (False, True):
+        s = Session()
+        s.interp.compile_bodies = compiled
+        texts = [s.display(line) for line in setup]
+        outs.append((texts, s.display(src)))
+    assert outs[1] == outs[0]
+    assert outs[1][1] == expected
+
+
+def test_top_level_loop_error_stops_the_script() -> None:
+    res = Session().run_script("i:0\nwhile[i<5; i+:1; if[i=3; 'boom]]\nshow i\n")
+    assert (res.stdout, res.stderr, res.exit_code) == ("", "'boom\n", 1)
