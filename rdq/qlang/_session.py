@@ -176,7 +176,13 @@ class Session:
 
     # -- scripts -----------------------------------------------------------------
     def run_script(self, text: str) -> ScriptResult:
-        """Run a q script as ``q file.q`` would: ``show`` prints, bare values do not, ``exit n`` stops."""
+        """Run a q script as ``q file.q`` would: ``show`` prints, bare values do not, ``exit n`` stops.
+
+        The first error ends the script, as in q: ``q file.q`` prints the error and suspends (reading no
+        more of the file), so later lines never run; the error goes to ``stderr`` and the exit code is 1.
+        The console (:meth:`display`, one call per line) goes on after an error, as q's console does.
+        A Python exception inside rdq is reported as :data:`INTERNAL_ERROR`, never as ``'nyi``.
+        """
         with use_precision(self.precision):
             return self._run_script(text)
 

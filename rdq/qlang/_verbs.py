@@ -2,14 +2,16 @@
 
 The top of the package's layers, which run one way (a module imports only modules on earlier lines)::
 
-    _values, _lexer, _parser      values, types, tokens, parse trees
-    _core, _index, _ops           list helpers; match/find/index/join; atomic arithmetic and comparison
+    _values, _lexer, _ptree, _parse_sql, _parser    values, types, tokens, parse trees and the parser
+    _core, _index, _pervade, _ops_cmp, _ops        list helpers; match/find/index/join; atomic operators
     _format, _json                display (console and ``-3!``), ``.j``
     _fn, _serial                  function values, application, amend; ``-8!``/``-9!``
-    _v_list _v_math _v_stats _v_search _v_cast _v_str _v_table _v_apply _v_sys    the verbs, by family
-    _iter, _interp                iterators; the evaluator (handed ``OPS``, ``builtins`` and ``run_sql``)
-    _sql, _v_eval, _verbs         qSQL; ``value``/``parse``/``eval``; this namespace
-    _session                      the public :class:`~rdq.qlang.Session`
+    _v_*                          the verbs, by family
+    _iter_each, _iter             each/each-prior; Derived, folds and scans
+    _fast, _assign, _compile_ctl, _compile, _interp   the evaluator: fast paths, assignment, lambda bodies
+                                  compiled to closures, the tree walker (handed ``OPS``, ``builtins``, ``run_sql``)
+    _sql, _v_eval, _ns, _verbs    qSQL; ``value``/``parse``/``eval``; ``.j .h .Q``; this namespace
+    _system, _session             system commands; the public :class:`~rdq.qlang.Session`
 
 ``tests/qlang/test_import_graph.py`` asserts the graph has no cycle.
 """
