@@ -175,6 +175,10 @@ def register(app: typer.Typer) -> None:
                                 "for the true values.")] = 10,
         fqe: Annotated[bool, typer.Option("--fqe", help="Fit FQE and save q_hat (for dm, dr, sndr).")] = False,
         seed: Annotated[int, typer.Option("--seed", help="Seed of the action draws.")] = 0,
+        action: Annotated[str, typer.Option("--action", help="discrete (short/flat/long) or continuous (target "
+                          "positions, Gaussian behaviour; estimate with rdq ope run --kernel).")] = "discrete",
+        sigma: Annotated[float, typer.Option("--sigma", help="Continuous: the behaviour's action noise "
+                         "(standard deviation).")] = 0.3,
         workspace: Workspace = Path("."),
         as_json: AsJson = False,
     ) -> None:
@@ -183,9 +187,18 @@ def register(app: typer.Typer) -> None:
 
         res = log_run(run, out, workspace=workspace, fold=fold, behaviour=behaviour, epsilon=epsilon,
                       n_trajectories=n_trajectories, horizon=horizon, gamma=gamma, soften=soften,
-                      true_repeats=true_repeats, fqe=fqe, seed=seed)
+                      true_repeats=true_repeats, fqe=fqe, seed=seed, action=action, sigma=sigma)
         if as_json:
             typer.echo(json.dumps(_clean(res), indent=2))
+            return
+        if res.get("action") == "continuous":
+            typer.echo(f"logged {res['n_trajectories']} x {res['horizon']} target positions of "
+                       f"{', '.join(res['behaviour'])} + N(0, {res['sigma']}^2): J(behaviour) "
+                       f"{res['behavior_value_logged']:.4f} in the log -> {res['logged']}")
+            for name, v in sorted(res["true_values"].items(), key=lambda kv: -kv[1]):
+                typer.echo(f"  {name:22s} true value {v:10.4f}")
+            typer.echo(f"next: rdq ope assess --logged {res['logged']} --policies {res['policies']} "
+                       "--estimator sntis --estimator snpdis --bandwidth 0.3")
             return
         typer.echo(f"logged {res['n_trajectories']} x {res['horizon']} steps of {', '.join(res['behaviour'])} "
                    f"(epsilon {res['epsilon']}): J(behaviour) {res['behavior_value_true']:.4f} on-policy, "

@@ -7,7 +7,12 @@ For one walk-forward fold of a run folder, :func:`log_run` writes into ``out``::
     policies/NAME.npz          action_dist (n_trajectories, horizon, 3), true_value[, q_hat with --fqe]
     true_values.json           the settings, J(behaviour) on-policy and in the log, each candidate's true value
 
-(the formats of :mod:`rdq.ope._files`). The behaviour policy is the epsilon-uniform mixture of the named
+(the formats of :mod:`rdq.ope._files`). With ``action="continuous"`` the actions are target positions
+(:mod:`rdq.rl._ope_log_continuous`): ``action`` is ``(n_trajectories, horizon, 1)``, ``pscore`` the Gaussian
+behaviour's density, each policy file has ``evaluation_action`` (the candidate's deterministic position) instead
+of ``action_dist``, and ``rdq ope run --kernel ... --bandwidth ...`` estimates them.
+
+The (discrete) behaviour policy is the epsilon-uniform mixture of the named
 experts (:func:`rdq.rl._ope_log.behaviour_mixture`); the trajectories are the fold's test sessions, cycled to
 ``n_trajectories``, the first ``horizon`` steps of each. Candidates: every expert of the config and every
 QTNet checkpoint of the fold (``checkpoints/iter_NNNN.pt`` and the final ``checkpoint.pt``), each softened
@@ -78,6 +83,8 @@ def log_run(
     true_repeats: int = 10,
     fqe: bool = False,
     seed: int = 0,
+    action: str = "discrete",
+    sigma: float = 0.3,
 ) -> dict[str, Any]:
     """Write a run's OPE inputs for one fold (see the module docstring); returns ``true_values.json``'s content.
 
@@ -92,7 +99,12 @@ def log_run(
     n_trajectories:
         Logged trajectories (default: one per test session).
     fqe:
-        Also fit fitted-Q evaluation for each candidate and save ``q_hat`` (``dm``, ``dr``, ``sndr`` need it).
+        Also fit fitted-Q evaluation for each candidate and save ``q_hat`` (``dm``, ``dr``, ``sndr`` need it;
+        discrete actions only).
+    action:
+        ``"discrete"`` (short/flat/long, the default) or ``"continuous"`` (target positions; the behaviour is
+        Gaussian with standard deviation ``sigma`` around the experts' mean position; ``epsilon`` and
+        ``soften`` do not apply).
 
     Raises
     ------
@@ -126,6 +138,14 @@ def log_run(
     if n < 1:
         raise ConfigError(f"--n-trajectories must be >= 1, got {n}")
     sessions = np.resize(test, n)
+    if action not in ("discrete", "continuous"):
+        raise ConfigError(f"--action {action!r}: choose discrete or continuous")
+    if action == "continuous":
+        if fqe:
+            raise ConfigError("--fqe fits a discrete-action Q-model; with --action continuous use the importance-"
+                              "sampling estimators (tis, pdis, sntis, snpdis): drop --fqe")
+        return _log_continuous(folder, info, cfg, out, fold=fold, names=names, sessions=sessions,
+                               horizon=horizon, gamma=gamma, sigma=sigma, seed=seed)  # fmt: skip
     market = Market(load_bars(cfg), dataclasses.replace(cfg.env, action="discrete"))
     rng = np.random.default_rng(seed)
     beh = behaviour_mixture([expert_distribution(e, market, cfg.experts[e]) for e in names], epsilon)
@@ -166,6 +186,50 @@ def log_run(
         "logged": str(outdir / "logged.npz"),
         "policies": str(outdir / "policies"),
     }
+    text = json.dumps(summary, indent=2)
+    atomic_write(outdir / "true_values.json", lambda t: t.write_text(text, encoding="utf-8"))
+    return summary
+
+
+def _log_continuous(
+    folder: Path, info: dict[str, Any], cfg: Any, out: str | Path, *, fold: int, names: list[str],
+    sessions: np.ndarray, horizon: int, gamma: float, sigma: float, seed: int,
+) -> dict[str, Any]:  # fmt: skip
+    """:func:`log_run` with target positions (see the module docstring)."""
+    from rdq.rl._ope_log_continuous import (
+        evaluation_actions,
+        expert_positions,
+        gaussian_behaviour,
+        log_continuous,
+        qtnet_positions,
+        true_value_continuous,
+    )
+    from rdq.rl._runs import load_bars
+
+    market = Market(load_bars(cfg), dataclasses.replace(cfg.env, action="continuous"))
+    rng = np.random.default_rng(seed)
+    beh = gaussian_behaviour([expert_positions(e, market, cfg.experts[e]) for e in names], sigma)
+    log = log_continuous(market, sessions, beh, horizon=horizon, gamma=gamma, rng=rng)
+    outdir = Path(out)
+    (outdir / "policies").mkdir(parents=True, exist_ok=True)
+    _save_npz(outdir / "logged.npz", log.arrays())
+    cands = [expert_positions(n, market, p) for n, p in cfg.experts.items()]
+    qdir = folder / f"fold_{fold:02d}" / "qtnet"
+    cands += [qtnet_positions(f"qtnet_{p.stem}", p) for p in sorted((qdir / "checkpoints").glob("iter_*.pt"))]
+    if (qdir / "checkpoint.pt").is_file():
+        cands.append(qtnet_positions("qtnet_final", qdir / "checkpoint.pt"))
+    values: dict[str, float] = {}
+    for cand in cands:
+        ev = evaluation_actions(log, cand)
+        values[cand.name] = true_value_continuous(market, sessions, cand, horizon=horizon, gamma=gamma)
+        _save_npz(outdir / "policies" / f"{cand.name}.npz",
+                  {"evaluation_action": ev, "true_value": np.float64(values[cand.name])})  # fmt: skip
+    summary = {
+        "run_id": info["run_id"], "fold": fold, "action": "continuous", "behaviour": names, "sigma": sigma,
+        "n_trajectories": int(sessions.size), "horizon": horizon, "gamma": gamma, "seed": seed, "fqe": False,
+        "behavior_value_logged": float(log.to_logged().behavior_value),
+        "true_values": values, "logged": str(outdir / "logged.npz"), "policies": str(outdir / "policies"),
+    }  # fmt: skip
     text = json.dumps(summary, indent=2)
     atomic_write(outdir / "true_values.json", lambda t: t.write_text(text, encoding="utf-8"))
     return summary
