@@ -12,7 +12,7 @@ import numpy as np
 from rdq.qlang._core import count, item, items, mklist, null_atom
 from rdq.qlang._fn import Prim, call, valence
 from rdq.qlang._index import match
-from rdq.qlang._values import IDENTITY, A, D, L, QError, T, V
+from rdq.qlang._values import IDENTITY, A, D, Fn, L, QError, T, V
 
 __all__ = ["each", "each_prior"]
 
@@ -71,6 +71,9 @@ def each(f: Any, args: list[Any]) -> Any:
             return call(f, [x])
         if type(x) is T:
             return mklist([call(f, [r]) for r in items(x)])
+        if isinstance(f, Fn) and f is not IDENTITY:
+            fc = f.call  # type: ignore[attr-defined]  # what call(f, [a]) runs, bound once
+            return mklist([fc([a]) for a in items(x)])
         return mklist([call(f, [a]) for a in items(x)])
     n = _conform_len(args)
     if n == -1:
