@@ -316,6 +316,8 @@ _GROWABLE = frozenset((1, 4, 5, 6, 7, 8, 9, 10))
 def sole_view(a: np.ndarray) -> bool:
     """Whether writing into ``a`` can be seen by nothing else: it owns its data, or it is the one view of a
     buffer made by :func:`_append_inplace` (the base's references: ``a.base``, the local, the call's)."""
+    if not a.flags.writeable:
+        return False
     b = a.base
     return b is None or (type(b) is np.ndarray and sys.getrefcount(b) <= 3)
 
@@ -341,7 +343,7 @@ def _append_inplace(cur: Any, val: Any) -> Any:
     else:
         return None
     a = cur.a
-    if getrc(a) > 3 or a.ndim != 1:
+    if getrc(a) > 3 or a.ndim != 1 or not a.flags.writeable:
         return None
     n = len(a)
     b = a.base

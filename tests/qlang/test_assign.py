@@ -46,3 +46,18 @@ def test_append_keeps_value_semantics(setup: list[str], src: str, expected: str)
     for line in setup:
         assert not s.display(line).startswith("'"), line
     assert s.display(src) == expected
+
+
+def test_read_only_vectors_are_copied_not_written() -> None:
+    # a vector over a read-only numpy view (np.broadcast_to) is amended and appended by copying
+    import numpy as np
+
+    from rdq.qlang._values import V
+
+    s = Session()
+    s.interp.g["r"] = V(7, np.broadcast_to(np.int64(5), (4,)))
+    assert s.display("r[1]:9") == ""
+    assert s.display("r,:1") == ""
+    assert s.display("r") == "5 9 5 5 1"
+    s.interp.g["q"] = V(7, np.broadcast_to(np.int64(5), (4,)))
+    assert s.display("{q[1]+:1; q}[]") == "5 6 5 5"
