@@ -32,7 +32,8 @@ def export_factors(
     Returns
     -------
     dict
-        ``{"path", "name", "n_factors", "factors"}`` (``factors``: name -> expression).
+        ``{"path", "name", "n_factors", "factors", "python_factors"}`` (``factors``: name -> expression;
+        ``python_factors``: name -> the file of an accepted Python factor, which a YAML library cannot hold).
 
     Raises
     ------
@@ -46,14 +47,21 @@ def export_factors(
     if path.suffix not in (".yaml", ".yml"):
         raise ConfigError(f"--out {path}: a factor library is a .yaml file, e.g. factors/{folder.run_id}.yaml")
     st = folder.state() or {}
-    accepted = [a for a in st.get("accepted", []) if a.get("expression")]
+    every = st.get("accepted", [])
+    accepted = [a for a in every if a.get("expression") and not a.get("path")]
+    python = {str(a["name"]): str(a["path"]) for a in every if a.get("path")}  # not expressions: their files
     factors: dict[str, str] = {}
     if with_base:
         factors.update(folder.config()["config"].get("base_factors") or {})
     factors.update({str(a["name"]): str(a["expression"]) for a in accepted})
     if not factors:
+        hint = (
+            f" (its Python factors are files: {', '.join(python.values())}; rdq factors compute --python FILE)"
+            if python
+            else ""
+        )
         raise ConfigError(
-            f"run {folder.run_id} has no accepted expression factor yet; "
+            f"run {folder.run_id} has no accepted expression factor yet{hint}; "
             "use --with-base to export the base set, or run more rounds (rdq research resume)"
         )
     lib = name or path.stem
@@ -64,4 +72,4 @@ def export_factors(
     body = yaml.safe_dump({"name": lib, "factors": factors}, sort_keys=False, allow_unicode=True, width=1000)
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(path, header + body)
-    return {"path": str(path), "name": lib, "n_factors": len(factors), "factors": factors}
+    return {"path": str(path), "name": lib, "n_factors": len(factors), "factors": factors, "python_factors": python}

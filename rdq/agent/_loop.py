@@ -33,13 +33,14 @@ from rdq.agent._config import ResearchConfig, split_dates
 from rdq.agent._decide import SotaState, decide, objective_series
 from rdq.agent._evaluate import EVAL_METRICS, LibraryEval, ResearchData
 from rdq.agent._expr_tree import lookback_days
-from rdq.agent._loop_llm import llm_state
+from rdq.agent._loop_llm import is_python_code, llm_state
 from rdq.agent._loop_records import (
     RunResult,
     candidate_row,
     canonical_candidates,
     model_candidates,
     noop_task,
+    save_python_factor,
     summary_from_record,
 )
 from rdq.agent._state import RunFolder, write_json
@@ -362,14 +363,10 @@ class ResearchLoop:
             for r in results:
                 if r.ok:
                     valid = {k: r.metrics[k] for k in EVAL_METRICS if k in r.metrics}
-                    self.accepted.append(
-                        {
-                            "name": r.candidate.name,
-                            "expression": r.candidate.code,
-                            "round": n,
-                            "valid_metrics": valid,
-                        }
-                    )
+                    entry = {"name": r.candidate.name, "expression": r.candidate.code, "round": n, "valid_metrics": valid}
+                    if is_python_code(r.candidate.code):  # the JSON shows its file (public_factor)
+                        entry["path"] = str(save_python_factor(self.folder.path, r.candidate.name, r.candidate.code))
+                    self.accepted.append(entry)
         else:
             state, r = new
             self.sota = state

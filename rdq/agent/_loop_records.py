@@ -4,6 +4,7 @@ round whose proposer failed (split from :mod:`rdq.agent._loop`)."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 from rdq.agent._types import (
@@ -49,11 +50,33 @@ class RunResult:
             "run_id": self.run_id,
             "rounds": self.rounds,
             "sota": self.sota,
-            "accepted_factors": self.accepted,
+            "accepted_factors": [public_factor(a) for a in self.accepted],
         }
         if self.stopped is not None:
             out["stopped"] = self.stopped
         return out
+
+
+def public_factor(a: dict[str, Any]) -> dict[str, Any]:
+    """An accepted factor as the JSON contract shows it: ``{name, expression, round, valid_metrics}``; a Python
+    factor (its source saved as a file in the run folder when it was accepted) has ``expression: null`` and
+    ``path`` (``rdq factors compute --python PATH`` reproduces it)."""
+    out = {"name": a["name"], "expression": a["expression"], "round": a["round"], "valid_metrics": a["valid_metrics"]}
+    if a.get("path"):
+        out["expression"] = None
+        out["path"] = a["path"]
+    return out
+
+
+def save_python_factor(folder: Path, name: str, source: str) -> Path:
+    """Write an accepted Python factor's source to ``folder/factors/NAME.py`` (atomically) and return the path."""
+    from rdq.pipeline._cache import atomic_write_text
+
+    safe = "".join(c if c.isalnum() or c in "_-" else "_" for c in name) or "factor"
+    path = folder / "factors" / f"{safe}.py"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(path, source if source.endswith("\n") else source + "\n")
+    return path
 
 
 def canonical_candidates(tasks: tuple[Task, ...]) -> tuple[list[Candidate], list[CandidateResult]]:

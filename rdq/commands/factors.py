@@ -302,6 +302,8 @@ def register(app: typer.Typer) -> None:
             Console().print(
                 f"wrote {res['n_factors']} factors to {res['path']}: rdq factors compute --library {res['path']} ..."
             )
+            for name, file in res["python_factors"].items():
+                Console().print(f"  {name} is a Python factor, not in the library: rdq factors compute --python {file} ...")
 
     @grp.command("list")
     def list_cmd(

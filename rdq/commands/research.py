@@ -294,6 +294,7 @@ def register(app: typer.Typer) -> None:
     @grp.command("show")
     def show_cmd(run: RunArg, workspace: Workspace = Path("."), as_json: AsJson = False) -> None:
         """A run's rounds: branch, hypothesis, decision (validation span only)."""
+        from rdq.agent._loop_records import public_factor
         from rdq.agent._state import find_run
 
         folder = find_run(workspace, run)
@@ -302,7 +303,7 @@ def register(app: typer.Typer) -> None:
         out = {
             "run_id": folder.run_id,
             "rounds": rounds,
-            "accepted_factors": st.get("accepted", []),
+            "accepted_factors": [public_factor(a) for a in st.get("accepted", [])],
             "sota": (st.get("sota") or {}).get("metrics", {}),
             "n_trials": st.get("n_trials", 0),
         }
