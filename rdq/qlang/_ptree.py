@@ -29,7 +29,7 @@ __all__ = ["LambdaDef", "INFIX_KEYWORDS", "MONADIC_KEYWORDS", "is_juxt_comp"]
 
 INFIX_KEYWORDS = frozenset(
     """mod div in within like except inter union cross sv vs ss cut sublist rotate xprev each over scan prior
-    mmu lsq bin binr xrank xbar xlog xexp set insert upsert xcol xcols xkey xasc xdesc xgroup ij ijf lj ljf uj pj ej aj aj0
+    mmu lsq bin binr xrank xbar xlog xexp set insert upsert xcol xcols xkey xasc xdesc xgroup ij ijf lj ljf uj ujf pj ej aj aj0
     wavg wsum cor cov scov msum mavg mmax mmin mcount mdev ema xrank and or fby peach asof dsave like ssr
     """.split()
 )

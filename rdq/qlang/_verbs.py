@@ -26,7 +26,6 @@ import numpy as np
 from rdq.qlang._core import (
     _syms,
     chars,
-    count,
     items,
     mklist,
     take_items,
@@ -39,9 +38,11 @@ from rdq.qlang._ns import dotted_ns, json_ns
 from rdq.qlang._ops import arith, compare, minmax
 from rdq.qlang._sql import _env, _unkey, eval_ptree, functional_select, functional_update, q_xgroup
 from rdq.qlang._sql_join import q_aj, q_aj0, q_asof, q_ej, q_pj
+from rdq.qlang._v_agg import q_avgs
 from rdq.qlang._v_apply import make_at_n, make_dot_n, q_at, q_colon_m, q_dot, q_dyad_colon
 from rdq.qlang._v_cast import q_cast_in, q_find_in, q_type
 from rdq.qlang._v_eval import q_eval, q_parse, q_set, q_value
+from rdq.qlang._v_extra import extra_builtins, extra_ops
 from rdq.qlang._v_list import (
     _drop,
     q_asc,
@@ -71,7 +72,6 @@ from rdq.qlang._v_list import (
     q_xprev,
 )
 from rdq.qlang._v_math import (
-    _float_arr,
     _floor_ceil,
     _math1,
     _scan_np,
@@ -308,6 +308,8 @@ def builtins(interp: Any) -> dict[str, Any]:
     ops["@"] = _glyph("@", q_at_m, q_at, make_at_n(interp))
     ops["."] = _glyph(".", lambda x: q_value(interp, x), q_dot, make_dot_n(interp))
     ops["'"] = _glyph("'", None, None, q_compose)
+    for k, v in extra_ops().items():  # 0: (File Text) from _v_extra
+        ops.setdefault(k, v)
     interp.ops = ops
     ssr = Prim("ssr", None, None, lambda a: q_ssr(*a), valence=3)
 
@@ -341,9 +343,7 @@ def builtins(interp: Any) -> dict[str, Any]:
         "min": m("min", q_min),
         "mins": m("mins", lambda x: _scan_np(x, np.minimum.accumulate, "mins")),
         "avg": m("avg", q_avg),
-        "avgs": m(
-            "avgs", lambda x: V(9, np.cumsum(np.nan_to_num(_float_arr(x))) / np.arange(1, count(x) + 1))
-        ),
+        "avgs": m("avgs", q_avgs),
         "med": m("med", q_med),
         "var": m("var", q_var),
         "svar": m("svar", lambda x: q_var(x, 1)),
@@ -475,6 +475,9 @@ def builtins(interp: Any) -> dict[str, Any]:
         ),
     )
     b |= dotted_ns(ops["!"])
+    for k, v in extra_builtins(interp).items():  # hsym, fkeys, wj, wj1, .Q.en, csv, ujf, the .h namespace
+        if k not in b or k.startswith(".h."):
+            b[k] = v
     return b
 
 
