@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rdq.qlang._fn import QExit, Return, View
-from rdq.qlang._format import display, use_precision
+from rdq.qlang._format import display, use_console, use_precision
 from rdq.qlang._interp import Interp
 from rdq.qlang._parser import parse
 from rdq.qlang._sql import run_sql
@@ -95,6 +95,8 @@ class Session:
             sys.setrecursionlimit(_RECURSION_LIMIT)
         #: display precision (``\P``), this session's own: another session's ``\P`` does not change it
         self.precision = 7
+        #: the console size ``\c rows cols`` set (``None``: nothing is cut, the default here)
+        self.console: tuple[int, int] | None = None
         #: what ``\p`` prints (no port is ever opened)
         self.port = "0i"
         self.interp = Interp(ops=OPS, builtins=builtins, run_sql=run_sql)
@@ -119,7 +121,7 @@ class Session:
 
     def eval(self, src: str) -> Any:
         """Evaluate q source at top level and return the q value of its last statement (raises QError)."""
-        with use_precision(self.precision):
+        with use_precision(self.precision), use_console(self.console):
             try:
                 return self._eval_text(src)
             except Return as r:
@@ -127,7 +129,7 @@ class Session:
 
     def display(self, src: str) -> str:
         """Evaluate one console line; return exactly what the q console would print."""
-        with use_precision(self.precision):
+        with use_precision(self.precision), use_console(self.console):
             return self._display(src)
 
     def _display(self, src: str) -> str:
@@ -183,7 +185,7 @@ class Session:
         The console (:meth:`display`, one call per line) goes on after an error, as q's console does.
         A Python exception inside rdq is reported as :data:`INTERNAL_ERROR`, never as ``'nyi``.
         """
-        with use_precision(self.precision):
+        with use_precision(self.precision), use_console(self.console):
             return self._run_script(text)
 
     def _run_script(self, text: str) -> ScriptResult:

@@ -23,7 +23,7 @@ from rdq.qlang._values import D, Fn, QError, T
 __all__ = ["system"]
 
 #: console, garbage-collector, seed, error-trap, timer and similar settings: accepted, no effect here
-_NO_EFFECT = frozenset(("c", "C", "g", "S", "e", "o", "z", "W", "T", "x", "u", "U", "1", "2"))
+_NO_EFFECT = frozenset(("C", "g", "S", "e", "o", "z", "W", "T", "x", "u", "U", "1", "2"))
 
 
 def _names(g: dict[str, Any], ns: str, keep: Callable[[Any], bool]) -> str:
@@ -61,6 +61,15 @@ def system(session: Any, cmd: str) -> str:
     rest = rest.strip()
     if head in _NO_EFFECT:
         return ""
+    if head == "c":  # console size: display cuts long lines/outputs to it (basics/syscmds.md#c-console-size)
+        from rdq.qlang._format import CONSOLE, DEFAULT_CONSOLE, console_size
+
+        current = session.console or DEFAULT_CONSOLE
+        if rest:
+            session.console = console_size(rest, current)
+            CONSOLE.set(session.console)  # for the rest of this call (a script's later lines)
+            return ""
+        return f"{current[0]} {current[1]}i"
     if head in ("t", "ts"):
         t0 = time.perf_counter()
         if rest:
