@@ -40,6 +40,12 @@ def _env_flag(name: str) -> bool:
 SqlRunner = Callable[["Interp", Any, "dict[str, Any] | None"], Any]
 
 
+#: the parts a temporal value's dot notation names (``d.year``, ``p.date``: the same as `` `part$x``)
+_TEMPORAL_PARTS = frozenset(
+    ("year", "month", "mm", "dd", "date", "time", "hh", "uu", "minute", "second", "ss", "timestamp", "timespan")
+)
+
+
 class Interp(Assigner):
     """Holds globals and evaluates parsed nodes.
 
@@ -100,8 +106,12 @@ class Interp(Assigner):
                     base = self.lookup(head, loc)
                 except QError:
                     base = None
-                if type(base) is D:
+                if type(base) is D or type(base) is T:  # d.key, t.column
                     return index(base, A(11, tail))
+                if tail in _TEMPORAL_PARTS and type(base) in (A, V) and 12 <= abs(base.t) <= 19:
+                    from rdq.qlang._v_cast import q_cast  # d.year, p.date, t.minute: `part$x (cast.md)
+
+                    return q_cast(A(11, tail), base)
         if self.ns_alias and name[:1] == ".":
             root = self.unalias(name)
             if root != name:

@@ -164,7 +164,10 @@ def test_http_links(q: Session) -> None:
     ],
 )
 def test_doth_console_lines(q: Session, src: str, expected: str) -> None:
-    from rdq.qlang._format import DEFAULT_CONSOLE, use_console
+    from rdq.qlang._format import DEFAULT_CONSOLE
 
-    with use_console(DEFAULT_CONSOLE):
+    q.console = DEFAULT_CONSOLE  # what \c 25 80 sets: the reference's console
+    try:
         assert q.display(src) == expected
+    finally:
+        q.console = None
