@@ -77,16 +77,23 @@ def _groups(
     env = _env(t, base, rows)
     keys = [(name, _extend(ev(env), count(t))) for name, ev in bys]
 
-    kl = list(zip(*[keys_of(k) for _, k in keys], strict=True)) if keys else []
-    groups: dict[Any, list[int]] = {}
-    for i, k in enumerate(kl):
-        groups.setdefault(k, []).append(i)
-    firsts = [g[0] for g in groups.values()]
+    if len(keys) == 1 and type(keys[0][1]) is V and keys[0][1].a.dtype.kind in "iub" and count(keys[0][1]):
+        # one integral key vector (longs, ints, dates, booleans, ...): group in numpy, rows kept in order
+        _, first, inv = np.unique(keys[0][1].a, return_index=True, return_inverse=True)
+        order = np.argsort(inv.reshape(-1), kind="stable")
+        gl = np.split(order, np.cumsum(np.bincount(inv.reshape(-1)))[:-1])
+        firsts = first.tolist()
+    else:
+        kl = list(zip(*[keys_of(k) for _, k in keys], strict=True)) if keys else []
+        groups: dict[Any, list[int]] = {}
+        for i, k in enumerate(kl):
+            groups.setdefault(k, []).append(i)
+        firsts = [g[0] for g in groups.values()]
+        gl = [np.array(g, dtype=np.int64) for g in groups.values()]
     ktab = T(
         [n for n, _ in keys],
         [take_items(k, np.array(firsts, dtype=np.int64)) if firsts else empty_like(k) for _, k in keys],
     )
-    gl = [np.array(g, dtype=np.int64) for g in groups.values()]
     # q sorts the groups by key
 
     if count(ktab):

@@ -42,11 +42,14 @@ def q_sum(x: Any) -> Any:
     if type(x) is V:
         t = x.t
         if t in (1, 4, 5, 6, 7):
-            a = _nonnull(x).astype(np.int64)
             # sum.md's domain and range: bytes, shorts and ints add up to an int. Booleans too by that
             # table, but the show page prints a long (f:{a:x<5;sum a}; f 2 3 5 7 3 is 3): kept long
             rt = 7 if t in (1, 7) else 6
-            return A(rt, wrap_int(int(a.sum()), rt))
+            a = x.a
+            total = int(a.sum(dtype=np.int64))  # no copy; wraps mod 2^64 like q's integer sum
+            if t in (5, 6, 7):  # take the nulls back out (exact mod 2^64, then wrapped to the result type)
+                total -= int(np.count_nonzero(a == NULLS[t])) * int(NULLS[t])
+            return A(rt, wrap_int(total, rt))
         if t in (8, 9, 15):
             return A(t, float(np.nansum(x.a)))
         if t in _TINT:  # temporal values add up in their own type
