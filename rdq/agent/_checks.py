@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -337,6 +337,32 @@ def _duplicate(out: pl.DataFrame, reference: pl.DataFrame | None, config: CheckC
     return CheckResult("duplicate", ok, detail if ok else f"duplicate of {best_name}: {detail}")
 
 
+#: days of history kept before the screened span beyond the expressions' own look-back (window sums along
+#: each path, exact for every finite window): the tail of an exponential average, whose weight beyond its
+#: window plus these days is below (1 - 2/61)^180 ~ 3e-3 for the GP's longest EMA (60 days)
+SCREEN_EXTRA_DAYS = 120
+
+
+def _screen_rows(panel: pl.DataFrame, exprs: Iterable[str], start: dt.date) -> pl.DataFrame:
+    """``panel`` from ``lookback + SCREEN_EXTRA_DAYS`` trading days before ``start`` on (a screen computes
+    values only to score them from ``start``): less to compute, the same values there. Unchanged when an
+    expression's look-back cannot be read (or has an expanding, 0-day window)."""
+    from rdq.agent._expr_tree import lookback_days
+
+    codes = list(exprs)
+    if not codes or any(",0)" in c.replace(" ", "") for c in codes):
+        return panel
+    try:
+        need = max(lookback_days(c) for c in codes) + SCREEN_EXTRA_DAYS
+    except Exception:  # noqa: BLE001 - an expression that does not parse: computed (and rejected) as before
+        return panel
+    dates = panel.get_column("date").unique().sort()
+    i = int(dates.search_sorted(start))
+    if i <= need:
+        return panel
+    return panel.filter(pl.col("date") >= dates[i - need])
+
+
 def screen_factors(
     panel: pl.DataFrame,
     exprs: Mapping[str, str],
@@ -371,13 +397,14 @@ def screen_factors(
             frames.append(f)
         else:
             out[k] = None
+    epanel = _screen_rows(panel, exprs.values(), dates[0])
     try:
         if exprs:
-            frames.append(compute(panel, dict(exprs)))
+            frames.append(compute(epanel, dict(exprs)))
     except Exception:  # noqa: BLE001 - fall back to one by one
         for k, e in exprs.items():
             try:
-                frames.append(compute(panel, {k: e}))
+                frames.append(compute(epanel, {k: e}))
             except Exception:  # noqa: BLE001
                 out[k] = None
     lab = label.filter(pl.col("date").is_between(dates[0], dates[1]))

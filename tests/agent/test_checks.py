@@ -261,3 +261,30 @@ def test_a_numerical_constant_fails_varies_and_the_screen(sl: pl.DataFrame, ref:
 
     got = screen_factors(sl, {"c": expr}, label=default_label(sl), dates=(sl["date"].min(), sl["date"].max()))
     assert got["c"] is None
+
+
+def test_screening_computes_only_the_history_it_needs() -> None:
+    """The screen computes from look-back + SCREEN_EXTRA_DAYS before its span: the same Rank IC as on the whole
+    panel for finite windows (to rounding), and the whole panel for an expanding (0-day) window."""
+    import rdq.agent._checks as checks
+    from rdq.data import synth_market
+    from rdq.signal import default_label
+
+    panel = synth_market(n_assets=40, n_days=700, seed=2).panel
+    label = default_label(panel)
+    dates = panel["date"].unique().sort()
+    span = (dates[450], dates[600])
+    assert checks._screen_rows(panel, ["Mean($close,20)"], span[0])["date"].min() == dates[450 - 20 - 120]
+    assert checks._screen_rows(panel, ["Mean($close,0)"], span[0]).height == panel.height
+    assert checks._screen_rows(panel, ["Ref(Mean($close,200),200)"], span[0]).height == panel.height
+    exprs = {"a": "Mean($close,20)/$close", "b": "Corr($close,$volume,10)", "c": "Ref($close,5)/$close-1"}
+    trimmed = checks.screen_factors(panel, exprs, label=label, dates=span)
+    old = checks.SCREEN_EXTRA_DAYS
+    try:
+        checks.SCREEN_EXTRA_DAYS = 10**6
+        whole = checks.screen_factors(panel, exprs, label=label, dates=span)
+    finally:
+        checks.SCREEN_EXTRA_DAYS = old
+    for k in exprs:
+        assert trimmed[k] is not None and whole[k] is not None
+        assert abs(trimmed[k]["rank_ic"] - whole[k]["rank_ic"]) < 1e-9, k
