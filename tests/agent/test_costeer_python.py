@@ -200,7 +200,8 @@ class _Keyed:
         text = messages[-1][1]
         with self.lock:
             self.calls += 1
-            name = next(k for k in self.script if f"factor: {k}." in text)
+            # the task's own line comes first; a similar solved task quoted later may name another one
+            name = min((text.find(f"factor: {k}."), k) for k in self.script if f"factor: {k}." in text)[1]
             return SimpleNamespace(reply=self.script[name].pop(0))
 
 
