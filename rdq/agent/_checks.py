@@ -347,12 +347,12 @@ def _screen_rows(panel: pl.DataFrame, exprs: Iterable[str], start: dt.date) -> p
     """``panel`` from ``lookback + SCREEN_EXTRA_DAYS`` trading days before ``start`` on (a screen computes
     values only to score them from ``start``): less to compute, the same values there. Unchanged when an
     expression's look-back cannot be read (or has an expanding, 0-day window)."""
-    from rdq.agent._expr_tree import lookback_days
+    from rdq.agent._expr_tree import has_expanding_window, lookback_days
 
     codes = list(exprs)
-    if not codes or any(",0)" in c.replace(" ", "") for c in codes):
-        return panel
     try:
+        if not codes or any(has_expanding_window(c) for c in codes):
+            return panel
         need = max(lookback_days(c) for c in codes) + SCREEN_EXTRA_DAYS
     except Exception:  # noqa: BLE001 - an expression that does not parse: computed (and rejected) as before
         return panel

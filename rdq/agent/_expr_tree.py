@@ -143,5 +143,19 @@ def lookback_days(expr: str | Node) -> int:
     return walk(parse(expr) if isinstance(expr, str) else expr)
 
 
+def has_expanding_window(expr: str | Node) -> bool:
+    """Whether a window operator of ``expr`` has a 0-day (expanding, qlib's ``N == 0``) window: its values depend on
+    the whole history, which :func:`lookback_days` cannot bound."""
+
+    def walk(node: Node) -> bool:
+        if not isinstance(node, Call):
+            return False
+        if node.op not in _ELEMENTWISE and any(isinstance(a, Num) and a.is_int and a.value == 0 for a in node.args):
+            return True
+        return any(walk(a) for a in node.args)
+
+    return walk(parse(expr) if isinstance(expr, str) else expr)
+
+
 def _num(value: float) -> Num:
     return Num(0, float(value), float(value).is_integer() and abs(value) < 1e15)

@@ -40,12 +40,11 @@ log = logging.getLogger(__name__)
 
 
 def is_python_code(code: str) -> bool:
-    """Whether a factor code is Python source (``def factor(panel)``) rather than an rdq expression."""
-    try:
-        from rdq.agent._pyfactor import is_python
-    except ImportError:  # the Python-factor module is not there: the plain test
-        return "def factor" in code
-    return bool(is_python(code))
+    """Whether a factor code is Python source (``def factor(panel)``) rather than an rdq expression
+    (:func:`rdq.agent._pyfactor.is_python`)."""
+    from rdq.agent._pyfactor import is_python
+
+    return is_python(code)
 
 
 @dataclass

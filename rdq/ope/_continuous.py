@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from rdq.errors import ConfigError, DataError, did_you_mean
+from rdq.ope._data import Trajectories
 
 __all__ = [
     "CONTINUOUS_ESTIMATORS",
@@ -170,7 +171,7 @@ def _as_action(name: str, x: object, shape2: tuple[int, ...] | None = None) -> n
 
 
 @dataclass(frozen=True, eq=False)
-class ContinuousLoggedData:
+class ContinuousLoggedData(Trajectories):
     """Trajectories of a behaviour policy over a continuous action, with its action densities.
 
     Parameters
@@ -256,33 +257,9 @@ class ContinuousLoggedData:
         object.__setattr__(self, "state", state)
 
     @property
-    def n_trajectories(self) -> int:
-        """Number of logged trajectories."""
-        return int(self.action.shape[0])
-
-    @property
-    def horizon(self) -> int:
-        """Steps per trajectory."""
-        return int(self.action.shape[1])
-
-    @property
     def action_dim(self) -> int:
         """Dimensions of the action."""
         return int(self.action.shape[2])
-
-    @property
-    def discount(self) -> np.ndarray:
-        """``(horizon,)`` weights ``gamma**t`` (SCOPE-RL's ``cumprod(gamma) / gamma``)."""
-        return (
-            np.full(self.horizon, self.gamma).cumprod() / self.gamma
-            if self.gamma > 0
-            else np.r_[1.0, np.zeros(self.horizon - 1)]
-        )
-
-    @property
-    def behavior_value(self) -> float:
-        """On-policy value of the behaviour policy: the mean discounted return of the logged trajectories."""
-        return float((self.discount[None, :] * self.reward).sum(axis=1).mean())
 
 
 def _scaler(action_scaler: object, dim: int) -> tuple[np.ndarray, np.ndarray] | None:

@@ -18,7 +18,39 @@ import numpy as np
 
 from rdq.errors import DataError
 
-__all__ = ["LoggedData"]
+__all__ = ["LoggedData", "Trajectories"]
+
+
+class Trajectories:
+    """What every logged-data class derives from its ``action`` ``(n, horizon, ...)``, ``reward`` ``(n, horizon)``
+    and ``gamma``: sizes, the discount and the behaviour policy's value (shared by the discrete and continuous
+    forms)."""
+
+    action: np.ndarray
+    reward: np.ndarray
+    gamma: float
+
+    @property
+    def n_trajectories(self) -> int:
+        """Number of logged trajectories."""
+        return int(self.action.shape[0])
+
+    @property
+    def horizon(self) -> int:
+        """Steps per trajectory."""
+        return int(self.action.shape[1])
+
+    @property
+    def discount(self) -> np.ndarray:
+        """``(horizon,)`` weights ``gamma**t`` (SCOPE-RL's ``cumprod(gamma) / gamma``)."""
+        if self.gamma > 0:
+            return np.asarray(np.full(self.horizon, self.gamma).cumprod() / self.gamma)
+        return np.r_[1.0, np.zeros(self.horizon - 1)]
+
+    @property
+    def behavior_value(self) -> float:
+        """On-policy value of the behaviour policy: the mean discounted return of the logged trajectories."""
+        return float((self.discount[None, :] * self.reward).sum(axis=1).mean())
 
 
 def _as_2d(name: str, x: object, *, dtype: type) -> np.ndarray:
@@ -36,7 +68,7 @@ def _as_2d(name: str, x: object, *, dtype: type) -> np.ndarray:
 
 
 @dataclass(frozen=True, eq=False)
-class LoggedData:
+class LoggedData(Trajectories):
     """Trajectories logged by a behaviour policy, with its action probabilities.
 
     Parameters
@@ -96,24 +128,3 @@ class LoggedData:
         object.__setattr__(self, "pscore", pscore)
         object.__setattr__(self, "gamma", gamma)
         object.__setattr__(self, "state", state)
-
-    @property
-    def n_trajectories(self) -> int:
-        """Number of logged trajectories."""
-        return int(self.action.shape[0])
-
-    @property
-    def horizon(self) -> int:
-        """Steps per trajectory."""
-        return int(self.action.shape[1])
-
-    @property
-    def discount(self) -> np.ndarray:
-        """``(horizon,)`` weights ``gamma**t`` (SCOPE-RL's ``cumprod(gamma) / gamma``)."""
-        return np.full(self.horizon, self.gamma).cumprod() / self.gamma if self.gamma > 0 else \
-            np.r_[1.0, np.zeros(self.horizon - 1)]
-
-    @property
-    def behavior_value(self) -> float:
-        """On-policy value of the behaviour policy: the mean discounted return of the logged trajectories."""
-        return float((self.discount[None, :] * self.reward).sum(axis=1).mean())

@@ -188,11 +188,14 @@ class TradingLog:
         }
 
 
-def _check(market: Market, sessions: np.ndarray, horizon: int, gamma: float) -> None:
-    if market.config.action != "discrete":
+def check_log_settings(
+    market: Market, sessions: np.ndarray, horizon: int, gamma: float, *, action: str = "discrete"
+) -> None:
+    """The settings of a log on the trading MDP: the market's ``action`` kind, ``(n,)`` sessions, horizon, gamma."""
+    if market.config.action != action:
+        what = "discrete actions" if action == "discrete" else "target positions (continuous actions)"
         raise ConfigError(
-            "OPE on the trading MDP needs discrete actions: build the market with "
-            "EnvConfig(action='discrete')"
+            f"OPE on the trading MDP needs {what}: build the market with EnvConfig(action={action!r})"
         )
     if sessions.ndim != 1 or sessions.size == 0:
         raise ConfigError(f"sessions must be a non-empty (n,) array, got shape {sessions.shape}")
@@ -231,7 +234,7 @@ def log_behaviour(
     TradingLog
     """
     s = np.asarray(sessions, dtype=np.int64)
-    _check(market, s, horizon, gamma)
+    check_log_settings(market, s, horizon, gamma)
     gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
     n = s.size
     venv = VecTradingEnv(market, n_envs=n, autoreset=False)

@@ -27,6 +27,7 @@ import numpy as np
 from rdq.errors import ConfigError
 from rdq.rl._env import VecTradingEnv
 from rdq.rl._market import Market
+from rdq.rl._ope_log import check_log_settings
 
 if TYPE_CHECKING:
     from rdq.ope import ContinuousLoggedData
@@ -171,20 +172,6 @@ class ContinuousTradingLog:
         }
 
 
-def _check(market: Market, sessions: np.ndarray, horizon: int, gamma: float) -> None:
-    if market.config.action != "continuous":
-        raise ConfigError(
-            "continuous OPE on the trading MDP needs target positions: build the market with "
-            "EnvConfig(action='continuous')"
-        )
-    if sessions.ndim != 1 or sessions.size == 0:
-        raise ConfigError(f"sessions must be a non-empty (n,) array, got shape {sessions.shape}")
-    if horizon < 1:
-        raise ConfigError(f"horizon must be >= 1, got {horizon}")
-    if not 0.0 <= gamma <= 1.0:
-        raise ConfigError(f"gamma must be in [0, 1], got {gamma}")
-
-
 def _play(
     market: Market,
     sessions: np.ndarray,
@@ -219,7 +206,7 @@ def log_continuous(
 ) -> ContinuousTradingLog:
     """Play ``behaviour`` once from each of ``sessions`` for ``horizon`` steps, drawing its Gaussian actions."""
     s = np.asarray(sessions, dtype=np.int64)
-    _check(market, s, horizon, gamma)
+    check_log_settings(market, s, horizon, gamma, action="continuous")
     gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
     behaviour.reset(s.size)
 
@@ -246,7 +233,7 @@ def true_value_continuous(
 ) -> float:  # fmt: skip
     """On-policy value of a deterministic ``policy``: the mean of ``sum_t gamma^t r_t`` over ``sessions``."""
     s = np.asarray(sessions, dtype=np.int64)
-    _check(market, s, horizon, gamma)
+    check_log_settings(market, s, horizon, gamma, action="continuous")
     policy.reset(s.size)
     from rdq.ope import ContinuousLoggedData
 

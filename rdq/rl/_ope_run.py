@@ -60,12 +60,16 @@ def run_candidates(
 ) -> list[DiscretePolicy]:
     """The experts of the config and the QTNet checkpoints of ``fold`` (see the module docstring)."""
     cands = [expert_distribution(n, market, p, soften=soften) for n, p in cfg.experts.items()]
+    return cands + [qtnet_distribution(name, p, soften=soften) for name, p in qtnet_checkpoints(folder, fold)]
+
+
+def qtnet_checkpoints(folder: Path, fold: int) -> list[tuple[str, Path]]:
+    """``(candidate name, file)`` of a fold's QTNet checkpoints: ``iter_NNNN.pt`` in order, then the final one."""
     qdir = folder / f"fold_{fold:02d}" / "qtnet"
-    for p in sorted((qdir / "checkpoints").glob("iter_*.pt")):
-        cands.append(qtnet_distribution(f"qtnet_{p.stem}", p, soften=soften))
+    out = [(f"qtnet_{p.stem}", p) for p in sorted((qdir / "checkpoints").glob("iter_*.pt"))]
     if (qdir / "checkpoint.pt").is_file():
-        cands.append(qtnet_distribution("qtnet_final", qdir / "checkpoint.pt", soften=soften))
-    return cands
+        out.append(("qtnet_final", qdir / "checkpoint.pt"))
+    return out
 
 
 def log_run(
@@ -214,10 +218,7 @@ def _log_continuous(
     (outdir / "policies").mkdir(parents=True, exist_ok=True)
     _save_npz(outdir / "logged.npz", log.arrays())
     cands = [expert_positions(n, market, p) for n, p in cfg.experts.items()]
-    qdir = folder / f"fold_{fold:02d}" / "qtnet"
-    cands += [qtnet_positions(f"qtnet_{p.stem}", p) for p in sorted((qdir / "checkpoints").glob("iter_*.pt"))]
-    if (qdir / "checkpoint.pt").is_file():
-        cands.append(qtnet_positions("qtnet_final", qdir / "checkpoint.pt"))
+    cands += [qtnet_positions(name, p) for name, p in qtnet_checkpoints(folder, fold)]
     values: dict[str, float] = {}
     for cand in cands:
         ev = evaluation_actions(log, cand)
