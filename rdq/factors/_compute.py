@@ -382,6 +382,9 @@ def _parallel_select(work: pl.DataFrame, exprs: list[pl.Expr]) -> pl.DataFrame:
     release the GIL, so separate queries on separate threads do run them in parallel.
     """
     threads = min(os.cpu_count() or 1, len(exprs))
+    # one contiguous chunk per column: polars picks its group-reduction path (and so the order of
+    # a float sum under .over("date")) by the chunk layout, which hstack/concat can leave ragged
+    work = work.rechunk()
     height = pl.col(REAL).alias("__rdq_height")  # keeps constant expressions full height
 
     def select(part: list[pl.Expr]) -> pl.DataFrame:

@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -58,6 +59,18 @@ CROSS = {
     "csz": "CSZScore($volume)",
     "csdm": "CSDemean($close / $open)",
 }
+
+
+def assert_same_factors(got: pl.DataFrame, want: pl.DataFrame, *, cross: Iterable[str]) -> None:
+    """Same frame (rows, columns, dtypes, missing positions); per-asset factors bit-identical.
+
+    The ``cross`` columns (computed over the whole panel in both paths) may differ in the last
+    bits: polars does not promise one float summation order for a group mean/std in two different
+    queries (pola-rs/polars#25163), and a CI run once saw CSZScore differ so.
+    """
+    names = list(cross)
+    assert_frame_equal(got.drop(*names), want.drop(*names), check_exact=True)
+    assert_frame_equal(got.select(*names), want.select(*names), check_exact=False, rtol=1e-12, atol=1e-12)
 
 
 def ragged_panel() -> pl.DataFrame:
@@ -105,7 +118,7 @@ def test_chunked_file_equals_whole_panel_compute(
     out = tmp_path / "f.parquet"
     res = compute_to_parquet(panel, exprs, out, chunk_rows=chunk_rows)
     got = pl.read_parquet(out)
-    assert_frame_equal(got, whole, check_exact=True)
+    assert_same_factors(got, whole, cross=CROSS)
     assert got.columns == ["date", "asset", *exprs] and res.factors == tuple(exprs)
     assert res.rows == panel.height == got.height and res.skipped == {}
     assert set(res.whole_panel) == set(CROSS)
@@ -142,7 +155,7 @@ def test_precision_and_float32_output(
     out = tmp_path / "f.parquet"
     compute_to_parquet(panel, exprs, out, chunk_rows=60, precision=precision, out_dtype=out_dtype)  # type: ignore[arg-type]
     got = pl.read_parquet(out)
-    assert_frame_equal(got, expected, check_exact=True)
+    assert_same_factors(got, expected, cross=CROSS)
     want = pl.Float32 if out_dtype == "float32" else pl.Float64
     assert all(got.schema[n] == want for n in exprs)
 
@@ -157,7 +170,7 @@ def test_python_factor_is_computed_on_the_whole_panel(panel: pl.DataFrame, tmp_p
         out = tmp_path / "py.parquet"
         res = compute_to_parquet(panel, exprs, out, chunk_rows=1)
         assert set(res.whole_panel) == {"a", "b"}
-        assert_frame_equal(pl.read_parquet(out), compute(panel, exprs), check_exact=True)
+        assert_same_factors(pl.read_parquet(out), compute(panel, exprs), cross=["a", "b"])
     finally:
         unregister_factor("stream_test_cs_mean")
 
