@@ -37,9 +37,10 @@ def _arith_core(op: str) -> Callable[[Any, Any], Any]:
             if t in (8, 9):
                 xv = x.v
                 yv = y.v
-                if x.t not in (8, 9) and xv == NULLS.get(x.t):
+                # boolean, byte and char have no null: 0b and 0x00 are numbers (0.1+0b is 0.1)
+                if x.t in (5, 6, 7) and xv == NULLS[x.t]:
                     xv = math.nan
-                if y.t not in (8, 9) and yv == NULLS.get(y.t):
+                if y.t in (5, 6, 7) and yv == NULLS[y.t]:
                     yv = math.nan
                 try:
                     r = pyop(float(xv), float(yv))

@@ -14,7 +14,7 @@ from rdq.qlang._pervade import _fromnp, _np, pervade2, res_type
 from rdq.qlang._temporal import TEMPORAL, to_common
 from rdq.qlang._values import NULLS, A, QError, V
 
-__all__ = ["compare", "minmax", "null_of"]
+__all__ = ["TOLERANCE", "compare", "minmax", "null_of", "tolerant"]
 
 _CMP_PY: dict[str, Callable[[Any, Any], bool]] = {
     "=": operator.eq,
@@ -81,15 +81,15 @@ def compare(op: str, x: Any, y: Any) -> Any:
                     bn = b.v != b.v or (b.t in (5, 6, 7) and b.v == NULLS[b.t])
                     if an != bn:
                         av, bv = (0, 1) if an else (1, 0)
+                return A(1, int(tolerant(op, np.float64(av), np.float64(bv))))
             return A(1, 1 if pyop(av, bv) else 0)
         if t in (8, 9) or a.t in (8, 9) or b.t in (8, 9):
-            aa = _cmpnp(a)
-            bb = _cmpnp(b)
-            return (
-                V(1, np.asarray(npop(aa, bb), dtype=np.bool_))
-                if not (type(a) is A and type(b) is A)
-                else None
-            )
+            (av, an), (bv, bn) = _cmpnp(a), _cmpnp(b)
+            r = np.asarray(tolerant(op, av, bv), dtype=np.bool_)
+            either = an | bn
+            if np.any(either):  # a null is below every number, -0w included, and equals a null
+                r = np.where(either, _NULL_CMP[op](an, bn), r)
+            return V(1, r)
         aa = a.v if type(a) is A else a.a
         bb = b.v if type(b) is A else b.a
         if t == 11 and type(a) is A and type(b) is V:
@@ -104,15 +104,52 @@ def compare(op: str, x: Any, y: Any) -> Any:
     return pervade2(core, x, y)
 
 
-def _cmpnp(a: Any) -> Any:
+#: q's comparison tolerance (reference: basics/precision, "Comparison tolerance"): 2^-43, relative
+TOLERANCE = 2.0**-43
+
+
+def tolerant(op: str, a: Any, b: Any) -> Any:
+    """``a op b`` for floats (numpy scalars or arrays, nulls already mapped to -inf) with q's tolerance.
+
+    ``=`` ``<`` ``>`` (and so ``<>`` ``<=`` ``>=``) treat x and y as equal when
+    ``|x-y| <= 2^-43 * max(|x|, |y|)``: only 0 equals 0, infinities equal only themselves.
+    """
+    with np.errstate(invalid="ignore", over="ignore"):
+        near = np.abs(a - b) <= TOLERANCE * np.maximum(np.abs(a), np.abs(b))
+        eq = (a == b) | (near & np.isfinite(a) & np.isfinite(b))
+    if op == "=":
+        return eq
+    if op == "<>":
+        return ~eq
+    if op == "<":
+        return (a < b) & ~eq
+    if op == ">":
+        return (a > b) & ~eq
+    if op == "<=":
+        return (a <= b) | eq
+    return (a >= b) | eq
+
+
+#: the result where either side is null (an, bn: null masks): nulls sort below every number
+_NULL_CMP: dict[str, Callable[[Any, Any], Any]] = {
+    "=": lambda an, bn: an & bn,
+    "<>": lambda an, bn: an != bn,
+    "<": lambda an, bn: an & ~bn,
+    ">": lambda an, bn: bn & ~an,
+    "<=": lambda an, bn: an,
+    ">=": lambda an, bn: bn,
+}
+
+
+def _cmpnp(a: Any) -> tuple[Any, Any]:
+    """``(values as float64 with nulls as 0, null mask)`` of an atom or a vector."""
     if type(a) is A:
-        return _cmp_val(a, 9)
+        v = a.v
+        null = (v != v) if a.t in (8, 9) else (a.t in (5, 6, 7) and v == NULLS[a.t])
+        return np.float64(0.0 if null else v), np.bool_(null)
     arr = a.a.astype(np.float64)
-    if a.t in (5, 6, 7):
-        arr[a.a == NULLS[a.t]] = -math.inf
-    else:
-        arr = np.where(np.isnan(arr), -math.inf, arr)
-    return arr
+    null = (a.a == NULLS[a.t]) if a.t in (5, 6, 7) else np.isnan(arr)
+    return np.where(null, 0.0, arr), null
 
 
 def minmax(is_max: bool, x: Any, y: Any) -> Any:
@@ -151,7 +188,7 @@ def minmax(is_max: bool, x: Any, y: Any) -> Any:
             if t in (8, 9):
                 v = pick.v
                 if pick.t not in (8, 9):
-                    v = math.nan if v == NULLS.get(pick.t) else float(v)
+                    v = math.nan if pick.t in (5, 6, 7) and v == NULLS[pick.t] else float(v)
                 return A(t, float(v))
             return A(t, int(pick.v))
         if t in (8, 9):

@@ -181,7 +181,7 @@ def _math1(fn: Any, name: str) -> Any:
         with np.errstate(all="ignore"):
             if type(a) is A:
                 v = a.v
-                if a.t not in (8, 9) and v == NULLS.get(a.t):
+                if a.t in (5, 6, 7) and v == NULLS[a.t]:
                     return A(9, math.nan)
                 r = float(fn(np.float64(v)))
                 return A(9 if a.t != 8 else 8, r) if name != "x" else A(9, r)

@@ -9,6 +9,7 @@ import numpy as np
 from rdq.qlang._core import _bool, count, deenum, enlist, item, items, mklist, take_items
 from rdq.qlang._index import find, find_rows, index, join, keys_of, match
 from rdq.qlang._ops import compare, minmax
+from rdq.qlang._ops_cmp import tolerant
 from rdq.qlang._v_list import q_distinct
 from rdq.qlang._v_take import items_py
 from rdq.qlang._values import DTYPES, A, D, L, QError, T, V
@@ -109,6 +110,11 @@ def q_cross(x: Any, y: Any) -> Any:
 
 def q_differ(x: Any) -> Any:
     x = deenum(x)
+    if type(x) is V and x.t in (8, 9) and len(x.a) > 0:
+        # differ is ~': (tolerant match with the prior item): 96.100000000000009 96.099999999999994 is 10b
+        a = x.a.astype(np.float64)
+        same = tolerant("=", a[1:], a[:-1]) | (np.isnan(a[1:]) & np.isnan(a[:-1]))
+        return V(1, np.concatenate([[True], ~same]).astype(np.bool_))
     lst = keys_of(x)
     out = [True] + [lst[i] != lst[i - 1] for i in range(1, len(lst))]
     if not lst:
