@@ -18,12 +18,23 @@ def register(app: typer.Typer) -> None:
     def q_cmd(
         file: Annotated[Path | None, typer.Argument(help="q script to run (omit for a REPL)")] = None,
         expr: Annotated[str | None, typer.Option("-e", "--eval", help="evaluate one expression and print it")] = None,
+        directory: Annotated[
+            Path | None,
+            typer.Option(
+                "--dir",
+                help="the folder q's files (`:name, read0, 0:, set/get, \\l) live in; default: the current "
+                "directory, as for q (no path may leave it)",
+            ),
+        ] = None,
     ) -> None:
         """Run the embedded q interpreter: REPL, ``rdq q FILE.q`` or ``rdq q -e EXPR``."""
         from rdq.errors import ConfigError
         from rdq.qlang import QExit, Session
 
-        s = Session()
+        folder = directory if directory is not None else Path.cwd()
+        if not folder.is_dir():
+            raise ConfigError(f"--dir {folder}: not a folder; pass an existing folder")
+        s = Session(directory=folder)
 
         def show(line: str) -> str:
             """Evaluate ``line`` and print its display; ``exit n`` ends the command with code ``n``."""

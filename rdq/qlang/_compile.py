@@ -17,6 +17,7 @@ from typing import Any
 from rdq.qlang._compile_ctl import CTL_MAKERS, Compile, Ev, _fast_amend_op, amend_fast
 from rdq.qlang._core import item
 from rdq.qlang._fast import FAST, LNULL, MISSING
+from rdq.qlang._files import writes_to_handle
 from rdq.qlang._fn import Comp, Lambda, Prim, Proj, View, apply, call, index_deep
 from rdq.qlang._iter import Derived
 from rdq.qlang._ptree import LambdaDef, is_juxt_comp
@@ -327,7 +328,7 @@ def _juxt(ip: Any, n: Any, c: Compile) -> Ev:
                 return f.call([x])
             if (tf is V or tf is L) and type(x) is A and x.t == 7 and 0 <= x.v < len(f):
                 return item(f, x.v)  # v i in range: what index gives
-            if tf is A and f.t in (6, 7) and f.v in (1, -1, 2, -2) and (x.t == 10 or type(x) is L):
+            if tf is A and writes_to_handle(ip, f, x):
                 return write_handle(f, x)
             return apply(f, x)
 
@@ -342,7 +343,7 @@ def _juxt(ip: Any, n: Any, c: Compile) -> Ev:
         f = fnc(loc)
         if type(f) is Lambda:
             return f.call([x])
-        if type(f) is A and f.t in (6, 7) and f.v in (1, -1, 2, -2) and (x.t == 10 or type(x) is L):
+        if type(f) is A and writes_to_handle(ip, f, x):
             return write_handle(f, x)
         return apply(f, x)
 

@@ -18,6 +18,7 @@ from rdq.qlang._assign import Assigner
 from rdq.qlang._compile import compile_body, compile_top
 from rdq.qlang._core import count, mklist, qstr, to_py_bool
 from rdq.qlang._fast import FAST, LNULL, MISSING
+from rdq.qlang._files import write_handle, writes_to_handle
 from rdq.qlang._fn import Comp, Lambda, Prim, Proj, Return, View, apply, call, enlist_n, index_deep
 from rdq.qlang._index import index
 from rdq.qlang._iter import Derived
@@ -135,14 +136,8 @@ class Interp(Assigner):
             self._evaluating.discard(v.name)
 
     def write_handle(self, h: A, x: Any) -> Any:
-
-        lines = [qstr(x)] if type(x) is not L else [qstr(a) for a in x.items]
-        text = "\n".join(lines) if h.v < 0 else "".join(lines)
-        if abs(h.v) == 1:
-            self.out.append(text if h.v < 0 else text.rstrip("\n"))
-        else:
-            self.err.append(text)
-        return h
+        """``1 x`` / ``-1 x`` (stdout), ``2``/``-2`` (stderr), or an open file handle of the session."""
+        return write_handle(self, h, x)
 
     def run_body(self, d: LambdaDef, loc: dict[str, Any]) -> Any:
         """Run a function body with its locals: compiled to closures on the first call (kept on ``d``).
@@ -285,7 +280,7 @@ class Interp(Assigner):
                 if isinstance(f, Fn):
                     return Comp([f, x])
             f = ev(n[1], loc)
-            if type(f) is A and f.t in (6, 7) and f.v in (1, -1, 2, -2) and (x.t == 10 or type(x) is L):
+            if type(f) is A and writes_to_handle(self, f, x):
                 return self.write_handle(f, x)
             return apply(f, x)
         if tag == "m":

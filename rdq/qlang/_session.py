@@ -8,8 +8,10 @@ import re
 import sys
 import traceback
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from rdq.qlang._files import FileSpace
 from rdq.qlang._fn import QExit, Return, View
 from rdq.qlang._format import display, use_console, use_precision
 from rdq.qlang._interp import Interp
@@ -87,7 +89,9 @@ class Session:
     '2 3 4'
     """
 
-    def __init__(self, *, error_trace: bool = False, debug: bool | None = None) -> None:
+    def __init__(
+        self, *, error_trace: bool = False, debug: bool | None = None, directory: str | Path | None = None
+    ) -> None:
         self.error_trace = error_trace
         self.debug = _debug_from_env() if debug is None else debug
         # each q call costs several Python frames; allow q recursion a few thousand deep
@@ -101,6 +105,10 @@ class Session:
         self.port = "0i"
         self.interp = Interp(ops=OPS, builtins=builtins, run_sql=run_sql)
         self.interp.eval_text = self._eval_text  # type: ignore[attr-defined]
+        #: the session's directory: every file `:name a q program reads or writes is inside it
+        #: (``directory``, else a temporary folder made on first use and removed with the session)
+        self.files = FileSpace(directory, g=self.interp.g)
+        self.interp.files = self.files  # type: ignore[attr-defined]
 
     # -- evaluation -----------------------------------------------------------
     def _eval_text(self, src: str) -> Any:
@@ -198,6 +206,7 @@ class Session:
             try:
                 if chunk.startswith("\\"):
                     self._system(chunk[1:])
+                    out.extend(interp.out)  # what a script run by \l printed
                     continue
                 vm = _VIEW.match(chunk)
                 if vm and vm.group(2).strip() and not vm.group(2).startswith(":"):

@@ -2,7 +2,8 @@ r"""System commands (``\P``, ``\t``, ``\d``, ``\v``, ``\f``, ``\a``, ``\p`` ...)
 
 A command returns the console text it prints ("" for none). Settings of the console, the garbage collector,
 the random seed and the error trap are accepted and have no effect here; a command with no meaning in an
-embedded interpreter (files, the operating system) is ``'nyi``.
+embedded interpreter (the operating system) is ``'nyi``. ``\l`` loads from the session's directory
+(:mod:`rdq.qlang._files`).
 
 ``\d .ns`` makes ``.ns`` the current namespace. Names defined there stay reachable both ways: ``f`` and
 ``.ns.f`` name the same global (the interpreter aliases the namespace prefix), so a script written with
@@ -70,12 +71,15 @@ def system(session: Any, cmd: str) -> str:
             CONSOLE.set(session.console)  # for the rest of this call (a script's later lines)
             return ""
         return f"{current[0]} {current[1]}i"
-    if head in ("t", "ts"):
+    timer, _, times = head.partition(":")
+    if timer in ("t", "ts") and (not times or times.isdigit()):
+        # \t[:n] x: milliseconds to run x (n times); \ts[:n] x: and the space (not measured here: 0)
         t0 = time.perf_counter()
         if rest:
-            session._eval_text(rest)
+            for _ in range(int(times) if times else 1):
+                session._eval_text(rest)
         ms = int((time.perf_counter() - t0) * 1000)
-        return str(ms) if head == "t" else f"{ms} 0"
+        return str(ms) if timer == "t" else f"{ms} 0"
     if head == "d":
         if not rest:
             return "`" + (interp.ns or ".")
@@ -98,6 +102,41 @@ def system(session: Any, cmd: str) -> str:
             session.port = rest
             return ""
         return session.port
-    if head == "l" and not rest:
-        return ""
+    if head == "l":
+        return _load(session, rest) if rest else ""
     raise QError("nyi")
+
+
+def _load(session: Any, name: str) -> str:
+    r"""``\l name`` from the session's directory: a script runs (its output printed, its first error
+    raised), a folder loads its tables and values, a value file (``set``) becomes the global of its name."""
+    from rdq.qlang._files import files_of, load_dir
+    from rdq.qlang._serial import deserialize
+    from rdq.qlang._values import A
+
+    interp = session.interp
+    fs = files_of(interp)
+    sym = A(11, ":" + name)
+    p = fs.path(sym)
+    if p.is_dir():
+        interp.g.update(load_dir(fs, sym))
+        return ""
+    if not p.is_file():
+        raise QError(f"{name}. OS reports: No such file or directory")
+    data = p.read_bytes()
+    if p.suffix not in (".q", ".k"):
+        try:
+            interp.g[p.name] = deserialize(data)
+            return ""
+        except QError:
+            pass  # not a value file: run it as a script
+    saved = interp.out
+    try:
+        res = session._run_script(data.decode("utf-8", "replace"))
+    finally:
+        interp.out = saved
+    if res.stdout:
+        interp.out.append(res.stdout.rstrip("\n"))
+    if res.exit_code and res.stderr:
+        raise QError(res.stderr.strip().splitlines()[0].lstrip("'"))
+    return ""

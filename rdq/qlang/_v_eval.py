@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from rdq.qlang._core import EMPTY, _syms, chars, deenum, enlist, mklist, qstr
+from rdq.qlang._files import files_of, is_file_sym
 from rdq.qlang._fn import Lambda, Prim, Proj, call
 from rdq.qlang._iter import Derived
 from rdq.qlang._parser import _infer_name, parse
@@ -35,6 +36,8 @@ def q_value(interp: Any, x: Any) -> Any:
         return interp.eval_text(qstr(x))
     if type(x) is A and x.t == 10:
         return interp.eval_text(chr(x.v))
+    if is_file_sym(x):  # get `:f / value `:f read the file (ref/get)
+        return files_of(interp).get(x)
     if type(x) is A and x.t == 11:
         return interp.lookup(x.v, None)
     if type(x) is T:
@@ -180,5 +183,9 @@ def q_get(interp: Any, x: Any) -> Any:
 
 
 def q_set(interp: Any, name: Any, v: Any) -> Any:
+    if type(name) is L and name.items and is_file_sym(name.items[0]):
+        name = name.items[0]  # (file;block;algorithm;level) set v: q compresses; kept as it is here
+    if is_file_sym(name):  # `:f set v: a file of the session's directory (ref/get)
+        return files_of(interp).set(name, v)
     interp.g[name.v] = v
     return name

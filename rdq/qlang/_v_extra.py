@@ -20,11 +20,13 @@ from typing import Any
 
 from rdq.qlang._core import _syms, count, is_null_atom, item, items, mklist
 from rdq.qlang._dot_h import dot_h
+from rdq.qlang._files import files_of, is_file_sym, lines_of
 from rdq.qlang._fn import Prim
 from rdq.qlang._index import find_rows
 from rdq.qlang._sql_join import q_wj, q_wj1
 from rdq.qlang._v_cast import q_find_in
-from rdq.qlang._v_sys import q_hsym
+from rdq.qlang._v_search import q_rand
+from rdq.qlang._v_sys import q_hsym, q_read_binary
 from rdq.qlang._v_table import _uj
 from rdq.qlang._v_text import q_file_text
 from rdq.qlang._values import A, D, E, L, QError, T, V
@@ -93,16 +95,78 @@ def extra_builtins(interp: Any) -> dict[str, Any]:
         ".Q.en": Prim(".Q.en", None, lambda d, t: _q_en(interp, d, t)),
         "csv": A(10, ord(",")),
         "ujf": Prim("ujf", None, q_ujf),
+        "rand": Prim("rand", q_rand, None),
     }
+    b |= _file_builtins(interp)
     b.update(dot_h(lambda name: interp.lookup(name, None)))
     # .h.val: what .z.ph evaluates a request with; value by default (code.kx.com/q/ref/doth/#hval-value)
     b[".h.val"] = Prim(".h.val", lambda x: interp.lookup("value", None).call([x]), None)
     return b
 
 
-def extra_ops() -> dict[str, Any]:
-    """Glyphs the table of :mod:`rdq.qlang._verbs` lacks: ``0:`` (File Text)."""
-    return {"0:": Prim("0:", None, q_file_text, glyph=True)}
+def _file_builtins(interp: Any) -> dict[str, Any]:
+    """The file keywords of :mod:`rdq.qlang._files`, on the session's directory."""
+
+    def fs() -> Any:
+        return files_of(interp)
+
+    def save(x: Any) -> Any:  # save `t: the global t to the file t (ref/save)
+        name = x.v.lstrip(":")
+        fs().set(A(11, ":" + name), interp.lookup(name.rsplit("/", 1)[-1], None))
+        return A(11, ":" + name)
+
+    def load(x: Any) -> Any:  # load `t: the global t from the file t (ref/load)
+        name = x.v.lstrip(":")
+        interp.g[name.rsplit("/", 1)[-1]] = fs().get(A(11, ":" + name))
+        return A(11, name.rsplit("/", 1)[-1])
+
+    def rsave(x: Any) -> Any:  # rsave `t: the global table t splayed to the folder t/ (ref/save)
+        name = x.v.lstrip(":")
+        fs().set(A(11, ":" + name + "/"), interp.lookup(name, None))
+        return A(11, ":" + name + "/")
+
+    return {
+        "read0": Prim("read0", lambda x: fs().read0(x), None),
+        "read1": Prim("read1", lambda x: fs().read1(x), None),
+        "hopen": Prim("hopen", lambda x: fs().hopen(x), None),
+        "hclose": Prim("hclose", lambda x: fs().hclose(x), None),
+        "hcount": Prim("hcount", lambda x: fs().hcount(x), None),
+        "hdel": Prim("hdel", lambda x: fs().hdel(x), None),
+        "save": Prim("save", save, None),
+        "load": Prim("load", load, None),
+        "rsave": Prim("rsave", rsave, None),
+        "rload": Prim("rload", load, None),
+    }
+
+
+def extra_ops(interp: Any = None) -> dict[str, Any]:
+    """Glyphs the table of :mod:`rdq.qlang._verbs` lacks or extends: ``0:`` (File Text) and ``1:`` (File
+    Binary) on strings and bytes in memory and, with ``interp``, on files of its session's directory."""
+    if interp is None:
+        return {"0:": Prim("0:", None, q_file_text, glyph=True)}
+
+    def file_text(x: Any, y: Any) -> Any:
+        if is_file_sym(x):
+            return files_of(interp).save_text(x, y)
+        if is_file_sym(y):
+            return q_file_text(x, lines_of(files_of(interp).read_bytes(y)))
+        return q_file_text(x, y)
+
+    def file_binary(x: Any, y: Any) -> Any:
+        if type(x) is L and x.items and is_file_sym(x.items[0]) and len(x.items) == 4:
+            x = x.items[0]  # (file;block;algorithm;level) 1: bytes: q compresses; kept as it is here
+        if is_file_sym(x):
+            if type(y) is V and y.t in (4, 10):
+                return files_of(interp).write_bytes(x, bytes(y.a.astype("uint8")))
+            raise QError("type")
+        if is_file_sym(y):
+            return q_read_binary(x, files_of(interp).read1(y))
+        return q_read_binary(x, y)
+
+    return {
+        "0:": Prim("0:", None, file_text, glyph=True),
+        "1:": Prim("1:", None, file_binary, glyph=True),
+    }
 
 
 def install(interp: Any) -> None:
@@ -110,5 +174,5 @@ def install(interp: Any) -> None:
     for k, v in extra_builtins(interp).items():
         if k not in interp.builtins or k.startswith(".h."):
             interp.builtins[k] = v
-    for k, v in extra_ops().items():
-        interp.ops.setdefault(k, v)
+    for k, v in extra_ops(interp).items():
+        interp.ops[k] = v

@@ -15,6 +15,7 @@ from rdq.qlang._v_take import items_py
 from rdq.qlang._values import DTYPES, A, D, L, QError, T, V
 
 __all__ = [
+    "q_rand",
     "q_bin",
     "q_cross",
     "q_differ",
@@ -158,13 +159,42 @@ def _roll(n: Any, y: Any) -> Any:
         if y.t in (8, 9):
             return V(9, rng.random(abs(k)) * y.v)
         if y.t == 11:
-            raise QError("nyi")
+            return _roll_syms(rng, k, y.v)
         if k < 0:
             return V(7, rng.permutation(y.v)[:-k].astype(np.int64))
         return V(7 if y.t == 7 else y.t, rng.integers(0, y.v, size=k).astype(DTYPES[y.t if y.t >= 5 else 7]))
     lst_n = count(y)
     idx = rng.permutation(lst_n)[:-k] if k < 0 else rng.integers(0, lst_n, size=k)
     return take_items(y, idx.astype(np.int64))
+
+
+_SYM_LETTERS = np.array(list("abcdefghijklmnop"), dtype=object)
+
+
+def _roll_syms(rng: Any, k: int, spec: str) -> V:
+    """``k?`n``: symbols of ``n`` (1-8) letters drawn from ``a``-``p`` (deal.md); ``-k?`n`` distinct ones."""
+    if not spec.isdigit() or not 1 <= int(spec) <= 8:
+        raise QError("domain")
+    n = int(spec)
+    if k < 0:
+        if -k > 16**n:
+            raise QError("length")
+        codes = rng.choice(16**n, size=-k, replace=False)
+        digits = (codes[:, None] // (16 ** np.arange(n - 1, -1, -1))[None, :]) % 16
+    else:
+        digits = rng.integers(0, 16, size=(k, n))
+    letters = _SYM_LETTERS[digits]
+    return V(11, np.array(["".join(row) for row in letters], dtype=object).reshape(-1))
+
+
+def q_rand(x: Any) -> Any:
+    """``rand x``: ``first 1?x`` (a number below an atom, an item of a list; rand.md)."""
+    if type(x) is A and x.t in (5, 6, 7, 8, 9, 11):
+        r = _roll(A(7, 1), x)
+        return A(r.t, r.a[0].item() if r.t != 11 else r.a[0])
+    if count(x) == 0:
+        raise QError("length")
+    return item(x, int(_RNG[0].integers(0, count(x))))
 
 
 def q_match(x: Any, y: Any) -> Any:

@@ -18,6 +18,7 @@ from rdq.qlang._core import (
     null_atom,
     take_items,
 )
+from rdq.qlang._files import files_of
 from rdq.qlang._fn import call, enlist_n
 from rdq.qlang._index import _kt_upsert, find_rows, index, join
 from rdq.qlang._v_list import _sort_keys, q_group, q_idesc, q_rank, q_til
@@ -106,7 +107,7 @@ def q_key_in(interp: Any, x: Any) -> Any:
             return L([])
         return v.k if type(v) is D else x
     if type(x) is A and x.t == 11 and x.v.startswith(":"):
-        return L([])  # a file or folder: none exist in the embedded interpreter
+        return files_of(interp).key(x)  # a folder's entries, a file's name, or () (key.md)
     return q_key(x)
 
 
@@ -286,6 +287,11 @@ def _upsert(t: Any, rows: Any, *, insert: bool = False) -> Any:
 
 def make_upsert(interp: Any) -> Any:
     def up(t: Any, rows: Any) -> Any:
+        if type(t) is A and t.t == 11 and t.v.startswith(":"):  # a table in a file (upsert.md)
+            fs = files_of(interp)
+            splayed = fs.path(t).is_dir()
+            fs.set(A(11, t.v.rstrip("/") + ("/" if splayed else "")), _upsert(fs.get(t), rows))
+            return t
         if type(t) is A and t.t == 11:
             cur = interp.lookup(t.v, None)
             interp.g[t.v] = _upsert(cur, rows)

@@ -308,8 +308,7 @@ def builtins(interp: Any) -> dict[str, Any]:
     ops["@"] = _glyph("@", q_at_m, q_at, make_at_n(interp))
     ops["."] = _glyph(".", lambda x: q_value(interp, x), q_dot, make_dot_n(interp))
     ops["'"] = _glyph("'", None, None, q_compose)
-    for k, v in extra_ops().items():  # 0: (File Text) from _v_extra
-        ops.setdefault(k, v)
+    ops.update(extra_ops(interp))  # 0: and 1: on the session's files, from _v_extra
     interp.ops = ops
     ssr = Prim("ssr", None, None, lambda a: q_ssr(*a), valence=3)
 

@@ -45,8 +45,8 @@ def q() -> Session:
         ('-3!"I=*,"0:"5=\\"hello,world\\",6=1"', '"(5 6i;(\\"hello,world\\";,\\"1\\"))"'),
         ('-3!"J=*,"0:"5=\\"hello,world\\",6=1"', '"(5 6;(\\"hello,world\\";,\\"1\\"))"'),
         ('-3!"S=*,"0:"a=\\"hello,world\\",b=1"', '"(`a`b;(\\"hello,world\\";,\\"1\\"))"'),
-        # no files in the embedded interpreter
-        ('`:test.txt 0: enlist "text to save"', "'nyi"),
+        # Save Text: into the session's directory (tests/qlang/test_files.py)
+        ('`:test.txt 0: enlist "text to save"', "`:test.txt"),
     ],
 )
 def test_file_text(q: Session, src: str, expected: str) -> None:
