@@ -160,6 +160,8 @@ class FileSpace:
             if type(v) is not T:
                 raise QError("type")
             d = self.path(A(11, x.v.rstrip("/")))
+            if d.is_file():
+                d.unlink()  # a value file of that name is replaced by the splayed table
             d.mkdir(parents=True, exist_ok=True)
             (d / ".d").write_bytes(serialize(_syms(list(v.cols))))
             for c, col in zip(v.cols, v.data, strict=True):

@@ -86,6 +86,8 @@ class SqlParser:
             parts["cols"] = parts["cols"][j2 + 1 :]
         cols = [_colspec(self._sub(ts)) for ts in _split_commas(parts["cols"])]
         by = [_colspec(self._sub(ts)) for ts in _split_commas(parts["by"])] if parts["by"] else None
+        if not parts["from"]:
+            raise QError("from")  # a query without its table (select a,b alone)
         frm = self._sub(parts["from"])
         if order is not None:
             # select[n;>c] (code.kx.com/q/ref/select/#limiting-results): rows sorted by column c (stable),

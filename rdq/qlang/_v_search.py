@@ -12,7 +12,7 @@ from rdq.qlang._ops import compare, minmax
 from rdq.qlang._ops_cmp import tolerant
 from rdq.qlang._v_list import q_distinct
 from rdq.qlang._v_take import items_py
-from rdq.qlang._values import DTYPES, A, D, L, QError, T, V
+from rdq.qlang._values import DTYPES, NULLS, A, D, L, QError, T, V
 
 __all__ = [
     "q_rand",
@@ -160,6 +160,8 @@ def _roll(n: Any, y: Any) -> Any:
             return V(9, rng.random(abs(k)) * y.v)
         if y.t == 11:
             return _roll_syms(rng, k, y.v)
+        if y.t in (1, 2, 4) and y.v == NULLS[y.t]:
+            return _roll_any(rng, k, y.t)
         if k < 0:
             return V(7, rng.permutation(y.v)[:-k].astype(np.int64))
         return V(7 if y.t == 7 else y.t, rng.integers(0, y.v, size=k).astype(DTYPES[y.t if y.t >= 5 else 7]))
@@ -187,11 +189,32 @@ def _roll_syms(rng: Any, k: int, spec: str) -> V:
     return V(11, np.array(["".join(row) for row in letters], dtype=object).reshape(-1))
 
 
+def _roll_any(rng: Any, k: int, t: int) -> V:
+    """``k?0b`` ``k?0x0`` ``k?0Ng``: random booleans, bytes or GUIDs (deal.md); ``-k?0Ng`` distinct GUIDs
+    (``-k`` booleans or bytes beyond 2 or 256 distinct ones is ``'length``)."""
+    n = abs(k)
+    if t == 2:
+        raw = rng.integers(0, 256, size=(n, 16), dtype=np.uint8)
+        hexes = [bytes(r).hex() for r in raw]
+        uuids = [f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}" for h in hexes]
+        return V(2, np.array(uuids, dtype=object))
+    size = 2 if t == 1 else 256
+    if k < 0:
+        if n > size:
+            raise QError("length")
+        vals = rng.permutation(size)[:n]
+    else:
+        vals = rng.integers(0, size, size=n)
+    return V(t, vals.astype(np.bool_ if t == 1 else np.uint8))
+
+
 def q_rand(x: Any) -> Any:
     """``rand x``: ``first 1?x`` (a number below an atom, an item of a list; rand.md)."""
-    if type(x) is A and x.t in (5, 6, 7, 8, 9, 11):
+    if type(x) is A and x.t in (1, 2, 4, 5, 6, 7, 8, 9, 11):
         r = _roll(A(7, 1), x)
-        return A(r.t, r.a[0].item() if r.t != 11 else r.a[0])
+        v = r.a[0]
+        v = v.item() if hasattr(v, "item") else v
+        return A(r.t, int(v) if r.t in (1, 4) else v)
     if count(x) == 0:
         raise QError("length")
     return item(x, int(_RNG[0].integers(0, count(x))))

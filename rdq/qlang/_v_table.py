@@ -186,6 +186,20 @@ def q_xcols(names: Any, t: Any) -> Any:
     return T(order, [t.data[t.cols.index(c)] for c in order])
 
 
+def by_name(interp: Any, t: Any, fn: Any) -> Any:
+    """``fn`` on table ``t``; a name (`` `t ``) or a file (`` `:db/t ``) is replaced in place and returned
+    (`` `c xasc `t ``: asc.md, "the table is sorted in place when passed by name")."""
+    if type(t) is A and t.t == 11 and t.v.startswith(":"):
+        fs = files_of(interp)
+        splayed = fs.path(t).is_dir()
+        fs.set(A(11, t.v.rstrip("/") + ("/" if splayed else "")), fn(fs.get(t)))
+        return t
+    if type(t) is A and t.t == 11:
+        interp.g[t.v] = fn(interp.lookup(t.v, None))
+        return t
+    return fn(t)
+
+
 def q_xasc(c: Any, t: Any, desc: bool = False) -> Any:
     keyed = type(t) is D and type(t.k) is T
     tt = _unkey(t) if keyed else t
@@ -286,17 +300,8 @@ def _upsert(t: Any, rows: Any, *, insert: bool = False) -> Any:
 
 
 def make_upsert(interp: Any) -> Any:
-    def up(t: Any, rows: Any) -> Any:
-        if type(t) is A and t.t == 11 and t.v.startswith(":"):  # a table in a file (upsert.md)
-            fs = files_of(interp)
-            splayed = fs.path(t).is_dir()
-            fs.set(A(11, t.v.rstrip("/") + ("/" if splayed else "")), _upsert(fs.get(t), rows))
-            return t
-        if type(t) is A and t.t == 11:
-            cur = interp.lookup(t.v, None)
-            interp.g[t.v] = _upsert(cur, rows)
-            return t
-        return _upsert(t, rows)
+    def up(t: Any, rows: Any) -> Any:  # by name or a file (upsert.md): replaced in place
+        return by_name(interp, t, lambda cur: _upsert(cur, rows))
 
     return up
 

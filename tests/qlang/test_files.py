@@ -222,3 +222,31 @@ def test_upsert_to_a_file(q: Session) -> None:
     q.display("`:sp/ set ([]a:1 2)")
     assert q.display("`:sp upsert 3") == "`:sp"
     assert q.display("exec a from get `:sp") == "1 2 3"
+
+
+def test_sorting_a_table_by_name_or_file_in_place(q: Session) -> None:
+    # asc.md (xasc): a table passed by name is sorted in place and the name returned
+    assert q.display("t:([]a:3 1 2); `a xasc `t") == "`t"
+    assert q.display("exec a from t") == "`s#1 2 3"  # xasc sets the sorted attribute on the column
+    assert q.display("`a xdesc `t; exec a from t") == "3 2 1"
+    q.display("`:x/ set ([]a:3 1 2)")
+    assert q.display("`a xasc `:x") == "`:x" and q.display("exec a from get `:x") == "`s#1 2 3"
+    # get.md: a splayed table replaces a value file of the same name
+    q.display("`:z set 1 2")
+    assert q.display("`:z/ set ([]a:1 2)") == "`:z/" and q.display("count get `:z") == "2"
+
+
+def test_random_booleans_bytes_and_guids(q: Session) -> None:
+    # deal.md: 16?0x0 random bytes, 20?0b random booleans, 1?0Ng a GUID, -n?0Ng distinct GUIDs
+    assert q.display("type 16?0x0") == "4h" and q.display("count 16?0x0") == "16"
+    assert q.display("type 20?0b") == "1h" and q.display("count 20?0b") == "20"
+    assert q.display("type 1?0Ng") == "2h"
+    assert q.display("count distinct -1000?0Ng") == "1000"
+    assert q.display("asc -2?0b") == "`s#01b"
+    assert q.display("-3?0b").startswith("'length")
+    assert q.display("type rand 0Ng") == "-2h" and q.display("type rand 0x0") == "-4h"
+
+
+def test_a_query_without_its_table_is_a_q_error(q: Session) -> None:
+    assert q.display("select a,b") == "'from"
+    assert q.display("update a:1") == "'from"
