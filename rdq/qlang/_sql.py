@@ -246,11 +246,9 @@ def update(
 
 
 def delete(tab: Any, *, wheres: list[Evaluator], cols: list[str], base: dict[str, Any] | None) -> Any:
+    if type(tab) is D and type(tab.k) is not T and cols:
+        return _dict_drop_keys(tab, _syms(cols))  # delete from a dictionary: its keys (delete.md)
     t, kcols = _unkey(tab)
-    if type(tab) is D and type(tab.k) is not T:
-        # delete from a dictionary
-        if cols:
-            return _dict_drop_keys(tab, _syms(cols))
     if cols:
         res: Any = T(
             [c for c in t.cols if c not in cols],
@@ -279,6 +277,12 @@ def run_sql(interp: Any, n: Any, loc: dict[str, Any] | None) -> Any:
     _, kind, cols, by, frm, where, limit = n
     src = interp.ev(frm, loc)
     target = None
+    if kind == "delete" and type(src) is A and src.t == 11 and src.v in (".", ""):
+        # delete a from `.: the global a is gone (delete.md)
+        for _nm, e in cols:
+            if e is not None and e[0] == "v":
+                interp.g.pop(e[1], None)
+        return A(11, ".")
     if type(src) is A and src.t == 11:
         target = src.v
         src = interp.lookup(src.v, None)

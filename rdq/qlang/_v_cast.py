@@ -10,6 +10,7 @@ import numpy as np
 from rdq.qlang._core import count, item, items, mklist, null_atom, qstr, qtype, wrap_int
 from rdq.qlang._temporal import EXTRACTORS, TEMPORAL, cast_temporal, extract, parse_temporal_str
 from rdq.qlang._v_search import q_find
+from rdq.qlang._v_stats import q_mmu
 from rdq.qlang._values import DTYPES, NULLS, A, D, E, L, QError, T, V
 
 __all__ = [
@@ -265,12 +266,22 @@ def _fkey(interp: Any, name: str, kt: D, y: Any) -> E:
 
 
 def q_cast_in(interp: Any, x: Any, y: Any) -> Any:
-    """``x$y`` where a symbol ``x`` that names no type enumerates ``y`` over the domain ``x``."""
+    """``x$y`` where a symbol ``x`` that names no type enumerates ``y`` over the domain ``x``; float vectors
+    or matrices on both sides multiply (``$`` is ``mmu``, mmu.md)."""
+    if _is_float_mat(x) and _is_float_mat(y):
+        return q_mmu(x, y)
     if type(x) is A and x.t == 11 and x.v in EXTRACTORS and x.v not in interp.g:
         return q_cast(x, y)
     if type(x) is A and x.t == 11 and (x.v not in _CAST_NAMES or (len(x.v) == 1 and x.v in interp.g)):
         return _enum_index(interp, x.v, y, extend=False)
     return q_cast(x, y)
+
+
+def _is_float_mat(x: Any) -> bool:
+    """A float vector, or a non-empty list of float vectors."""
+    if type(x) is V:
+        return x.t in (8, 9)
+    return type(x) is L and bool(x.items) and all(type(r) is V and r.t in (8, 9) for r in x.items)
 
 
 def q_find_in(interp: Any, x: Any, y: Any) -> Any:

@@ -201,7 +201,12 @@ def q_mmu(x: Any, y: Any) -> Any:
             return _float_arr(z)
         return np.array([_float_arr(r) for r in items(z)])
 
-    r = mat(x) @ mat(y)
+    try:
+        r = mat(x) @ mat(y)
+    except ValueError:
+        raise QError("length") from None
+    if r.ndim == 0:  # vector . vector: the dot product (mmu.md: 1 2 3f$4 5 6f is 32f)
+        return A(9, float(r))
     if r.ndim == 1:
         return V(9, r)
     return L([V(9, row) for row in r])

@@ -186,6 +186,13 @@ def q_xcols(names: Any, t: Any) -> Any:
     return T(order, [t.data[t.cols.index(c)] for c in order])
 
 
+def table_of(interp: Any, t: Any) -> Any:
+    """A table given as itself, by name (`` `t ``) or as a file (`` `:db/t ``): ``cols`t``, ``meta`:db/t``."""
+    if type(t) is A and t.t == 11:
+        return files_of(interp).get(t) if t.v.startswith(":") else interp.lookup(t.v, None)
+    return t
+
+
 def by_name(interp: Any, t: Any, fn: Any) -> Any:
     """``fn`` on table ``t``; a name (`` `t ``) or a file (`` `:db/t ``) is replaced in place and returned
     (`` `c xasc `t ``: asc.md, "the table is sorted in place when passed by name")."""

@@ -5,7 +5,7 @@ The top of the package's layers, which run one way (a module imports only module
     _values, _lexer, _ptree, _parse_sql, _parser    values, types, tokens, parse trees and the parser
     _core, _index, _pervade, _ops_cmp, _ops        list helpers; match/find/index/join; atomic operators
     _format, _json                display (console and ``-3!``), ``.j``
-    _fn, _serial                  function values, application, amend; ``-8!``/``-9!``
+    _fn, _serial, _files          function values, application, amend; ``-8!``/``-9!``; the session's files
     _v_*                          the verbs, by family
     _iter_each, _iter             each/each-prior; Derived, folds and scans
     _fast, _assign, _compile_ctl, _compile, _interp   the evaluator: fast paths, assignment, lambda bodies
@@ -148,6 +148,7 @@ from rdq.qlang._v_table import (
     q_xcols,
     q_xkey,
     q_xrank,
+    table_of,
 )
 from rdq.qlang._values import IDENTITY, A, D, L, QError, T, V
 
@@ -383,8 +384,8 @@ def builtins(interp: Any) -> dict[str, Any]:
         "trim": m("trim", _trim("b")),
         "ltrim": m("ltrim", _trim("l")),
         "rtrim": m("rtrim", _trim("r")),
-        "cols": m("cols", q_cols),
-        "meta": m("meta", q_meta),
+        "cols": m("cols", lambda x: q_cols(table_of(interp, x))),
+        "meta": m("meta", lambda x: q_meta(table_of(interp, x))),
         "keys": m("keys", q_keys),
         "ungroup": m("ungroup", q_ungroup),
         "attr": m("attr", q_attr),

@@ -250,3 +250,24 @@ def test_random_booleans_bytes_and_guids(q: Session) -> None:
 def test_a_query_without_its_table_is_a_q_error(q: Session) -> None:
     assert q.display("select a,b") == "'from"
     assert q.display("update a:1") == "'from"
+
+
+def test_tables_by_name_and_file_for_cols_meta_delete(q: Session) -> None:
+    # cols.md / meta.md: a table by name or as a file
+    q.display("t:([]a:1 2;b:`x`y)")
+    assert q.display("cols `t") == "`a`b"
+    assert q.display("meta `t") == "c| t f a\n-| -----\na| j\nb| s"
+    q.display("`:db/tr/ set t")
+    assert q.display("meta `:db/tr") == q.display("meta t")
+    # delete.md: from a dictionary by name, a global from `.
+    q.display("d:`a`b`c!til 3")
+    assert q.display("delete b from `d") == "`d"
+    assert q.display("d") == "a| 0\nc| 2"
+    assert q.display("delete a from `.") == "`."
+    assert q.display("a").startswith("'a")
+    assert q.display("delete Mani from `Mani`Haritha!21 22") == "Haritha| 22"
+    # mmu.md: $ on float vectors and matrices multiplies
+    assert q.display("1 2 3f$4 5 6f") == "32f"
+    assert q.display("(1 2 3f;4 5 6f)$(7 8f;9 10f;11 12f)") == "58  64\n139 154"
+    assert q.display("a:2 4#2 4 8 3 5 6 0 7f; b:4 3#\"f\"$til 12; a mmu b") == "87 104 121\n81 99  117"
+    assert q.display("1 2f$1 2 3f") == "'length"
