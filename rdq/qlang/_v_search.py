@@ -170,14 +170,12 @@ def _roll(n: Any, y: Any) -> Any:
     return take_items(y, idx.astype(np.int64))
 
 
-_SYM_LETTERS = np.array(list("abcdefghijklmnop"), dtype=object)
-
-
 def _roll_syms(rng: Any, k: int, spec: str) -> V:
     """``k?`n``: symbols of ``n`` (1-8) letters drawn from ``a``-``p`` (deal.md); ``-k?`n`` distinct ones."""
     if not spec.isdigit() or not 1 <= int(spec) <= 8:
         raise QError("domain")
     n = int(spec)
+    _room(abs(k))
     if k < 0:
         if -k > 16**n:
             raise QError("length")
@@ -185,8 +183,17 @@ def _roll_syms(rng: Any, k: int, spec: str) -> V:
         digits = (codes[:, None] // (16 ** np.arange(n - 1, -1, -1))[None, :]) % 16
     else:
         digits = rng.integers(0, 16, size=(k, n))
-    letters = _SYM_LETTERS[digits]
-    return V(11, np.array(["".join(row) for row in letters], dtype=object).reshape(-1))
+    text = np.ascontiguousarray((digits + ord("a")).astype(np.uint8)).view(f"S{n}").reshape(-1)
+    return V(11, text.astype(f"U{n}").astype(object))
+
+
+#: the most symbols or GUIDs one roll makes: each is a Python object here (q's 10^8 would need ~10 GB)
+MAX_OBJECT_ITEMS = 10**7
+
+
+def _room(n: int) -> None:
+    if n > MAX_OBJECT_ITEMS:
+        raise QError("wsfull")
 
 
 def _roll_any(rng: Any, k: int, t: int) -> V:
@@ -194,6 +201,7 @@ def _roll_any(rng: Any, k: int, t: int) -> V:
     (``-k`` booleans or bytes beyond 2 or 256 distinct ones is ``'length``)."""
     n = abs(k)
     if t == 2:
+        _room(n)
         raw = rng.integers(0, 256, size=(n, 16), dtype=np.uint8)
         hexes = [bytes(r).hex() for r in raw]
         uuids = [f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}" for h in hexes]

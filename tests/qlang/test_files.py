@@ -271,3 +271,14 @@ def test_tables_by_name_and_file_for_cols_meta_delete(q: Session) -> None:
     assert q.display("(1 2 3f;4 5 6f)$(7 8f;9 10f;11 12f)") == "58  64\n139 154"
     assert q.display("a:2 4#2 4 8 3 5 6 0 7f; b:4 3#\"f\"$til 12; a mmu b") == "87 104 121\n81 99  117"
     assert q.display("1 2f$1 2 3f") == "'length"
+
+
+def test_the_harness_runs_generated_code_in_a_folder_of_its_own(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import tempfile
+
+    from rdq.qlang.bench._executor import _embedded_run
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    out, err, code = _embedded_run('`:x.txt 0: enlist "kept inside"; show read0 `:x.txt; `:../../esc.txt 0: enlist "x"')
+    assert out == '"kept inside"\n' and code == 1 and err.startswith("'access"), (out, err)
+    assert list(tmp_path.iterdir()) == []  # the program's folder is gone, nothing written beside it

@@ -110,9 +110,13 @@ _WARM = False
 
 
 def _embedded_run(script: str) -> tuple[str, str, int]:
+    import tempfile
+
     from rdq.qlang import Session  # type: ignore[attr-defined]
 
-    res = Session().run_script(script)
+    # the program's files live in a folder of its own, removed when it ends (a forked child may _exit)
+    with tempfile.TemporaryDirectory(prefix="rdq-qbench-") as folder:
+        res = Session(directory=folder).run_script(script)
     code = res.exit_code
     return str(res.stdout), str(res.stderr), 0 if code is None else int(code)
 
