@@ -248,13 +248,17 @@ def q_neg(x: Any) -> Any:
     return pervade1(core, x)
 
 
+#: integral types with a null (temporal ones included: abs and signum read their counts, abs.md/signum.md)
+_INT_NULL_T = (5, 6, 7, 12, 13, 14, 16, 17, 18, 19)
+
+
 def q_abs(x: Any) -> Any:
     def core(a: Any) -> Any:
-        if a.t not in _NUMT:
+        if a.t not in _NUMT and not 12 <= a.t <= 19:
             raise QError("type")
         t = a.t if a.t >= 5 else 6
         if type(a) is A:
-            if t in (5, 6, 7) and a.v == NULLS[t]:
+            if t in _INT_NULL_T and a.v == NULLS[t]:
                 return A(t, a.v)
             return A(t, abs(a.v))
         arr = a.a.astype(DTYPES[t])
@@ -266,17 +270,17 @@ def q_abs(x: Any) -> Any:
 
 def q_signum(x: Any) -> Any:
     def core(a: Any) -> Any:
-        if a.t not in _NUMT:
+        if a.t not in _NUMT and not 12 <= a.t <= 19:
             raise QError("type")
         if type(a) is A:
             v = a.v
             if v != v:
                 return A(6, -1)
-            if a.t in (5, 6, 7) and v == NULLS[a.t]:
+            if a.t in _INT_NULL_T and v == NULLS[a.t]:
                 return A(6, -1)
             return A(6, (v > 0) - (v < 0))
         arr = a.a.astype(np.float64)
-        if a.t in (5, 6, 7):
+        if a.t in _INT_NULL_T:
             arr[a.a == NULLS[a.t]] = -1
         arr = np.where(np.isnan(arr), -1, arr)
         return V(6, np.sign(arr).astype(np.int32))
