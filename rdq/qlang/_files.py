@@ -182,8 +182,13 @@ class FileSpace:
 
     # -- handles ------------------------------------------------------------------
     def hopen(self, x: Any) -> A:
+        """``hopen `:file`` (a string too); a port, ``:host:port`` or a URL would be a connection: none here."""
+        if type(x) is L and x.items:
+            x = x.items[0]  # (handle; timeout)
         if type(x) is V and x.t == 10:
             x = A(11, qstr(x) if qstr(x).startswith(":") else ":" + qstr(x))
+        if (type(x) is A and x.t in (5, 6, 7)) or (is_file_sym(x) and ":" in x.v[1:]):
+            raise QError("hop. OS reports: Connection refused (the embedded interpreter opens no connections)")
         if not is_file_sym(x):
             raise QError("type")
         p = self.path(x)

@@ -282,3 +282,9 @@ def test_the_harness_runs_generated_code_in_a_folder_of_its_own(tmp_path: Path, 
     out, err, code = _embedded_run('`:x.txt 0: enlist "kept inside"; show read0 `:x.txt; `:../../esc.txt 0: enlist "x"')
     assert out == '"kept inside"\n' and code == 1 and err.startswith("'access"), (out, err)
     assert list(tmp_path.iterdir()) == []  # the program's folder is gone, nothing written beside it
+
+
+@pytest.mark.parametrize("src", ["hopen 5001", "hopen `:localhost:5000", "hopen (`:localhost:5000;100)"])
+def test_hopen_of_a_connection_opens_nothing(q: Session, tmp_path: Path, src: str) -> None:
+    assert q.display(src).startswith("'hop. OS reports: Connection refused")
+    assert list(tmp_path.iterdir()) == []
