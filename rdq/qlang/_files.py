@@ -35,7 +35,7 @@ import numpy as np
 
 from rdq.qlang._core import _syms, count, mklist, qstr
 from rdq.qlang._serial import deserialize, serialize
-from rdq.qlang._values import A, E, L, QError, T, V
+from rdq.qlang._values import IDENTITY, A, E, L, QError, T, V
 
 __all__ = ["FileSpace", "files_of", "is_file_handle", "is_file_sym", "writes_to_handle", "write_handle"]
 
@@ -88,20 +88,23 @@ class FileSpace:
             raise _missing(x.v if type(x) is A else qstr(x))
         return p.read_bytes()
 
-    def write_bytes(self, x: Any, data: bytes, *, append: bool = False) -> A:
+    def write_bytes(self, x: Any, data: bytes) -> A:
         p = self.path(x)
         p.parent.mkdir(parents=True, exist_ok=True)
-        with open(p, "ab" if append else "wb") as fh:
-            fh.write(data)
+        p.write_bytes(data)
         return _handle_sym(x)
+
+    def _part(self, x: L) -> bytes:
+        """The bytes ``(file; offset; length)`` names (``(file; offset)``: to the end)."""
+        data = self.read_bytes(x.items[0])
+        off = int(x.items[1].v)
+        n = int(x.items[2].v) if len(x.items) == 3 else len(data) - off
+        return data[off : off + n]
 
     def read0(self, x: Any) -> Any:
         """``read0 x``: lines of a file, or ``(file; offset; length)`` characters."""
         if type(x) is L and len(x.items) in (2, 3):
-            data = self.read_bytes(x.items[0])
-            off = int(x.items[1].v)
-            n = int(x.items[2].v) if len(x.items) == 3 else len(data) - off
-            return lines_of(data[off : off + n])
+            return lines_of(self._part(x))
         if type(x) is A and x.t in (6, 7) and int(x.v) in self.handles:
             x = A(11, ":" + self.handles[int(x.v)].relative_to(self.root).as_posix())
         if not is_file_sym(x):
@@ -111,13 +114,12 @@ class FileSpace:
     def read1(self, x: Any) -> V:
         """``read1 x``: a file's bytes, or ``(file; offset; length)`` of them."""
         if type(x) is L and len(x.items) in (2, 3):
-            data = self.read_bytes(x.items[0])
-            off = int(x.items[1].v)
-            n = int(x.items[2].v) if len(x.items) == 3 else len(data) - off
-            return V(4, np.frombuffer(data[off : off + n], dtype=np.uint8).copy())
-        if not is_file_sym(x):
+            data = self._part(x)
+        elif is_file_sym(x):
+            data = self.read_bytes(x)
+        else:
             raise QError("type")
-        return V(4, np.frombuffer(self.read_bytes(x), dtype=np.uint8).copy())
+        return V(4, np.frombuffer(data, dtype=np.uint8).copy())
 
     def save_text(self, x: Any, y: Any) -> A:
         """`` `:f 0: strings ``: one line per string (a string alone is one line)."""
@@ -167,18 +169,34 @@ class FileSpace:
             for c, col in zip(v.cols, v.data, strict=True):
                 (d / c).write_bytes(serialize(_store(col)))
             return A(11, x.v)
-        if type(v) is T:
-            v = T(list(v.cols), [_store(c) for c in v.data])
         return self.write_bytes(x, serialize(_store(v)))
 
     def get(self, x: Any) -> Any:
         """``get `:f``: the value a file holds, or the splayed table a folder holds."""
         p = self.path(x)
         if p.is_dir():
-            return _splayed(p, x.v, self.g)
+            return self.splayed(p, x.v)
         if not p.is_file():
             raise _missing(x.v)
-        return _restore(deserialize(p.read_bytes()), self.g)
+        return self.value(p.read_bytes())
+
+    def value(self, data: bytes) -> Any:
+        """The value a file's bytes hold (``'badmsg`` if they hold none)."""
+        return _restore(deserialize(data), self.g)
+
+    def splayed(self, d: Path, name: str) -> T:
+        """The table splayed in folder ``d`` (its ``.d`` file names the columns, one file each)."""
+        dot = d / ".d"
+        if not dot.is_file():
+            raise _missing(name + "/.d")
+        names = [str(c) for c in deserialize(dot.read_bytes()).a.tolist()]
+        data = []
+        for c in names:
+            f = d / c
+            if not f.is_file():
+                raise _missing(f"{name}/{c}")
+            data.append(self.value(f.read_bytes()))
+        return T(names, data)
 
     # -- handles ------------------------------------------------------------------
     def hopen(self, x: Any) -> A:
@@ -206,8 +224,6 @@ class FileSpace:
             raise QError("type")
         if self.handles.pop(abs(int(h.v)), None) is None:
             raise QError(f"{int(h.v)}i is not an open handle")
-        from rdq.qlang._values import IDENTITY
-
         return IDENTITY
 
     def write_handle(self, h: A, x: Any) -> A:
@@ -242,16 +258,22 @@ def lines_of(data: bytes) -> L:
 
 def _text_lines(y: Any) -> bytes:
     """What ``0:``/``neg[h]`` write: each string and a newline (a string or char alone is one line)."""
-    if (type(y) is V and y.t == 10) or (type(y) is A and y.t == 10):
-        return qstr(y).encode() + b"\n"
-    if type(y) is L or (type(y) is V and count(y) == 0):
-        out = bytearray()
-        for s in (y.items if type(y) is L else []):
-            if not ((type(s) is V and s.t == 10) or (type(s) is A and s.t == 10)):
-                raise QError("type")
-            out += qstr(s).encode() + b"\n"
-        return bytes(out)
-    raise QError("type")
+    if _is_text(y):
+        lines = [y]
+    elif type(y) is L:
+        lines = y.items
+    elif type(y) is V and count(y) == 0:
+        lines = []
+    else:
+        raise QError("type")
+    if not all(_is_text(s) for s in lines):
+        raise QError("type")
+    return b"".join(qstr(s).encode() + b"\n" for s in lines)
+
+
+def _is_text(x: Any) -> bool:
+    """A string or a char."""
+    return type(x) in (A, V) and x.t == 10
 
 
 #: marks a stored enumeration: (marker; domain; indices; atom)
@@ -276,21 +298,6 @@ def _restore(x: Any, g: dict[str, Any]) -> Any:
     return x
 
 
-def _splayed(d: Path, name: str, g: dict[str, Any]) -> T:
-    dot = d / ".d"
-    if not dot.is_file():
-        raise _missing(name + "/.d")
-    cols = deserialize(dot.read_bytes())
-    names = [str(c) for c in cols.a.tolist()]
-    data = []
-    for c in names:
-        f = d / c
-        if not f.is_file():
-            raise _missing(f"{name}/{c}")
-        data.append(_restore(deserialize(f.read_bytes()), g))
-    return T(names, data)
-
-
 def load_dir(files: FileSpace, x: Any) -> dict[str, Any]:
     r"""``\l dir``: name -> value for each splayed table (a folder with ``.d``) and value file in a folder."""
     d = files.path(x)
@@ -299,10 +306,10 @@ def load_dir(files: FileSpace, x: Any) -> dict[str, Any]:
         if e.name.startswith("."):
             continue
         if e.is_dir() and (e / ".d").is_file():
-            out[e.name] = _splayed(e, f"{x.v}/{e.name}", files.g)
+            out[e.name] = files.splayed(e, f"{x.v}/{e.name}")
         elif e.is_file():
             try:
-                out[e.name] = _restore(deserialize(e.read_bytes()), files.g)
+                out[e.name] = files.value(e.read_bytes())
             except QError:
                 continue  # not a value file (a script, a CSV): left alone, as q leaves them
     return out

@@ -69,27 +69,18 @@ def compare(op: str, x: Any, y: Any) -> Any:
                 return A(1, int(r[0]))
             return V(1, r)
         t = _cmp_t(a.t, b.t)
-        if type(a) is A and type(b) is A:
-            av = a.v
-            bv = b.v
-            if t in (8, 9) or (a.t in (8, 9)) or (b.t in (8, 9)):
-                av = _cmp_val(a, 9)
-                bv = _cmp_val(b, 9)
-                if av == -math.inf and bv == -math.inf and (a.v != a.v or b.v != b.v):
-                    # null vs -inf: null is smaller; null = null
-                    an = a.v != a.v or (a.t in (5, 6, 7) and a.v == NULLS[a.t])
-                    bn = b.v != b.v or (b.t in (5, 6, 7) and b.v == NULLS[b.t])
-                    if an != bn:
-                        av, bv = (0, 1) if an else (1, 0)
-                return A(1, int(tolerant(op, np.float64(av), np.float64(bv))))
-            return A(1, 1 if pyop(av, bv) else 0)
         if t in (8, 9) or a.t in (8, 9) or b.t in (8, 9):
+            # floats: q's tolerance, and a null below every number (-0w included) and equal to a null
             (av, an), (bv, bn) = _cmpnp(a), _cmpnp(b)
-            r = np.asarray(tolerant(op, av, bv), dtype=np.bool_)
+            r = tolerant(op, av, bv)
             either = an | bn
-            if np.any(either):  # a null is below every number, -0w included, and equals a null
+            if np.any(either):
                 r = np.where(either, _NULL_CMP[op](an, bn), r)
-            return V(1, r)
+            if type(a) is A and type(b) is A:
+                return A(1, int(r))
+            return V(1, np.asarray(r, dtype=np.bool_))
+        if type(a) is A and type(b) is A:
+            return A(1, 1 if pyop(a.v, b.v) else 0)
         aa = a.v if type(a) is A else a.a
         bb = b.v if type(b) is A else b.a
         if t == 11 and type(a) is A and type(b) is V:
@@ -109,7 +100,8 @@ TOLERANCE = 2.0**-43
 
 
 def tolerant(op: str, a: Any, b: Any) -> Any:
-    """``a op b`` for floats (numpy scalars or arrays, nulls already mapped to -inf) with q's tolerance.
+    """``a op b`` for floats (numpy scalars or arrays; nulls are the caller's, see ``_NULL_CMP``) with q's
+    tolerance.
 
     ``=`` ``<`` ``>`` (and so ``<>`` ``<=`` ``>=``) treat x and y as equal when
     ``|x-y| <= 2^-43 * max(|x|, |y|)``: only 0 equals 0, infinities equal only themselves.

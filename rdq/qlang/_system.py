@@ -111,7 +111,6 @@ def _load(session: Any, name: str) -> str:
     r"""``\l name`` from the session's directory: a script runs (its output printed, its first error
     raised), a folder loads its tables and values, a value file (``set``) becomes the global of its name."""
     from rdq.qlang._files import files_of, load_dir
-    from rdq.qlang._serial import deserialize
     from rdq.qlang._values import A
 
     interp = session.interp
@@ -126,7 +125,7 @@ def _load(session: Any, name: str) -> str:
     data = p.read_bytes()
     if p.suffix not in (".q", ".k"):
         try:
-            interp.g[p.name] = deserialize(data)
+            interp.g[p.name] = fs.value(data)
             return ""
         except QError:
             pass  # not a value file: run it as a script

@@ -116,9 +116,10 @@ def _file_builtins(interp: Any) -> dict[str, Any]:
         return A(11, ":" + name)
 
     def load(x: Any) -> Any:  # load `t: the global t from the file t (ref/load)
-        name = x.v.lstrip(":")
-        interp.g[name.rsplit("/", 1)[-1]] = fs().get(A(11, ":" + name))
-        return A(11, name.rsplit("/", 1)[-1])
+        path = x.v.lstrip(":")
+        name = path.rsplit("/", 1)[-1]
+        interp.g[name] = fs().get(A(11, ":" + path))
+        return A(11, name)
 
     def rsave(x: Any) -> Any:  # rsave `t: the global table t splayed to the folder t/ (ref/save)
         name = x.v.lstrip(":")
@@ -139,11 +140,9 @@ def _file_builtins(interp: Any) -> dict[str, Any]:
     }
 
 
-def extra_ops(interp: Any = None) -> dict[str, Any]:
+def extra_ops(interp: Any) -> dict[str, Any]:
     """Glyphs the table of :mod:`rdq.qlang._verbs` lacks or extends: ``0:`` (File Text) and ``1:`` (File
-    Binary) on strings and bytes in memory and, with ``interp``, on files of its session's directory."""
-    if interp is None:
-        return {"0:": Prim("0:", None, q_file_text, glyph=True)}
+    Binary) on strings and bytes in memory and on files of the session's directory."""
 
     def file_text(x: Any, y: Any) -> Any:
         if is_file_sym(x):

@@ -196,15 +196,16 @@ def table_of(interp: Any, t: Any) -> Any:
 def by_name(interp: Any, t: Any, fn: Any) -> Any:
     """``fn`` on table ``t``; a name (`` `t ``) or a file (`` `:db/t ``) is replaced in place and returned
     (`` `c xasc `t ``: asc.md, "the table is sorted in place when passed by name")."""
-    if type(t) is A and t.t == 11 and t.v.startswith(":"):
+    new = fn(table_of(interp, t))
+    if type(t) is not A or t.t != 11:
+        return new
+    if t.v.startswith(":"):
         fs = files_of(interp)
-        splayed = fs.path(t).is_dir()
-        fs.set(A(11, t.v.rstrip("/") + ("/" if splayed else "")), fn(fs.get(t)))
-        return t
-    if type(t) is A and t.t == 11:
-        interp.g[t.v] = fn(interp.lookup(t.v, None))
-        return t
-    return fn(t)
+        splayed = fs.path(t).is_dir()  # written back the way it was: splayed or one file
+        fs.set(A(11, t.v.rstrip("/") + ("/" if splayed else "")), new)
+    else:
+        interp.g[t.v] = new
+    return t
 
 
 def q_xasc(c: Any, t: Any, desc: bool = False) -> Any:

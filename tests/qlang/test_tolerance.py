@@ -13,11 +13,6 @@ import pytest
 from rdq.qlang import Session
 
 
-@pytest.fixture
-def q() -> Session:
-    return Session()
-
-
 @pytest.mark.parametrize(
     ("src", "expected"),
     [
@@ -61,6 +56,11 @@ def q() -> Session:
         ("0n 1.0>0n", "01b"),
         ("1 2 3f<=0n 2 4", "011b"),
         ("0N 1 2h<1.5", "110b"),
+        # atoms go the same way as vectors: an integer null is below -0w too, and equals a float null
+        ("0N<-0w", "1b"),
+        ("-0w>0N", "1b"),
+        ("0N=0n", "1b"),
+        ("0Nh<=-0w", "1b"),
     ],
 )
 def test_comparison_tolerance(q: Session, src: str, expected: str) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
@@ -110,8 +111,6 @@ _WARM = False
 
 
 def _embedded_run(script: str) -> tuple[str, str, int]:
-    import tempfile
-
     from rdq.qlang import Session  # type: ignore[attr-defined]
 
     # the program's files live in a folder of its own, removed when it ends (a forked child may _exit)
