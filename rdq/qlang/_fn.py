@@ -59,8 +59,32 @@ class QExit(Exception):
         self.code = code
 
 
+#: how q prints the keywords that ``q.k`` (kdb+ 4.0) defines in k: primitives print as their glyph with a colon
+#: (``count`` is ``#:``), derived verbs as the verb (``sums`` is ``+\\``), lambdas as ``k){...}``. Keywords native
+#: in C (``.Q.res``: ``sum``, ``max``, ``like`` ...) print as their names.
+K_FORMS = {
+    "neg": "-:", "not": "~:", "null": "^:", "string": "$:", "reciprocal": "%:", "floor": "_:", "ltime": "%:",
+    "count": "#:", "first": "*:", "reverse": "|:", "distinct": "?:", "group": "=:", "where": "&:", "flip": "+:",
+    "type": "@:", "key": "!:", "value": ".:", "get": ".:", "inv": "!:", "hdel": "~:", "hclose": ">:",
+    "read0": "0::", "read1": "1::", "and": "&", "or": "|", "mmu": "$", "lsq": "!", "attr": "-2!", "hcount": "-7!",
+    "sums": "+\\", "prds": "*\\", "mins": "&\\", "maxs": "|\\", "fills": "^\\", "deltas": "-':", "ratios": "%':",
+    "raze": ",/", "eval": "-6!", "reval": "-24!", "md5": "-15!",
+    "each": "k){x'y}", "over": "k){x/y}", "scan": "k){x\\y}", "prior": "k){x':y}", "peach": "k){x':y}",
+    "sv": "k){x/:y}", "vs": "k){x\\:y}", "mod": "k){x-y*x div y}", "xlog": "k){log[y]%log x}",
+    "xbar": 'k){x*y div x:$[16h=abs[@x];"j"$x;x]}', "signum": "k){(x>0)-x<0}",
+    "iasc": "k){$[0h>@x;'`rank;<x]}", "idesc": "k){$[0h>@x;'`rank;>x]}", "rank": "k){$[0h>@x;'`rank;<<x]}",
+    "til": "k){$[0>@x;!x;'`type]}", "inter": "k){x@&x in y}", "except": "k){x@&~x in y}",
+    "fby": "k){@[(#y)#x[0]0#x 1;g;:;x[0]'x[1]g:.=y]}", "trim": "k){ltrim rtrim x}",
+}  # fmt: skip
+
+
 class Prim(Fn):
-    """A built-in: glyph or keyword with monadic ``m``, dyadic ``d`` and optional n-ary ``n`` forms."""
+    """A built-in: glyph or keyword with monadic ``m``, dyadic ``d`` and optional n-ary ``n`` forms.
+
+    ``shown``, when set, is how q prints the keyword: its k definition from ``q.k`` (``count`` is ``#:``,
+    ``iasc`` is ``k){$[0h>@x;'`rank;<x]}``; code.kx.com/q/basics/parsetrees). ``name`` stays the q name."""
+
+    shown: str | None = None
 
     def __init__(
         self,
@@ -84,7 +108,7 @@ class Prim(Fn):
             self.valence = 2 if (d is not None or n is not None) else 1
 
     def show(self) -> str:
-        return self.name
+        return self.shown or self.name
 
     def call(self, args: list[Any]) -> Any:
         k = len(args)
@@ -165,6 +189,8 @@ class Proj(Fn):
         f = self.f
         if isinstance(f, Prim) and f.glyph and len(self.args) == 1 and self.args[0] is not None:
             return "(" + inline(self.args[0]) + f.name + ")"
+        if isinstance(f, Prim) and (f.shown or "").startswith("k)"):  # a q.k lambda: k){x'y}[#:]
+            inner = ";".join("" if a is None else inline(a) for a in _strip_trailing(self.args))
         return _fn_show(f) + "[" + inner + "]"
 
     def call(self, args: list[Any]) -> Any:
@@ -179,6 +205,13 @@ class Proj(Fn):
         if any(a is None for a in full):
             return Proj(self.f, full)
         return call(self.f, full)
+
+
+def _strip_trailing(args: list[Any]) -> list[Any]:
+    n = len(args)
+    while n and args[n - 1] is None:
+        n -= 1
+    return args[:n]
 
 
 def _fn_show(f: Any) -> str:

@@ -124,12 +124,16 @@ def _locals(body: list[Any]) -> set[str]:
 
 def _infer_name(e: Any) -> str | None:
     if isinstance(e, tuple):
-        if e[0] == "v":
-            return str(e[1]).split(".")[-1]
+        if e[0] == "v":  # the virtual column i names nothing: select count i from t is column x
+            name = str(e[1]).split(".")[-1]
+            return None if name == "i" else name
         if e[0] in ("j", "m"):
             return _infer_name(e[2])
-        if e[0] in ("d", "dg"):
-            return _infer_name(e[2]) or _infer_name(e[3])
+        if e[0] in ("d", "dg"):  # the leftmost term names it: c3*2 is c3, 2*c3 is x (basics/qsql)
+            left = e[2]
+            if isinstance(left, tuple) and left[0] == "c" and getattr(left[1], "t", None) == 11:
+                return _infer_name(e[3])  # a cast `long$amount is named by what it casts
+            return _infer_name(left)
         if e[0] == "asg":
             return str(e[1])
         if e[0] == "ap" and e[2]:

@@ -273,6 +273,35 @@ def _name_of(node: Any) -> str:
     return _infer_name(node) or "x"
 
 
+def _unique_names(cols: list[Any], cspecs: list[Any], by: Any, bspecs: Any) -> tuple[list[Any], Any]:
+    """Computed names made unique as q does (basics/qsql, computed columns): a name already in use gets 1, 2, ...
+    appended (``select c1, c1`` is ``c1 c11``); a column named as a group is ``'dup names for cols/groups``."""
+
+    def dedupe(phrase: list[Any], specs: list[Any]) -> list[Any]:
+        named = [nm for nm, e in phrase if e is not None]
+        used: set[str] = set()
+        out = []
+        for explicit, (name, ev) in zip(named, specs, strict=True):
+            if explicit is None and name in used:
+                k = 1
+                while f"{name}{k}" in used:
+                    k += 1
+                name = f"{name}{k}"
+            used.add(name)
+            out.append((name, ev))
+        return out
+
+    cspecs = dedupe(cols, cspecs)
+    if bspecs is None:
+        return cspecs, None
+    bspecs = dedupe(by, bspecs)
+    groups = {name for name, _ in bspecs}
+    for name, _ in cspecs:
+        if name in groups:
+            raise QError(f"dup names for cols/groups {name}")
+    return cspecs, bspecs
+
+
 def run_sql(interp: Any, n: Any, loc: dict[str, Any] | None) -> Any:
     _, kind, cols, by, frm, where, limit = n
     src = interp.ev(frm, loc)
@@ -313,6 +342,8 @@ def run_sql(interp: Any, n: Any, loc: dict[str, Any] | None) -> Any:
         bspecs = None
         if by is not None:
             bspecs = [(nm if nm is not None else _name_of(e), mk(e)) for nm, e in by if e is not None]
+        if kind == "select":
+            cspecs, bspecs = _unique_names(cols, cspecs, by, bspecs)
         if kind == "update":
             r = update(src, wheres=wheres, by=bspecs, cols=cspecs, base=base)
         else:
@@ -342,9 +373,11 @@ def eval_ptree(interp: Any, x: Any, env: dict[str, Any]) -> Any:
         return x.items[0]
     if type(x) is L and x.items:
         f = x.items[0]
+        if type(f) is L and f.items:  # ((/;+);x): the head is a parse tree of a function
+            f = eval_ptree(interp, f, env)
         if isinstance(f, Fn) or (type(f) is A and f.t == 11):
             fn = f if isinstance(f, Fn) else eval_ptree(interp, f, env)
-            args = [eval_ptree(interp, a, env) for a in x.items[1:]]
+            args = [eval_ptree(interp, a, env) for a in reversed(x.items[1:])][::-1]  # right to left, as q
             return call(fn, args)
         return mklist([eval_ptree(interp, a, env) for a in x.items])
     return x
@@ -415,7 +448,10 @@ def functional_select(interp: Any, args: list[Any]) -> Any:
     limit = args[4] if len(args) > 4 else None
     if len(args) > 5:
         r = select(t, wheres=wheres, by=by, cols=cols, base=None)
-        order = eval_ptree(interp, args[5], _env(r, None)) if type(r) is T else None
+        g = args[5]
+        if type(g) is L and len(g.items) == 1 and type(g.items[0]) is L:
+            g = g.items[0]  # ,(<:;`c) as parse prints it
+        order = eval_ptree(interp, g, _env(r, None)) if type(r) is T else None
         if order is not None:
             r = take_items(r, order.a.astype(np.int64))
         if limit is not None and not (type(limit) is A and limit.v >= 2**63 - 1):

@@ -103,8 +103,9 @@ def _ptree(interp: Any, n: Any) -> Any:
         if type(v) is V and v.t == 11:
             return L([v])
         return v
-    if tag == "v":
-        return A(11, n[1])
+    if tag == "v":  # a keyword is its value (``parse "count x"`` is ``(#:;`x)``); other names stay symbols
+        kw = interp.builtins.get(n[1]) if "." not in n[1] else None
+        return kw if isinstance(kw, Prim) else A(11, n[1])
     if tag == "dg":
         return L([ops[n[1]], _ptree(interp, n[2]), _ptree(interp, n[3])])
     if tag == "d":
@@ -117,7 +118,13 @@ def _ptree(interp: Any, n: Any) -> Any:
             fp = _ptree(interp, f)
         return L([fp, _ptree(interp, n[2])])
     if tag == "j":
-        return L([_ptree(interp, n[1]), _ptree(interp, n[2])])
+        f = n[1]
+        if f[0] == "paren" and f[1][0] == "c" and type(f[1][1]) is tuple and f[1][1][0] == "op":
+            g = f[1][1][1]  # a parenthesized verb applied prefix is its unary form: parse"(+)4" is (+:;4)
+            return L([Prim(g + ":", ops[g].m, None), _ptree(interp, n[2])])
+        return L([_ptree(interp, f), _ptree(interp, n[2])])
+    if tag == "adv":  # parse "+/[x]" is ((/;+);`x)
+        return L([ops[n[1]], _ptree(interp, n[2])])
     if tag == "ap":
         return L([_ptree(interp, n[1])] + [_ptree(interp, a) for a in n[2]])
     if tag == "asg" and n[2] is None and n[3] is None:
@@ -139,25 +146,27 @@ def _sql_ptree(interp: Any, n: Any) -> Any:
     ``(!;t;c;0b;names)``. The where phrase is quoted once more (``,,(>;`a;1)``) as q shows it.
     """
     _, kind, cols, by, frm, where, limit = n
-    if limit is not None:
-        raise QError("nyi")
     ops = interp.ops
+    order: Any = None
+    if frm[0] == "d" and len(frm[1]) == 2 and frm[1][1] in ("xasc", "xdesc") and frm[4] == 0:
+        # select[n;<c]: the parser sorted the table first; q's tree has (n;,(<:;`c)) as items 6 and 7
+        g = "<" if frm[1][1] == "xasc" else ">"
+        order = L([L([Prim(g + ":", ops[g].m, None), A(11, frm[2][1].v)])])
+        frm = frm[3]
     tbl = _ptree(interp, frm)
     w: Any = L([L([_ptree(interp, c) for c in where])]) if where else EMPTY
 
     def named(specs: list[Any]) -> Any:
         names = []
         for nm, e in specs:
-            name = nm or _infer_name(e)
-            if name is None:
-                raise QError("nyi")
-            names.append(name)
+            names.append(nm or _infer_name(e) or "x")
         return D(_syms(names), mklist([_ptree(interp, e) for _, e in specs]))
 
     if kind in ("select", "update"):
         b: Any = named(by) if by else A(1, 0)
         a: Any = named(cols) if cols else EMPTY
-        return L([ops["?" if kind == "select" else "!"], tbl, w, b, a])
+        tail: list[Any] = [] if limit is None and order is None else [_ptree(interp, limit) if limit else A(7, 2**63 - 1)]
+        return L([ops["?" if kind == "select" else "!"], tbl, w, b, a] + tail + ([order] if order else []))
     if kind == "exec":
         b = named(by) if by else EMPTY
         if len(cols) == 1 and cols[0][0] is None:

@@ -174,57 +174,72 @@ def q_null(x: Any) -> Any:
     return pervade1(core, x)
 
 
+#: the numeric type a temporal or char value is read as by the float monads (sqrt exp log sin ...)
+_AS_NUMBER = {10: 6, 12: 7, 13: 6, 14: 6, 15: 9, 16: 7, 17: 6, 18: 6, 19: 6}
+
+
 def _math1(fn: Any, name: str) -> Any:
+    """``sqrt exp log sin cos ...``: a float of the value; temporal and char values count in their units
+    (``sqrt 12:00:00.000000000`` is ``6572671f``), a datetime stays a datetime (ref/sqrt, domain and range)."""
+
     def core(a: Any) -> Any:
+        t0 = a.t
+        if t0 in _AS_NUMBER:
+            nt = _AS_NUMBER[t0]
+            a = A(nt, a.v) if type(a) is A else V(nt, a.a.astype(DTYPES[nt]))
         if a.t not in _NUMT:
             raise QError("type")
+        rt = 15 if t0 == 15 else (8 if a.t == 8 else 9)
         with np.errstate(all="ignore"):
             if type(a) is A:
                 v = a.v
                 if a.t in (5, 6, 7) and v == NULLS[a.t]:
-                    return A(9, math.nan)
-                r = float(fn(np.float64(v)))
-                return A(9 if a.t != 8 else 8, r) if name != "x" else A(9, r)
+                    return A(rt, math.nan)
+                return A(rt, float(fn(np.float64(v))))
             arr = a.a.astype(np.float64)
             if a.t in (5, 6, 7):
                 arr[a.a == NULLS[a.t]] = np.nan
-            return V(9 if a.t != 8 else 8, fn(arr).astype(np.float64 if a.t != 8 else np.float32))
+            return V(rt, fn(arr).astype(np.float32 if rt == 8 else np.float64))
 
     return lambda x: pervade1(core, x)
 
 
-_TOL = 2.0**-43
+_WMAX = 2**63 - 1  # 0W: floor 0w and floats past the long range
 
 
 def _floor_ceil(fn: Any) -> Any:
-    step = 1 if fn is math.floor else -1
+    """``floor`` and ``ceiling`` as q 3.0+ define them (ref/floor, ref/ceiling; no comparison tolerance since 3.0):
+    short, int and long stay as they are; reals and floats round to longs; ``floor`` lowercases chars and
+    symbols; ``ceiling`` of booleans, bytes and chars is an int; anything else is ``'type``."""
+    is_floor = fn is math.floor
 
     def core(a: Any) -> Any:
-        if a.t in (1, 4, 5, 6, 7):
-            return a if a.t >= 5 else (A(7, a.v) if type(a) is A else V(7, a.a.astype(np.int64)))
-        if a.t not in (8, 9):
+        t = a.t
+        if t in (5, 6, 7):
+            return a
+        if is_floor and t in (10, 11):
+            if t == 11:
+                return A(11, a.v.lower()) if type(a) is A else V(11, np.array([s.lower() for s in a.a], dtype=object))
+            if type(a) is A:
+                return A(10, a.v + 32 if 65 <= a.v <= 90 else a.v)
+            return V(10, np.where((a.a >= 65) & (a.a <= 90), a.a + 32, a.a).astype(np.uint8))
+        if not is_floor and t in (1, 4, 10):
+            return A(6, int(a.v)) if type(a) is A else V(6, a.a.astype(np.int32))
+        if t not in (8, 9):
             raise QError("type")
         if type(a) is A:
             if a.v != a.v:
                 return A(7, NULLS[7])
-            if math.isinf(a.v):
-                return A(7, (2**63 - 1) if a.v > 0 else -(2**63 - 1))
-            r0 = fn(a.v)
-            # q's comparison tolerance: a value within 2^-43 (relative) of the next integer rounds to it
-            nxt = r0 + step
-            if r0 != a.v and abs(nxt - a.v) <= _TOL * max(abs(nxt), abs(a.v)):
-                r0 = nxt
-            return A(7, int(r0))
+            return A(7, max(-_WMAX, min(_WMAX, int(fn(a.v)))) if not math.isinf(a.v) else _WMAX if a.v > 0 else -_WMAX)
         arr = a.a.astype(np.float64)
         bad = np.isnan(arr)
-        npfn = np.floor if fn is math.floor else np.ceil
-        z = np.where(bad, 0, arr)
-        rf = npfn(z)
-        nx = rf + step
-        rf = np.where((rf != z) & (np.abs(nx - z) <= _TOL * np.maximum(np.abs(nx), np.abs(z))), nx, rf)
-        r = np.where(bad, 0, rf).astype(np.int64)
-        r[bad] = NULLS[7]
-        return V(7, r)
+        r = (np.floor if is_floor else np.ceil)(np.where(bad, 0, arr))
+        big, small = r >= 2.0**63, r <= -(2.0**63)
+        out = np.where(big | small, 0, r).astype(np.int64)
+        out[big] = _WMAX
+        out[small] = -_WMAX
+        out[bad] = NULLS[7]
+        return V(7, out)
 
     return lambda x: pervade1(core, x)
 

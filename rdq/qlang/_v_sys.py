@@ -9,6 +9,7 @@ import numpy as np
 from rdq.qlang._core import chars
 from rdq.qlang._fn import QExit
 from rdq.qlang._format import display, inline
+from rdq.qlang._lexer import tokenize
 from rdq.qlang._serial import deserialize, serialize
 from rdq.qlang._v_attr import q_attr
 from rdq.qlang._v_cast import _as_text
@@ -59,7 +60,37 @@ def q_dict_in(interp: Any, x: Any, y: Any) -> Any:
         return q_attr(y)
     if type(x) is A and x.t in (6, 7) and x.v == -3:
         return chars(inline(y))
+    if type(x) is A and x.t in (5, 6, 7) and x.v in _INTERNAL:  # parse, eval, reval, tokens, sizes
+        return _INTERNAL[int(x.v)](interp, y)
     return q_dict(x, y)
+
+
+def _tokens(interp: Any, y: Any) -> Any:
+    """``-4!s``: the tokens of q source text, the whitespace between them included (basics/internal)."""
+    if type(y) is not V or y.t != 10:
+        raise QError("type")
+    src = y.a.tobytes().decode("utf-8", "replace")
+    out, at = [], 0
+    for t in tokenize(src):
+        if t.kind == "nl" and t.pos >= len(src):
+            continue
+        if t.pos > at:
+            out.append(chars(src[at : t.pos]))
+        if t.end > t.pos:
+            out.append(chars(src[t.pos : t.end]))
+            at = t.end
+    if at < len(src):
+        out.append(chars(src[at:]))
+    return L(out)
+
+
+_INTERNAL = {
+    -4: _tokens,
+    -5: lambda interp, y: interp.builtins["parse"].m(y),
+    -6: lambda interp, y: interp.builtins["eval"].m(y),
+    -24: lambda interp, y: interp.builtins["eval"].m(y),
+    -22: lambda interp, y: A(7, len(serialize(y))),
+}
 
 
 def q_hsym(x: Any) -> Any:

@@ -31,7 +31,7 @@ from rdq.qlang._core import (
     take_items,
     to_py_bool,
 )
-from rdq.qlang._fn import Comp, Prim, View
+from rdq.qlang._fn import K_FORMS, Comp, Prim, View
 from rdq.qlang._index import join
 from rdq.qlang._iter import Derived
 from rdq.qlang._ns import dotted_ns, json_ns
@@ -286,6 +286,16 @@ OPS: dict[str, Any] = {
 }
 
 
+def _iterator(adv: str) -> Prim:
+    """An iterator as a value (``(/;+)`` in a parse tree; type 103h): applied to a function it derives one."""
+    p = Prim(adv, lambda f: Derived(adv, f))
+    p.t = 103
+    return p
+
+
+OPS |= {adv: _iterator(adv) for adv in ("/", "\\", "'", "':", "/:", "\\:")}
+
+
 def builtins(interp: Any) -> dict[str, Any]:
     """Keywords bound to this interpreter."""
 
@@ -456,8 +466,9 @@ def builtins(interp: Any) -> dict[str, Any]:
         "aj": _triadic("aj", q_aj),
         "aj0": _triadic("aj0", q_aj0),
     }
-    for kw, shown in _SHOWN.items():
-        b[kw].name = shown
+    for kw, shown in K_FORMS.items():
+        if isinstance(b.get(kw), Prim):
+            b[kw].shown = shown
     b["0N!"] = m("0N!", lambda x: q_0n(interp, x))
 
     b["view"] = m(
@@ -480,11 +491,6 @@ def builtins(interp: Any) -> dict[str, Any]:
         if k not in b or k.startswith(".h."):
             b[k] = v
     return b
-
-
-#: keywords that display as the derived verb they are (``sum`` is ``+/``)
-_SHOWN = {"sum": "+/", "prd": "*/", "max": "|/", "min": "&/", "sums": "+\\", "prds": "*\\", "maxs": "|\\"}
-_SHOWN |= {"mins": "&\\", "raze": ",/", "deltas": "-':", "ratios": "%':"}
 
 
 def _triadic(name: str, f: Any) -> Prim:

@@ -23,7 +23,8 @@ CASES = [
     ("delete a from select from t where a<3", "b c\n----\nx 10\ny 20"),
     ("count select from t where b in exec b from t where a=2", "2"),
     ("exec sum a by b from t", "x| 4\ny| 6"),
-    ("select i,a from t where a>2", "i a\n---\n2 3\n3 4"),
+    # the virtual column i names no column: q calls it x (code.kx.com/q/basics/qsql, select i, c1 from t)
+    ("select i,a from t where a>2", "x a\n---\n2 3\n3 4"),
     ("select from t where c=(max;c) fby b", "a b c\n------\n3 x 30\n4 y 40"),
     ("exec a from ?[t;enlist(>;`a;2);0b;()]", "3 4"),
 ]
