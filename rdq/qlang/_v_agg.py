@@ -42,9 +42,9 @@ def q_sum(x: Any) -> Any:
     if type(x) is V:
         t = x.t
         if t in (1, 4, 5, 6, 7):
-            # sum.md's domain and range: bytes, shorts and ints add up to an int. Booleans too by that
-            # table, but the show page prints a long (f:{a:x<5;sum a}; f 2 3 5 7 3 is 3): kept long
-            rt = 7 if t in (1, 7) else 6
+            # sum.md's domain and range: booleans, bytes, shorts and ints add up to an int (sum 101b is 2i;
+            # the show page's older example prints a long)
+            rt = 7 if t == 7 else 6
             a = x.a
             total = int(a.sum(dtype=np.int64))  # no copy; wraps mod 2^64 like q's integer sum
             if t in (5, 6, 7):  # take the nulls back out (exact mod 2^64, then wrapped to the result type)

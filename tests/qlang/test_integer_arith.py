@@ -110,3 +110,21 @@ def test_int_and_short_overflow_wraps_to_null_like_q(q: Session) -> None:
 )
 def test_nulls_through_mixed_integer_types(q: Session, src: str, expected: str) -> None:
     assert q.display(src) == expected
+
+
+@pytest.mark.parametrize(
+    ("src", "expected"),
+    [
+        # sum.md, domain and range: b x h i -> i, j -> j; sums likewise; an atom is returned as it is
+        ("sum 101b", "2i"),
+        ("sum 0x0102", "3i"),
+        ("sum 1 2h", "3i"),
+        ("sum 1 2 3", "6"),
+        ("sum 1b", "1b"),
+        ("sums 101b", "1 1 2i"),
+        ("sum (101b;110b)", "2 1 1i"),
+        ("f:{a:x<5;sum a}; f 2 3 5 7 3", "3i"),
+    ],
+)
+def test_sum_of_small_integers_is_an_int(q: Session, src: str, expected: str) -> None:
+    assert q.display(src) == expected
