@@ -20,6 +20,7 @@ from rdq.qlang._values import IDENTITY, A, D, Fn, L, QError, V
 
 __all__ = [
     "Derived",
+    "ITERATORS",
     "each",
     "each_prior",
     "over",
@@ -108,6 +109,17 @@ def _as_prim(f: Any) -> Any:
         ):
             return f.interp.ops[b[1]]
     return f
+
+
+def _iterator(adv: str) -> Prim:
+    """An iterator as a value (``(/;+)`` in a parse tree; type 103h): applied to a function it derives one."""
+    p = Prim(adv, lambda f: Derived(adv, f))
+    p.t = 103
+    return p
+
+
+#: the six iterators as values, by glyph
+ITERATORS = {adv: _iterator(adv) for adv in _ADV_TYPES}
 
 
 def _fast_scan(f: Any, x: V) -> Any:

@@ -51,16 +51,14 @@ def json_ns() -> dict[str, Any]:
 
 
 def dotted_ns(bang: Prim) -> dict[str, Any]:
-    """``.h.htc``, the ``.Q`` constants and ``.Q.s`` ``.Q.f`` ``.Q.s1``; ``bang`` is this session's ``!``."""
+    """``.h.htc``, the ``.Q`` alphabets and ``.Q.s`` ``.Q.s1`` (the rest of ``.Q`` is :mod:`rdq.qlang._dot_q`)."""
     return {
         ".h.htc": Prim(".h.htc", None, lambda tag, x: chars(f"<{tag.v}>{qstr(x)}</{tag.v}>")),
         ".Q.a": chars(_LOWER),
         ".Q.A": chars(_LOWER.upper()),
         ".Q.n": chars("0123456789"),
         ".Q.nA": chars("0123456789" + _LOWER.upper()),
-        ".Q.an": chars(_LOWER.upper() + _LOWER + "_0123456789"),
         ".Q.s": Prim(".Q.s", lambda x: chars(display(x) + "\n")),
-        ".Q.f": Prim(".Q.f", None, lambda n, x: chars(f"{float(x.v):.{n.v}f}")),
         # .Q.s1 x: the string of x as q source, as -3!x (code.kx.com/q/ref/dotq/#s1-string-representation)
         ".Q.s1": Prim(".Q.s1", lambda x: bang.d(A(7, -3), x)),  # type: ignore[misc]
     }

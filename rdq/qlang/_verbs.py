@@ -31,9 +31,10 @@ from rdq.qlang._core import (
     take_items,
     to_py_bool,
 )
+from rdq.qlang._dot_q import dot_q
 from rdq.qlang._fn import K_FORMS, Comp, Prim, View
 from rdq.qlang._index import join
-from rdq.qlang._iter import Derived
+from rdq.qlang._iter import ITERATORS, Derived
 from rdq.qlang._ns import dotted_ns, json_ns
 from rdq.qlang._ops import arith, compare, minmax
 from rdq.qlang._sql import _env, _unkey, eval_ptree, functional_select, functional_update, q_xgroup
@@ -284,16 +285,7 @@ OPS: dict[str, Any] = {
     "::": IDENTITY,
     "1:": _glyph("1:", None, q_read_binary),
 }
-
-
-def _iterator(adv: str) -> Prim:
-    """An iterator as a value (``(/;+)`` in a parse tree; type 103h): applied to a function it derives one."""
-    p = Prim(adv, lambda f: Derived(adv, f))
-    p.t = 103
-    return p
-
-
-OPS |= {adv: _iterator(adv) for adv in ("/", "\\", "'", "':", "/:", "\\:")}
+OPS |= ITERATORS  # (/;+) in a parse tree
 
 
 def builtins(interp: Any) -> dict[str, Any]:
@@ -487,6 +479,7 @@ def builtins(interp: Any) -> dict[str, Any]:
         ),
     )
     b |= dotted_ns(ops["!"])
+    b |= dot_q(interp)
     for k, v in extra_builtins(interp).items():  # hsym, fkeys, wj, wj1, .Q.en, csv, ujf, the .h namespace
         if k not in b or k.startswith(".h."):
             b[k] = v
