@@ -73,6 +73,10 @@ class SqlParser:
                 cur = t.val
                 continue
             parts[cur].append(t)
+        distinct = kind == "select" and bool(parts["cols"]) and parts["cols"][0].kind == "name"
+        distinct = distinct and parts["cols"][0].val == "distinct"
+        if distinct:  # select distinct a,b from t (ref/select): distinct rows, the functional form's 1b
+            parts["cols"] = parts["cols"][1:]
         limit = None
         order: tuple[str, str] | None = None
         if kind == "select" and parts["cols"] and parts["cols"][0].kind == "lb":
@@ -95,7 +99,8 @@ class SqlParser:
             sort_kw = "xasc" if order[0] == "<" else "xdesc"
             frm = ("d", ("v", sort_kw), ("c", A(11, order[1])), frm, 0)
         where = [self._sub(ts) for ts in _split_commas(parts["where"])]
-        return ("sql", kind, cols, by, frm, where, limit)
+        node = ("sql", kind, cols, by, frm, where, limit)
+        return ("j", ("v", "distinct"), node) if distinct else node
 
     def _sub(self, toks: list[Tok]) -> Any:
         p = type(self)(toks, self.src)

@@ -346,6 +346,8 @@ def run_sql(interp: Any, n: Any, loc: dict[str, Any] | None) -> Any:
             cspecs, bspecs = _unique_names(cols, cspecs, by, bspecs)
         if kind == "update":
             r = update(src, wheres=wheres, by=bspecs, cols=cspecs, base=base)
+        elif kind == "exec" and not cspecs and bspecs is None:  # exec from t: its last row (ref/exec)
+            r = q_last(select(src, wheres=wheres, by=None, cols=[], base=base))
         else:
             lim = interp.ev(limit, loc) if limit is not None else None
             r = select(src, wheres=wheres, by=bspecs, cols=cspecs, base=base, kind=kind, limit=lim)

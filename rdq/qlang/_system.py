@@ -14,12 +14,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from rdq.qlang._core import _syms
 from rdq.qlang._fn import View
 from rdq.qlang._format import PRECISION, display
 from rdq.qlang._values import D, Fn, QError, T
+
+#: the scripts a q installation ships beside q.k (``\\l sp.q`` finds them when the directory has none)
+QHOME = Path(__file__).resolve().parent / "qhome"
 
 __all__ = ["system"]
 
@@ -120,6 +124,8 @@ def _load(session: Any, name: str) -> str:
     if p.is_dir():
         interp.g.update(load_dir(fs, sym))
         return ""
+    if not p.is_file() and "/" not in name and (QHOME / name).is_file():
+        p = QHOME / name  # as q, a script not in the directory is looked for in QHOME (sp.q)
     if not p.is_file():
         raise QError(f"{name}. OS reports: No such file or directory")
     data = p.read_bytes()

@@ -119,6 +119,9 @@ def _ptree(interp: Any, n: Any) -> Any:
         return L([fp, _ptree(interp, n[2])])
     if tag == "j":
         f = n[1]
+        if f == ("v", "distinct") and n[2][0] == "sql":  # select distinct: 1b where the by phrase goes
+            tree = _sql_ptree(interp, n[2])
+            return L(tree.items[:3] + [A(1, 1)] + tree.items[4:])
         if f[0] == "paren" and f[1][0] == "c" and type(f[1][1]) is tuple and f[1][1][0] == "op":
             g = f[1][1][1]  # a parenthesized verb applied prefix is its unary form: parse"(+)4" is (+:;4)
             return L([Prim(g + ":", ops[g].m, None), _ptree(interp, n[2])])

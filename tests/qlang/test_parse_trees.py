@@ -114,3 +114,40 @@ DOMAINS = [
 @pytest.mark.parametrize(("src", "expected"), DOMAINS)
 def test_domains(q: Session, src: str, expected: str) -> None:
     assert q.display(src) == expected
+
+
+SP_CASES = [
+    # sp.q ships with q (QHOME); \l finds it when the directory has none (ref/select, basics/qsql, ref/exec)
+    ("tables[]", "`p`s`sp"),
+    ("select sum qty by s from sp", "s | qty\n--| ----\ns1| 1600\ns2| 700\ns3| 200\ns4| 600"),
+    ("count select distinct p,s.city from sp", "8"),
+    ("select from sp where s.city=p.city", "s  p  qty\n---------\ns1 p1 300\ns1 p4 200\ns1 p6 100\ns2 p2 400"),
+    ("exec qty from sp", "300 200 400 200 100 100 300 400 200 200 300 400"),
+    ("exec sum qty by s from sp", "s1| 1600\ns2| 700\ns3| 200\ns4| 600"),
+    ("(exec from sp)`qty", "400"),
+]
+
+
+@pytest.mark.parametrize(("src", "expected"), SP_CASES)
+def test_sp_q_from_qhome(q: Session, src: str, expected: str) -> None:
+    q.eval("\\l sp.q")
+    assert q.display(src).startswith(expected)
+
+
+DISTINCT = [
+    # ref/select: select distinct gives distinct rows; parse puts 1b where the by phrase goes
+    ("select distinct a,b from t", "a b\n---\n1 x\n1 y\n2 x"),
+    ("select distinct a from t", "a\n-\n1\n2"),
+    ("select distinct from t", "a b\n---\n1 x\n1 y\n2 x"),
+    ('parse "select distinct a,b from t"', "?\n`t\n()\n1b\n`a`b!`a`b"),
+    ('eval parse "select distinct a from t where b=`x"', "a\n-\n1\n2"),
+    ("{select distinct a from x} t", "a\n-\n1\n2"),
+    ("exec from t", "a| 1\nb| `x"),
+    ("exec from t where b=`y", "a| 1\nb| `y"),
+]
+
+
+@pytest.mark.parametrize(("src", "expected"), DISTINCT)
+def test_select_distinct_and_exec_from(q: Session, src: str, expected: str) -> None:
+    q.eval("t:([]a:1 1 2 1;b:`x`y`x`x)")
+    assert q.display(src) == expected
