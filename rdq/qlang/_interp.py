@@ -22,6 +22,7 @@ from rdq.qlang._files import write_handle, writes_to_handle
 from rdq.qlang._fn import Comp, Lambda, Prim, Proj, Return, View, apply, call, enlist_n, index_deep
 from rdq.qlang._index import index
 from rdq.qlang._iter import Derived
+from rdq.qlang._ns_value import namespace
 from rdq.qlang._parser import LambdaDef, _infer_name, is_juxt_comp
 from rdq.qlang._values import IDENTITY, A, D, Fn, L, QError, T, V
 
@@ -117,6 +118,8 @@ class Interp(Assigner):
             root = self.unalias(name)
             if root != name:
                 return self.lookup(root, loc)
+        if name[:1] == "." and (ns := namespace(self, name)) is not None:  # the dictionary of its names
+            return ns
         raise QError(name)
 
     def unalias(self, name: str) -> str:

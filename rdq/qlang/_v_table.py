@@ -21,6 +21,7 @@ from rdq.qlang._core import (
 from rdq.qlang._files import files_of
 from rdq.qlang._fn import call, enlist_n
 from rdq.qlang._index import _kt_upsert, find_rows, index, join
+from rdq.qlang._ns_value import namespace_names
 from rdq.qlang._v_list import _sort_keys, q_group, q_idesc, q_rank, q_til
 from rdq.qlang._v_take import items_py
 from rdq.qlang._values import TYPE_CHARS, A, D, E, L, QError, T, V
@@ -87,16 +88,13 @@ _SYS_NS = ["q", "Q", "h", "j", "o"]
 
 def q_key_in(interp: Any, x: Any) -> Any:
     """``key`` with the session: `` key ` `` lists the namespaces, `` key `.ns `` a namespace's names."""
+    if type(x) is A and x.t == 11 and x.v == ".":
+        return _syms(namespace_names(interp, "."))  # key `. : the globals
     if type(x) is A and x.t == 11 and (x.v == "" or x.v.startswith(".")):
-        pre = "." if x.v == "" else x.v + "."
-        kids: list[str] = []
-        for name in interp.g:
-            if name.startswith(pre) and len(name) > len(pre):
-                head = name[len(pre) :].split(".", 1)[0]
-                if head and head not in kids:
-                    kids.append(head)
         if x.v == "":
-            return _syms(_SYS_NS + [k for k in kids if k not in _SYS_NS])
+            kids = [k[1:].split(".", 1)[0] for k in interp.g if k[:1] == "." and "." in k[1:]]
+            return _syms(_SYS_NS + [k for k in dict.fromkeys(kids) if k and k not in _SYS_NS])
+        kids = namespace_names(interp, x.v)
         if kids:
             return _syms([""] + kids)
     if type(x) is A and x.t == 11 and x.v and not x.v.startswith(":"):

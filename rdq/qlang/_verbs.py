@@ -458,9 +458,6 @@ def builtins(interp: Any) -> dict[str, Any]:
         "aj": _triadic("aj", q_aj),
         "aj0": _triadic("aj0", q_aj0),
     }
-    for kw, shown in K_FORMS.items():
-        if isinstance(b.get(kw), Prim):
-            b[kw].shown = shown
     b["0N!"] = m("0N!", lambda x: q_0n(interp, x))
 
     b["view"] = m(
@@ -483,6 +480,9 @@ def builtins(interp: Any) -> dict[str, Any]:
     for k, v in extra_builtins(interp).items():  # hsym, fkeys, wj, wj1, .Q.en, csv, ujf, the .h namespace
         if k not in b or k.startswith(".h."):
             b[k] = v
+    for kw, shown in K_FORMS.items():
+        if isinstance(b.get(kw), Prim):
+            b[kw].shown = shown
     return b
 
 

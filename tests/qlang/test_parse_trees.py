@@ -151,3 +151,28 @@ DISTINCT = [
 def test_select_distinct_and_exec_from(q: Session, src: str, expected: str) -> None:
     q.eval("t:([]a:1 1 2 1;b:`x`y`x`x)")
     assert q.display(src) == expected
+
+
+NAMESPACES = [
+    # basics/namespaces and parsetrees.md: a namespace is a dictionary of its names, `` ` `` first
+    (".foo.x:1;.foo.y:2;.foo", " | ::\nx| 1\ny| 2"),
+    (".foo.x:1;key `.foo", "``x"),
+    (".a.b.c:1;.a.b", " | ::\nc| 1"),
+    (".a.b.c:1;(.a`b)`c", "1"),
+    ("a:1;b:2;key `.", "`a`b"),
+    ("a:1;value `.", "a| 1"),
+    (".foo.x:1;key `", "`q`Q`h`j`o`foo"),
+    (".q?(+:)", "`flip"),
+    ("(::;flip)?(+:)", "1"),
+    ('qfind:{key[.q]where x~/:string value .q};qfind"~:"', "`not`hdel"),
+    ('qfind:{key[.q]where x~/:string value .q};qfind"k){x*y div x:$[16h=abs[@x];\\"j\\"$x;x]}"', ",`xbar"),
+    (".q.count 1 2", "2"),
+    ("hdel", "~:"),
+    ("group (count;first;count)", "#:| 0 2\n*:| ,1"),
+    (".nothere", "'.nothere"),
+]
+
+
+@pytest.mark.parametrize(("src", "expected"), NAMESPACES)
+def test_namespaces_are_dictionaries(q: Session, src: str, expected: str) -> None:
+    assert q.display(src) == expected
