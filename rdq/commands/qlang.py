@@ -14,9 +14,12 @@ __all__ = ["register"]
 def register(app: typer.Typer) -> None:
     """Add the ``q`` command (and the benchmark group when present) to the rdq app."""
 
-    @app.command("q")
+    @app.command("q", context_settings={"ignore_unknown_options": True})
     def q_cmd(
         file: Annotated[Path | None, typer.Argument(help="q script to run (omit for a REPL)")] = None,
+        args: Annotated[
+            list[str] | None, typer.Argument(help="the script's arguments: .z.x (its name is .z.f)")
+        ] = None,
         expr: Annotated[str | None, typer.Option("-e", "--eval", help="evaluate one expression and print it")] = None,
         directory: Annotated[
             Path | None,
@@ -52,6 +55,7 @@ def register(app: typer.Typer) -> None:
         if file is not None:
             if not file.exists():
                 raise ConfigError(f"q script not found: {file}; pass an existing .q file")
+            s.set_script_args(str(file), args or [])
             res = s.run_script(file.read_text(encoding="utf-8"))
             sys.stdout.write(res.stdout)
             sys.stderr.write(res.stderr)

@@ -17,6 +17,7 @@ import numpy as np
 from rdq.qlang._assign import Assigner
 from rdq.qlang._compile import compile_body, compile_top
 from rdq.qlang._core import count, mklist, qstr, to_py_bool
+from rdq.qlang._dot_z import dot_z
 from rdq.qlang._fast import FAST, LNULL, MISSING
 from rdq.qlang._files import write_handle, writes_to_handle
 from rdq.qlang._fn import Comp, Lambda, Prim, Proj, Return, View, apply, call, enlist_n, index_deep
@@ -118,8 +119,9 @@ class Interp(Assigner):
             root = self.unalias(name)
             if root != name:
                 return self.lookup(root, loc)
-        if name[:1] == "." and (ns := namespace(self, name)) is not None:  # the dictionary of its names
-            return ns
+        if name[:1] == ".":  # .z.p and the like, read now; a namespace is the dictionary of its names
+            if (v := dot_z(name) if name[:3] == ".z." else None) is not None or (v := namespace(self, name)) is not None:
+                return v
         raise QError(name)
 
     def unalias(self, name: str) -> str:

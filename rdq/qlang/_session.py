@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rdq.qlang._core import chars
 from rdq.qlang._files import FileSpace
 from rdq.qlang._fn import QExit, Return, View
 from rdq.qlang._format import display, use_console, use_precision
@@ -18,7 +19,7 @@ from rdq.qlang._interp import Interp
 from rdq.qlang._parser import parse
 from rdq.qlang._sql import run_sql
 from rdq.qlang._system import system
-from rdq.qlang._values import IDENTITY, QError
+from rdq.qlang._values import IDENTITY, A, L, QError
 from rdq.qlang._verbs import OPS, builtins
 
 __all__ = ["Session", "ScriptResult", "QExit", "INTERNAL_ERROR", "DEBUG_ENV"]
@@ -185,6 +186,11 @@ class Session:
         return "\n".join(line.rstrip() for line in out.split("\n")).rstrip("\n")
 
     # -- scripts -----------------------------------------------------------------
+    def set_script_args(self, name: str, args: list[str]) -> None:
+        """``q name args...``: ``.z.f`` is the script's name, ``.z.x`` its arguments (ref/dotz)."""
+        self.interp.g[".z.f"] = A(11, name)
+        self.interp.g[".z.x"] = L([chars(a) for a in args])
+
     def run_script(self, text: str) -> ScriptResult:
         """Run a q script as ``q file.q`` would: ``show`` prints, bare values do not, ``exit n`` stops.
 
