@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 import numpy as np
@@ -291,6 +292,25 @@ def q_find_in(interp: Any, x: Any, y: Any) -> Any:
     return q_find(x, y)
 
 
+#: plain numerals, one per line: what "J"$ and "F"$ of a list of strings read at once (no nulls, no overflow)
+_PLAIN = {
+    5: re.compile(r"(?:-?\d{1,4}\n)*-?\d{1,4}"),
+    6: re.compile(r"(?:-?\d{1,9}\n)*-?\d{1,9}"),
+    7: re.compile(r"(?:-?\d{1,18}\n)*-?\d{1,18}"),
+    9: re.compile(r"(?:-?\d{1,15}(?:\.\d{0,15})?\n)*-?\d{1,15}(?:\.\d{0,15})?"),
+}
+
+
+def _parse_numbers(t: int, strs: list[Any]) -> Any:
+    """``"J"$("12";"-3")``: a list of plain numerals as one vector (None where any item needs the full rules)."""
+    if not strs or not all(type(a) is V and a.t == 10 for a in strs):
+        return None
+    text = b"\n".join(bytes(a.a) for a in strs)
+    if _PLAIN[t].fullmatch(text.decode("ascii", "replace")) is None:
+        return None
+    return V(t, np.array(text.split(b"\n"), dtype="S").astype(np.float64 if t == 9 else np.int64).astype(DTYPES[t]))
+
+
 def _parse_cast(t: int, y: Any) -> Any:
     if t == 0 and type(y) is not V:
         return y
@@ -301,6 +321,9 @@ def _parse_cast(t: int, y: Any) -> Any:
     if type(y) is A and y.t == 10:
         return _parse_str(t, chr(y.v))
     if type(y) is L:
+        fast = _parse_numbers(t, y.items) if t in _PLAIN else None
+        if fast is not None:
+            return fast
         return (
             mklist([_parse_cast(t, a) for a in y.items]) if y.items else V(t, np.array([], dtype=DTYPES[t]))
         )

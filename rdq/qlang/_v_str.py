@@ -117,6 +117,9 @@ def q_vs(x: Any, y: Any) -> Any:
 
     if (type(x) is V and x.t == 10) or (type(x) is A and x.t == 10):
         sep = _as_text(x)
+        if type(y) is V and y.t == 10 and sep:  # cut the bytes: no text round trip (q strings are bytes)
+            parts = bytes(y.a).split(sep.encode("utf-8"))
+            return L([V(10, np.frombuffer(p, dtype=np.uint8).copy()) for p in parts])
         if type(y) is A and y.t == 10:
             s = chr(y.v)
         elif type(y) is V and y.t == 4:  # bytes cut by a char: strings (the type of the left side)
