@@ -267,7 +267,12 @@ def _inplace(cur: Any, ivals: list[Any], f: Any, val: Any) -> Any:
     the vector or its buffer, which the reference counts tell.
     """
     getrc = sys.getrefcount
-    if type(cur) is L and len(ivals) == 2:
+    if type(cur) is D:
+        slot = _dict_slot(cur, ivals)
+        if slot is None:
+            return None
+        cur, ivals = slot
+    elif type(cur) is L and len(ivals) == 2:
         i0 = ivals[0]
         if type(i0) is not A or i0.t not in _INT_IDX or getrc(cur) > 4:
             return None
@@ -307,6 +312,20 @@ def _inplace(cur: Any, ivals: list[Any], f: Any, val: Any) -> Any:
     a[k] = new.v
     cur.attr = ""
     return val if f is None else new
+
+
+def _dict_slot(d: D, ivals: list[Any]) -> tuple[V, list[Any]] | None:
+    """``d[k]`` of a uniquely held dictionary with simple keys and values, where ``k`` is already a key: the
+    values vector and the key's position (``d[k]+:1`` then amends in place); None otherwise."""
+    if sys.getrefcount(d) > 5 or len(ivals) != 1:  # the variable, two callers' locals, this one, the call's
+        return None
+    keys, i, vals = d.k, ivals[0], d.v
+    if type(keys) is not V or type(i) is not A or i.t != keys.t or keys.t in (8, 9) or type(vals) is not V:
+        return None
+    hits = np.flatnonzero(keys.a == i.v)
+    if not len(hits) or sys.getrefcount(vals) > 3:  # d.v, the local, the call's
+        return None
+    return vals, [A(7, int(hits[0]))]
 
 
 #: vector types whose items are plain numpy scalars, which ``,:`` may append into spare capacity

@@ -162,7 +162,11 @@ def _roll(n: Any, y: Any) -> Any:
             return _roll_syms(rng, k, y.v)
         if y.t in (1, 2, 4) and y.v == NULLS[y.t]:
             return _roll_any(rng, k, y.t)
+        if y.v <= 0:
+            raise QError("domain")  # nothing to draw from
         if k < 0:
+            if -k > y.v:
+                raise QError("length")
             return V(7, rng.permutation(y.v)[:-k].astype(np.int64))
         return V(7 if y.t == 7 else y.t, rng.integers(0, y.v, size=k).astype(DTYPES[y.t if y.t >= 5 else 7]))
     lst_n = count(y)
@@ -218,6 +222,8 @@ def _roll_any(rng: Any, k: int, t: int) -> V:
 
 def q_rand(x: Any) -> Any:
     """``rand x``: ``first 1?x`` (a number below an atom, an item of a list; rand.md)."""
+    if type(x) is A and x.t in (5, 6, 7) and 0 < x.v < NULLS[7] * -1:  # the common rand n, without a vector
+        return A(x.t, int(_RNG[0].integers(0, x.v)))
     if type(x) is A and x.t in (1, 2, 4, 5, 6, 7, 8, 9, 11):
         r = _roll(A(7, 1), x)
         v = r.a[0]

@@ -61,3 +61,30 @@ def test_read_only_vectors_are_copied_not_written() -> None:
     assert s.display("r") == "5 9 5 5 1"
     s.interp.g["q"] = V(7, np.broadcast_to(np.int64(5), (4,)))
     assert s.display("{q[1]+:1; q}[]") == "5 6 5 5"
+
+
+@pytest.mark.parametrize(
+    ("src", "expected"),
+    [
+        # d[k]+:x on an existing key amends the values in place; nothing else that shares them may change
+        ("d:til[5]!5#0;do[100;d[2]+:1];d 2", "100"),
+        ("d:`a`b!1 2;e:d;d[`a]+:10;(e`a;d`a)", "1 11"),
+        ("d:`a`b!1 2;v:value d;d[`a]+:10;v", "1 2"),
+        ("d:`a`b!1 2;f:{d[`a]+:x};f 5;d", "a| 6\nb| 2"),
+        ("d:`a`b!1 2;d[`c]:5;d", "a| 1\nb| 2\nc| 5"),
+        ("d:`a`b!1 2;d[`a]:1.5", "'type"),
+        ("d:`a`b!1 2.;d[`a]+:1;d", "a| 2\nb| 2"),
+        ("d:1 1 2!10 20 30;d[1]+:5;d", "1| 15\n1| 20\n2| 30"),  # the first of repeated keys, as find
+        ("l:(d:`a`b!1 2;0);d[`a]+:5;(l 0)`a", "1"),
+    ],
+)
+def test_dictionary_amend_in_place_is_not_seen_elsewhere(src: str, expected: str) -> None:
+    assert Session().display(src) == expected
+
+
+def test_rand_and_roll_domains() -> None:
+    s = Session()
+    assert s.display("type rand 10i") == "-6h" and s.eval("rand 10").v in range(10)
+    assert s.display("rand 0") == "'domain" and s.display("3?0") == "'domain"
+    assert s.display("-5?3") == "'length"
+    assert s.display("asc -3?3") == "`s#0 1 2"
