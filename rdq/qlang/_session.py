@@ -6,6 +6,7 @@ import logging
 import os
 import re
 import sys
+import threading
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,33 @@ __all__ = ["Session", "ScriptResult", "QExit", "INTERNAL_ERROR", "DEBUG_ENV"]
 
 log = logging.getLogger(__name__)
 _RECURSION_LIMIT = 250_000  # ~25,000 nested q calls; 3.11 Python-to-Python calls use no C stack
+#: C stack a Python frame may take on the interpreter's deepest paths (measured ~100-210 bytes; twice that)
+_STACK_PER_FRAME = 512
+_GiB = 1 << 30
+
+
+def _safe_recursion_limit() -> int:
+    """The recursion limit this thread's C stack can hold, so deep q recursion is ``'stack``, never a crash.
+
+    Python's own limit counts frames, not bytes: set past what the stack holds, runaway recursion through C
+    (``any`` of a generator, numpy callbacks) overflows the stack and the process dies (SIGSEGV). The main
+    thread's stack grows on demand up to ``RLIMIT_STACK``, so its soft limit is raised (to 1 GiB where the
+    hard limit allows); other threads keep the 8 MiB a thread gets."""
+    stack = 8 << 20
+    if threading.current_thread() is threading.main_thread():
+        try:
+            import resource
+
+            soft, hard = resource.getrlimit(resource.RLIMIT_STACK)
+            if soft != resource.RLIM_INFINITY and soft < _GiB:
+                want = _GiB if hard == resource.RLIM_INFINITY else min(_GiB, hard)
+                if want > soft:
+                    resource.setrlimit(resource.RLIMIT_STACK, (want, hard))
+                    soft = want
+            stack = _GiB if soft == resource.RLIM_INFINITY else soft
+        except (ImportError, ValueError, OSError):
+            pass
+    return max(10_000, min(_RECURSION_LIMIT, stack // _STACK_PER_FRAME))
 _VIEW = re.compile(r"^\s*([A-Za-z][A-Za-z0-9_]*)\s*::(.*)$", re.S)
 
 
@@ -96,8 +124,9 @@ class Session:
         self.error_trace = error_trace
         self.debug = _debug_from_env() if debug is None else debug
         # each q call costs several Python frames; allow q recursion a few thousand deep
-        if sys.getrecursionlimit() < _RECURSION_LIMIT:
-            sys.setrecursionlimit(_RECURSION_LIMIT)
+        limit = _safe_recursion_limit()
+        if sys.getrecursionlimit() < limit:
+            sys.setrecursionlimit(limit)
         #: display precision (``\P``), this session's own: another session's ``\P`` does not change it
         self.precision = 7
         #: the console size ``\c rows cols`` set (``None``: nothing is cut, the default here)

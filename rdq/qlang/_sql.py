@@ -12,8 +12,8 @@ from rdq.qlang._fn import call, enlist_n
 from rdq.qlang._index import find_rows, keys_of
 from rdq.qlang._parser import _infer_name
 from rdq.qlang._v_list import _sort_keys, q_distinct, q_last
-from rdq.qlang._v_table import q_xkey
-from rdq.qlang._v_take import _dict_drop_keys, _take, items_py
+from rdq.qlang._v_table import col_index, col_names, need_table, q_xkey
+from rdq.qlang._v_take import _dict_drop_keys, _take
 from rdq.qlang._values import A, D, E, Fn, L, QError, T, V
 
 __all__ = ["run_sql", "functional_select", "functional_update", "eval_ptree"]
@@ -489,8 +489,10 @@ def _getter(name: str) -> Any:
 
 
 def q_xgroup(k: Any, t: Any) -> Any:
-
-    names = items_py(k)
+    need_table(t, keyed=False)
+    names = col_names(k)
+    for c in names:
+        col_index(t, c)
     by = [(nm, _getter(nm)) for nm in names]
     others = [c for c in t.cols if c not in names]
     cols = [(c, _getter(c)) for c in others]

@@ -145,6 +145,8 @@ def q_vs(x: Any, y: Any) -> Any:
         return L([V(y.t, np.frombuffer(p, dtype=np.uint8).copy()) for p in parts])
     if type(x) is A and x.t in (1, 4, 5, 6, 7):
         base = x.v
+        if base < 2 and not (x.t == 1 and base == 0):
+            raise QError("domain")  # no digits in base 0 or 1 (base 1 never ends)
         if type(y) is A:
             v = y.v
             if x.t == 1 and base == 0:

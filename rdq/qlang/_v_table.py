@@ -23,7 +23,6 @@ from rdq.qlang._fn import call, enlist_n
 from rdq.qlang._index import _kt_upsert, find_rows, index, join
 from rdq.qlang._ns_value import namespace_names
 from rdq.qlang._v_list import _sort_keys, q_group, q_idesc, q_rank, q_til
-from rdq.qlang._v_take import items_py
 from rdq.qlang._values import TYPE_CHARS, A, D, E, L, QError, T, V
 
 __all__ = [
@@ -152,13 +151,38 @@ def q_keys(x: Any) -> Any:
     return _syms([])
 
 
+def col_names(x: Any) -> list[str]:
+    """The column names a keyword's left argument gives (a symbol or symbols); ``'type`` for anything else."""
+    if type(x) is A and x.t == 11:
+        return [x.v]
+    if type(x) is V and x.t == 11:
+        return [str(c) for c in x.a.tolist()]
+    if type(x) is L and not x.items:
+        return []
+    raise QError("type")
+
+
+def need_table(t: Any, keyed: bool = True) -> None:
+    """``'type`` unless ``t`` is a table (or, where ``keyed``, a keyed table)."""
+    if not (type(t) is T or (keyed and type(t) is D and type(t.k) is T)):
+        raise QError("type")
+
+
+def col_index(t: T, c: str) -> int:
+    """Where column ``c`` is in ``t``; a missing column is the q error of its name."""
+    if c not in t.cols:
+        raise QError(c)
+    return t.cols.index(c)
+
+
 def q_xkey(k: Any, t: Any) -> Any:
+    need_table(t)
     if type(t) is D and type(t.k) is T:
         t = _unkey(t)
-    ks = items_py(k)
+    ks = col_names(k)
     if not ks:
         return t
-    kc = [t.cols.index(c) for c in ks]
+    kc = [col_index(t, c) for c in ks]
     rest = [j for j in range(len(t.cols)) if j not in kc]
     return D(
         T([t.cols[j] for j in kc], [t.data[j] for j in kc]),
@@ -167,6 +191,7 @@ def q_xkey(k: Any, t: Any) -> Any:
 
 
 def q_xcol(names: Any, t: Any) -> Any:
+    need_table(t)
     if type(t) is D and type(t.k) is T:
         allc = q_xcol(names, _unkey(t))
         nk = len(t.k.cols)
@@ -174,14 +199,17 @@ def q_xcol(names: Any, t: Any) -> Any:
     if type(names) is D:
         m = {a.v: b.v for a, b in zip(items(names.k), items(names.v), strict=True)}
         return T([m.get(c, c) for c in t.cols], list(t.data))
-    ns = items_py(names)
+    ns = col_names(names)
+    if len(ns) > len(t.cols):
+        raise QError("length")
     return T(ns + t.cols[len(ns) :], list(t.data))
 
 
 def q_xcols(names: Any, t: Any) -> Any:
-    ns = items_py(names)
+    need_table(t, keyed=False)
+    ns = col_names(names)
     order = ns + [c for c in t.cols if c not in ns]
-    return T(order, [t.data[t.cols.index(c)] for c in order])
+    return T(order, [t.data[col_index(t, c)] for c in order])
 
 
 def table_of(interp: Any, t: Any) -> Any:
@@ -207,10 +235,11 @@ def by_name(interp: Any, t: Any, fn: Any) -> Any:
 
 
 def q_xasc(c: Any, t: Any, desc: bool = False) -> Any:
+    need_table(t)
     keyed = type(t) is D and type(t.k) is T
     tt = _unkey(t) if keyed else t
-    ns = items_py(c)
-    sub = T(ns, [tt.data[tt.cols.index(n)] for n in ns])
+    ns = col_names(c)
+    sub = T(ns, [tt.data[col_index(tt, n)] for n in ns])
     o = q_idesc(sub).a if desc else _sort_keys(sub)
     r = take_items(tt, o)
     if not desc and ns and ns[0] in r.cols:
@@ -225,6 +254,7 @@ def q_xasc(c: Any, t: Any, desc: bool = False) -> Any:
 
 
 def q_ungroup(t: Any) -> Any:
+    need_table(t)
     if type(t) is D:
         t = _unkey(t)
     n = count(t)
@@ -356,7 +386,11 @@ def q_xrank(n: Any, x: Any) -> Any:
 
 
 def q_fby(x: Any, y: Any) -> Any:
+    if type(x) is not L or len(x.items) != 2:
+        raise QError("type")  # (aggregate;values) fby groups
     f, vals = items(x)
+    if count(vals) != count(y):
+        raise QError("length")
     g = q_group(y)
     out: list[Any] = [None] * count(y)
     for idxs in items(g.v):
@@ -367,6 +401,14 @@ def q_fby(x: Any, y: Any) -> Any:
 
 
 def _uj(x: Any, y: Any) -> Any:
+    if type(x) is L and not x.items:  # ()uj t is t (q.k)
+        return y
+    if type(y) is L and not y.items:
+        return x
+    need_table(x)
+    need_table(y)
+    if (type(x) is T) != (type(y) is T):
+        raise QError("type")
     if type(x) is D and type(y) is D and type(x.k) is T:
         # rows of y whose key is in x update only y's columns (code.kx.com/q/ref/uj)
         return _kt_upsert(D(x.k, _uj(x.v, _empty_cols(y.v))), y)
@@ -399,6 +441,7 @@ def _empty_cols(t: T) -> T:
 
 
 def _lj(x: Any, y: Any) -> Any:
+    need_table(x)
     if not (type(y) is D and type(y.k) is T):
         raise QError("type")
     keyed = type(x) is D and type(x.k) is T
@@ -432,6 +475,9 @@ def _lj(x: Any, y: Any) -> Any:
 
 
 def _ij(x: Any, y: Any) -> Any:
+    need_table(x, keyed=False)
+    if not (type(y) is D and type(y.k) is T):
+        raise QError("type")
     t = x
     kc = y.k.cols
     sub = T(kc, [t.data[t.cols.index(c)] for c in kc])
