@@ -27,30 +27,24 @@ __all__ = ["Session", "ScriptResult", "QExit", "INTERNAL_ERROR", "DEBUG_ENV"]
 
 log = logging.getLogger(__name__)
 _RECURSION_LIMIT = 250_000  # ~25,000 nested q calls; 3.11 Python-to-Python calls use no C stack
-#: C stack a Python frame may take on the interpreter's deepest paths (measured ~100-210 bytes; twice that)
-_STACK_PER_FRAME = 512
-_GiB = 1 << 30
+#: C stack a Python frame may take on the interpreter's deepest paths (measured ~100-210 bytes)
+_STACK_PER_FRAME = 256
 
 
 def _safe_recursion_limit() -> int:
-    """The recursion limit this thread's C stack can hold, so deep q recursion is ``'stack``, never a crash.
+    """The recursion limit the stack can hold, so runaway q recursion is ``'stack``, never a crash.
 
-    Python's own limit counts frames, not bytes: set past what the stack holds, runaway recursion through C
-    (``any`` of a generator, numpy callbacks) overflows the stack and the process dies (SIGSEGV). The main
-    thread's stack grows on demand up to ``RLIMIT_STACK``, so its soft limit is raised (to 1 GiB where the
-    hard limit allows); other threads keep the 8 MiB a thread gets."""
+    Python's limit counts frames, not bytes: set past what the C stack holds, recursion through C (``any``
+    of a generator, numpy callbacks) overflows it and the process dies (SIGSEGV). The main thread's stack is
+    ``RLIMIT_STACK`` (8 MiB by default: about 32,000 frames, q recursion some 10,000 deep; ``ulimit -s``
+    raises it); other threads get 8 MiB. The limit is not raised for the process: children would inherit it."""
     stack = 8 << 20
     if threading.current_thread() is threading.main_thread():
         try:
             import resource
 
-            soft, hard = resource.getrlimit(resource.RLIMIT_STACK)
-            if soft != resource.RLIM_INFINITY and soft < _GiB:
-                want = _GiB if hard == resource.RLIM_INFINITY else min(_GiB, hard)
-                if want > soft:
-                    resource.setrlimit(resource.RLIMIT_STACK, (want, hard))
-                    soft = want
-            stack = _GiB if soft == resource.RLIM_INFINITY else soft
+            soft = resource.getrlimit(resource.RLIMIT_STACK)[0]
+            stack = 1 << 30 if soft == resource.RLIM_INFINITY else max(soft, 1 << 20)
         except (ImportError, ValueError, OSError):
             pass
     return max(10_000, min(_RECURSION_LIMIT, stack // _STACK_PER_FRAME))
