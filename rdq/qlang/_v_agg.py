@@ -77,7 +77,7 @@ def q_prd(x: Any) -> Any:
             r = 1
             for v in _nonnull(x).tolist():
                 r *= v
-            rt = 7 if t == 7 else (6 if t in (1, 4, 6) else 5)
+            rt = 7 if t == 7 else 6  # prd.md's domain and range: booleans to ints multiply to an int
 
             return A(rt, wrap_int(r, rt))
         if t in (8, 9):
@@ -110,8 +110,8 @@ def q_max(x: Any) -> Any:
         if t in (8, 9):
             a = x.a[~np.isnan(x.a)]
             return A(t, float(a.max())) if len(a) else A(t, -math.inf)
-        if t == 11:
-            return A(t, max(x.a.tolist()))
+        if t in (2, 11):  # max.md: any datatype except symbol (nor guid: no order)
+            raise QError("type")
         if t in (5, 6, 7) or t in _TINT:
             a = _nonnull(x)
             return A(t, int(a.max())) if len(a) else A(t, -_inf(t))
@@ -154,8 +154,8 @@ def q_min(x: Any) -> Any:
         if t == 15:
             a = _nonnull(x)
             return A(t, float(a.min())) if len(a) else A(t, math.inf)
-        if t == 11:
-            return A(t, min(x.a.tolist()))
+        if t in (2, 11):  # min.md: a non-symbol sortable list (nor guid: no order)
+            raise QError("type")
         return A(t, int(x.a.min()))
     if type(x) is A:
         return x
@@ -174,6 +174,8 @@ def q_min(x: Any) -> Any:
 
 def _float_arr(x: Any) -> np.ndarray:
     if type(x) is V:
+        if x.t in (2, 11):  # guids and symbols have no numeric value (med.md, var.md, cor.md: 'type)
+            raise QError("type")
         a = x.a.astype(np.float64)
         if x.t in (5, 6, 7):
             a[x.a == NULLS[x.t]] = np.nan

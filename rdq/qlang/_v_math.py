@@ -18,7 +18,7 @@ from rdq.qlang._core import (
 )
 from rdq.qlang._ops import arith, minmax, pervade1, pervade2
 from rdq.qlang._v_agg import _TINT, _float_arr, q_avg, q_max, q_min, q_prd, q_sum
-from rdq.qlang._values import DTYPES, NULLS, A, D, QError, T, V
+from rdq.qlang._values import DTYPES, NULLS, A, D, Fn, QError, T, V
 
 __all__ = [
     "_float_arr",
@@ -46,6 +46,12 @@ __all__ = [
 
 
 def _scan_np(x: Any, fn: Any, name: str) -> Any:
+    if name == "sums" and type(x) is V and 12 <= x.t <= 19:  # sum.md: temporal running totals keep their type
+        if x.t == 15:
+            return V(15, np.cumsum(np.where(np.isnan(x.a), 0.0, x.a)))
+        with np.errstate(all="ignore"):
+            r = np.cumsum(np.where(x.a == NULLS[x.t], 0, x.a).astype(np.int64))
+        return V(x.t, r.astype(DTYPES[x.t]))
     if type(x) is V and x.t in _NUMT:
         t = x.t
         if name in ("sums", "prds"):
@@ -94,9 +100,29 @@ def _scan_np(x: Any, fn: Any, name: str) -> Any:
     return mklist(out)
 
 
+#: deltas.md's range for temporal vectors: x - prev x, the first item against its type's zero
+_DELTAS_T = {12: 16, 13: 6, 14: 6, 15: 9, 16: 16, 17: 17, 18: 18, 19: 19}
+
+
 def q_deltas(x: Any) -> Any:
+    if type(x) is V and x.t in _DELTAS_T:
+        rt = _DELTAS_T[x.t]
+        if x.t == 15:
+            a = x.a.astype(np.float64)
+            r = a.copy()
+            r[1:] = a[1:] - a[:-1]
+            return V(rt, r)
+        a = x.a.astype(np.int64)
+        r = a.copy()
+        with np.errstate(all="ignore"):
+            r[1:] = a[1:] - a[:-1]
+        m = x.a == NULLS[x.t]
+        if m.any():
+            r[m] = NULLS[rt]
+            r[1:][m[:-1]] = NULLS[rt]
+        return V(rt, r.astype(DTYPES[rt]))
     if type(x) is V and x.t in _NUMT:
-        rt = x.t if x.t >= 5 else 6
+        rt = x.t if x.t >= 6 else 6  # deltas.md: booleans, bytes and shorts give ints
         a = x.a.astype(DTYPES[rt])
         r = a.copy()
         with np.errstate(all="ignore"):
@@ -189,7 +215,7 @@ def _math1(fn: Any, name: str) -> Any:
             a = A(nt, a.v) if type(a) is A else V(nt, a.a.astype(DTYPES[nt]))
         if a.t not in _NUMT:
             raise QError("type")
-        rt = 15 if t0 == 15 else (8 if a.t == 8 else 9)
+        rt = 15 if t0 == 15 else 9  # a real gives a float too (sqrt.md, exp.md, log.md ...: e -> f)
         with np.errstate(all="ignore"):
             if type(a) is A:
                 v = a.v
@@ -245,18 +271,20 @@ def _floor_ceil(fn: Any) -> Any:
 
 
 def q_neg(x: Any) -> Any:
+    """``neg x`` (neg.md): booleans, bytes and chars negate to ints; temporal values negate their
+    underlying counts and keep their type (``neg 2012.01.01`` is ``1988.01.01``); nulls stay null."""
+
     def core(a: Any) -> Any:
-        if a.t not in _NUMT:
+        if a.t not in _NUMT and a.t != 10 and not 12 <= a.t <= 19:
             raise QError("type")
+        t = a.t if a.t >= 5 and a.t != 10 else 6
         if type(a) is A:
-            t = a.t if a.t >= 5 else 6
-            if t in (5, 6, 7) and a.v == NULLS[t]:
+            if t in _INT_NULL_T and a.v == NULLS[t]:
                 return A(t, a.v)
             return A(t, -a.v)
-        t = a.t if a.t >= 5 else 6
         arr = a.a.astype(DTYPES[t])
         r = -arr
-        if t in (5, 6, 7):
+        if t in _INT_NULL_T:
             r[arr == NULLS[t]] = NULLS[t]
         return V(t, r)
 
@@ -269,9 +297,9 @@ _INT_NULL_T = (5, 6, 7, 12, 13, 14, 16, 17, 18, 19)
 
 def q_abs(x: Any) -> Any:
     def core(a: Any) -> Any:
-        if a.t not in _NUMT and not 12 <= a.t <= 19:
+        if a.t not in _NUMT and a.t != 10 and not 12 <= a.t <= 19:
             raise QError("type")
-        t = a.t if a.t >= 5 else 6
+        t = a.t if a.t >= 5 and a.t != 10 else 6  # abs.md: chars, like booleans and bytes, give ints
         if type(a) is A:
             if t in _INT_NULL_T and a.v == NULLS[t]:
                 return A(t, a.v)
@@ -285,7 +313,7 @@ def q_abs(x: Any) -> Any:
 
 def q_signum(x: Any) -> Any:
     def core(a: Any) -> Any:
-        if a.t not in _NUMT and not 12 <= a.t <= 19:
+        if a.t not in _NUMT and a.t != 10 and not 12 <= a.t <= 19:  # signum.md: chars too
             raise QError("type")
         if type(a) is A:
             v = a.v
@@ -315,11 +343,32 @@ def q_not(x: Any) -> Any:
 
 
 def q_reciprocal(x: Any) -> Any:
-    return arith("%", A(9, 1.0), x)
+    """``reciprocal x`` (reciprocal.md): ``1%x`` as a float, of a char's code too; a timestamp or a datetime
+    keeps its type (domain and range: ``f . f f f f f f f . p f f z f f f f``)."""
+
+    def core(a: Any) -> Any:
+        t = a.t
+        if t == 10:
+            a = A(6, a.v) if type(a) is A else V(6, a.a.astype(np.int32))
+        if t not in (12, 15):
+            return arith("%", A(9, 1.0), a)
+        f = arith("%", A(9, 1.0), A(9 if t == 15 else 7, a.v) if type(a) is A else V(9 if t == 15 else 7, a.a))
+        if t == 15:
+            return A(15, f.v) if type(f) is A else V(15, f.a)
+        if type(f) is A:
+            return A(12, NULLS[12] if f.v != f.v else int(max(min(f.v, 2.0**62), -(2.0**62))))
+        bad = np.isnan(f.a)
+        r = np.clip(np.where(bad, 0, f.a), -(2.0**62), 2.0**62).astype(np.int64)
+        r[bad] = NULLS[12]
+        return V(12, r)
+
+    return pervade1(core, x)
 
 
 def q_fill(x: Any, y: Any) -> Any:
     def core(a: Any, b: Any) -> Any:
+        if (a.t in (2, 11) or b.t in (2, 11)) and a.t != b.t:  # fill.md: a guid or symbol only with its own type
+            raise QError("type")
         if type(a) is A and type(b) is A:
             if is_null_atom(b) and b.t not in (1, 4):
                 t = max(a.t, b.t) if a.t in _NUMT and b.t in _NUMT else b.t
@@ -368,6 +417,8 @@ def q_xbar(x: Any, y: Any) -> Any:
 
 
 def q_any(x: Any) -> Any:
+    if isinstance(x, Fn):
+        raise QError("type")  # a function has no items (items of it recursed without end)
     if type(x) is T:  # a table: per column (all-any.md)
         return D(_syms(x.cols), mklist([q_any(c) for c in x.data]))
     if type(x) is D:
@@ -380,6 +431,8 @@ def q_any(x: Any) -> Any:
 
 
 def q_all(x: Any) -> Any:
+    if isinstance(x, Fn):
+        raise QError("type")  # a function has no items (items of it recursed without end)
     if type(x) is T:
         return D(_syms(x.cols), mklist([q_all(c) for c in x.data]))
     if type(x) is D:

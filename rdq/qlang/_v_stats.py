@@ -7,10 +7,10 @@ from typing import Any
 
 import numpy as np
 
-from rdq.qlang._core import _syms, items, mklist
+from rdq.qlang._core import _NUMT, _syms, items, mklist
 from rdq.qlang._ops import arith, minmax, pervade1, pervade2
 from rdq.qlang._v_math import _float_arr, _math1, q_sum
-from rdq.qlang._values import DTYPES, A, D, L, QError, T, V
+from rdq.qlang._values import DTYPES, NULLS, A, D, L, QError, T, V
 
 __all__ = [
     "q_cor",
@@ -110,6 +110,37 @@ def q_cov(x: Any, y: Any, ddof: int = 0) -> Any:
     return A(9, float(np.cov(a, b, ddof=ddof)[0, 1]))
 
 
+#: the window of the moving functions is an integer atom (sum.md, min.md, dev.md: other types are 'type)
+_WINDOW_T = (1, 4, 5, 6, 7)
+#: ``msum``'s result type per type of ``y`` (sum.md's domain and range; temporal values go through ``sums``
+#: and Subtract, so a timestamp gives a timespan, a month or date an int and a datetime a float)
+_MSUM_T = {1: 6, 4: 6, 5: 6, 6: 6, 7: 7, 8: 8, 9: 9, 12: 16, 13: 6, 14: 6, 15: 9, 16: 16, 17: 17, 18: 18, 19: 19}
+
+
+def _window(n: Any) -> int:
+    if type(n) is not A or n.t not in _WINDOW_T:
+        raise QError("type")
+    return int(n.v)
+
+
+def _msum(k: int, x: V) -> Any:
+    rt = _MSUM_T.get(x.t)
+    if rt is None:
+        raise QError("type")
+    if x.t in (8, 9, 15):
+        cs = np.cumsum(np.where(np.isnan(x.a), 0.0, x.a.astype(np.float64)))
+    else:
+        a = x.a.astype(np.int64)
+        if x.t in NULLS and x.t not in (1, 4):
+            a = np.where(x.a == NULLS[x.t], 0, a)
+        with np.errstate(all="ignore"):
+            cs = np.cumsum(a)
+    r = cs.copy()
+    if k < len(r):
+        r[k:] = cs[k:] - cs[:-k]
+    return V(rt, r.astype(DTYPES[rt]))
+
+
 def _moving(fn: str) -> Any:
     def mv(n: Any, x: Any) -> Any:
         if type(x) is T:  # a table: column by column (count.md)
@@ -118,7 +149,9 @@ def _moving(fn: str) -> Any:
             return D(x.k, mv(n, x.v))
         if type(x) is D and type(x.v) is V:
             return D(x.k, mv(n, x.v))
-        k = n.v
+        k = _window(n)
+        if fn == "sum" and type(x) is V and k >= 1:
+            return _msum(k, x)
         a = _float_arr(x)
         m = len(a)
         out = np.empty(m)
@@ -153,8 +186,8 @@ def _seed_like(x: Any, is_max: bool) -> Any:
             v: Any = -math.inf if is_max else math.inf
         elif t in (5, 6, 7):
             v = -(2 ** {5: 15, 6: 31, 7: 63}[t] - 1) if is_max else 2 ** {5: 15, 6: 31, 7: 63}[t] - 1
-        else:
-            raise QError("type")
+        else:  # no infinity: the item itself, which its own min or max leaves as it is
+            return a
         if type(a) is A:
             return A(t, v)
         return V(t, np.full(len(a.a), v, dtype=DTYPES[t]))
@@ -175,9 +208,10 @@ def _shift1(y: Any, is_max: bool) -> Any:
 
 def _mext(is_max: bool) -> Any:
     def mv(n: Any, y: Any) -> Any:
+        k = _window(n)
         acc = y
         prev = y
-        for _ in range(max(n.v - 1, 0)):
+        for _ in range(max(min(k, len(items(y)) + 1) - 1, 0)):
             prev = _shift1(prev, is_max)
             acc = minmax(is_max, acc, prev)
         return acc
@@ -244,6 +278,8 @@ def q_dev(x: Any) -> Any:
 
 def q_xexp(x: Any, y: Any) -> Any:
     def core(a: Any, b: Any) -> Any:
+        if a.t not in _NUMT or b.t not in _NUMT:  # exp.md (xexp): numeric arguments only
+            raise QError("type")
         fa = _float_arr(a) if type(a) is V else float(a.v)
         fb = _float_arr(b) if type(b) is V else float(b.v)
         with np.errstate(all="ignore"):
@@ -257,6 +293,8 @@ def q_xexp(x: Any, y: Any) -> Any:
 
 def q_xlog(x: Any, y: Any) -> Any:
     def num(a: Any) -> Any:
+        if type(a) in (A, V) and a.t == 15:  # log.md (xlog): a datetime on either side is 'type
+            raise QError("type")
         # chars take part as their codes ("A" xlog "C" is log 67 % log 65)
         if type(a) is A and a.t == 10:
             return A(7, a.v)
